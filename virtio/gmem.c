@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/gmem.c - building and querying the guest memory table.
+ * Security model: see gmem.h; gmem_new() checks every region before any
+ * lookup can see it. */
+#include <stdlib.h>
+#include <string.h>
+#include "virtio/gmem.h"
+
+const char *
+gmem_strerror(enum gmem_err e)
+{
+	switch (e) {
+	case GMEM_OK:        return "ok";
+	case GMEM_E_COUNT:   return "region count out of range";
+	case GMEM_E_EMPTY:   return "region size is 0";
+	case GMEM_E_WRAP:    return "region end wraps the address space";
+	case GMEM_E_OVERLAP: return "regions overlap in guest physical space";
+	case GMEM_E_NOMEM:   return "out of memory";
+	}
+	return "unknown";
+}
+
+static int
+ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	/* Both ranges are known not to wrap. */
+	return a < b + blen && b < a + alen;
+}
+
+enum gmem_err
+gmem_new(const struct gmem_region *r, uint32_t n, struct gmem **out, uint32_t *bad)
+{
+	struct gmem *m;
+
+	*out = NULL;
+	*bad = n;
+	if (n == 0 || n > GMEM_MAX_REGIONS)
+		return GMEM_E_COUNT;
+	for (uint32_t i = 0; i < n; i++) {
+		*bad = i;
+		if (r[i].size == 0)
+			return GMEM_E_EMPTY;
+		if (r[i].gpa + r[i].size < r[i].gpa || r[i].fva + r[i].size < r[i].fva ||
+		    (uintptr_t)r[i].hva + r[i].size < (uintptr_t)r[i].hva)
+			return GMEM_E_WRAP;
+		for (uint32_t k = 0; k < i; k++)
+			if (ranges_overlap(r[i].gpa, r[i].size, r[k].gpa, r[k].size))
+				return GMEM_E_OVERLAP;
+	}
+	m = malloc(sizeof(*m) + n * sizeof(m->r[0]));
+	if (m == NULL)
+		return GMEM_E_NOMEM;
+	m->n = n;
+	memcpy(m->r, r, n * sizeof(m->r[0]));
+	*out = m;
+	return GMEM_OK;
+}
+
+void
+gmem_free(struct gmem *m)
+{
+	free(m);
+}
+
+void *
+gmem_gpa_to_hva_full(const struct gmem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t got = len;
+	uint32_t hint = 0;
+	void *p = gmem_gpa_to_hva(m, gpa, &got, &hint);
+
+	return got == len ? p : NULL;
+}
+
+void *
+gmem_fva_to_hva_full(const struct gmem *m, uint64_t fva, uint64_t len)
+{
+	for (uint32_t k = 0; k < m->n; k++) {
+		const struct gmem_region *r = &m->r[k];
+		uint64_t off = fva - r->fva;
+
+		if (off < r->size && len <= r->size - off)
+			return (uint8_t *)r->hva + off;
+	}
+	return NULL;
+}
+
+int
+gmem_read(const struct gmem *m, uint64_t gpa, void *dst, uint64_t len)
+{
+	uint32_t hint = 0;
+	uint8_t *d = dst;
+
+	while (len > 0) {
+		uint64_t got = len;
+		const void *p = gmem_gpa_to_hva(m, gpa, &got, &hint);
+
+		if (p == NULL)
+			return -1;
+		memcpy(d, p, got);
+		d += got;
+		gpa += got;
+		len -= got;
+	}
+	return 0;
+}

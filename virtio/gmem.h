@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/gmem.h - the guest memory table: GPA and frontend-VA to host-VA.
+ * Security model: region values come from the frontend. gmem_new() is the only
+ * gate: it rejects empty, wrapping and overlapping regions, so every lookup can
+ * trust the table. The table is immutable once built and shared read-only by
+ * every poll thread; a new SET_MEM_TABLE builds a new table (build, validate,
+ * swap). Lookups clamp lengths to the end of a region, so a buffer that
+ * straddles two regions comes back in pieces and never overflows one. */
+#ifndef VHOSTMQ_VIRTIO_GMEM_H
+#define VHOSTMQ_VIRTIO_GMEM_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Eight is QEMU's historic vhost-user limit (VHOST_MEMORY_BASELINE_NREGIONS);
+ * memory hotplug beyond it needs CONFIGURE_MEM_SLOTS, which QEMU caps at 509. */
+#define GMEM_MAX_REGIONS 8
+
+struct gmem_region {
+	uint64_t gpa;        /* guest physical start */
+	uint64_t fva;        /* frontend virtual start (QEMU's userspace_addr) */
+	uint64_t size;
+	void    *hva;        /* host virtual start of the region's first byte */
+	void    *map_base;   /* what to munmap, owned by whoever built the table */
+	size_t   map_len;
+};
+
+struct gmem {
+	uint32_t n;
+	struct gmem_region r[];
+};
+
+enum gmem_err {
+	GMEM_OK = 0,
+	GMEM_E_COUNT,        /* n == 0 or n > GMEM_MAX_REGIONS */
+	GMEM_E_EMPTY,        /* region size 0 */
+	GMEM_E_WRAP,         /* gpa + size or fva + size wraps */
+	GMEM_E_OVERLAP,      /* two regions share guest physical addresses */
+	GMEM_E_NOMEM,
+};
+
+const char *gmem_strerror(enum gmem_err e);
+
+/* Validates and copies regions into a new table; on error *bad is the index of
+ * the offending region (or n for a count error). */
+enum gmem_err gmem_new(const struct gmem_region *r, uint32_t n, struct gmem **out,
+                       uint32_t *bad);
+void gmem_free(struct gmem *m);      /* frees the table, does not unmap */
+
+/* GPA -> HVA for up to *len bytes; *len is clamped to what is contiguous in one
+ * region, 0 (and NULL returned) if gpa is in no region. *hint is a per-caller
+ * cache of the last region hit; any value is safe. */
+static inline void *
+gmem_region_hva(const struct gmem_region *r, uint64_t gpa, uint64_t *len)
+{
+	uint64_t off = gpa - r->gpa;     /* huge if gpa < r->gpa: no false hit */
+
+	if (off >= r->size)
+		return NULL;
+	if (*len > r->size - off)
+		*len = r->size - off;
+	return (uint8_t *)r->hva + off;
+}
+
+static inline void *
+gmem_gpa_to_hva(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hint)
+{
+	uint32_t h = *hint;
+	void *p = h < m->n ? gmem_region_hva(&m->r[h], gpa, len) : NULL;
+
+	for (uint32_t k = 0; p == NULL && k < m->n; k++)
+		if ((p = gmem_region_hva(&m->r[k], gpa, len)) != NULL)
+			*hint = k;
+	if (p == NULL)
+		*len = 0;
+	return p;
+}
+
+/* Whole-range lookups: NULL unless all of [addr, addr + len) lies in one region.
+ * Used where a structure must be contiguous (rings at start, indirect tables). */
+void *gmem_gpa_to_hva_full(const struct gmem *m, uint64_t gpa, uint64_t len);
+void *gmem_fva_to_hva_full(const struct gmem *m, uint64_t fva, uint64_t len);
+
+/* Copies len bytes at gpa into dst across region boundaries; -1 if any byte
+ * is unmapped. Slow path only (indirect tables that straddle regions). */
+int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, uint64_t len);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/spec.h - wire layouts and bit numbers from the virtio 1.2 specification
+ * (split virtqueue, virtio-net device). Layouts are little-endian in guest memory;
+ * readers convert with le16toh()/le32toh()/le64toh() exactly once. */
+#ifndef VHOSTMQ_VIRTIO_SPEC_H
+#define VHOSTMQ_VIRTIO_SPEC_H
+#include <stdint.h>
+
+/* Feature bit numbers (spec 6 "Reserved Feature Bits", 5.1.3 virtio-net). */
+enum {
+	VIRTIO_NET_F_CSUM          = 0,
+	VIRTIO_NET_F_GUEST_CSUM    = 1,
+	VIRTIO_NET_F_MTU           = 3,
+	VIRTIO_NET_F_MAC           = 5,
+	VIRTIO_NET_F_MRG_RXBUF     = 15,
+	VIRTIO_NET_F_STATUS        = 16,
+	VIRTIO_NET_F_CTRL_VQ       = 17,
+	VIRTIO_NET_F_MQ            = 22,
+	VIRTIO_F_NOTIFY_ON_EMPTY   = 24,
+	VIRTIO_F_ANY_LAYOUT        = 27,
+	VIRTIO_F_RING_INDIRECT_DESC = 28,
+	VIRTIO_F_RING_EVENT_IDX    = 29,
+	VHOST_USER_F_PROTOCOL_FEATURES = 30,   /* vhost-user only, not a virtio bit */
+	VIRTIO_F_VERSION_1         = 32,
+	VIRTIO_F_ACCESS_PLATFORM   = 33,
+	VIRTIO_F_RING_PACKED       = 34,
+	VIRTIO_F_IN_ORDER          = 35,
+};
+
+#define VIRTIO_BIT(b) (UINT64_C(1) << (b))
+
+/* Split ring (spec 2.7). */
+#define VRING_DESC_F_NEXT      1
+#define VRING_DESC_F_WRITE     2
+#define VRING_DESC_F_INDIRECT  4
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY     1
+
+/* Spec 2.7: Queue Size is a power of two, at most 32768. */
+#define VQ_SIZE_MAX 32768u
+
+struct vring_desc {
+	uint64_t addr;     /* gpa */
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vring_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];   /* [size], then used_event */
+};
+
+struct vring_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vring_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct vring_used_elem ring[];   /* [size], then avail_event */
+};
+
+/* Bytes each part occupies for a ring of `size` entries, event fields included:
+ * the ring-translation check at start requires all of it to be mapped. */
+static inline uint64_t vring_desc_bytes(uint32_t size)  { return 16ull * size; }
+static inline uint64_t vring_avail_bytes(uint32_t size) { return 4ull + 2ull * size + 2; }
+static inline uint64_t vring_used_bytes(uint32_t size)  { return 4ull + 8ull * size + 2; }
+
+/* virtio-net header (spec 5.1.6). With VERSION_1 or MRG_RXBUF it carries
+ * num_buffers and is 12 bytes; a legacy device without MRG_RXBUF uses 10. */
+struct virtio_net_hdr {
+	uint8_t  flags;
+	uint8_t  gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_S_LINK_UP    1
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/vnet.c - virtio-net feature set, header and guest receive.
+ * Security model: see vnet.h. */
+#include <endian.h>
+#include <stddef.h>
+#include "virtio/base.h"
+#include "virtio/iov.h"
+#include "virtio/vnet.h"
+
+uint64_t
+vnet_features_offered(bool mq)
+{
+	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+	             VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT) |
+	             VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
+	             VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
+	             VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	             VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+	             VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
+	             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+
+	if (mq)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	return f;
+}
+
+int
+vnet_features_check(uint64_t offered, uint64_t acked)
+{
+	uint64_t extra = acked & ~offered;
+
+	return extra ? __builtin_ctzll(extra) : -1;
+}
+
+uint16_t
+vnet_hdr_len(uint64_t features)
+{
+	if (features & (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		return 12;
+	return 10;
+}
+
+/* Pops the next usable chain, stepping over bad ones (vq_pop has already
+ * returned and counted those). */
+static enum vq_err
+rx_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+{
+	enum vq_err e;
+
+	do
+		e = vq_pop(vq, mem, c);
+	while (e > VQ_E_BROKEN);
+	return e;
+}
+
+static enum vnet_rx_res
+rx_give_up(struct vq *vq, struct vq_mark m, enum vq_err e)
+{
+	vq_rewind(vq, m);
+	return e == VQ_E_BROKEN || vq->broken ? VNET_RX_BROKEN : VNET_RX_NO_BUF;
+}
+
+enum vnet_rx_res
+vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+               const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
+{
+	const struct virtio_net_hdr zero = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	struct vq_mark m = vq_mark(vq);
+	struct iov_cursor src = iov_cursor(pkt, npkt);
+	struct vq_chain first, more;
+	struct vq_chain *c = &first;
+	uint64_t need = (uint64_t)fmt->hdr_len + pkt_len;
+	uint16_t nbufs = 0;
+	enum vq_err e;
+
+	if ((e = rx_pop(vq, mem, &first)) != VQ_OK)
+		return rx_give_up(vq, m, e);
+	/* A buffer that cannot hold this packet (non-mergeable), or not even the
+	 * header (mergeable: spec 5.1.6.3.2), stays with us for a later packet. */
+	if (first.in_len < (fmt->mrg_rxbuf ? fmt->hdr_len : need)) {
+		vq_rewind(vq, m);
+		return VNET_RX_TOO_BIG;
+	}
+	for (;;) {
+		struct iov_cursor dst = iov_cursor(c->seg, c->n_in);
+		size_t put = 0;
+
+		if (c == &first)
+			put = iov_write(&dst, &zero, fmt->hdr_len);
+		put += iov_copy(&dst, &src, pkt_len);
+		vq_push(vq, c->head, (uint32_t)put);
+		nbufs++;
+		need -= put;
+		if (need == 0)
+			break;
+		/* Only mergeable receive gets here: more buffers for the rest. */
+		c = &more;
+		if ((e = rx_pop(vq, mem, c)) != VQ_OK)
+			return rx_give_up(vq, m, e);
+	}
+	if (fmt->hdr_len == 12) {
+		/* num_buffers sits at bytes 10..11 of the header, wherever the
+		 * guest's layout put them (ANY_LAYOUT). */
+		struct iov_cursor h = iov_cursor(first.seg, first.n_in);
+		uint16_t le = htole16(nbufs);
+
+		iov_skip(&h, offsetof(struct virtio_net_hdr, num_buffers));
+		iov_write(&h, &le, sizeof(le));
+	}
+	return VNET_RX_OK;
+}

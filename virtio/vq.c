@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/vq.c - device side of a split virtqueue: ring translation at start,
+ * the chain walker, used-ring updates and notification decisions.
+ * Security model: see vq.h. Every guest-written value is loaded exactly once
+ * with a relaxed atomic load (so the compiler cannot re-read it after the
+ * check), converted from little-endian once, and checked before use. */
+#include <endian.h>
+#include <stddef.h>
+#include "virtio/base.h"
+#include "virtio/vq.h"
+
+const char *
+vq_strerror(enum vq_err e)
+{
+	static const char *const names[VQ_ERR_COUNT] = {
+		[VQ_OK]                = "ok",
+		[VQ_EMPTY]             = "empty",
+		[VQ_E_BROKEN]          = "queue broken by an earlier violation",
+		[VQ_E_AVAIL_JUMP]      = "avail index moved by more than the ring size",
+		[VQ_E_HEAD_RANGE]      = "avail entry out of range",
+		[VQ_E_NEXT_RANGE]      = "descriptor next index out of range",
+		[VQ_E_LOOP]            = "descriptor chain loops",
+		[VQ_E_NESTED_INDIRECT] = "nested indirect table",
+		[VQ_E_INDIRECT_LEN]    = "indirect table length invalid",
+		[VQ_E_INDIRECT_NEXT]   = "descriptor has both INDIRECT and NEXT",
+		[VQ_E_INDIRECT_ADDR]   = "indirect table outside guest memory",
+		[VQ_E_ADDR]            = "buffer outside guest memory",
+		[VQ_E_LAYOUT]          = "readable descriptor after a writable one",
+		[VQ_E_DIRECTION]       = "buffer direction wrong for this queue",
+		[VQ_E_TOO_MANY_SEGS]   = "chain has too many segments",
+		[VQ_E_ZERO_LEN]        = "chain carries no bytes",
+	};
+	return (unsigned)e < VQ_ERR_COUNT ? names[e] : "unknown";
+}
+
+static inline uint16_t
+guest_load16(const uint16_t *p)
+{
+	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+/* One copy of a descriptor, so the guest cannot change it between check and use. */
+static inline struct vring_desc
+desc_load(const struct vring_desc *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t a = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+	uint64_t b = le64toh(__atomic_load_n(&w[1], __ATOMIC_RELAXED));
+
+	return (struct vring_desc){
+		.addr = le64toh(a), .len = (uint32_t)b,
+		.flags = (uint16_t)(b >> 32), .next = (uint16_t)(b >> 48),
+	};
+}
+
+static VHOSTMQ_COLD enum vq_err
+vq_fail(struct vq *vq, enum vq_err e)
+{
+	vq->broken = true;              /* sticky until vq_map() */
+	vq->stats.err[e]++;
+	return e;
+}
+
+static uint16_t *
+vq_used_event(const struct vq *vq)
+{
+	return &vq->avail->ring[vq->size];
+}
+
+static uint16_t *
+vq_avail_event(const struct vq *vq)
+{
+	return (uint16_t *)&vq->used->ring[vq->size];
+}
+
+enum vq_err
+vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
+       uint32_t size, enum vq_dir dir, uint64_t features)
+{
+	uint16_t used_idx;
+
+	/* Spec 2.7: alignment 16 / 2 / 4 for desc / avail / used. */
+	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)) != 0 ||
+	    (a->desc_fva & 15) != 0 || (a->avail_fva & 1) != 0 || (a->used_fva & 3) != 0)
+		return VQ_E_LAYOUT;
+	*vq = (struct vq){
+		.desc  = gmem_fva_to_hva_full(mem, a->desc_fva, vring_desc_bytes(size)),
+		.avail = gmem_fva_to_hva_full(mem, a->avail_fva, vring_avail_bytes(size)),
+		.used  = gmem_fva_to_hva_full(mem, a->used_fva, vring_used_bytes(size)),
+		.size = (uint16_t)size,     /* 32768 fits; mask arithmetic is mod 2^16 */
+		.mask = (uint16_t)(size - 1),
+		.dir = dir,
+		.event_idx = (features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0,
+		.indirect = (features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC)) != 0,
+	};
+	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL)
+		return VQ_E_ADDR;
+	used_idx = guest_load16(&vq->used->idx);     /* see vq.h: no base needed */
+	vq->last_avail = used_idx;
+	vq->shadow_avail = used_idx;
+	vq->used_idx = used_idx;
+	vq->published_used = used_idx;
+	vq_set_notify(vq, false);
+	return VQ_OK;
+}
+
+/* The only reader of avail->idx. */
+static enum vq_err
+vq_avail_snapshot(struct vq *vq)
+{
+	/* Acquire pairs with the driver's write barrier before it publishes
+	 * avail->idx (spec 2.7.13 "Supplying Buffers"), so entries are read after. */
+	uint16_t idx = le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+
+	if ((uint16_t)(idx - vq->last_avail) > vq->size)
+		return vq_fail(vq, VQ_E_AVAIL_JUMP);
+	vq->shadow_avail = idx;
+	return idx == vq->last_avail ? VQ_EMPTY : VQ_OK;
+}
+
+uint16_t
+vq_avail_count(struct vq *vq)
+{
+	if (vq->broken || vq_avail_snapshot(vq) != VQ_OK)
+		return 0;
+	return (uint16_t)(vq->shadow_avail - vq->last_avail);
+}
+
+/* Appends one descriptor's buffer, split at region boundaries. */
+static enum vq_err
+vq_add_buffer(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
+              const struct vring_desc *d)
+{
+	bool writable = d->flags & VRING_DESC_F_WRITE;
+	uint64_t gpa = d->addr, left = d->len;
+
+	if (!writable && c->n_in > 0)
+		return VQ_E_LAYOUT;           /* spec 2.7.4.2: readable before writable */
+	if (gpa + left < gpa)
+		return VQ_E_ADDR;
+	while (left > 0) {
+		uint64_t got = left;
+		void *hva = gmem_gpa_to_hva(mem, gpa, &got, &vq->hint);
+		uint16_t k = (uint16_t)(c->n_out + c->n_in);
+
+		if (hva == NULL)
+			return VQ_E_ADDR;
+		if (k == VQ_MAX_SEGS)
+			return VQ_E_TOO_MANY_SEGS;
+		c->seg[k] = (struct iovec){ .iov_base = hva, .iov_len = got };
+		if (writable) {
+			c->n_in++;
+			c->in_len += got;
+		} else {
+			c->n_out++;
+			c->out_len += got;
+		}
+		gpa += got;
+		left -= got;
+	}
+	return VQ_OK;
+}
+
+/* Where descriptors of the current table come from: a host pointer when the
+ * table is contiguous in one region, else copied piecewise from guest memory. */
+struct desc_src {
+	const struct vring_desc *tbl;
+	uint64_t gpa;                    /* used when tbl == NULL */
+};
+
+static enum vq_err
+desc_fetch(const struct desc_src *s, const struct gmem *mem, uint32_t i,
+           struct vring_desc *d)
+{
+	struct vring_desc raw;
+
+	if (s->tbl != NULL) {
+		*d = desc_load(&s->tbl[i]);
+		return VQ_OK;
+	}
+	if (gmem_read(mem, s->gpa + 16ull * i, &raw, sizeof(raw)) != 0)
+		return VQ_E_INDIRECT_ADDR;
+	*d = desc_load(&raw);
+	return VQ_OK;
+}
+
+static enum vq_err
+vq_walk(struct vq *vq, const struct gmem *mem, uint16_t head, struct vq_chain *c)
+{
+	struct desc_src src = { .tbl = vq->desc };
+	uint32_t tbl_n = vq->size, budget = vq->size, i = head;
+	bool in_indirect = false;
+	enum vq_err e;
+
+	c->head = head;
+	c->n_out = c->n_in = 0;
+	c->out_len = c->in_len = 0;
+	for (;;) {
+		struct vring_desc d;
+
+		if (i >= tbl_n)
+			return VQ_E_NEXT_RANGE;
+		if (budget-- == 0)
+			return VQ_E_LOOP;
+		if ((e = desc_fetch(&src, mem, i, &d)) != VQ_OK)
+			return e;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (in_indirect)
+				return VQ_E_NESTED_INDIRECT;
+			if (d.flags & VRING_DESC_F_NEXT)   /* spec 2.7.5.3.1 */
+				return VQ_E_INDIRECT_NEXT;
+			/* Spec: a chain is never longer than the queue size. */
+			if (d.len == 0 || d.len % 16 != 0 || d.len / 16 > VQ_SIZE_MAX)
+				return VQ_E_INDIRECT_LEN;
+			if (d.addr + d.len < d.addr)
+				return VQ_E_INDIRECT_ADDR;
+			src.tbl = gmem_gpa_to_hva_full(mem, d.addr, d.len);
+			src.gpa = d.addr;
+			in_indirect = true;
+			tbl_n = budget = d.len / 16;
+			i = 0;
+			continue;
+		}
+		if ((e = vq_add_buffer(vq, mem, c, &d)) != VQ_OK)
+			return e;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		i = d.next;
+	}
+	if (vq->dir == VQ_DIR_DEVICE_READS ? c->n_in != 0 : c->n_out != 0)
+		return VQ_E_DIRECTION;
+	if (c->n_in + c->n_out == 0)
+		return VQ_E_ZERO_LEN;
+	return VQ_OK;
+}
+
+enum vq_err
+vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+{
+	enum vq_err e;
+	uint16_t head;
+
+	if (unlikely(vq->broken))
+		return VQ_E_BROKEN;
+	if (vq->last_avail == vq->shadow_avail && (e = vq_avail_snapshot(vq)) != VQ_OK)
+		return e;
+	head = guest_load16(&vq->avail->ring[vq->last_avail & vq->mask]);
+	vq->last_avail++;
+	if (unlikely(head >= vq->size))
+		return vq_fail(vq, VQ_E_HEAD_RANGE);
+	e = vq_walk(vq, mem, head, c);
+	if (unlikely(e != VQ_OK)) {
+		vq->stats.err[e]++;
+		vq_push(vq, head, 0);
+	}
+	return e;
+}
+
+void
+vq_push(struct vq *vq, uint16_t head, uint32_t written)
+{
+	struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
+
+	u->id = htole32(head);
+	u->len = htole32(written);
+	vq->used_idx++;
+}
+
+void
+vq_publish(struct vq *vq)
+{
+	if (vq->used_idx == vq->published_used)
+		return;
+	/* Release pairs with the driver's read barrier after it loads used->idx
+	 * (spec 2.7.14), so it sees the entries written by vq_push(). */
+	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
+	vq->published_used = vq->used_idx;
+}
+
+bool
+vq_kick_needed(struct vq *vq)
+{
+	uint16_t new_used = vq->published_used, old_used = vq->signalled_used;
+	bool valid = vq->signalled_valid;
+
+	/* Full barrier: our used->idx store must be visible before we read the
+	 * driver's suppression fields; pairs with the driver's barrier between its
+	 * update of used_event/flags and its re-read of used->idx. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->signalled_used = new_used;
+	vq->signalled_valid = true;
+	if (!vq->event_idx)
+		return !(guest_load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	if (!valid)
+		return true;
+	/* Spec 2.7.10: notify if used_event lies in [old_used, new_used). */
+	return (uint16_t)(new_used - guest_load16(vq_used_event(vq)) - 1) <
+	       (uint16_t)(new_used - old_used);
+}
+
+void
+vq_set_notify(struct vq *vq, bool on)
+{
+	if (vq->event_idx) {
+		if (on)
+			__atomic_store_n(vq_avail_event(vq), htole16(vq->last_avail),
+			                 __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&vq->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
+		                 __ATOMIC_RELAXED);
+	}
+	/* Pairs with the driver's barrier between publishing avail->idx and reading
+	 * our flags/avail_event: either it sees notifications on, or our re-check
+	 * of avail->idx sees its new entries. */
+	if (on)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/vq.h - device side of a split virtqueue.
+ * Security model: every field in guest memory is hostile and can change at any
+ * time. vq_map() checks the rings once when the queue starts; vq_pop() is the
+ * only reader of avail entries and descriptors afterwards: it reads each field
+ * once, converts it from little-endian once, and checks it before use.
+ *
+ * Threading: a started vq has exactly one owner, the poll thread whose plan
+ * lists it. The control thread touches it only while no plan lists it (after a
+ * grace period), so no field here needs atomics except the guest-visible ones. */
+#ifndef VHOSTMQ_VIRTIO_VQ_H
+#define VHOSTMQ_VIRTIO_VQ_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "virtio/gmem.h"
+#include "virtio/spec.h"
+
+enum vq_err {
+	VQ_OK = 0,
+	VQ_EMPTY,                /* not an error: nothing available */
+	VQ_E_BROKEN,             /* queue disabled by an earlier ring violation */
+	/* ring violations: the queue becomes broken (sticky until re-initialised) */
+	VQ_E_AVAIL_JUMP,         /* avail->idx moved by more than the ring size */
+	VQ_E_HEAD_RANGE,         /* avail entry >= ring size */
+	/* chain violations: the chain is returned with length 0 and counted */
+	VQ_E_NEXT_RANGE,         /* next index >= table size */
+	VQ_E_LOOP,               /* chain longer than its table: a cycle */
+	VQ_E_NESTED_INDIRECT,
+	VQ_E_INDIRECT_LEN,       /* indirect table length 0, not a multiple of 16, too big */
+	VQ_E_INDIRECT_NEXT,      /* INDIRECT and NEXT both set */
+	VQ_E_INDIRECT_ADDR,      /* indirect table not in guest memory */
+	VQ_E_ADDR,               /* buffer outside every region, or wrapping */
+	VQ_E_LAYOUT,             /* readable descriptor after a writable one */
+	VQ_E_DIRECTION,          /* writable buffer on a TX queue, readable on RX */
+	VQ_E_TOO_MANY_SEGS,      /* more than VQ_MAX_SEGS host pieces */
+	VQ_E_ZERO_LEN,           /* chain carries no bytes at all */
+	VQ_ERR_COUNT
+};
+
+const char *vq_strerror(enum vq_err e);
+
+/* Enough for Linux's MAX_SKB_FRAGS + 2 chains even when every piece straddles
+ * a region boundary; longer chains are dropped, not truncated. */
+#define VQ_MAX_SEGS 64
+
+struct vq_chain {
+	uint16_t head;
+	uint16_t n_out, n_in;            /* seg[0..n_out) readable, then n_in writable */
+	uint64_t out_len, in_len;        /* 64-bit: sums of 32-bit lengths */
+	struct iovec seg[VQ_MAX_SEGS];
+};
+
+/* What a queue expects of its chains: guest TX queues carry only readable
+ * buffers, RX queues only writable ones. */
+enum vq_dir { VQ_DIR_DEVICE_READS, VQ_DIR_DEVICE_WRITES };
+
+/* Frontend-virtual addresses of the three ring parts (SET_VRING_ADDR). */
+struct vq_addrs {
+	uint64_t desc_fva, avail_fva, used_fva;
+};
+
+struct vq_stats {
+	uint64_t err[VQ_ERR_COUNT];      /* single writer: the owning poll thread */
+};
+
+struct vq {
+	/* Set by the control thread while the queue is stopped. */
+	struct vring_desc  *desc;
+	struct vring_avail *avail;
+	struct vring_used  *used;
+	uint16_t size;                   /* power of two */
+	uint16_t mask;
+	enum vq_dir dir;
+	bool event_idx;                  /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool indirect;                   /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+
+	/* Owned by the poll thread while started. */
+	uint16_t last_avail;             /* next avail entry to consume */
+	uint16_t shadow_avail;           /* trusted copy of avail->idx */
+	uint16_t used_idx;               /* next used entry to fill (shadow) */
+	uint16_t published_used;         /* last value stored to used->idx */
+	uint16_t signalled_used;         /* used idx at the last guest notification */
+	bool signalled_valid;
+	bool broken;
+	uint32_t hint;                   /* gmem region cache for this queue */
+	struct vq_stats stats;
+};
+
+/* Prepares a stopped vq: translates rings through mem (each part must be fully
+ * mapped), checks alignment and size, and takes the starting index from the
+ * guest's used->idx. The frontend's SET_VRING_BASE value is not needed: we
+ * complete every chain before a queue stops, so nothing is ever in flight and
+ * used->idx is what the guest last saw (a base that disagreed would only lose
+ * or repeat buffers). Returns VQ_OK or VQ_E_ADDR / VQ_E_LAYOUT. Run by the
+ * control thread. */
+enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
+                   uint32_t size, enum vq_dir dir, uint64_t features);
+
+/* The next chain. VQ_OK fills c. A chain violation is returned as its error
+ * after the chain was given back with length 0 and counted: callers just go
+ * on. VQ_EMPTY and VQ_E_BROKEN mean stop. */
+enum vq_err vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+
+/* Number of avail entries not yet consumed (takes a fresh snapshot). */
+uint16_t vq_avail_count(struct vq *vq);
+
+/* Records a used entry in the guest's used ring without publishing it. */
+void vq_push(struct vq *vq, uint16_t head, uint32_t written);
+
+/* Undo point for multi-chain packets: pops and pushes after vq_mark() can be
+ * taken back with vq_rewind() as long as nothing was published in between. */
+struct vq_mark { uint16_t last_avail, used_idx; };
+static inline struct vq_mark vq_mark(const struct vq *vq)
+{ return (struct vq_mark){ vq->last_avail, vq->used_idx }; }
+static inline void vq_rewind(struct vq *vq, struct vq_mark m)
+{ vq->last_avail = m.last_avail; vq->used_idx = m.used_idx; }
+
+/* One release store of used->idx covering every push since the last call. */
+void vq_publish(struct vq *vq);
+
+/* Event-idx / NO_INTERRUPT decision after a publish: true if the guest wants an
+ * interrupt for the entries published since the last notification. */
+bool vq_kick_needed(struct vq *vq);
+
+/* Asks the driver for kicks (true) or tells it not to bother (false), for
+ * poll threads going to sleep and waking. After enabling, callers must
+ * re-check vq_avail_count(): the driver may have added work in between. */
+void vq_set_notify(struct vq *vq, bool on);
+
+#endif
