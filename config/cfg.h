@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* config/cfg.h - the JSON configuration: parsing, validation, defaults.
+ * Parsing has no side effects: it fills plain structs or returns a cfg_err that
+ * names the file, the JSON path of the field and what was expected. The same
+ * field parsers serve the command-line overrides, so a flag and a config key
+ * accept exactly the same values. */
+#ifndef VHOSTMQ_CONFIG_CFG_H
+#define VHOSTMQ_CONFIG_CFG_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CFG_MAX_DEVICES 64
+#define CFG_MAX_CORES   256          /* entries in one device's cores list */
+#define CFG_MAX_EAL_ARGS 32
+
+enum cfg_poll_mode { CFG_POLL_ADAPTIVE = 0, CFG_POLL_BUSY };
+enum cfg_port_kind { CFG_PORT_LOOPBACK = 0, CFG_PORT_ETHDEV };
+
+struct cfg_device {
+	char name[32];                   /* default "vm<index>" */
+	char socket[108];                /* sun_path; required */
+	uint32_t socket_mode;            /* default 0660 */
+	uint16_t queue_pairs;            /* 1..VHOSTMQ_MAX_QP, default 1 */
+	enum cfg_port_kind port_kind;    /* default loopback */
+	char port_devargs[256];          /* ethdev only: DPDK devargs */
+	uint16_t n_cores;                /* 0: the backend picks */
+	uint16_t cores[CFG_MAX_CORES];
+	enum cfg_poll_mode poll_mode;    /* default adaptive */
+	uint32_t idle_us;                /* adaptive: idle time before sleeping, default 200 */
+};
+
+struct cfg {
+	int log_level;                   /* enum vlog_level, default VLOG_INFO */
+	uint16_t n_eal_args;             /* extra EAL arguments, default none */
+	char eal_args[CFG_MAX_EAL_ARGS][128];
+	uint16_t n_devices;
+	struct cfg_device dev[CFG_MAX_DEVICES];
+};
+
+struct cfg_err {
+	char file[256];                  /* "" for command-line values */
+	char path[128];                  /* JSON path, e.g. "devices[0].queue_pairs" */
+	char reason[256];
+};
+
+/* Parses and validates a whole configuration. 0 or -1 with err filled. */
+int cfg_load_file(const char *file, struct cfg *out, struct cfg_err *err);
+int cfg_load_string(const char *text, const char *name, struct cfg *out, struct cfg_err *err);
+
+/* Field parsers shared with the command line. 0 or -1 with err->path/reason. */
+int cfg_parse_port(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_cores(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_queue_pairs(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_poll_mode(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_log_level(const char *s, int *level, struct cfg_err *err);
+int cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err);
+
+/* Fills a device with every default (socket left empty). */
+void cfg_device_defaults(struct cfg_device *d, unsigned index);
+
+/* "FILE: PATH: REASON" (parts omitted when empty) into buf. */
+const char *cfg_err_str(const struct cfg_err *err, char *buf, unsigned len);
+
+#endif
