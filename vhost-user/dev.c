@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vhost-user/dev.c - the per-connection state machine and its dispatcher.
+ * Security model: vhu_dispatch() is the gate. A message whose framing, size,
+ * fd count or vring index is wrong never reaches a handler and closes the
+ * connection. A handler that rejects a value logs the message and field; the
+ * frontend gets a non-zero REPLY_ACK when it asked for one (and the
+ * connection stays), otherwise the connection closes. Every fd a message
+ * carries is either taken by its handler or closed here. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vhost-user/dev.h"
+#include "vhost-user/mem.h"
+#include "virtio/base.h"
+#include "virtio/log.h"
+#include "virtio/vnet.h"
+
+struct vhu_dev {
+	char name[64];
+	int sock;
+	uint16_t max_qp;
+	const struct vhu_ops *ops;
+	void *owner;
+	struct vhu_rx rx;
+
+	uint64_t features;               /* acked by SET_FEATURES */
+	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
+	struct gmem *mem;                /* NULL until SET_MEM_TABLE */
+	uint32_t nvrings;
+	struct vhu_vring vring[];
+};
+
+/* Handler requirements, checked by the dispatcher. */
+#define VHU_VAR          UINT32_MAX    /* size: variable, handler checks */
+#define VHU_QIDX_STATE   (1u << 0)     /* payload is vring_state: index in range */
+#define VHU_QIDX_ADDR    (1u << 1)     /* payload is vring_addr: index in range */
+#define VHU_QIDX_FILE    (1u << 2)     /* payload is u64 index|NOFD, fd iff !NOFD */
+#define VHU_QIDX_STOPPED (1u << 3)     /* the vring must not be started */
+#define VHU_REPLIES      (1u << 4)     /* handler sends its own reply */
+
+struct vhu_handler {
+	const char *name;
+	uint32_t size;
+	uint8_t fds_min, fds_max;
+	uint8_t need;
+	int (*fn)(struct vhu_dev *d, struct vhu_msg *m);
+};
+
+static const char *
+req_name(uint32_t req);
+
+/* Logs a rejection naming device, message and field; returns err. */
+static int __attribute__((format(printf, 4, 5)))
+vhu_reject(struct vhu_dev *d, const struct vhu_msg *m, int err, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vlog_err("device %s: %s: %s", d->name, req_name(m->hdr.request), what);
+	return err;
+}
+
+static bool
+vhu_has_protocol(const struct vhu_dev *d, unsigned bit)
+{
+	return d->protocol_features & (UINT64_C(1) << bit);
+}
+
+uint64_t
+vhu_protocol_features_offered(void)
+{
+	return (UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+}
+
+static uint32_t
+msg_vqi(const struct vhu_msg *m, uint8_t need)
+{
+	if (need & VHU_QIDX_STATE)
+		return m->p.state.index;
+	if (need & VHU_QIDX_ADDR)
+		return m->p.addr.index;
+	return (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
+}
+
+static int
+reply_u64(struct vhu_dev *d, const struct vhu_msg *m, uint64_t v)
+{
+	return vhu_msg_send(d->sock, m->hdr.request, &v, sizeof(v));
+}
+
+/* Quiesce every vring, apply a device-wide change, resume every vring. */
+static void
+vhu_quiesce_all(struct vhu_dev *d)
+{
+	for (uint32_t i = 0; i < d->nvrings; i++)
+		d->ops->quiesce(d->owner, i);
+}
+
+static void
+vhu_resume_all(struct vhu_dev *d)
+{
+	for (uint32_t i = 0; i < d->nvrings; i++)
+		d->ops->resume(d->owner, i);
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void
+vring_reset(struct vhu_vring *v)
+{
+	close_fd(&v->kick_fd);
+	close_fd(&v->call_fd);
+	close_fd(&v->err_fd);
+	*v = (struct vhu_vring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
+}
+
+/* Back to the state of a new connection (RESET_OWNER, and teardown). */
+static void
+vhu_reset(struct vhu_dev *d)
+{
+	vhu_quiesce_all(d);
+	for (uint32_t i = 0; i < d->nvrings; i++)
+		vring_reset(&d->vring[i]);
+	vhu_mem_unmap(d->mem);
+	d->mem = NULL;
+	d->features = 0;
+	d->protocol_features = 0;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+static uint64_t
+vhu_features_offered(const struct vhu_dev *d)
+{
+	return vnet_features_offered(d->max_qp > 1);
+}
+
+static int
+h_get_features(struct vhu_dev *d, struct vhu_msg *m)
+{
+	return reply_u64(d, m, vhu_features_offered(d));
+}
+
+static int
+h_set_features(struct vhu_dev *d, struct vhu_msg *m)
+{
+	int bad = vnet_features_check(vhu_features_offered(d), m->p.u64);
+
+	if (bad >= 0)
+		return vhu_reject(d, m, -EINVAL, "features: bit %d was not offered", bad);
+	if (m->p.u64 == d->features)
+		return 0;
+	/* Ring layout choices (event idx, header length) change: restart rings. */
+	vhu_quiesce_all(d);
+	d->features = m->p.u64;
+	vhu_resume_all(d);
+	return 0;
+}
+
+static int
+h_set_owner(struct vhu_dev *d, struct vhu_msg *m)
+{
+	/* QEMU sends one per queue pair's vhost device: nothing to do. */
+	(void)d;
+	(void)m;
+	return 0;
+}
+
+static int
+h_reset_owner(struct vhu_dev *d, struct vhu_msg *m)
+{
+	(void)m;
+	vhu_reset(d);
+	return 0;
+}
+
+static int
+h_set_mem_table(struct vhu_dev *d, struct vhu_msg *m)
+{
+	const struct vhu_mem_table *t = &m->p.mem;
+	struct gmem *mem, *old;
+	char why[200];
+	int rc;
+
+	if (m->hdr.size < 8)
+		return vhu_reject(d, m, -EBADMSG, "size: %u is shorter than the table header",
+		                  m->hdr.size);
+	if (t->nregions == 0 || t->nregions > GMEM_MAX_REGIONS)
+		return vhu_reject(d, m, -EINVAL, "nregions: %u is outside 1..%u",
+		                  t->nregions, GMEM_MAX_REGIONS);
+	if (m->hdr.size != 8 + t->nregions * sizeof(struct vhu_mem_region))
+		return vhu_reject(d, m, -EBADMSG, "size: %u does not match nregions %u",
+		                  m->hdr.size, t->nregions);
+	if (m->nfds != t->nregions)
+		return vhu_reject(d, m, -EINVAL, "nregions: %u regions but %u fds",
+		                  t->nregions, m->nfds);
+	rc = vhu_mem_map(t->r, m->fds, t->nregions, &mem, why, sizeof(why));
+	if (rc != 0)
+		return vhu_reject(d, m, rc, "%s", why);
+	/* Build, validate, swap: no poll thread sees the old table after this. */
+	vhu_quiesce_all(d);
+	old = d->mem;
+	d->mem = mem;
+	vhu_resume_all(d);
+	vhu_mem_unmap(old);
+	vlog_info("device %s: memory table: %u region(s)", d->name, t->nregions);
+	return 0;                        /* the dispatcher closes the fds: mmap holds its own */
+}
+
+static int
+h_set_vring_num(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint32_t num = m->p.state.num;
+
+	if (num == 0 || num > VQ_SIZE_MAX || (num & (num - 1)) != 0)
+		return vhu_reject(d, m, -EINVAL, "num: %u is not a power of two in 1..%u",
+		                  num, VQ_SIZE_MAX);
+	d->vring[m->p.state.index].num = num;
+	return 0;
+}
+
+static int
+h_set_vring_addr(struct vhu_dev *d, struct vhu_msg *m)
+{
+	const struct vhu_vring_addr *a = &m->p.addr;
+	struct vhu_vring *v = &d->vring[a->index];
+
+	if (a->flags != 0)
+		return vhu_reject(d, m, -ENOTSUP, "flags: 0x%x: used-ring logging was not offered",
+		                  a->flags);
+	d->ops->quiesce(d->owner, a->index);
+	v->addrs = (struct vq_addrs){ .desc_fva = a->desc_fva, .avail_fva = a->avail_fva,
+	                              .used_fva = a->used_fva };
+	v->addr_set = true;
+	d->ops->resume(d->owner, a->index);
+	return 0;
+}
+
+static int
+h_set_vring_base(struct vhu_dev *d, struct vhu_msg *m)
+{
+	if (m->p.state.num > UINT16_MAX)
+		return vhu_reject(d, m, -EINVAL, "num: %u is not a 16-bit ring index",
+		                  m->p.state.num);
+	d->vring[m->p.state.index].base = (uint16_t)m->p.state.num;
+	return 0;
+}
+
+static int
+h_get_vring_base(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint32_t vqi = m->p.state.index;
+	struct vhu_vring *v = &d->vring[vqi];
+	struct vhu_vring_state st = { .index = vqi, .num = v->base };
+	uint16_t pos;
+
+	d->ops->quiesce(d->owner, vqi);
+	if (d->ops->position(d->owner, vqi, &pos))
+		st.num = pos;
+	v->started = false;
+	v->base = (uint16_t)st.num;
+	close_fd(&v->kick_fd);
+	return vhu_msg_send(d->sock, m->hdr.request, &st, sizeof(st));
+}
+
+/* SET_VRING_KICK / CALL / ERR: swap one of the vring's fds. */
+static int
+vring_set_fd(struct vhu_dev *d, struct vhu_msg *m, int *(*slot)(struct vhu_vring *))
+{
+	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
+	int *fd = slot(&d->vring[vqi]);
+
+	d->ops->quiesce(d->owner, vqi);
+	close_fd(fd);
+	if (m->nfds == 1) {
+		*fd = m->fds[0];
+		m->fds[0] = -1;              /* taken */
+	}
+	return 0;
+}
+
+static int *slot_kick(struct vhu_vring *v) { return &v->kick_fd; }
+static int *slot_call(struct vhu_vring *v) { return &v->call_fd; }
+static int *slot_err(struct vhu_vring *v)  { return &v->err_fd; }
+
+static int
+h_set_vring_kick(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
+	struct vhu_vring *v = &d->vring[vqi];
+
+	vring_set_fd(d, m, slot_kick);
+	v->started = true;
+	/* Spec: without VHOST_USER_F_PROTOCOL_FEATURES a ring is enabled as soon
+	 * as it starts; with it, rings wait for SET_VRING_ENABLE. */
+	if (!(d->features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		v->enabled = true;
+	d->ops->resume(d->owner, vqi);
+	return 0;
+}
+
+static int
+h_set_vring_call(struct vhu_dev *d, struct vhu_msg *m)
+{
+	vring_set_fd(d, m, slot_call);
+	d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
+	return 0;
+}
+
+static int
+h_set_vring_err(struct vhu_dev *d, struct vhu_msg *m)
+{
+	vring_set_fd(d, m, slot_err);
+	d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
+	return 0;
+}
+
+static int
+h_get_protocol_features(struct vhu_dev *d, struct vhu_msg *m)
+{
+	return reply_u64(d, m, vhu_protocol_features_offered());
+}
+
+static int
+h_set_protocol_features(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint64_t extra = m->p.u64 & ~vhu_protocol_features_offered();
+
+	if (extra)
+		return vhu_reject(d, m, -EINVAL, "protocol features: bit %d was not offered",
+		                  __builtin_ctzll(extra));
+	d->protocol_features = m->p.u64;
+	return 0;
+}
+
+static int
+h_get_queue_num(struct vhu_dev *d, struct vhu_msg *m)
+{
+	return reply_u64(d, m, d->max_qp);
+}
+
+static int
+h_set_vring_enable(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint32_t vqi = m->p.state.index;
+
+	if (m->p.state.num > 1)
+		return vhu_reject(d, m, -EINVAL, "num: %u is neither 0 (disable) nor 1 (enable)",
+		                  m->p.state.num);
+	d->ops->quiesce(d->owner, vqi);
+	d->vring[vqi].enabled = m->p.state.num == 1;
+	d->ops->resume(d->owner, vqi);
+	vlog_debug("device %s: vring %u %s", d->name, vqi,
+	           d->vring[vqi].enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+/* ---- dispatcher -------------------------------------------------------- */
+
+#define STATE sizeof(struct vhu_vring_state)
+#define U64   sizeof(uint64_t)
+
+static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", 0, 0, 0, VHU_REPLIES, h_get_features },
+	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", U64, 0, 0, 0, h_set_features },
+	[VHOST_USER_SET_OWNER]    = { "SET_OWNER", 0, 0, 0, 0, h_set_owner },
+	[VHOST_USER_RESET_OWNER]  = { "RESET_OWNER", VHU_VAR, 0, 0, 0, h_reset_owner },
+	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", VHU_VAR, 1, VHU_MAX_FDS, 0,
+	                               h_set_mem_table },
+	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", STATE, 0, 0,
+	                               VHU_QIDX_STATE | VHU_QIDX_STOPPED, h_set_vring_num },
+	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", sizeof(struct vhu_vring_addr), 0, 0,
+	                                VHU_QIDX_ADDR, h_set_vring_addr },
+	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", STATE, 0, 0,
+	                                VHU_QIDX_STATE | VHU_QIDX_STOPPED, h_set_vring_base },
+	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", STATE, 0, 0,
+	                                VHU_QIDX_STATE | VHU_REPLIES, h_get_vring_base },
+	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", U64, 0, 1, VHU_QIDX_FILE,
+	                                h_set_vring_kick },
+	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", U64, 0, 1, VHU_QIDX_FILE,
+	                                h_set_vring_call },
+	[VHOST_USER_SET_VRING_ERR]  = { "SET_VRING_ERR", U64, 0, 1, VHU_QIDX_FILE,
+	                                h_set_vring_err },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES", 0, 0, 0, VHU_REPLIES,
+	                                       h_get_protocol_features },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES", U64, 0, 0, 0,
+	                                       h_set_protocol_features },
+	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", 0, 0, 0, VHU_REPLIES, h_get_queue_num },
+	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", STATE, 0, 0, VHU_QIDX_STATE,
+	                                  h_set_vring_enable },
+};
+
+/* Names of requests we know but do not implement, for clear log lines. */
+static const char *const vhu_unhandled_names[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE", [VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
+	[VHOST_USER_SEND_RARP] = "SEND_RARP", [VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
+	[VHOST_USER_GET_CONFIG] = "GET_CONFIG", [VHOST_USER_SET_CONFIG] = "SET_CONFIG",
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
+	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG", [VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
+	[VHOST_USER_SET_STATUS] = "SET_STATUS", [VHOST_USER_GET_STATUS] = "GET_STATUS",
+};
+
+static const char *
+req_name(uint32_t req)
+{
+	static __thread char unknown[32];
+
+	if (req < VHOST_USER_REQUEST_MAX && vhu_handlers[req].name)
+		return vhu_handlers[req].name;
+	if (req < VHOST_USER_REQUEST_MAX && vhu_unhandled_names[req])
+		return vhu_unhandled_names[req];
+	snprintf(unknown, sizeof(unknown), "request %u", req);
+	return unknown;
+}
+
+/* Structural checks: anything failing here closes the connection. */
+static int
+vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *h)
+{
+	uint32_t vqi;
+
+	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION)
+		return vhu_reject(d, m, -EPROTO, "flags: version %u, expected %u",
+		                  m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION);
+	if (h->size != VHU_VAR && m->hdr.size != h->size)
+		return vhu_reject(d, m, -EBADMSG, "size: %u bytes, expected %u",
+		                  m->hdr.size, h->size);
+	if (m->nfds < h->fds_min || m->nfds > h->fds_max)
+		return vhu_reject(d, m, -EBADMSG, "carries %u fds, expected %u..%u",
+		                  m->nfds, h->fds_min, h->fds_max);
+	if (!(h->need & (VHU_QIDX_STATE | VHU_QIDX_ADDR | VHU_QIDX_FILE)))
+		return 0;
+	vqi = msg_vqi(m, h->need);
+	if (h->need & VHU_QIDX_FILE) {
+		uint64_t rest = m->p.u64 & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
+		                                       VHOST_USER_VRING_NOFD);
+		bool nofd = m->p.u64 & VHOST_USER_VRING_NOFD;
+
+		if (rest != 0)
+			return vhu_reject(d, m, -EINVAL, "payload: reserved bits 0x%" PRIx64 " set",
+			                  rest);
+		if (nofd != (m->nfds == 0))
+			return vhu_reject(d, m, -EBADMSG, "invalid-fd flag is %u but %u fd(s) came",
+			                  nofd, m->nfds);
+	}
+	if (vqi >= d->nvrings)
+		return vhu_reject(d, m, -ERANGE, "index: vring %u, device has %u", vqi,
+		                  d->nvrings);
+	if ((h->need & VHU_QIDX_STOPPED) && d->vring[vqi].started)
+		return vhu_reject(d, m, -EBUSY, "vring %u is started (send GET_VRING_BASE first)",
+		                  vqi);
+	return 0;
+}
+
+int
+vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
+{
+	uint32_t req = m->hdr.request;
+	const struct vhu_handler *h = req < VHOST_USER_REQUEST_MAX ? &vhu_handlers[req] : NULL;
+	bool ack = (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
+	           vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	int rc;
+
+	if (h == NULL || h->fn == NULL) {
+		rc = vhu_reject(d, m, -ENOTSUP, "not supported%s",
+		                ack ? " (negative REPLY_ACK sent)" : "");
+		vhu_msg_close_fds(m);
+		/* The frontend asked how it went: tell it and keep the connection. */
+		return ack && reply_u64(d, m, 1) == 0 ? 0 : rc;
+	}
+	rc = vhu_check(d, m, h);
+	if (rc != 0) {
+		vhu_msg_close_fds(m);
+		return rc;               /* malformed: the connection closes */
+	}
+	vlog_debug("device %s: %s", d->name, h->name);
+	rc = h->fn(d, m);
+	vhu_msg_close_fds(m);
+	if (h->need & VHU_REPLIES)
+		return rc;
+	if (ack) {
+		int sent = reply_u64(d, m, rc == 0 ? 0 : 1);
+
+		/* A handler's rejection was answered: the connection stays. */
+		return sent != 0 ? sent : 0;
+	}
+	return rc;
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+struct vhu_dev *
+vhu_dev_new(const struct vhu_dev_params *p, int sock)
+{
+	uint32_t n = 2u * p->max_qp;
+	struct vhu_dev *d = calloc(1, sizeof(*d) + n * sizeof(d->vring[0]));
+
+	if (d == NULL) {
+		close(sock);
+		return NULL;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	d->sock = sock;
+	d->max_qp = p->max_qp;
+	d->ops = p->ops;
+	d->owner = p->owner;
+	d->nvrings = n;
+	vhu_rx_init(&d->rx);
+	for (uint32_t i = 0; i < n; i++)
+		d->vring[i] = (struct vhu_vring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
+	return d;
+}
+
+void
+vhu_dev_free(struct vhu_dev *d)
+{
+	if (d == NULL)
+		return;
+	vhu_reset(d);
+	vhu_rx_reset(&d->rx);
+	close(d->sock);
+	free(d);
+}
+
+int
+vhu_dev_sock(const struct vhu_dev *d)
+{
+	return d->sock;
+}
+
+int
+vhu_dev_readable(struct vhu_dev *d)
+{
+	for (;;) {
+		struct vhu_msg m;
+		const char *why = NULL;
+		int rc;
+
+		switch (vhu_msg_recv(d->sock, &d->rx, &m, &why)) {
+		case VHU_RX_MORE:
+			return 0;
+		case VHU_RX_EOF:
+			vlog_info("device %s: frontend disconnected", d->name);
+			return -ECONNRESET;
+		case VHU_RX_BAD:
+			vlog_err("device %s: bad message: %s", d->name, why);
+			return -EBADMSG;
+		case VHU_RX_MSG:
+			rc = vhu_dispatch(d, &m);
+			if (rc != 0)
+				return rc;
+			break;
+		}
+	}
+}
+
+uint32_t vhu_dev_nvrings(const struct vhu_dev *d) { return d->nvrings; }
+const struct gmem *vhu_dev_mem(const struct vhu_dev *d) { return d->mem; }
+uint64_t vhu_dev_features(const struct vhu_dev *d) { return d->features; }
+const char *vhu_dev_name(const struct vhu_dev *d) { return d->name; }
+
+const struct vhu_vring *
+vhu_dev_vring(const struct vhu_dev *d, uint32_t vqi)
+{
+	return vqi < d->nvrings ? &d->vring[vqi] : NULL;
+}
+
+bool
+vhu_vring_ready(const struct vhu_dev *d, uint32_t vqi)
+{
+	const struct vhu_vring *v = &d->vring[vqi];
+
+	return d->mem != NULL && v->started && v->enabled && v->num != 0 && v->addr_set;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vhost-user/sock.c - listening sockets for devices. Replacing a stale socket
+ * safely: only a path that is a socket and refuses connections is unlinked, so
+ * a second vhostmq (or anything else) using the path is never disturbed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "vhost-user/sock.h"
+
+static int
+sock_addr(const char *path, struct sockaddr_un *sa)
+{
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* 0 if path is free (or was a stale socket, now removed), else -errno. */
+static int
+clear_stale(const char *path, const struct sockaddr_un *sa, char *why, size_t why_len)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(why, why_len, "%s exists and is not a socket; not removing it", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0) {
+		snprintf(why, why_len, "%s is in use by another process", path);
+		return -EADDRINUSE;
+	}
+	if (errno != ECONNREFUSED) {
+		snprintf(why, why_len, "%s: cannot tell whether it is stale: %s", path,
+		         strerror(errno));
+		return -errno;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int
+vhu_listen(const char *path, mode_t mode, char *why, size_t why_len)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	snprintf(why, why_len, "%s", "");
+	if ((rc = sock_addr(path, &sa)) != 0) {
+		snprintf(why, why_len, "%s: path longer than %zu bytes", path,
+		         sizeof(sa.sun_path) - 1);
+		return rc;
+	}
+	if ((rc = clear_stale(path, &sa, why, why_len)) != 0)
+		goto err_why;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto err_why;
+	}
+	if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, mode) != 0 || listen(fd, 16) != 0) {
+		rc = -errno;
+		snprintf(why, why_len, "%s: %s", path, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	return fd;
+
+err_why:
+	if (why[0] == '\0')
+		snprintf(why, why_len, "%s: %s", path, strerror(-rc));
+	return rc;
+}
+
+int
+vhu_accept(int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}

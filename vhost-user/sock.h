@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vhost-user/sock.h - the listening unix socket of a device. */
+#ifndef VHOSTMQ_VHOST_USER_SOCK_H
+#define VHOSTMQ_VHOST_USER_SOCK_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Creates a listening, non-blocking socket at path with the given mode. A
+ * stale socket file left by a dead process is replaced; a socket someone is
+ * still serving, or a path that is not a socket, is refused. Returns the fd or
+ * -errno with why filled. */
+int vhu_listen(const char *path, mode_t mode, char *why, size_t why_len);
+
+/* Accepts one connection as a non-blocking, close-on-exec fd; -errno if none. */
+int vhu_accept(int listen_fd);
+
+#endif
