@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmd/datapath.c - the burst loops between a device's virtqueues and its port.
+ * Guest TX: chains -> mbufs -> port TX queue. Guest RX: port RX queue -> guest
+ * buffers. Per burst: one avail snapshot, one used-index store, at most one
+ * call-eventfd write per queue; no locks, no allocation beyond the mbuf pool,
+ * no logging except once per queue when it breaks.
+ * Security model: chains come from vq_pop(), which has checked them; here we
+ * only check lengths against what we can carry. */
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include "pmd/pmd.h"
+#include "virtio/iov.h"
+#include "virtio/log.h"
+
+#define STAT_ADD(st, field, v) \
+	__atomic_store_n(&(st)->stats.field, (st)->stats.field + (v), __ATOMIC_RELAXED)
+
+static void
+notify(int fd)
+{
+	if (fd >= 0 && eventfd_write(fd, 1) != 0)
+		return;                  /* guest gone; the control thread will notice */
+}
+
+static VHOSTMQ_COLD void
+report_broken(const struct pmd_qp *q, const struct pmd_vring *r, bool *logged,
+              const char *dir)
+{
+	if (*logged)
+		return;
+	*logged = true;
+	vlog_err("device %s: queue pair %u %s ring broken by the guest; it stays stopped "
+	         "until the frontend re-initialises it", q->dev_name, q->qp, dir);
+	notify(r->err_fd);
+}
+
+/* Publishes the burst's used entries and tells the guest if it wants to know. */
+static void
+finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
+{
+	vq_publish(vq);
+	if (vq_kick_needed(vq) && call_fd >= 0) {
+		notify(call_fd);
+		if (rx)
+			STAT_ADD(st, rx_notify, 1);
+		else
+			STAT_ADD(st, tx_notify, 1);
+	}
+}
+
+enum chain_copy { COPY_OK, COPY_DROPPED, COPY_NOMBUF };
+
+/* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
+ * from the pool as needed. */
+static enum chain_copy
+chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf *m)
+{
+	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+	struct rte_mbuf *seg = m;
+	uint64_t left;
+
+	if (c->out_len <= q->tx_hdr_len) {
+		STAT_ADD(q->st, tx_drop_runt, 1);
+		return COPY_DROPPED;
+	}
+	left = c->out_len - q->tx_hdr_len;
+	if (left > VNET_MAX_FRAME) {
+		STAT_ADD(q->st, tx_drop_too_big, 1);
+		return COPY_DROPPED;
+	}
+	iov_skip(&src, q->tx_hdr_len);
+	m->pkt_len = (uint32_t)left;
+	for (;;) {
+		uint16_t k = (uint16_t)RTE_MIN(left, (uint64_t)rte_pktmbuf_tailroom(seg));
+
+		iov_read(&src, rte_pktmbuf_mtod_offset(seg, char *, seg->data_len), k);
+		seg->data_len = (uint16_t)(seg->data_len + k);
+		left -= k;
+		if (left == 0)
+			return COPY_OK;
+		seg->next = rte_pktmbuf_alloc(q->pool);
+		if (seg->next == NULL) {
+			/* Undo: the caller reuses m and retries this chain later. */
+			rte_pktmbuf_free(m->next);
+			rte_pktmbuf_reset(m);
+			return COPY_NOMBUF;
+		}
+		seg = seg->next;
+		m->nb_segs++;
+	}
+}
+
+/* Guest TX ring -> port TX queue. */
+static uint32_t
+guest_tx(const struct pmd_qp *q)
+{
+	struct vq *vq = q->tx.vq;
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *pkts[PMD_BURST];
+	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
+	uint16_t k = 0, sent, popped = 0;
+	uint64_t bytes = 0;
+
+	n = RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = RTE_MIN(n, vq_avail_count(vq));
+	if (n == 0) {
+		if (unlikely(vq->broken))
+			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
+		return 0;
+	}
+	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
+		STAT_ADD(st, tx_nombuf, 1);
+		return 0;                /* the guest's frames wait in its ring */
+	}
+	while (popped < n) {
+		struct vq_mark mark = vq_mark(vq);
+		struct vq_chain c;
+		enum vq_err e = vq_pop(vq, q->mem, &c);
+		enum chain_copy r;
+
+		if (e == VQ_EMPTY || vq->broken)
+			break;
+		popped++;
+		if (e != VQ_OK) {
+			STAT_ADD(st, tx_drop_bad_chain, 1);
+			continue;        /* vq_pop returned the chain */
+		}
+		r = chain_to_mbuf(q, &c, pkts[k]);
+		if (r == COPY_NOMBUF) {
+			vq_rewind(vq, mark);
+			STAT_ADD(st, tx_nombuf, 1);
+			break;
+		}
+		vq_push(vq, c.head, 0);
+		if (r == COPY_OK)
+			bytes += pkts[k++]->pkt_len;
+	}
+	if (popped)
+		finish_burst(vq, q->tx.call_fd, st, false);
+	if (unlikely(vq->broken))
+		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
+	if (k < n)
+		rte_pktmbuf_free_bulk(&pkts[k], n - k);
+	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
+	for (uint16_t i = sent; i < k; i++)
+		bytes -= pkts[i]->pkt_len;
+	if (sent < k) {
+		STAT_ADD(st, tx_drop_port, (uint64_t)(k - sent));
+		rte_pktmbuf_free_bulk(&pkts[sent], k - sent);
+	}
+	STAT_ADD(st, tx_packets, sent);
+	STAT_ADD(st, tx_bytes, bytes);
+	return popped;
+}
+
+/* Host pieces of an mbuf chain; 0 if it has more segments than we carry. */
+static unsigned
+mbuf_iov(const struct rte_mbuf *m, struct iovec *iov, unsigned max)
+{
+	unsigned n = 0;
+
+	for (; m != NULL; m = m->next) {
+		if (n == max)
+			return 0;
+		iov[n++] = (struct iovec){ rte_pktmbuf_mtod(m, void *), m->data_len };
+	}
+	return n;
+}
+
+/* Port RX queue -> guest RX ring. */
+static uint32_t
+guest_rx(const struct pmd_qp *q)
+{
+	struct vq *vq = q->rx.vq;
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *done[PMD_BURST];
+	uint16_t i, ndone = 0, delivered = 0;
+	uint64_t bytes = 0;
+
+	if (st->held_next == st->held_n) {
+		uint16_t room = vq_avail_count(vq);
+
+		if (room == 0) {
+			if (unlikely(vq->broken))
+				report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
+			return 0;
+		}
+		st->held_next = 0;
+		st->held_n = q->port->ops->rx(q->port, q->port_q, st->held,
+		                              RTE_MIN(room, (uint16_t)PMD_BURST));
+		if (st->held_n == 0)
+			return 0;
+	}
+	for (i = st->held_next; i < st->held_n; i++) {
+		struct rte_mbuf *m = st->held[i];
+		struct iovec iov[VQ_MAX_SEGS];
+		unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
+		enum vnet_rx_res r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, iov, niov,
+		                                           m->pkt_len)
+		                          : VNET_RX_TOO_BIG;
+
+		if (r == VNET_RX_NO_BUF) {
+			STAT_ADD(st, rx_wait_no_buf, 1);
+			break;           /* keep the rest for when the guest refills */
+		}
+		if (r == VNET_RX_OK) {
+			delivered++;
+			bytes += m->pkt_len;
+		} else if (r == VNET_RX_TOO_BIG) {
+			STAT_ADD(st, rx_drop_too_big, 1);
+		} else {
+			STAT_ADD(st, rx_drop_broken, 1);
+		}
+		done[ndone++] = m;
+	}
+	st->held_next = i;
+	if (delivered)
+		finish_burst(vq, q->rx.call_fd, st, true);
+	if (unlikely(vq->broken))
+		report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
+	if (ndone)
+		rte_pktmbuf_free_bulk(done, ndone);
+	STAT_ADD(st, rx_packets, delivered);
+	STAT_ADD(st, rx_bytes, bytes);
+	return ndone;
+}
+
+uint32_t
+pmd_poll_qp(const struct pmd_qp *q)
+{
+	uint32_t work = 0;
+
+	if (q->tx.vq != NULL)
+		work += guest_tx(q);
+	if (q->rx.vq != NULL)
+		work += guest_rx(q);
+	return work;
+}
+
+uint16_t
+pmd_qp_state_drop_held(struct pmd_qp_state *st)
+{
+	uint16_t n = (uint16_t)(st->held_n - st->held_next);
+
+	if (n)
+		rte_pktmbuf_free_bulk(&st->held[st->held_next], n);
+	st->held_n = st->held_next = 0;
+	return n;
+}

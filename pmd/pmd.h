@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmd/pmd.h - pinned poll-mode threads. Each thread runs a plan: the list of
+ * (device, queue pair) entries it serves, built by the control thread as an
+ * immutable snapshot and published with QSBR RCU. The burst path takes no lock:
+ * a vq is owned by the one thread whose plan lists it, and the control thread
+ * changes it only after republishing a plan without it and waiting for a grace
+ * period (pmd_publish() returns after that grace period). */
+#ifndef VHOSTMQ_PMD_PMD_H
+#define VHOSTMQ_PMD_PMD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pmd/port.h"
+#include "virtio/base.h"
+#include "virtio/vnet.h"
+#include "virtio/vq.h"
+
+/* Packets per burst: DPDK's customary 32 (one cache line of mbuf pointers x4). */
+#define PMD_BURST 32
+
+/* Per-queue-pair counters. Directions are the guest's: tx = guest to port,
+ * rx = port to guest. Single writer: the owning poll thread. Readers use
+ * pmd_stat_read(). */
+struct pmd_qstats {
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_drop_port;           /* port refused the frame */
+	uint64_t tx_drop_runt;           /* chain shorter than the net header + 1 */
+	uint64_t tx_drop_too_big;        /* frame over VNET_MAX_FRAME */
+	uint64_t tx_drop_bad_chain;      /* chain rejected by vq_pop */
+	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
+	uint64_t tx_notify;              /* call eventfd writes */
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_drop_too_big;        /* frame larger than the guest's buffers */
+	uint64_t rx_drop_broken;         /* queue broken: frames dropped */
+	uint64_t rx_notify;
+	uint64_t rx_wait_no_buf;         /* bursts held back: guest RX ring empty */
+};
+
+static inline uint64_t
+pmd_stat_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* State of one device queue pair that outlives plans (and connections). */
+struct pmd_qp_state {
+	struct pmd_qstats stats cache_aligned;
+	/* Frames taken from the port that the guest had no room for yet; they go
+	 * first next time, so a full guest RX ring applies backpressure to the
+	 * port instead of losing frames. Owner: the serving poll thread. */
+	uint16_t held_n, held_next;
+	struct rte_mbuf *held[PMD_BURST];
+	bool tx_broken_logged, rx_broken_logged;
+};
+
+/* One virtqueue as a poll thread sees it; vq == NULL: not running. */
+struct pmd_vring {
+	struct vq *vq;
+	int call_fd;                     /* -1: the guest polls */
+	int err_fd;                      /* -1: none */
+};
+
+/* A plan entry: a snapshot the control thread built; immutable once published. */
+struct pmd_qp {
+	struct pmd_vring rx, tx;
+	const struct gmem *mem;
+	struct vnet_rx_fmt rx_fmt;
+	uint16_t tx_hdr_len;
+	struct pmd_port *port;
+	uint16_t port_q;
+	struct rte_mempool *pool;
+	struct pmd_qp_state *st;
+	const char *dev_name;            /* for the once-per-queue log lines */
+	uint16_t qp;
+};
+
+struct pmd_plan {
+	uint32_t n;
+	struct pmd_qp q[];
+};
+
+struct pmd_params {
+	unsigned core;
+	bool busy;                       /* never sleep */
+	uint32_t idle_us;                /* adaptive: idle time before sleeping */
+};
+
+struct pmd;
+
+/* Starts a thread pinned to p->core with an empty plan. NULL on failure (why). */
+struct pmd *pmd_start(const struct pmd_params *p, char *why, size_t why_len);
+/* Stops and joins the thread, frees its plan. */
+void pmd_stop(struct pmd *p);
+unsigned pmd_core(const struct pmd *p);
+
+/* Control thread: replaces the plan (taking ownership of next), wakes the
+ * thread if it sleeps, and returns after a grace period, having freed the old
+ * plan: from then on nothing of the old plan is touched by this thread. */
+void pmd_publish(struct pmd *p, struct pmd_plan *next);
+struct pmd_plan *pmd_plan_new(uint32_t n);
+
+/* Control thread: kick eventfds a sleeping thread must wake on. */
+int pmd_watch_fd(struct pmd *p, int fd);
+void pmd_unwatch_fd(struct pmd *p, int fd);
+
+/* One visit of a queue pair (exposed for benchmarks and tests); returns the
+ * number of packets moved. */
+uint32_t pmd_poll_qp(const struct pmd_qp *q);
+
+/* Frees frames a stopped queue pair still held (control thread, after a grace
+ * period); returns how many were freed. */
+uint16_t pmd_qp_state_drop_held(struct pmd_qp_state *st);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmd/port.h - what a device is wired to. A port has one RX and one TX queue
+ * per device queue pair; queue i is only ever used by the poll thread that
+ * owns pair i, so ports need no locks (the XPS-like rule of DESIGN.md). */
+#ifndef VHOSTMQ_PMD_PORT_H
+#define VHOSTMQ_PMD_PORT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct pmd_port;
+
+struct pmd_port_ops {
+	uint16_t (*rx)(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n);
+	/* Takes what it returns; the caller frees the rest. */
+	uint16_t (*tx)(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n);
+	/* Room on TX queue q now; UINT16_MAX when the port cannot tell. */
+	uint16_t (*tx_room)(struct pmd_port *p, uint16_t q);
+	/* Packets waiting on RX queue q; NULL when the port cannot tell (then an
+	 * idle thread must wake on a timer to look). */
+	bool (*rx_pending)(struct pmd_port *p, uint16_t q);
+	void (*free)(struct pmd_port *p);
+};
+
+struct pmd_port {
+	const struct pmd_port_ops *ops;
+	const char *kind;                /* "loopback", "ethdev" */
+	uint16_t nq;
+};
+
+/* Frames sent on TX queue i come back on RX queue i with MACs swapped. */
+int pmd_port_loopback_new(const char *name, uint16_t nq, struct pmd_port **out,
+                          char *why, size_t why_len);
+/* Any DPDK device: probes devargs, configures nq queue pairs, starts it. */
+int pmd_port_ethdev_new(const char *devargs, uint16_t nq, struct rte_mempool *pool,
+                        struct pmd_port **out, char *why, size_t why_len);
+
+static inline void
+pmd_port_free(struct pmd_port *p)
+{
+	if (p != NULL)
+		p->ops->free(p);
+}
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmd/port_ethdev.c - a port backed by any DPDK ethdev (net_null, net_tap,
+ * net_pcap, net_ring, a NIC), probed at start-up from its devargs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include "pmd/port.h"
+
+/* Descriptors per queue: DPDK's usual default, adjusted to what the driver
+ * accepts by rte_eth_dev_adjust_nb_rx_tx_desc(). */
+#define ETHDEV_DESC 1024
+
+struct ethdev_port {
+	struct pmd_port port;
+	uint16_t port_id;
+};
+
+static uint16_t
+eth_port_id(struct pmd_port *p)
+{
+	return ((struct ethdev_port *)p)->port_id;
+}
+
+static uint16_t
+eth_rx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return rte_eth_rx_burst(eth_port_id(p), q, m, n);
+}
+
+static uint16_t
+eth_tx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return rte_eth_tx_burst(eth_port_id(p), q, m, n);
+}
+
+static uint16_t
+eth_tx_room(struct pmd_port *p, uint16_t q)
+{
+	(void)p;
+	(void)q;
+	return UINT16_MAX;
+}
+
+static void
+eth_free(struct pmd_port *p)
+{
+	uint16_t id = eth_port_id(p);
+
+	rte_eth_dev_stop(id);
+	rte_eth_dev_close(id);
+	free(p);
+}
+
+static const struct pmd_port_ops eth_ops = {
+	.rx = eth_rx, .tx = eth_tx, .tx_room = eth_tx_room, .rx_pending = NULL,
+	.free = eth_free,
+};
+
+/* The device name is the devargs up to the first comma. */
+static void
+devargs_name(const char *devargs, char *name, size_t len)
+{
+	size_t n = strcspn(devargs, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+}
+
+static int
+eth_setup(uint16_t id, uint16_t nq, struct rte_mempool *pool, char *why, size_t why_len)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t nrx = ETHDEV_DESC, ntx = ETHDEV_DESC;
+	int socket = rte_eth_dev_socket_id(id), rc;
+
+	if ((rc = rte_eth_dev_info_get(id, &info)) != 0) {
+		snprintf(why, why_len, "dev_info_get: %s", rte_strerror(-rc));
+		return rc;
+	}
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+		snprintf(why, why_len, "%u queue pairs asked, driver %s has at most %u rx / %u tx",
+		         nq, info.driver_name, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if ((rc = rte_eth_dev_configure(id, nq, nq, &conf)) != 0) {
+		snprintf(why, why_len, "configure: %s", rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+	for (uint16_t q = 0; q < nq; q++) {
+		if ((rc = rte_eth_rx_queue_setup(id, q, nrx, (unsigned)socket, NULL, pool)) != 0 ||
+		    (rc = rte_eth_tx_queue_setup(id, q, ntx, (unsigned)socket, NULL)) != 0) {
+			snprintf(why, why_len, "queue %u setup: %s", q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	if ((rc = rte_eth_dev_start(id)) != 0) {
+		snprintf(why, why_len, "start: %s", rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_promiscuous_enable(id);  /* not every driver has it; harmless */
+	return 0;
+}
+
+int
+pmd_port_ethdev_new(const char *devargs, uint16_t nq, struct rte_mempool *pool,
+                    struct pmd_port **out, char *why, size_t why_len)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct ethdev_port *e;
+	uint16_t id;
+	int rc;
+
+	*out = NULL;
+	devargs_name(devargs, name, sizeof(name));
+	if (rte_eth_dev_get_port_by_name(name, &id) != 0) {
+		if ((rc = rte_dev_probe(devargs)) != 0) {
+			snprintf(why, why_len, "ethdev:%s: probe failed: %s", devargs,
+			         rte_strerror(-rc));
+			return rc;
+		}
+		if (rte_eth_dev_get_port_by_name(name, &id) != 0) {
+			snprintf(why, why_len, "ethdev:%s: probed, but no port is named %s",
+			         devargs, name);
+			return -ENODEV;
+		}
+	}
+	if ((rc = eth_setup(id, nq, pool, why, why_len)) != 0) {
+		char tmp[200];
+
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		snprintf(why, why_len, "ethdev:%s: %s", devargs, tmp);
+		rte_eth_dev_close(id);
+		return rc;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		rte_eth_dev_stop(id);
+		rte_eth_dev_close(id);
+		return -ENOMEM;
+	}
+	e->port = (struct pmd_port){ .ops = &eth_ops, .kind = "ethdev", .nq = nq };
+	e->port_id = id;
+	*out = &e->port;
+	return 0;
+}
