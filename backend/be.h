@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* backend/be.h - the process's wiring, private to backend/: devices (listening
+ * socket, frontend connection, port, mbuf pool, per-queue state), the poll
+ * threads shared between devices (one per core), and the stats table.
+ * Everything here runs on the control thread; poll threads see only the plans
+ * it publishes. */
+#ifndef VHOSTMQ_BACKEND_BE_H
+#define VHOSTMQ_BACKEND_BE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "config/cfg.h"
+#include "pmd/pmd.h"
+
+struct vhu_dev;
+struct rte_mempool;
+
+/* Highest CPU number a core list may name. */
+#define BE_MAX_CORES 1024
+
+struct be;
+
+struct be_dev {
+	struct be *be;
+	struct cfg_device cfg;
+	int listen_fd;
+	struct vhu_dev *conn;            /* NULL while no frontend is attached */
+	struct pmd_port *port;
+	struct rte_mempool *pool;
+	struct pmd_qp_state *qps;        /* [queue_pairs], cache aligned */
+	struct pmd **qp_pmd;             /* [queue_pairs]: who serves each pair */
+	struct vq *vq;                   /* [2 * queue_pairs] */
+	bool *running;                   /* [2 * queue_pairs]: listed in a plan */
+	bool *has_pos;                   /* [2 * queue_pairs]: vq holds a position */
+	uint64_t connected_ns;           /* time with a frontend, for rates */
+	uint64_t connect_start_ns;
+	unsigned connections;
+};
+
+struct be {
+	struct be_dev *dev;
+	unsigned ndev;
+	struct pmd *pmd_by_core[BE_MAX_CORES];
+	uint64_t start_ns;
+};
+
+/* dev.c */
+int be_devs_create(struct be *be, const struct cfg *cfg);
+void be_devs_destroy(struct be *be);
+/* A frontend connected to d (takes fd). */
+void be_dev_attach(struct be_dev *d, int fd);
+/* The frontend's socket is readable (or hung up). */
+void be_dev_conn_event(struct be_dev *d);
+uint64_t be_now_ns(void);
+
+/* stats.c: the per-queue table; rates over the time each device had a frontend. */
+void be_stats_print(FILE *out, const struct be *be);
+
+#endif

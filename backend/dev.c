@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* backend/dev.c - devices: turning vhost-user events into poll-thread plans.
+ * vhost-user tells us (struct vhu_ops) when a vring must stop and when it may
+ * run; we map its vq and republish the plan of the thread serving its queue
+ * pair. The only module that publishes with RCU: every plan change goes
+ * through be_replan(), which returns after a grace period. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include "backend/be.h"
+#include "vhost-user/dev.h"
+#include "vhost-user/sock.h"
+#include "virtio/log.h"
+
+/* Mbufs per queue pair: a loopback ring (1024) plus a burst in each direction
+ * plus the held frames, with room for 9000-byte frames that take five 2 KiB
+ * mbufs each in flight. */
+#define BE_MBUFS_PER_QP 4096u
+#define BE_MBUF_CACHE 256u
+
+uint64_t
+be_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct be_dev *
+owner_dev(void *owner)
+{
+	return owner;
+}
+
+/* Rebuilds and publishes the plan of one poll thread from every device's
+ * running rings. Returns after a grace period. */
+static void
+be_replan(struct be *be, struct pmd *pmd)
+{
+	uint32_t n = 0, k = 0;
+	struct pmd_plan *plan;
+
+	for (unsigned i = 0; i < be->ndev; i++) {
+		struct be_dev *d = &be->dev[i];
+
+		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
+			if (d->qp_pmd[qp] == pmd && (d->running[vnet_vqi(qp, VNET_RX)] ||
+			                             d->running[vnet_vqi(qp, VNET_TX)]))
+				n++;
+	}
+	plan = pmd_plan_new(n);
+	if (plan == NULL) {
+		/* Cannot happen short of OOM; keeping the old plan would let a
+		 * thread touch a ring we are about to change, so stop instead. */
+		vlog_err("out of memory building a poll plan");
+		abort();
+	}
+	for (unsigned i = 0; i < be->ndev; i++) {
+		struct be_dev *d = &be->dev[i];
+
+		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
+			uint32_t rx = vnet_vqi(qp, VNET_RX), tx = vnet_vqi(qp, VNET_TX);
+			const struct vhu_vring *vrx, *vtx;
+			uint64_t features;
+
+			if (d->qp_pmd[qp] != pmd || !(d->running[rx] || d->running[tx]))
+				continue;
+			vrx = vhu_dev_vring(d->conn, rx);
+			vtx = vhu_dev_vring(d->conn, tx);
+			features = vhu_dev_features(d->conn);
+			plan->q[k++] = (struct pmd_qp){
+				.rx = { d->running[rx] ? &d->vq[rx] : NULL, vrx->call_fd, vrx->err_fd },
+				.tx = { d->running[tx] ? &d->vq[tx] : NULL, vtx->call_fd, vtx->err_fd },
+				.mem = vhu_dev_mem(d->conn),
+				.rx_fmt = { .hdr_len = vnet_hdr_len(features),
+				            .mrg_rxbuf = features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) },
+				.tx_hdr_len = vnet_hdr_len(features),
+				.port = d->port, .port_q = qp, .pool = d->pool, .st = &d->qps[qp],
+				.dev_name = d->cfg.name, .qp = qp,
+			};
+		}
+	}
+	pmd_publish(pmd, plan);
+}
+
+static void
+be_quiesce(void *owner, uint32_t vqi)
+{
+	struct be_dev *d = owner_dev(owner);
+	struct pmd *pmd = d->qp_pmd[vnet_vqi_qp(vqi)];
+	const struct vhu_vring *v = vhu_dev_vring(d->conn, vqi);
+
+	if (!d->running[vqi])
+		return;
+	d->running[vqi] = false;
+	if (v->kick_fd >= 0)
+		pmd_unwatch_fd(pmd, v->kick_fd);
+	be_replan(d->be, pmd);
+}
+
+static void
+be_resume(void *owner, uint32_t vqi)
+{
+	struct be_dev *d = owner_dev(owner);
+	struct pmd *pmd = d->qp_pmd[vnet_vqi_qp(vqi)];
+	const struct vhu_vring *v = vhu_dev_vring(d->conn, vqi);
+	enum vnet_dir dir = vnet_vqi_dir(vqi);
+	enum vq_err e;
+
+	if (d->running[vqi] || !vhu_vring_ready(d->conn, vqi))
+		return;
+	e = vq_map(&d->vq[vqi], vhu_dev_mem(d->conn), &v->addrs, v->num,
+	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
+	           vhu_dev_features(d->conn));
+	if (e != VQ_OK) {
+		vlog_err("device %s: vring %u (%s of pair %u): cannot start: %s", d->cfg.name,
+		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
+		return;
+	}
+	d->has_pos[vqi] = true;
+	d->running[vqi] = true;
+	if (v->kick_fd >= 0 && pmd_watch_fd(pmd, v->kick_fd) != 0)
+		vlog_warn("device %s: vring %u: cannot watch its kick fd; an idle thread "
+		          "will not wake for it", d->cfg.name, vqi);
+	be_replan(d->be, pmd);
+	vlog_debug("device %s: vring %u running on core %u", d->cfg.name, vqi, pmd_core(pmd));
+}
+
+static bool
+be_position(void *owner, uint32_t vqi, uint16_t *last_avail)
+{
+	struct be_dev *d = owner_dev(owner);
+
+	if (!d->has_pos[vqi])
+		return false;
+	*last_avail = d->vq[vqi].last_avail;
+	return true;
+}
+
+static const struct vhu_ops be_vhu_ops = {
+	.quiesce = be_quiesce, .resume = be_resume, .position = be_position,
+};
+
+void
+be_dev_attach(struct be_dev *d, int fd)
+{
+	struct vhu_dev_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
+	                            .ops = &be_vhu_ops, .owner = d };
+
+	if (d->conn != NULL) {
+		vlog_warn("device %s: refusing a second frontend on %s", d->cfg.name,
+		          d->cfg.socket);
+		close(fd);
+		return;
+	}
+	memset(d->has_pos, 0, 2u * d->cfg.queue_pairs * sizeof(d->has_pos[0]));
+	d->conn = vhu_dev_new(&p, fd);
+	if (d->conn == NULL) {
+		vlog_err("device %s: out of memory for a connection", d->cfg.name);
+		return;
+	}
+	d->connections++;
+	d->connect_start_ns = be_now_ns();
+	vlog_info("device %s: frontend connected on %s", d->cfg.name, d->cfg.socket);
+}
+
+static void
+be_dev_detach(struct be_dev *d)
+{
+	unsigned dropped = 0;
+
+	vhu_dev_free(d->conn);           /* quiesces every vring first */
+	d->conn = NULL;
+	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
+		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
+	d->connected_ns += be_now_ns() - d->connect_start_ns;
+	vlog_info("device %s: frontend detached%s", d->cfg.name,
+	          dropped ? " (frames waiting for its RX ring dropped)" : "");
+}
+
+void
+be_dev_conn_event(struct be_dev *d)
+{
+	if (vhu_dev_readable(d->conn) != 0)
+		be_dev_detach(d);
+}
+
+/* The thread serving core c, started on first use. */
+static struct pmd *
+be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
+{
+	struct pmd_params p = { .core = core, .busy = c->poll_mode == CFG_POLL_BUSY,
+	                        .idle_us = c->idle_us };
+	char why[200];
+
+	if (be->pmd_by_core[core] == NULL) {
+		be->pmd_by_core[core] = pmd_start(&p, why, sizeof(why));
+		if (be->pmd_by_core[core] == NULL)
+			vlog_err("device %s: %s", c->name, why);
+		else
+			vlog_info("poll thread started on core %u (%s)", core,
+			          p.busy ? "busy polling" : "adaptive");
+	}
+	return be->pmd_by_core[core];
+}
+
+static int
+be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
+{
+	uint16_t nq = c->queue_pairs;
+	unsigned nmbufs = nq * BE_MBUFS_PER_QP;
+	char name[RTE_MEMPOOL_NAMESIZE], why[256];
+	int rc;
+
+	*d = (struct be_dev){ .be = be, .cfg = *c, .listen_fd = -1 };
+	d->qps = rte_zmalloc("qp-state", nq * sizeof(d->qps[0]), RTE_CACHE_LINE_SIZE);
+	d->qp_pmd = calloc(nq, sizeof(d->qp_pmd[0]));
+	d->vq = calloc(2u * nq, sizeof(d->vq[0]));
+	d->running = calloc(2u * nq, sizeof(d->running[0]));
+	d->has_pos = calloc(2u * nq, sizeof(d->has_pos[0]));
+	if (!d->qps || !d->qp_pmd || !d->vq || !d->running || !d->has_pos) {
+		vlog_err("device %s: out of memory", c->name);
+		return -ENOMEM;
+	}
+	snprintf(name, sizeof(name), "mb-%.20s", c->name);
+	d->pool = rte_pktmbuf_pool_create(name, nmbufs, BE_MBUF_CACHE, 0,
+	                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (d->pool == NULL) {
+		vlog_err("device %s: mbuf pool of %u: %s", c->name, nmbufs,
+		         rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = c->port_kind == CFG_PORT_LOOPBACK
+	     ? pmd_port_loopback_new(c->name, nq, &d->port, why, sizeof(why))
+	     : pmd_port_ethdev_new(c->port_devargs, nq, d->pool, &d->port, why, sizeof(why));
+	if (rc != 0) {
+		vlog_err("device %s: port: %s", c->name, why);
+		return rc;
+	}
+	for (uint16_t qp = 0; qp < nq; qp++) {
+		unsigned core = c->cores[qp % c->n_cores];
+
+		if ((d->qp_pmd[qp] = be_pmd_for_core(be, c, core)) == NULL)
+			return -EINVAL;
+	}
+	d->listen_fd = vhu_listen(c->socket, (mode_t)c->socket_mode, why, sizeof(why));
+	if (d->listen_fd < 0) {
+		vlog_err("device %s: socket: %s", c->name, why);
+		return d->listen_fd;
+	}
+	vlog_info("device %s: %u queue pair(s), port %s%s%s, listening on %s", c->name, nq,
+	          d->port->kind, c->port_kind == CFG_PORT_ETHDEV ? " " : "",
+	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs : "", c->socket);
+	return 0;
+}
+
+static void
+be_dev_destroy(struct be_dev *d)
+{
+	if (d->conn != NULL)
+		be_dev_detach(d);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->cfg.socket);
+	}
+	pmd_port_free(d->port);
+	rte_mempool_free(d->pool);
+	rte_free(d->qps);
+	free(d->qp_pmd);
+	free(d->vq);
+	free(d->running);
+	free(d->has_pos);
+}
+
+int
+be_devs_create(struct be *be, const struct cfg *cfg)
+{
+	be->dev = calloc(cfg->n_devices, sizeof(be->dev[0]));
+	if (be->dev == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->n_devices; i++) {
+		int rc = be_dev_create(be, &be->dev[i], &cfg->dev[i]);
+
+		be->ndev = i + 1;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+be_devs_destroy(struct be *be)
+{
+	for (unsigned i = 0; i < be->ndev; i++)
+		be_dev_destroy(&be->dev[i]);
+	for (unsigned c = 0; c < BE_MAX_CORES; c++)
+		pmd_stop(be->pmd_by_core[c]);
+	free(be->dev);
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* backend/main.c - the vhostmq process: command line, configuration, EAL
+ * start-up, and the control thread's event loop (device sockets, frontend
+ * connections, signals, the periodic stats table). */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include "backend/be.h"
+#include "config/default_config.h"
+#include "vhost-user/dev.h"
+#include "vhost-user/sock.h"
+#include "vhostmq_conf.h"
+#include "virtio/log.h"
+
+/* EAL memory: what the mbuf pools need (about 2.5 KiB an mbuf) plus 64 MiB for
+ * rings and DPDK's own tables. */
+#define EAL_BASE_MB 64u
+#define MBUF_BYTES 2560u
+#define MBUFS_PER_QP 4096u
+
+static const char usage[] =
+"Usage: vhostmq [OPTIONS]\n"
+"A vhost-user backend serving virtio-net multiqueue devices from pinned\n"
+"poll-mode threads. With no --config, runs the built-in default config\n"
+"(one device on /tmp/vhostmq.sock, loopback port).\n"
+"\n"
+"  -c, --config FILE       JSON configuration (see README: Configuration)\n"
+"  -s, --socket PATH       vhost-user socket of the device\n"
+"  -q, --queues N          queue pairs offered (1..%d)\n"
+"  -p, --port SPEC         loopback | ethdev:DPDK_DEVARGS (e.g. ethdev:net_null0)\n"
+"  -C, --cores LIST        poll thread cores, e.g. 1 or 2,4-6; pair i runs on\n"
+"                          core LIST[i %% len]\n"
+"  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
+"  -l, --log-level LEVEL   err | warn | info | debug\n"
+"  -i, --stats-interval S  print the per-queue table every S seconds (0: off)\n"
+"  -h, --help              this text\n"
+"  -V, --version           version\n"
+"\n"
+"--socket, --queues, --port, --cores and --poll-mode override the device of a\n"
+"config that has exactly one. SIGUSR1 prints the table now; SIGINT/SIGTERM\n"
+"print it and exit.\n";
+
+struct cli {
+	const char *config;
+	const char *socket, *queues, *port, *cores, *poll_mode, *log_level;
+	unsigned stats_interval;
+};
+
+static int
+die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vhostmq: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'vhostmq --help'.\n");
+	return 2;
+}
+
+static int
+parse_cli(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "cores", required_argument, NULL, 'C' },
+		{ "poll-mode", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:s:q:p:C:m:l:i:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli->config = optarg; break;
+		case 's': cli->socket = optarg; break;
+		case 'q': cli->queues = optarg; break;
+		case 'p': cli->port = optarg; break;
+		case 'C': cli->cores = optarg; break;
+		case 'm': cli->poll_mode = optarg; break;
+		case 'l': cli->log_level = optarg; break;
+		case 'i':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 0 || v > 86400)
+				return die_usage("--stats-interval: '%s' is not 0..86400 seconds",
+				                 optarg);
+			cli->stats_interval = (unsigned)v;
+			break;
+		case 'h':
+			printf(usage, VHOSTMQ_MAX_QP);
+			return 1;
+		case 'V':
+			printf("vhostmq %s\n", VHOSTMQ_VERSION);
+			return 1;
+		case ':':
+			return die_usage("%s needs a value", argv[optind - 1]);
+		default:
+			return die_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return die_usage("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int
+cfg_fail(const struct cfg_err *err)
+{
+	char buf[700];
+
+	fprintf(stderr, "vhostmq: %s\n", cfg_err_str(err, buf, sizeof(buf)));
+	return 2;
+}
+
+/* Loads the config and applies the command-line overrides. */
+static int
+load_config(const struct cli *cli, struct cfg *cfg)
+{
+	struct cfg_err err = { 0 };
+	struct cfg_device *d;
+	int rc;
+
+	rc = cli->config ? cfg_load_file(cli->config, cfg, &err)
+	                 : cfg_load_string(cfg_default_json, "<built-in default config>", cfg,
+	                                   &err);
+	if (rc != 0)
+		return cfg_fail(&err);
+	if (cli->log_level && cfg_parse_log_level(cli->log_level, &cfg->log_level, &err) != 0)
+		return cfg_fail(&err);
+	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode))
+		return 0;
+	if (cfg->n_devices != 1) {
+		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode override "
+		        "the config's single device, but %s has %u devices\n",
+		        cli->config, cfg->n_devices);
+		return 2;
+	}
+	d = &cfg->dev[0];
+	if ((cli->socket && cfg_set_socket(cli->socket, d, &err) != 0) ||
+	    (cli->queues && cfg_parse_queue_pairs(cli->queues, d, &err) != 0) ||
+	    (cli->port && cfg_parse_port(cli->port, d, &err) != 0) ||
+	    (cli->cores && cfg_parse_cores(cli->cores, d, &err) != 0) ||
+	    (cli->poll_mode && cfg_parse_poll_mode(cli->poll_mode, d, &err) != 0))
+		return cfg_fail(&err);
+	return 0;
+}
+
+/* Every core must be one this process may run on; a device without cores
+ * gets the highest such core (core 0 usually carries the system's work). */
+static int
+resolve_cores(struct cfg *cfg, const cpu_set_t *allowed)
+{
+	int last = -1;
+
+	for (int c = 0; c < CPU_SETSIZE && c < BE_MAX_CORES; c++)
+		if (CPU_ISSET(c, allowed))
+			last = c;
+	for (unsigned i = 0; i < cfg->n_devices; i++) {
+		struct cfg_device *d = &cfg->dev[i];
+
+		if (d->n_cores == 0) {
+			d->cores[0] = (uint16_t)last;
+			d->n_cores = 1;
+		}
+		for (unsigned k = 0; k < d->n_cores; k++) {
+			if (d->cores[k] < BE_MAX_CORES && CPU_ISSET(d->cores[k], allowed))
+				continue;
+			fprintf(stderr, "vhostmq: devices[%u].cores: core %u is not available to "
+			        "this process (see taskset/cgroups; highest allowed is %d)\n", i,
+			        d->cores[k], last);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static bool
+eal_has(const struct cfg *cfg, const char *a, const char *b, const char *c)
+{
+	for (unsigned i = 0; i < cfg->n_eal_args; i++) {
+		const char *s = cfg->eal_args[i];
+
+		if (!strcmp(s, a) || !strcmp(s, b) || !strncmp(s, c, strlen(c)))
+			return true;
+	}
+	return false;
+}
+
+static int
+start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
+{
+	char *argv[CFG_MAX_EAL_ARGS + 16], lcores[64], mem[32];
+	int argc = 0, n = 0, first = -1, last = -1;
+	unsigned mbufs = 0;
+
+	for (unsigned i = 0; i < cfg->n_devices; i++)
+		mbufs += cfg->dev[i].queue_pairs * MBUFS_PER_QP;
+	argv[argc++] = (char *)"vhostmq";
+	if (cfg->n_eal_args == 0) {
+		/* Our own mbufs only (guest memory arrives as fds): no hugepages,
+		 * no PCI scan, no shared config files. */
+		snprintf(mem, sizeof(mem), "%u", EAL_BASE_MB + mbufs / (1048576u / MBUF_BYTES));
+		argv[argc++] = (char *)"--no-huge";
+		argv[argc++] = (char *)"-m";
+		argv[argc++] = mem;
+		argv[argc++] = (char *)"--no-pci";
+		argv[argc++] = (char *)"--no-shconf";
+		argv[argc++] = (char *)"--log-level=lib.eal:warning";
+	}
+	for (unsigned i = 0; i < cfg->n_eal_args; i++)
+		argv[argc++] = (char *)cfg->eal_args[i];
+	if (!eal_has(cfg, "-l", "-c", "--lcores")) {
+		/* The control thread floats over every allowed CPU; poll threads
+		 * pin themselves. */
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (!CPU_ISSET(c, allowed))
+				continue;
+			if (first < 0)
+				first = c;
+			last = c;
+			n++;
+		}
+		if (n == last - first + 1)
+			snprintf(lcores, sizeof(lcores), "--lcores=0@(%d-%d)", first, last);
+		else
+			snprintf(lcores, sizeof(lcores), "--lcores=0@(%d)", first);
+		argv[argc++] = lcores;
+	}
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "vhostmq: DPDK EAL start-up failed: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN };
+
+static uint64_t
+ev_tag(enum ev_kind k, unsigned dev)
+{
+	return (uint64_t)k << 32 | dev;
+}
+
+static int
+ep_add(int ep, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+run_loop(struct be *be, int sfd, unsigned stats_interval)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1;
+
+	if (ep < 0 || ep_add(ep, sfd, ev_tag(EV_SIGNAL, 0)) != 0)
+		return -errno;
+	if (stats_interval) {
+		struct itimerspec its = { .it_interval = { stats_interval, 0 },
+		                          .it_value = { stats_interval, 0 } };
+
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) != 0 ||
+		    ep_add(ep, tfd, ev_tag(EV_TIMER, 0)) != 0)
+			return -errno;
+	}
+	for (unsigned i = 0; i < be->ndev; i++)
+		if (ep_add(ep, be->dev[i].listen_fd, ev_tag(EV_LISTEN, i)) != 0)
+			return -errno;
+	for (;;) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(ep, evs, (int)ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int k = 0; k < n; k++) {
+			enum ev_kind kind = (enum ev_kind)(evs[k].data.u64 >> 32);
+			struct be_dev *d = &be->dev[(uint32_t)evs[k].data.u64];
+			struct signalfd_siginfo si;
+			uint64_t ticks;
+			int fd;
+
+			switch (kind) {
+			case EV_SIGNAL:
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGUSR1) {
+					be_stats_print(stdout, be);
+					break;
+				}
+				vlog_info("signal %u: shutting down", si.ssi_signo);
+				close(ep);
+				if (tfd >= 0)
+					close(tfd);
+				return 0;
+			case EV_TIMER:
+				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					be_stats_print(stdout, be);
+				break;
+			case EV_LISTEN:
+				fd = vhu_accept(d->listen_fd);
+				if (fd < 0)
+					break;
+				be_dev_attach(d, fd);
+				if (d->conn != NULL && vhu_dev_sock(d->conn) == fd &&
+				    ep_add(ep, fd, ev_tag(EV_CONN, (unsigned)(d - be->dev))) != 0)
+					vlog_err("device %s: epoll: %s", d->cfg.name, strerror(errno));
+				break;
+			case EV_CONN:
+				/* Closing the socket on detach also drops it from epoll. */
+				if (d->conn != NULL)
+					be_dev_conn_event(d);
+				break;
+			}
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	static struct cfg cfg;           /* large: keep it off the stack */
+	static struct be be;
+	cpu_set_t allowed;
+	sigset_t sigs;
+	int rc, sfd;
+
+	if ((rc = parse_cli(argc, argv, &cli)) != 0)
+		return rc == 1 ? 0 : rc;
+	if ((rc = load_config(&cli, &cfg)) != 0)
+		return rc;
+	vlog_set_level((enum vlog_level)cfg.log_level);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+		perror("vhostmq: sched_getaffinity");
+		return 1;
+	}
+	if ((rc = resolve_cores(&cfg, &allowed)) != 0)
+		return rc;
+	/* Block before any thread starts, so only the signalfd sees these. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		perror("vhostmq: signalfd");
+		return 1;
+	}
+	if (start_eal(&cfg, &allowed) != 0)
+		return 1;
+	be.start_ns = be_now_ns();
+	rc = be_devs_create(&be, &cfg);
+	if (rc == 0) {
+		vlog_info("vhostmq %s ready", VHOSTMQ_VERSION);
+		rc = run_loop(&be, sfd, cli.stats_interval);
+		if (rc != 0)
+			vlog_err("event loop: %s", strerror(-rc));
+		be_stats_print(stdout, &be);
+	}
+	be_devs_destroy(&be);
+	close(sfd);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}
