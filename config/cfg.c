@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* config/cfg.c - parsing and validation of the JSON configuration and of the
+ * command-line values that override it. Every public function either fills
+ * its output completely or leaves it untouched and says why in a cfg_err:
+ * a failed reload must never leave a half-applied config behind. Where a JSON
+ * value is a string it goes through the same parser as the matching
+ * command-line flag, so the two routes accept exactly the same values and
+ * word their errors the same way.
+ * Security model: the file belongs to the operator but is not trusted to be
+ * right. Every value is type-checked and range-checked before it is stored,
+ * every string is length-checked before it is copied into a fixed buffer, and
+ * user text is escaped and truncated before it is quoted in an error, because
+ * errors end up on a terminal or in a log. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+#include "vhostmq_conf.h"
+#include "virtio/base.h"
+#include "virtio/log.h"
+#include "config/cfg.h"
+
+/* virtio-net 1.1, 5.1.4.1: max_virtqueue_pairs is 1..0x8000. */
+_Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
+	       "max_queue_pairs outside the virtio-net range 1..0x8000");
+
+#define CFG_STR1(x) #x
+#define CFG_STR(x)  CFG_STR1(x)
+
+#define CFG_CORE_LIMIT  1024            /* core numbers are below this */
+#define CFG_IDLE_US_MAX 1000000         /* one second: longer is a stall */
+#define CFG_MODE_MAX    0777            /* permission bits only, no setuid */
+#define CFG_PATH_LEN    sizeof(((struct cfg_err *)NULL)->path)
+#define CFG_GOT_LEN     80              /* a quoted value in an error */
+
+/* The expected form of each value, shared by every message about it so that
+ * the file and the command line explain a mistake in the same words. */
+#define CFG_FORM_LOG   "one of \"err\", \"warn\", \"info\", \"debug\""
+#define CFG_FORM_EAL   "an array of at most " CFG_STR(CFG_MAX_EAL_ARGS) " strings"
+#define CFG_FORM_ARG   "a non-empty string shorter than 128 bytes"
+#define CFG_FORM_DEVS  "an array of 1.." CFG_STR(CFG_MAX_DEVICES) " device objects"
+#define CFG_FORM_NAME  "1..31 characters from [A-Za-z0-9_.-]"
+#define CFG_FORM_SOCK  "an absolute path shorter than 108 bytes"
+#define CFG_FORM_MODE  "a string of octal digits like \"0660\", at most 0777"
+#define CFG_FORM_QP    "an integer 1.." CFG_STR(VHOSTMQ_MAX_QP)
+#define CFG_FORM_PORT  "\"loopback\" or \"ethdev:<devargs>\""
+#define CFG_FORM_CORES "core numbers 0..1023 as an array or a string like \"1,3-5\""
+#define CFG_FORM_CORE  "an integer 0..1023"
+#define CFG_FORM_POLL  "\"adaptive\" or \"busy\""
+#define CFG_FORM_IDLE  "an integer 0..1000000"
+
+static const char *const cfg_log_names[] = {
+	[VLOG_ERR] = "err", [VLOG_WARN] = "warn",
+	[VLOG_INFO] = "info", [VLOG_DEBUG] = "debug",
+};
+
+/* Key lists, in the order the unpack formats below name them; an unknown key
+ * is reported together with the list, so the fix is in the message. */
+static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" };
+static const char *const cfg_dev_keys[] = {
+	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
+	"poll_mode", "idle_us",
+};
+
+/* Scratch for a cores list: filled in full before the device is touched. */
+struct cfg_cores {
+	uint16_t n;
+	uint16_t core[CFG_MAX_CORES];
+	bool seen[CFG_CORE_LIMIT];
+};
+
+static int cfg_fail(struct cfg_err *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+cfg_fail(struct cfg_err *err, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	snprintf(err->path, sizeof(err->path), "%s", path);
+	va_start(ap, fmt);
+	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+cfg_err_clear(struct cfg_err *err)
+{
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+}
+
+static void
+cfg_err_file(struct cfg_err *err, const char *file)
+{
+	if (err != NULL)
+		snprintf(err->file, sizeof(err->file), "%s", file != NULL ? file : "");
+}
+
+/* Quotes s for an error message: control bytes, quotes and backslashes are
+ * escaped so a hostile value cannot forge log lines, and long values are cut
+ * with "..." so the expected form after them still fits in the reason. */
+static const char *
+cfg_quote(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (s == NULL)
+		return "nothing";
+	buf[o++] = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		/* Room for the longest escape, then "...", the quote and the NUL. */
+		if (o + 4 + 5 > len) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Describes what a JSON value was, for the "got ..." half of a message. */
+static const char *
+cfg_got(const json_t *v, char *buf, size_t len)
+{
+	if (v == NULL)
+		return "nothing";
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return cfg_quote(json_string_value(v), buf, len);
+	case JSON_INTEGER:
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, len, "%g", json_real_value(v));
+		return buf;
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "an unknown value";
+}
+
+/* An optional key counts as given only when it is present and not null:
+ * jansson's "s?" treats a null value unlike a missing key (akheron/jansson#687),
+ * so every key is fetched as a plain json_t and null is mapped to "use the
+ * default" here, in one place. */
+static bool
+cfg_given(const json_t *v)
+{
+	return v != NULL && !json_is_null(v);
+}
+
+static const char *
+cfg_path(char *buf, const char *base, const char *key)
+{
+	int n = snprintf(buf, CFG_PATH_LEN, "%s%s%s", base, base[0] ? "." : "", key);
+
+	/* Only an unknown key from the file can be this long, and the reason
+	 * quotes it again; mark the cut so the path is not taken as whole. */
+	if (n < 0 || (size_t)n >= CFG_PATH_LEN)
+		memcpy(buf + CFG_PATH_LEN - 4, "...", 4);
+	return buf;
+}
+
+static const char *
+cfg_path_index(char *buf, const char *base, size_t k)
+{
+	int n = snprintf(buf, CFG_PATH_LEN, "%s[%zu]", base, k);
+
+	if (n < 0 || (size_t)n >= CFG_PATH_LEN)
+		memcpy(buf + CFG_PATH_LEN - 4, "...", 4);
+	return buf;
+}
+
+/* Reads the decimal digits at *s. It stops as soon as the value passes max,
+ * so no input can overflow. Returns -1 with no digits or a value above max. */
+static long
+cfg_digits(const char **s, long max)
+{
+	const char *p = *s;
+	long v = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > max)
+			return -1;
+	}
+	*s = p;
+	return v;
+}
+
+/* Called after a JSON_STRICT unpack failed on an object: names the first key
+ * that is not in keys, in document order, in both the path and the reason. */
+static int
+cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
+		size_t n_keys, const json_error_t *je, struct cfg_err *err)
+{
+	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], list[160];
+	const char *key;
+	json_t *v;
+	size_t k, o = 0;
+
+	list[0] = '\0';
+	for (k = 0; k < n_keys; k++) {
+		int n = snprintf(list + o, sizeof(list) - o, "%s%s", k ? ", " : "", keys[k]);
+
+		if (n < 0 || (size_t)n >= sizeof(list) - o)
+			break;
+		o += (size_t)n;
+	}
+	json_object_foreach((json_t *)obj, key, v) {
+		for (k = 0; k < n_keys; k++)
+			if (strcmp(key, keys[k]) == 0)
+				break;
+		if (k == n_keys)
+			return cfg_fail(err, cfg_path(path, base, key),
+					"unknown key %s: must be one of %s",
+					cfg_quote(key, got, sizeof(got)), list);
+	}
+	/* Not reached with "s?o" formats, which accept any value. */
+	return cfg_fail(err, base, "%s", je->text);
+}
+
+static int
+cfg_json_int(const json_t *v, json_int_t lo, json_int_t hi, const char *form,
+	     const char *path, json_int_t *out, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return cfg_fail(err, path, "must be %s, got %s", form,
+				cfg_got(v, got, sizeof(got)));
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Fetches a string value, or explains that the key wants form. */
+static int
+cfg_json_str(const json_t *v, const char *form, const char *path, const char **out,
+	     struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (!json_is_string(v))
+		return cfg_fail(err, path, "must be %s, got %s", form,
+				cfg_got(v, got, sizeof(got)));
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* String parsers. Each takes the path to report, so the command line can
+ * name the key and a file can name the full JSON path, and each writes its
+ * output only on success. */
+
+static int
+cfg_log_str(const char *s, const char *path, int *level, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	int k;
+
+	for (k = 0; s != NULL && k < (int)ARRAY_SIZE(cfg_log_names); k++) {
+		if (strcmp(s, cfg_log_names[k]) == 0) {
+			*level = k;
+			return 0;
+		}
+	}
+	return cfg_fail(err, path, "must be " CFG_FORM_LOG ", got %s",
+			cfg_quote(s, got, sizeof(got)));
+}
+
+static int
+cfg_name_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	size_t n = strlen(s);
+
+	/* A narrow set: the name becomes part of thread names, stats keys and
+	 * file names, where spaces, slashes and colons each break something. */
+	if (n == 0 || n >= sizeof(d->name) || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						       "abcdefghijklmnopqrstuvwxyz"
+						       "0123456789_.-") != n)
+		return cfg_fail(err, path, "must be " CFG_FORM_NAME ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	memcpy(d->name, s, n + 1);
+	return 0;
+}
+
+static int
+cfg_socket_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	size_t n;
+
+	if (s == NULL || s[0] != '/')
+		return cfg_fail(err, path, "must be " CFG_FORM_SOCK ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	n = strlen(s);
+	/* sun_path must hold the NUL too, or bind() reads past it. */
+	if (n >= sizeof(d->socket))
+		return cfg_fail(err, path, "must be " CFG_FORM_SOCK ", got %zu bytes", n);
+	memcpy(d->socket, s, n + 1);
+	return 0;
+}
+
+static int
+cfg_mode_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	const char *p = s;
+	uint32_t v = 0;
+
+	/* Octal in a string because JSON has no octal literals, and a decimal
+	 * 432 for 0660 is the kind of value nobody checks in review. */
+	for (; *p >= '0' && *p <= '7' && v <= CFG_MODE_MAX; p++)
+		v = v * 8 + (uint32_t)(*p - '0');
+	if (p == s || *p != '\0' || v > CFG_MODE_MAX)
+		return cfg_fail(err, path, "must be " CFG_FORM_MODE ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	d->socket_mode = v;
+	return 0;
+}
+
+static int
+cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	const char *p = s;
+	long v = s != NULL ? cfg_digits(&p, VHOSTMQ_MAX_QP) : -1;
+
+	if (v < 1 || *p != '\0')
+		return cfg_fail(err, path, "must be " CFG_FORM_QP ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	d->queue_pairs = (uint16_t)v;
+	return 0;
+}
+
+static int
+cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	static const char prefix[] = "ethdev:";
+	char got[CFG_GOT_LEN];
+	const char *devargs;
+	size_t n;
+
+	if (s != NULL && strcmp(s, "loopback") == 0) {
+		d->port_kind = CFG_PORT_LOOPBACK;
+		d->port_devargs[0] = '\0';
+		return 0;
+	}
+	if (s == NULL || strncmp(s, prefix, sizeof(prefix) - 1) != 0)
+		return cfg_fail(err, path, "must be " CFG_FORM_PORT ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	devargs = s + sizeof(prefix) - 1;
+	n = strlen(devargs);
+	if (n == 0)
+		return cfg_fail(err, path, "must be " CFG_FORM_PORT
+				" with non-empty devargs, got %s", cfg_quote(s, got, sizeof(got)));
+	if (n >= sizeof(d->port_devargs))
+		return cfg_fail(err, path, "must be " CFG_FORM_PORT
+				" with devargs shorter than %zu bytes, got %zu bytes",
+				sizeof(d->port_devargs), n);
+	d->port_kind = CFG_PORT_ETHDEV;
+	memcpy(d->port_devargs, devargs, n + 1);
+	return 0;
+}
+
+static int
+cfg_poll_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (s != NULL && strcmp(s, "adaptive") == 0)
+		d->poll_mode = CFG_POLL_ADAPTIVE;
+	else if (s != NULL && strcmp(s, "busy") == 0)
+		d->poll_mode = CFG_POLL_BUSY;
+	else
+		return cfg_fail(err, path, "must be " CFG_FORM_POLL ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	return 0;
+}
+
+static int
+cfg_cores_add(struct cfg_cores *c, long core, const char *path, struct cfg_err *err)
+{
+	/* Two queues pinned to one core by accident halve both; a repeat is
+	 * always a typo, so it is an error rather than silently merged. */
+	if (c->seen[core])
+		return cfg_fail(err, path, "must list each core once, got %ld twice", core);
+	if (c->n == CFG_MAX_CORES)
+		return cfg_fail(err, path, "must list at most %d cores, got more",
+				CFG_MAX_CORES);
+	c->seen[core] = true;
+	c->core[c->n++] = (uint16_t)core;
+	return 0;
+}
+
+static void
+cfg_cores_store(const struct cfg_cores *c, struct cfg_device *d)
+{
+	d->n_cores = c->n;
+	memcpy(d->cores, c->core, c->n * sizeof(c->core[0]));
+}
+
+/* "1,3-5": comma-separated cores and inclusive low-high ranges, no spaces,
+ * kept in the order given; "" is an empty list (the backend picks). */
+static int
+cfg_cores_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	struct cfg_cores c;
+	char got[CFG_GOT_LEN];
+	const char *p = s;
+
+	memset(&c, 0, sizeof(c));
+	if (s == NULL)
+		goto err_form;
+	while (*p != '\0') {
+		long lo = cfg_digits(&p, CFG_CORE_LIMIT - 1), hi = lo;
+
+		if (lo < 0)
+			goto err_form;
+		if (*p == '-') {
+			p++;
+			hi = cfg_digits(&p, CFG_CORE_LIMIT - 1);
+			if (hi < lo)
+				goto err_form;
+		}
+		for (long core = lo; core <= hi; core++)
+			if (cfg_cores_add(&c, core, path, err) < 0)
+				return -1;
+		if (*p == ',' && p[1] != '\0')
+			p++;
+		else if (*p != '\0')
+			goto err_form;
+	}
+	cfg_cores_store(&c, d);
+	return 0;
+
+err_form:
+	return cfg_fail(err, path, "must be " CFG_FORM_CORES ", got %s",
+			cfg_quote(s, got, sizeof(got)));
+}
+
+static int
+cfg_cores_json(const json_t *v, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	struct cfg_cores c;
+	char epath[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	json_int_t core = 0;
+	size_t k;
+
+	if (json_is_string(v))
+		return cfg_cores_str(json_string_value(v), path, d, err);
+	if (!json_is_array(v))
+		return cfg_fail(err, path, "must be " CFG_FORM_CORES ", got %s",
+				cfg_got(v, got, sizeof(got)));
+	if (json_array_size(v) > CFG_MAX_CORES)
+		return cfg_fail(err, path, "must list at most %d cores, got %zu entries",
+				CFG_MAX_CORES, json_array_size(v));
+	memset(&c, 0, sizeof(c));
+	for (k = 0; k < json_array_size(v); k++) {
+		cfg_path_index(epath, path, k);
+		if (cfg_json_int(json_array_get(v, k), 0, CFG_CORE_LIMIT - 1, CFG_FORM_CORE,
+				 epath, &core, err) < 0 ||
+		    cfg_cores_add(&c, (long)core, epath, err) < 0)
+			return -1;
+	}
+	cfg_cores_store(&c, d);
+	return 0;
+}
+
+static int
+cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *err)
+{
+	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
+	json_t *cores = NULL, *poll = NULL, *idle = NULL;
+	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	json_error_t je;
+	const char *s = NULL;
+	json_int_t v = 0;
+
+	cfg_device_defaults(d, idx);
+	cfg_path_index(base, "devices", idx);
+	if (!json_is_object(j))
+		return cfg_fail(err, base, "must be an object, got %s",
+				cfg_got(j, got, sizeof(got)));
+	if (json_unpack_ex(j, &je, JSON_STRICT,
+			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
+			   "name", &name, "socket", &socket, "socket_mode", &mode,
+			   "queue_pairs", &qp, "port", &port, "cores", &cores,
+			   "poll_mode", &poll, "idle_us", &idle) < 0)
+		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
+				       &je, err);
+
+	if (cfg_given(name) &&
+	    (cfg_json_str(name, CFG_FORM_NAME, cfg_path(path, base, "name"), &s, err) < 0 ||
+	     cfg_name_str(s, path, d, err) < 0))
+		return -1;
+	cfg_path(path, base, "socket");
+	if (socket == NULL)
+		return cfg_fail(err, path, "required: must be " CFG_FORM_SOCK);
+	if (cfg_json_str(socket, CFG_FORM_SOCK, path, &s, err) < 0 ||
+	    cfg_socket_str(s, path, d, err) < 0)
+		return -1;
+	if (cfg_given(mode) &&
+	    (cfg_json_str(mode, CFG_FORM_MODE, cfg_path(path, base, "socket_mode"), &s, err) < 0 ||
+	     cfg_mode_str(s, path, d, err) < 0))
+		return -1;
+	if (cfg_given(qp)) {
+		if (cfg_json_int(qp, 1, VHOSTMQ_MAX_QP, CFG_FORM_QP,
+				 cfg_path(path, base, "queue_pairs"), &v, err) < 0)
+			return -1;
+		d->queue_pairs = (uint16_t)v;
+	}
+	if (cfg_given(port) &&
+	    (cfg_json_str(port, CFG_FORM_PORT, cfg_path(path, base, "port"), &s, err) < 0 ||
+	     cfg_port_str(s, path, d, err) < 0))
+		return -1;
+	if (cfg_given(cores) && cfg_cores_json(cores, cfg_path(path, base, "cores"), d, err) < 0)
+		return -1;
+	if (cfg_given(poll) &&
+	    (cfg_json_str(poll, CFG_FORM_POLL, cfg_path(path, base, "poll_mode"), &s, err) < 0 ||
+	     cfg_poll_str(s, path, d, err) < 0))
+		return -1;
+	if (cfg_given(idle)) {
+		if (cfg_json_int(idle, 0, CFG_IDLE_US_MAX, CFG_FORM_IDLE,
+				 cfg_path(path, base, "idle_us"), &v, err) < 0)
+			return -1;
+		d->idle_us = (uint32_t)v;
+	}
+	return 0;
+}
+
+/* Two devices on one socket would fight over bind(), and two with one name
+ * would share stats keys; both are caught here rather than at run time. */
+static int
+cfg_device_unique(const struct cfg *c, unsigned idx, struct cfg_err *err)
+{
+	const struct cfg_device *d = &c->dev[idx];
+	char path[CFG_PATH_LEN], got[CFG_GOT_LEN];
+
+	for (unsigned k = 0; k < idx; k++) {
+		if (strcmp(d->name, c->dev[k].name) == 0) {
+			snprintf(path, sizeof(path), "devices[%u].name", idx);
+			return cfg_fail(err, path, "must be unique, got %s again (devices[%u])",
+					cfg_quote(d->name, got, sizeof(got)), k);
+		}
+		if (strcmp(d->socket, c->dev[k].socket) == 0) {
+			snprintf(path, sizeof(path), "devices[%u].socket", idx);
+			return cfg_fail(err, path, "must be unique, got %s again (devices[%u])",
+					cfg_quote(d->socket, got, sizeof(got)), k);
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_eal_json(const json_t *v, struct cfg *c, struct cfg_err *err)
+{
+	char path[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	const char *s = NULL;
+	size_t k, n;
+
+	if (!json_is_array(v))
+		return cfg_fail(err, "eal_args", "must be " CFG_FORM_EAL ", got %s",
+				cfg_got(v, got, sizeof(got)));
+	if (json_array_size(v) > CFG_MAX_EAL_ARGS)
+		return cfg_fail(err, "eal_args", "must be " CFG_FORM_EAL ", got %zu entries",
+				json_array_size(v));
+	for (k = 0; k < json_array_size(v); k++) {
+		const json_t *a = json_array_get(v, k);
+
+		cfg_path_index(path, "eal_args", k);
+		if (cfg_json_str(a, CFG_FORM_ARG, path, &s, err) < 0)
+			return -1;
+		n = strlen(s);
+		if (n == 0 || n >= sizeof(c->eal_args[0]))
+			return cfg_fail(err, path, "must be " CFG_FORM_ARG ", got %s",
+					cfg_quote(s, got, sizeof(got)));
+		memcpy(c->eal_args[k], s, n + 1);
+	}
+	c->n_eal_args = (uint16_t)k;
+	return 0;
+}
+
+static int
+cfg_root_json(json_t *root, struct cfg *c, struct cfg_err *err)
+{
+	json_t *log = NULL, *eal = NULL, *devs = NULL;
+	char got[CFG_GOT_LEN];
+	json_error_t je;
+	const char *s = NULL;
+	size_t k;
+
+	memset(c, 0, sizeof(*c));
+	c->log_level = VLOG_INFO;
+	if (!json_is_object(root))
+		return cfg_fail(err, "", "must be an object with a \"devices\" array, got %s",
+				cfg_got(root, got, sizeof(got)));
+	if (json_unpack_ex(root, &je, JSON_STRICT, "{s?o, s?o, s?o}",
+			   "log_level", &log, "eal_args", &eal, "devices", &devs) < 0)
+		return cfg_unknown_key(root, "", cfg_root_keys, ARRAY_SIZE(cfg_root_keys),
+				       &je, err);
+
+	if (cfg_given(log) &&
+	    (cfg_json_str(log, CFG_FORM_LOG, "log_level", &s, err) < 0 ||
+	     cfg_log_str(s, "log_level", &c->log_level, err) < 0))
+		return -1;
+	if (cfg_given(eal) && cfg_eal_json(eal, c, err) < 0)
+		return -1;
+	if (devs == NULL)
+		return cfg_fail(err, "devices", "required: must be " CFG_FORM_DEVS);
+	if (!json_is_array(devs))
+		return cfg_fail(err, "devices", "must be " CFG_FORM_DEVS ", got %s",
+				cfg_got(devs, got, sizeof(got)));
+	if (json_array_size(devs) < 1 || json_array_size(devs) > CFG_MAX_DEVICES)
+		return cfg_fail(err, "devices", "must be " CFG_FORM_DEVS ", got %zu entries",
+				json_array_size(devs));
+	for (k = 0; k < json_array_size(devs); k++) {
+		if (cfg_device_json(json_array_get(devs, k), (unsigned)k, &c->dev[k], err) < 0 ||
+		    cfg_device_unique(c, (unsigned)k, err) < 0)
+			return -1;
+	}
+	c->n_devices = (uint16_t)k;
+	return 0;
+}
+
+/* Validates root into a scratch struct and copies it to out only when all of
+ * it is good. The scratch comes from jansson's allocator so that one hook,
+ * json_set_alloc_funcs(), lets tests leak-check every allocation made here. */
+static int
+cfg_from_json(json_t *root, const json_error_t *je, struct cfg *out, struct cfg_err *err)
+{
+	json_malloc_t alloc_fn;
+	json_free_t free_fn;
+	struct cfg *scratch;
+	int rc;
+
+	if (root == NULL)
+		return cfg_fail(err, "", "invalid JSON at line %d, column %d: %s",
+				je->line, je->column, je->text);
+	json_get_alloc_funcs(&alloc_fn, &free_fn);
+	scratch = alloc_fn(sizeof(*scratch));
+	if (scratch == NULL) {
+		rc = cfg_fail(err, "", "out of memory");
+		goto out_decref;
+	}
+	rc = cfg_root_json(root, scratch, err);
+	if (rc == 0)
+		memcpy(out, scratch, sizeof(*out));
+	free_fn(scratch);
+out_decref:
+	json_decref(root);
+	return rc;
+}
+
+int
+cfg_load_string(const char *text, const char *name, struct cfg *out, struct cfg_err *err)
+{
+	json_error_t je;
+	json_t *root;
+
+	cfg_err_clear(err);
+	if (text == NULL) {
+		cfg_err_file(err, name);
+		return cfg_fail(err, "", "no configuration text");
+	}
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	if (cfg_from_json(root, &je, out, err) < 0) {
+		cfg_err_file(err, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfg_load_file(const char *file, struct cfg *out, struct cfg_err *err)
+{
+	json_error_t je;
+	json_t *root;
+	FILE *f;
+	int e;
+
+	cfg_err_clear(err);
+	cfg_err_file(err, file);
+	if (file == NULL)
+		return cfg_fail(err, "", "no configuration file named");
+	/* fopen, not json_load_file, so the errno text is ours to report and
+	 * the descriptor is close-on-exec for the life of the parse. */
+	f = fopen(file, "re");
+	if (f == NULL) {
+		e = errno;
+		return cfg_fail(err, "", "cannot open for reading: %s", strerror(e));
+	}
+	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	e = errno;
+	if (root == NULL && ferror(f)) {
+		fclose(f);
+		return cfg_fail(err, "", "cannot read: %s", strerror(e));
+	}
+	fclose(f);
+	if (cfg_from_json(root, &je, out, err) < 0)
+		return -1;
+	cfg_err_clear(err);
+	return 0;
+}
+
+int
+cfg_parse_port(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_port_str(s, "port", d, err);
+}
+
+int
+cfg_parse_cores(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_cores_str(s, "cores", d, err);
+}
+
+int
+cfg_parse_queue_pairs(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_qp_str(s, "queue_pairs", d, err);
+}
+
+int
+cfg_parse_poll_mode(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_poll_str(s, "poll_mode", d, err);
+}
+
+int
+cfg_parse_log_level(const char *s, int *level, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_log_str(s, "log_level", level, err);
+}
+
+int
+cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_socket_str(s, "socket", d, err);
+}
+
+void
+cfg_device_defaults(struct cfg_device *d, unsigned index)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "vm%u", index);
+	d->socket_mode = 0660;
+	d->queue_pairs = 1;
+	d->port_kind = CFG_PORT_LOOPBACK;
+	d->n_cores = 0;
+	d->poll_mode = CFG_POLL_ADAPTIVE;
+	d->idle_us = 200;
+}
+
+const char *
+cfg_err_str(const struct cfg_err *err, char *buf, unsigned len)
+{
+	const char *part[3];
+	size_t o = 0;
+
+	if (buf == NULL || len == 0)
+		return "";
+	buf[0] = '\0';
+	if (err == NULL)
+		return buf;
+	part[0] = err->file;
+	part[1] = err->path;
+	part[2] = err->reason;
+	for (size_t k = 0; k < ARRAY_SIZE(part); k++) {
+		int n;
+
+		if (part[k][0] == '\0')
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o ? ": " : "", part[k]);
+		if (n < 0 || (size_t)n >= len - o)
+			break;           /* truncated, and still NUL-terminated */
+		o += (size_t)n;
+	}
+	return buf;
+}

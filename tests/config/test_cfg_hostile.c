@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/config/test_cfg_hostile.c - one row per validation rule of the JSON
+ * configuration. Each row breaks exactly that rule and asserts the exact JSON
+ * path, that the reason states the expected form (and what was found), that
+ * the file name is carried, and that the output struct is left untouched. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include "virtio/base.h"
+#include "tests/config/cfg_test.h"
+
+struct hostile {
+	const char *name;
+	const char *json;
+	const char *path;
+	const char *reason;              /* the expected form */
+	const char *got;                 /* what was found; NULL: not checked */
+};
+
+/* One device with a valid socket plus the fields under test. */
+#define DEV(extra) "{\"devices\": [{\"socket\": \"/s\"" extra "}]}"
+#define TWO(a, b)  "{\"devices\": [{" a "}, {" b "}]}"
+
+/* Rows too long to write out; filled by build_big() before the run. */
+static char big_devices[4096], big_eal[2048], big_arg[512], big_name[256];
+static char big_socket[512], big_port[512], big_cores[4096];
+
+static const struct hostile cases[] = {
+	/* Syntax and structure. */
+	{ "syntax error gives line and column", "{\n  \"devices\": [\n    ,\n  ]\n}",
+	  "", "invalid JSON at line 3, column 5", NULL },
+	{ "truncated text", "{\"devices\": [", "", "invalid JSON at line 1", NULL },
+	{ "empty text", "", "", "invalid JSON at line 1", NULL },
+	{ "NUL escape in a string", DEV(", \"name\": \"a\\u0000b\""), "", "invalid JSON", NULL },
+	{ "integer too big for jansson", DEV(", \"idle_us\": 99999999999999999999"),
+	  "", "invalid JSON", NULL },
+	{ "top level is an array", "[]", "", "must be an object with a \"devices\" array",
+	  "got an array" },
+	{ "duplicate top-level key",
+	  "{\"devices\": [{\"socket\": \"/a\"}], \"devices\": [{\"socket\": \"/b\"}]}",
+	  "", "duplicate object key", NULL },
+	{ "duplicate device key", "{\"devices\": [{\"socket\": \"/a\", \"socket\": \"/b\"}]}",
+	  "", "duplicate object key", NULL },
+	{ "unknown top-level key", "{\"devices\": [{\"socket\": \"/s\"}], \"log\": \"info\"}",
+	  "log", "unknown key \"log\": must be one of log_level, eal_args, devices", NULL },
+	{ "unknown device key", DEV(", \"queues\": 2"), "devices[0].queues",
+	  "unknown key \"queues\": must be one of name, socket, socket_mode, queue_pairs,"
+	  " port, cores, poll_mode, idle_us", NULL },
+	{ "unknown key in the second device",
+	  TWO("\"socket\": \"/a\"", "\"socket\": \"/b\", \"Name\": \"x\""),
+	  "devices[1].Name", "unknown key \"Name\"", NULL },
+
+	/* log_level */
+	{ "log_level unknown word", "{\"log_level\": \"error\", \"devices\": [{\"socket\": \"/s\"}]}",
+	  "log_level", FORM_LOG, "got \"error\"" },
+	{ "log_level as an integer", "{\"log_level\": 2, \"devices\": [{\"socket\": \"/s\"}]}",
+	  "log_level", FORM_LOG, "got 2" },
+
+	/* eal_args */
+	{ "eal_args not an array", "{\"eal_args\": \"-l 1\", \"devices\": [{\"socket\": \"/s\"}]}",
+	  "eal_args", FORM_EAL, "got \"-l 1\"" },
+	{ "eal_args over the limit", big_eal, "eal_args", FORM_EAL, "got 33" },
+	{ "eal_args entry not a string",
+	  "{\"eal_args\": [\"-m\", 512], \"devices\": [{\"socket\": \"/s\"}]}",
+	  "eal_args[1]", FORM_ARG, "got 512" },
+	{ "eal_args entry null", "{\"eal_args\": [null], \"devices\": [{\"socket\": \"/s\"}]}",
+	  "eal_args[0]", FORM_ARG, "got null" },
+	{ "eal_args entry empty", "{\"eal_args\": [\"\"], \"devices\": [{\"socket\": \"/s\"}]}",
+	  "eal_args[0]", FORM_ARG, "got \"\"" },
+	{ "eal_args entry 128 bytes", big_arg, "eal_args[0]", FORM_ARG, NULL },
+
+	/* devices */
+	{ "devices missing", "{}", "devices", "required: " FORM_DEVS, NULL },
+	{ "devices missing with log_level", "{\"log_level\": \"info\"}", "devices",
+	  "required: " FORM_DEVS, NULL },
+	{ "devices null", "{\"devices\": null}", "devices", FORM_DEVS, "got null" },
+	{ "devices an object", "{\"devices\": {\"socket\": \"/s\"}}", "devices", FORM_DEVS,
+	  "got an object" },
+	{ "devices empty", "{\"devices\": []}", "devices", FORM_DEVS, "got 0" },
+	{ "devices over the limit", big_devices, "devices", FORM_DEVS, "got 65" },
+	{ "device not an object", "{\"devices\": [\"/s\"]}", "devices[0]",
+	  "must be an object", "got \"/s\"" },
+	{ "second device null", "{\"devices\": [{\"socket\": \"/a\"}, null]}", "devices[1]",
+	  "must be an object", "got null" },
+
+	/* name */
+	{ "name empty", DEV(", \"name\": \"\""), "devices[0].name", FORM_NAME, "got \"\"" },
+	{ "name 32 characters", big_name, "devices[0].name", FORM_NAME, NULL },
+	{ "name with a space", DEV(", \"name\": \"vm 1\""), "devices[0].name", FORM_NAME,
+	  "got \"vm 1\"" },
+	{ "name with a slash", DEV(", \"name\": \"a/b\""), "devices[0].name", FORM_NAME, NULL },
+	{ "name with a colon", DEV(", \"name\": \"a:b\""), "devices[0].name", FORM_NAME, NULL },
+	{ "name not ASCII", DEV(", \"name\": \"vm\\u00e9\""), "devices[0].name", FORM_NAME, NULL },
+	{ "name an integer", DEV(", \"name\": 7"), "devices[0].name", FORM_NAME, "got 7" },
+	{ "name repeated", TWO("\"socket\": \"/a\", \"name\": \"x\"",
+			       "\"socket\": \"/b\", \"name\": \"x\""),
+	  "devices[1].name", "must be unique", "got \"x\" again (devices[0])" },
+	{ "name repeats a default name", TWO("\"socket\": \"/a\", \"name\": \"vm1\"",
+					     "\"socket\": \"/b\""),
+	  "devices[1].name", "must be unique", "got \"vm1\" again (devices[0])" },
+
+	/* socket */
+	{ "socket missing", "{\"devices\": [{\"name\": \"a\"}]}", "devices[0].socket",
+	  "required: " FORM_SOCK, NULL },
+	{ "socket missing in the second device", TWO("\"socket\": \"/a\"", "\"name\": \"b\""),
+	  "devices[1].socket", "required: " FORM_SOCK, NULL },
+	{ "socket null", "{\"devices\": [{\"socket\": null}]}", "devices[0].socket", FORM_SOCK,
+	  "got null" },
+	{ "socket relative", "{\"devices\": [{\"socket\": \"run/a.sock\"}]}", "devices[0].socket",
+	  FORM_SOCK, "got \"run/a.sock\"" },
+	{ "socket empty", "{\"devices\": [{\"socket\": \"\"}]}", "devices[0].socket", FORM_SOCK,
+	  "got \"\"" },
+	{ "socket 108 bytes", big_socket, "devices[0].socket", FORM_SOCK, "got 108 bytes" },
+	{ "socket an integer", "{\"devices\": [{\"socket\": 1}]}", "devices[0].socket",
+	  FORM_SOCK, "got 1" },
+	{ "socket repeated", TWO("\"socket\": \"/a\"", "\"socket\": \"/a\""),
+	  "devices[1].socket", "must be unique", "got \"/a\" again (devices[0])" },
+
+	/* socket_mode */
+	{ "socket_mode not octal", DEV(", \"socket_mode\": \"0680\""), "devices[0].socket_mode",
+	  FORM_MODE, "got \"0680\"" },
+	{ "socket_mode above 0777", DEV(", \"socket_mode\": \"01000\""),
+	  "devices[0].socket_mode", FORM_MODE, "got \"01000\"" },
+	{ "socket_mode with setuid", DEV(", \"socket_mode\": \"4755\""),
+	  "devices[0].socket_mode", FORM_MODE, NULL },
+	{ "socket_mode empty", DEV(", \"socket_mode\": \"\""), "devices[0].socket_mode",
+	  FORM_MODE, NULL },
+	{ "socket_mode with a prefix", DEV(", \"socket_mode\": \"0o660\""),
+	  "devices[0].socket_mode", FORM_MODE, NULL },
+	{ "socket_mode trailing junk", DEV(", \"socket_mode\": \"0660 \""),
+	  "devices[0].socket_mode", FORM_MODE, NULL },
+	{ "socket_mode as an integer", DEV(", \"socket_mode\": 432"), "devices[0].socket_mode",
+	  FORM_MODE, "got 432" },
+	{ "socket_mode long run of digits", DEV(", \"socket_mode\": \"77777777777777777777777\""),
+	  "devices[0].socket_mode", FORM_MODE, NULL },
+
+	/* queue_pairs */
+	{ "queue_pairs zero", DEV(", \"queue_pairs\": 0"), "devices[0].queue_pairs", FORM_QP,
+	  "got 0" },
+	{ "queue_pairs negative", DEV(", \"queue_pairs\": -1"), "devices[0].queue_pairs",
+	  FORM_QP, "got -1" },
+	{ "queue_pairs above virtio-net's 0x8000", DEV(", \"queue_pairs\": 32769"),
+	  "devices[0].queue_pairs", FORM_QP, "got 32769" },
+	{ "queue_pairs wraps uint16", DEV(", \"queue_pairs\": 65537"), "devices[0].queue_pairs",
+	  FORM_QP, "got 65537" },
+	{ "queue_pairs a real", DEV(", \"queue_pairs\": 2.0"), "devices[0].queue_pairs",
+	  FORM_QP, "got 2" },
+	{ "queue_pairs a string", DEV(", \"queue_pairs\": \"4\""), "devices[0].queue_pairs",
+	  FORM_QP, "got \"4\"" },
+	{ "queue_pairs a boolean", DEV(", \"queue_pairs\": true"), "devices[0].queue_pairs",
+	  FORM_QP, "got true" },
+	{ "queue_pairs in the second device",
+	  TWO("\"socket\": \"/a\"", "\"socket\": \"/b\", \"queue_pairs\": 0"),
+	  "devices[1].queue_pairs", FORM_QP, "got 0" },
+
+	/* port */
+	{ "port unknown kind", DEV(", \"port\": \"tap0\""), "devices[0].port", FORM_PORT,
+	  "got \"tap0\"" },
+	{ "port wrong case", DEV(", \"port\": \"Loopback\""), "devices[0].port", FORM_PORT, NULL },
+	{ "port ethdev without devargs", DEV(", \"port\": \"ethdev:\""), "devices[0].port",
+	  FORM_PORT " with non-empty devargs", "got \"ethdev:\"" },
+	{ "port devargs 256 bytes", big_port, "devices[0].port",
+	  FORM_PORT " with devargs shorter than 256 bytes", "got 256 bytes" },
+	{ "port an object", DEV(", \"port\": {\"ethdev\": \"x\"}"), "devices[0].port", FORM_PORT,
+	  "got an object" },
+
+	/* cores */
+	{ "cores an integer", DEV(", \"cores\": 3"), "devices[0].cores", FORM_CORES, "got 3" },
+	{ "cores an object", DEV(", \"cores\": {}"), "devices[0].cores", FORM_CORES,
+	  "got an object" },
+	{ "cores string empty item", DEV(", \"cores\": \"1,,2\""), "devices[0].cores",
+	  FORM_CORES, "got \"1,,2\"" },
+	{ "cores string trailing comma", DEV(", \"cores\": \"1,\""), "devices[0].cores",
+	  FORM_CORES, NULL },
+	{ "cores string with spaces", DEV(", \"cores\": \"1, 2\""), "devices[0].cores",
+	  FORM_CORES, NULL },
+	{ "cores string reversed range", DEV(", \"cores\": \"5-3\""), "devices[0].cores",
+	  FORM_CORES, "got \"5-3\"" },
+	{ "cores string open range", DEV(", \"cores\": \"3-\""), "devices[0].cores",
+	  FORM_CORES, NULL },
+	{ "cores string negative", DEV(", \"cores\": \"-1\""), "devices[0].cores", FORM_CORES,
+	  NULL },
+	{ "cores string core 1024", DEV(", \"cores\": \"1024\""), "devices[0].cores",
+	  FORM_CORES, NULL },
+	{ "cores string range past 1023", DEV(", \"cores\": \"1000-1100\""), "devices[0].cores",
+	  FORM_CORES, NULL },
+	{ "cores string repeated core", DEV(", \"cores\": \"1,3-5,4\""), "devices[0].cores",
+	  "must list each core once", "got 4 twice" },
+	{ "cores string overlapping ranges", DEV(", \"cores\": \"1-3,2-4\""),
+	  "devices[0].cores", "must list each core once", "got 2 twice" },
+	{ "cores string over the limit", DEV(", \"cores\": \"0-256\""), "devices[0].cores",
+	  "must list at most 256 cores", NULL },
+	{ "cores array negative", DEV(", \"cores\": [1, -1]"), "devices[0].cores[1]",
+	  FORM_CORE, "got -1" },
+	{ "cores array core 1024", DEV(", \"cores\": [1024]"), "devices[0].cores[0]",
+	  FORM_CORE, "got 1024" },
+	{ "cores array string entry", DEV(", \"cores\": [\"1\"]"), "devices[0].cores[0]",
+	  FORM_CORE, "got \"1\"" },
+	{ "cores array null entry", DEV(", \"cores\": [null]"), "devices[0].cores[0]",
+	  FORM_CORE, "got null" },
+	{ "cores array real entry", DEV(", \"cores\": [1.5]"), "devices[0].cores[0]",
+	  FORM_CORE, "got 1.5" },
+	{ "cores array repeated core", DEV(", \"cores\": [1, 2, 1]"), "devices[0].cores[2]",
+	  "must list each core once", "got 1 twice" },
+	{ "cores array over the limit", big_cores, "devices[0].cores",
+	  "must list at most 256 cores", "got 257" },
+
+	/* poll_mode */
+	{ "poll_mode unknown word", DEV(", \"poll_mode\": \"spin\""), "devices[0].poll_mode",
+	  FORM_POLL, "got \"spin\"" },
+	{ "poll_mode a boolean", DEV(", \"poll_mode\": false"), "devices[0].poll_mode",
+	  FORM_POLL, "got false" },
+
+	/* idle_us */
+	{ "idle_us negative", DEV(", \"idle_us\": -1"), "devices[0].idle_us", FORM_IDLE,
+	  "got -1" },
+	{ "idle_us above one second", DEV(", \"idle_us\": 1000001"), "devices[0].idle_us",
+	  FORM_IDLE, "got 1000001" },
+	{ "idle_us wraps uint32", DEV(", \"idle_us\": 4294967496"), "devices[0].idle_us",
+	  FORM_IDLE, "got 4294967496" },
+	{ "idle_us a string", DEV(", \"idle_us\": \"200\""), "devices[0].idle_us", FORM_IDLE,
+	  "got \"200\"" },
+	{ "idle_us an array", DEV(", \"idle_us\": [200]"), "devices[0].idle_us", FORM_IDLE,
+	  "got an array" },
+};
+
+static void
+build_big(void)
+{
+	char s[300];
+	int o;
+
+	o = snprintf(big_devices, sizeof(big_devices), "{\"devices\": [");
+	for (int k = 0; k <= CFG_MAX_DEVICES; k++)
+		o += snprintf(big_devices + o, sizeof(big_devices) - (size_t)o,
+			      "%s{\"socket\": \"/s%d\"}", k ? "," : "", k);
+	snprintf(big_devices + o, sizeof(big_devices) - (size_t)o, "]}");
+
+	o = snprintf(big_eal, sizeof(big_eal), "{\"eal_args\": [");
+	for (int k = 0; k <= CFG_MAX_EAL_ARGS; k++)
+		o += snprintf(big_eal + o, sizeof(big_eal) - (size_t)o, "%s\"-a%d\"", k ? "," : "", k);
+	snprintf(big_eal + o, sizeof(big_eal) - (size_t)o, "], \"devices\": [{\"socket\": \"/s\"}]}");
+
+	snprintf(big_arg, sizeof(big_arg), "{\"eal_args\": [\"%0128d\"],"
+		 " \"devices\": [{\"socket\": \"/s\"}]}", 1);
+	snprintf(big_name, sizeof(big_name), DEV(", \"name\": \"%032d\""), 1);
+
+	memset(s, 'x', 108);
+	s[0] = '/';
+	s[108] = '\0';
+	snprintf(big_socket, sizeof(big_socket), "{\"devices\": [{\"socket\": \"%s\"}]}", s);
+	snprintf(big_port, sizeof(big_port), DEV(", \"port\": \"ethdev:%0256d\""), 1);
+
+	o = snprintf(big_cores, sizeof(big_cores), DEV(", \"cores\": ["));
+	o -= 3;                          /* reopen the array DEV() closed */
+	for (int k = 0; k <= CFG_MAX_CORES; k++)
+		o += snprintf(big_cores + o, sizeof(big_cores) - (size_t)o, "%s%d", k ? "," : "", k);
+	snprintf(big_cores + o, sizeof(big_cores) - (size_t)o, "]}]}");
+}
+
+static void
+test_hostile(void **state)
+{
+	const struct hostile *h = *state;
+
+	cfg_test_reject(h->json, h->path, h->reason, h->got);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest t[ARRAY_SIZE(cases)];
+
+	cfg_test_hook_alloc();
+	build_big();
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++)
+		t[k] = (struct CMUnitTest){ .name = cases[k].name, .test_func = test_hostile,
+					    .initial_state = (void *)&cases[k] };
+	return cmocka_run_group_tests_name("cfg_hostile", t, NULL, NULL);
+}
