@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/frontend/test_qemu_sequence.c - the vhostmq binary against the test
+ * frontend speaking QEMU's message order: multiqueue bring-up, frames out on
+ * every TX ring and back on the matching RX ring (loopback port, MACs
+ * swapped) with contents compared, mergeable and non-mergeable receive, both
+ * header layouts, GET_VRING_BASE positions, a reconnect getting a fresh
+ * device, and a malformed message closing only its own connection.
+ * Usage: test-qemu-sequence PATH-TO-VHOSTMQ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "tests/frontend/frontend.h"
+
+static const char *vhostmq_bin;
+static char sock_path[108], log_path[128];
+static pid_t backend;
+
+#define NQP 2
+#define FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) | \
+                  VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_NET_F_MQ) | \
+                  VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+
+static int
+start_backend(void **state)
+{
+	(void)state;
+	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-qseq-%d.sock", getpid());
+	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-qseq-%d.log", getpid());
+	backend = fork();
+	if (backend == 0) {
+		FILE *log = freopen(log_path, "w", stderr);
+
+		if (log == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
+		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", "2",
+		      "--port", "loopback", "--poll-mode", "adaptive", "--log-level", "info",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return backend > 0 ? 0 : -1;
+}
+
+static void
+dump_log(void)
+{
+	char line[512];
+	FILE *f = fopen(log_path, "r");
+
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- vhostmq log ----\n");
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
+}
+
+static int
+stop_backend(void **state)
+{
+	int status = -1;
+
+	(void)state;
+	kill(backend, SIGTERM);
+	for (int i = 0; i < 100 && waitpid(backend, &status, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (waitpid(backend, &status, WNOHANG) == 0) {
+		kill(backend, SIGKILL);
+		waitpid(backend, &status, 0);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(sock_path, F_OK) == 0) {
+		fprintf(stderr, "vhostmq did not exit cleanly (status 0x%x) or left its socket\n",
+		        status);
+		dump_log();
+		return -1;
+	}
+	if (getenv("KEEP_LOG") == NULL)
+		unlink(log_path);
+	return 0;
+}
+
+/* A frame with the test MACs and a payload that encodes (qp, seq). */
+static uint32_t
+make_frame(uint8_t *f, uint16_t qp, uint32_t seq, uint32_t len)
+{
+	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 }, src[6] = { 2, 0, 0, 0, 0, 1 };
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x88;                    /* local experimental ethertype 0x88b5 */
+	f[13] = 0xb5;
+	for (uint32_t i = 14; i < len; i++)
+		f[i] = (uint8_t)(seq * 7 + i * 13 + qp);
+	return len;
+}
+
+static void
+check_frame(const uint8_t *got, int glen, uint16_t qp, uint32_t seq, uint32_t len)
+{
+	uint8_t want[9100];
+
+	make_frame(want, qp, seq, len);
+	/* loopback swaps the addresses */
+	memcpy(want, (uint8_t[6]){ 2, 0, 0, 0, 0, 1 }, 6);
+	memcpy(want + 6, (uint8_t[6]){ 2, 0, 0, 0, 0, 2 }, 6);
+	assert_int_equal(glen, (int)len);
+	assert_memory_equal(got, want, len);
+}
+
+/* Sends count frames per pair, cycling through sizes, and checks each comes
+ * back on the same pair's RX ring intact and in order. */
+static void
+exchange(struct fe *f, const uint32_t *sizes, unsigned nsizes, unsigned count, bool split)
+{
+	static uint8_t frame[9100], got[9100];
+
+	for (uint16_t qp = 0; qp < f->nqp; qp++) {
+		for (unsigned s = 0; s < count; s++) {
+			uint32_t len = sizes[s % nsizes];
+			int glen;
+
+			make_frame(frame, qp, s, len);
+			assert_int_equal(fe_tx(f, qp, frame, len, split), 0);
+			glen = fe_rx(f, qp, got, sizeof(got), 3000);
+			check_frame(got, glen, qp, s, len);
+		}
+		assert_int_equal(fe_tx_done(f, qp), count);
+	}
+}
+
+static void
+bring_up(struct fe *f, uint64_t features, uint32_t rx_buf)
+{
+	assert_int_equal(fe_connect(f, sock_path, NQP, 5000), 0);
+	assert_int_equal(fe_qemu_init(f), 0);
+	assert_int_equal(f->queue_num, NQP);
+	/* what we need offered: the feature list */
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_NET_F_MAC));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_NET_F_STATUS));
+	assert_true(f->backend_features & VIRTIO_BIT(VIRTIO_NET_F_MQ));
+	assert_int_equal(fe_qemu_start(f, features, 256, rx_buf), 0);
+}
+
+static void
+stop_and_check_bases(struct fe *f, unsigned count)
+{
+	uint16_t bases[2 * NQP];
+
+	assert_int_equal(fe_qemu_stop(f, bases), 0);
+	for (uint16_t qp = 0; qp < NQP; qp++) {
+		assert_int_equal(bases[2 * qp + 1], count);                 /* TX consumed */
+		assert_int_equal(bases[2 * qp], f->q[2 * qp].used_seen);    /* RX buffers used */
+	}
+}
+
+static void
+test_mergeable(void **state)
+{
+	static const uint32_t sizes[] = { 60, 64, 128, 1500, 1514, 4000, 9000 };
+	struct fe f;
+
+	(void)state;
+	/* 1536-byte buffers: a 9000-byte frame takes six */
+	bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 1536);
+	assert_true(f.features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	exchange(&f, sizes, 7, 70, false);
+	stop_and_check_bases(&f, 70);
+	assert_true(f.q[0].used_seen > 70);  /* big frames spanned buffers */
+	fe_close(&f);
+}
+
+static void
+test_not_mergeable_split_header(void **state)
+{
+	static const uint32_t sizes[] = { 60, 1514, 9000 };
+	struct fe f;
+
+	(void)state;
+	bring_up(&f, FEATURES, 9000 + 12);
+	assert_false(f.features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	exchange(&f, sizes, 3, 30, true);
+	stop_and_check_bases(&f, 30);
+	assert_int_equal(f.q[0].used_seen, 30);
+	fe_close(&f);
+}
+
+/* A new connection after a disconnect is a fresh device: rings start at 0. */
+static void
+test_reconnect_fresh_device(void **state)
+{
+	static const uint32_t sizes[] = { 64 };
+	struct fe f;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 2048);
+		exchange(&f, sizes, 1, 10, false);
+		fe_close(&f);            /* no GET_VRING_BASE: a frontend that died */
+	}
+}
+
+/* A malformed message closes that connection only; the next frontend works. */
+static void
+test_bad_message_closes_connection(void **state)
+{
+	static const uint32_t sizes[] = { 128 };
+	struct vhu_vring_state bad = { .index = 0, .num = 3 };   /* not a power of two */
+	uint8_t b;
+	struct fe f;
+
+	(void)state;
+	assert_int_equal(fe_connect(&f, sock_path, NQP, 5000), 0);
+	assert_int_equal(fe_qemu_init(&f), 0);
+	/* wrong payload size for SET_VRING_NUM: a framing error */
+	assert_int_equal(fe_send(&f, VHOST_USER_SET_VRING_NUM, 0, &bad, 4, NULL, 0), 0);
+	assert_int_equal(read(f.sock, &b, 1), 0);                /* closed by vhostmq */
+	fe_close(&f);
+	bring_up(&f, FEATURES, 2048);
+	exchange(&f, sizes, 1, 5, false);
+	fe_close(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mergeable),
+		cmocka_unit_test(test_not_mergeable_split_header),
+		cmocka_unit_test(test_reconnect_fresh_device),
+		cmocka_unit_test(test_bad_message_closes_connection),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PATH-TO-VHOSTMQ\n", argv[0]);
+		return 2;
+	}
+	vhostmq_bin = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("qemu_sequence", tests, start_backend, stop_backend);
+}
