@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# scripts/test.sh - the whole test suite: installs what is missing, builds
+# twice (release, to catch optimiser-only warnings; and with AddressSanitizer +
+# UndefinedBehaviorSanitizer, where every test runs: unit, hostile, and the
+# integration tests against real peers), and prints one summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+vhostmq_setup
+
+[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+ninja -C build
+
+[ -f build-sanitize/build.ninja ] ||
+	meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+ninja -C build-sanitize
+rc=0
+meson test -C build-sanitize --print-errorlogs "$@" || rc=$?
+vhostmq_cleanup
+
+python3 - build-sanitize/meson-logs/testlog.json <<'PY'
+import json, sys
+res = [json.loads(l)["result"] for l in open(sys.argv[1]) if l.strip()]
+ok = sum(r in ("OK", "EXPECTEDFAIL") for r in res)
+skip = sum(r == "SKIP" for r in res)
+print(f"tests: {ok} passed, {len(res) - ok - skip} failed, {skip} skipped")
+PY
+exit $rc
