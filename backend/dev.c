@@ -124,6 +124,12 @@ be_resume(void *owner, uint32_t vqi)
 		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
 		return;
 	}
+	/* A re-initialised ring may break (and be reported) again. The pair's
+	 * other ring may be running: these are separate bytes of the state. */
+	if (dir == VNET_TX)
+		d->qps[vnet_vqi_qp(vqi)].tx_broken_logged = false;
+	else
+		d->qps[vnet_vqi_qp(vqi)].rx_broken_logged = false;
 	d->has_pos[vqi] = true;
 	d->running[vqi] = true;
 	if (v->kick_fd >= 0 && pmd_watch_fd(pmd, v->kick_fd) != 0)
