@@ -15,7 +15,8 @@ tx_drops(const struct pmd_qstats *s)
 static uint64_t
 rx_drops(const struct pmd_qstats *s)
 {
-	return pmd_stat_read(&s->rx_drop_too_big) + pmd_stat_read(&s->rx_drop_broken);
+	return pmd_stat_read(&s->rx_drop_too_big) + pmd_stat_read(&s->rx_drop_broken) +
+	       pmd_stat_read(&s->rx_drop_bad_chain);
 }
 
 void

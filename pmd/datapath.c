@@ -40,8 +40,7 @@ report_broken(const struct pmd_qp *q, const struct pmd_vring *r, bool *logged,
 static void
 finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
 {
-	vq_publish(vq);
-	if (vq_kick_needed(vq) && call_fd >= 0) {
+	if (vq_publish(vq) && vq_kick_needed(vq) && call_fd >= 0) {
 		notify(call_fd);
 		if (rx)
 			STAT_ADD(st, rx_notify, 1);
@@ -210,13 +209,15 @@ guest_rx(const struct pmd_qp *q)
 			bytes += m->pkt_len;
 		} else if (r == VNET_RX_TOO_BIG) {
 			STAT_ADD(st, rx_drop_too_big, 1);
+		} else if (r == VNET_RX_BAD_CHAIN) {
+			STAT_ADD(st, rx_drop_bad_chain, 1);
 		} else {
 			STAT_ADD(st, rx_drop_broken, 1);
 		}
 		done[ndone++] = m;
 	}
 	st->held_next = i;
-	if (delivered)
+	if (ndone)                       /* a dropped frame may have returned buffers */
 		finish_burst(vq, q->rx.call_fd, st, true);
 	if (unlikely(vq->broken))
 		report_broken(q, &q->rx, &st->rx_broken_logged, "RX");

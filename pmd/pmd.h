@@ -32,6 +32,7 @@ struct pmd_qstats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_drop_too_big;        /* frame larger than the guest's buffers */
 	uint64_t rx_drop_broken;         /* queue broken: frames dropped */
+	uint64_t rx_drop_bad_chain;      /* a bad chain cut the frame's buffers */
 	uint64_t rx_notify;
 	uint64_t rx_wait_no_buf;         /* bursts held back: guest RX ring empty */
 };

@@ -40,24 +40,25 @@ vnet_hdr_len(uint64_t features)
 	return 10;
 }
 
-/* Pops the next usable chain, stepping over bad ones (vq_pop has already
- * returned and counted those). */
+/* The first buffer of a packet: bad chains before it are final (vq_pop gave
+ * them back and counted them), so the undo point is taken after them and a
+ * retry never walks or counts them again. */
 static enum vq_err
-rx_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+rx_pop_first(struct vq *vq, const struct gmem *mem, struct vq_chain *c, struct vq_mark *m)
 {
 	enum vq_err e;
 
-	do
+	do {
+		*m = vq_mark(vq);
 		e = vq_pop(vq, mem, c);
-	while (e > VQ_E_BROKEN);
+	} while (e > VQ_E_BROKEN && !vq->broken);
 	return e;
 }
 
 static enum vnet_rx_res
-rx_give_up(struct vq *vq, struct vq_mark m, enum vq_err e)
+rx_result(const struct vq *vq)
 {
-	vq_rewind(vq, m);
-	return e == VQ_E_BROKEN || vq->broken ? VNET_RX_BROKEN : VNET_RX_NO_BUF;
+	return vq->broken ? VNET_RX_BROKEN : VNET_RX_NO_BUF;
 }
 
 enum vnet_rx_res
@@ -65,38 +66,46 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
                const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
 	const struct virtio_net_hdr zero = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-	struct vq_mark m = vq_mark(vq);
 	struct iov_cursor src = iov_cursor(pkt, npkt);
 	struct vq_chain first, more;
 	struct vq_chain *c = &first;
-	uint64_t need = (uint64_t)fmt->hdr_len + pkt_len;
+	uint32_t left = pkt_len;         /* packet bytes not yet written */
 	uint16_t nbufs = 0;
+	struct vq_mark m;
 	enum vq_err e;
 
-	if ((e = rx_pop(vq, mem, &first)) != VQ_OK)
-		return rx_give_up(vq, m, e);
+	if (rx_pop_first(vq, mem, &first, &m) != VQ_OK)
+		return rx_result(vq);
 	/* A buffer that cannot hold this packet (non-mergeable), or not even the
 	 * header (mergeable: spec 5.1.6.3.2), stays with us for a later packet. */
-	if (first.in_len < (fmt->mrg_rxbuf ? fmt->hdr_len : need)) {
+	if (first.in_len < (fmt->mrg_rxbuf ? fmt->hdr_len : (uint64_t)fmt->hdr_len + pkt_len)) {
 		vq_rewind(vq, m);
 		return VNET_RX_TOO_BIG;
 	}
 	for (;;) {
 		struct iov_cursor dst = iov_cursor(c->seg, c->n_in);
-		size_t put = 0;
+		size_t hdr = c == &first ? iov_write(&dst, &zero, fmt->hdr_len) : 0;
+		size_t put = iov_copy(&dst, &src, left);
 
-		if (c == &first)
-			put = iov_write(&dst, &zero, fmt->hdr_len);
-		put += iov_copy(&dst, &src, pkt_len);
-		vq_push(vq, c->head, (uint32_t)put);
+		vq_push(vq, c->head, (uint32_t)(hdr + put));
 		nbufs++;
-		need -= put;
-		if (need == 0)
+		left -= (uint32_t)put;
+		if (left == 0)
 			break;
 		/* Only mergeable receive gets here: more buffers for the rest. */
 		c = &more;
-		if ((e = rx_pop(vq, mem, c)) != VQ_OK)
-			return rx_give_up(vq, m, e);
+		e = vq_pop(vq, mem, c);
+		if (e == VQ_OK)
+			continue;
+		if (e == VQ_EMPTY || vq->broken) {
+			vq_rewind(vq, m);            /* nothing bad consumed since m */
+			return rx_result(vq);
+		}
+		/* A bad chain inside the packet's run of buffers: the run can no
+		 * longer be contiguous, so the packet is dropped and every buffer
+		 * it took goes back empty (the bad one already did). */
+		vq_void_since(vq, m);
+		return VNET_RX_BAD_CHAIN;
 	}
 	if (fmt->hdr_len == 12) {
 		/* num_buffers sits at bytes 10..11 of the header, wherever the

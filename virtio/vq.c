@@ -24,6 +24,7 @@ vq_strerror(enum vq_err e)
 		[VQ_E_INDIRECT_LEN]    = "indirect table length invalid",
 		[VQ_E_INDIRECT_NEXT]   = "descriptor has both INDIRECT and NEXT",
 		[VQ_E_INDIRECT_ADDR]   = "indirect table outside guest memory",
+		[VQ_E_INDIRECT_FEATURE] = "indirect descriptor but RING_INDIRECT_DESC not negotiated",
 		[VQ_E_ADDR]            = "buffer outside guest memory",
 		[VQ_E_LAYOUT]          = "readable descriptor after a writable one",
 		[VQ_E_DIRECTION]       = "buffer direction wrong for this queue",
@@ -80,6 +81,7 @@ vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
 	uint16_t used_idx;
 
 	/* Spec 2.7: alignment 16 / 2 / 4 for desc / avail / used. */
+	*vq = (struct vq){ .broken = true };     /* until fully mapped */
 	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)) != 0 ||
 	    (a->desc_fva & 15) != 0 || (a->avail_fva & 1) != 0 || (a->used_fva & 3) != 0)
 		return VQ_E_LAYOUT;
@@ -93,8 +95,10 @@ vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
 		.event_idx = (features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0,
 		.indirect = (features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC)) != 0,
 	};
-	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL)
+	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
+		vq->broken = true;
 		return VQ_E_ADDR;
+	}
 	used_idx = guest_load16(&vq->used->idx);     /* see vq.h: no base needed */
 	vq->last_avail = used_idx;
 	vq->shadow_avail = used_idx;
@@ -205,6 +209,8 @@ vq_walk(struct vq *vq, const struct gmem *mem, uint16_t head, struct vq_chain *c
 		if ((e = desc_fetch(&src, mem, i, &d)) != VQ_OK)
 			return e;
 		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (!vq->indirect)           /* spec 2.7.5.3.1 */
+				return VQ_E_INDIRECT_FEATURE;
 			if (in_indirect)
 				return VQ_E_NESTED_INDIRECT;
 			if (d.flags & VRING_DESC_F_NEXT)   /* spec 2.7.5.3.1 */
@@ -214,7 +220,9 @@ vq_walk(struct vq *vq, const struct gmem *mem, uint16_t head, struct vq_chain *c
 				return VQ_E_INDIRECT_LEN;
 			if (d.addr + d.len < d.addr)
 				return VQ_E_INDIRECT_ADDR;
-			src.tbl = gmem_gpa_to_hva_full(mem, d.addr, d.len);
+			/* A table that is split across regions, or not 8-byte
+			 * aligned for desc_load(), is copied piecewise instead. */
+			src.tbl = (d.addr & 7) ? NULL : gmem_gpa_to_hva_full(mem, d.addr, d.len);
 			src.gpa = d.addr;
 			in_indirect = true;
 			tbl_n = budget = d.len / 16;
@@ -267,14 +275,22 @@ vq_push(struct vq *vq, uint16_t head, uint32_t written)
 }
 
 void
+vq_void_since(struct vq *vq, struct vq_mark m)
+{
+	for (uint16_t i = m.used_idx; i != vq->used_idx; i++)
+		vq->used->ring[i & vq->mask].len = 0;
+}
+
+bool
 vq_publish(struct vq *vq)
 {
 	if (vq->used_idx == vq->published_used)
-		return;
+		return false;
 	/* Release pairs with the driver's read barrier after it loads used->idx
 	 * (spec 2.7.14), so it sees the entries written by vq_push(). */
 	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
 	vq->published_used = vq->used_idx;
+	return true;
 }
 
 bool

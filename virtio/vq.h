@@ -30,6 +30,7 @@ enum vq_err {
 	VQ_E_INDIRECT_LEN,       /* indirect table length 0, not a multiple of 16, too big */
 	VQ_E_INDIRECT_NEXT,      /* INDIRECT and NEXT both set */
 	VQ_E_INDIRECT_ADDR,      /* indirect table not in guest memory */
+	VQ_E_INDIRECT_FEATURE,   /* indirect descriptor without RING_INDIRECT_DESC */
 	VQ_E_ADDR,               /* buffer outside every region, or wrapping */
 	VQ_E_LAYOUT,             /* readable descriptor after a writable one */
 	VQ_E_DIRECTION,          /* writable buffer on a TX queue, readable on RX */
@@ -92,7 +93,8 @@ struct vq {
  * guest's used->idx. The frontend's SET_VRING_BASE value is not needed: we
  * complete every chain before a queue stops, so nothing is ever in flight and
  * used->idx is what the guest last saw (a base that disagreed would only lose
- * or repeat buffers). Returns VQ_OK or VQ_E_ADDR / VQ_E_LAYOUT. Run by the
+ * or repeat buffers). Returns VQ_OK or VQ_E_ADDR / VQ_E_LAYOUT; on failure
+ * the vq is left broken, so a stray vq_pop() returns VQ_E_BROKEN. Run by the
  * control thread. */
 enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
                    uint32_t size, enum vq_dir dir, uint64_t features);
@@ -116,8 +118,13 @@ static inline struct vq_mark vq_mark(const struct vq *vq)
 static inline void vq_rewind(struct vq *vq, struct vq_mark m)
 { vq->last_avail = m.last_avail; vq->used_idx = m.used_idx; }
 
-/* One release store of used->idx covering every push since the last call. */
-void vq_publish(struct vq *vq);
+/* Turns every used entry pushed since m into a zero-length return (a packet
+ * abandoned half-way gives its buffers back empty). Not published yet. */
+void vq_void_since(struct vq *vq, struct vq_mark m);
+
+/* One release store of used->idx covering every push since the last call;
+ * false if there was nothing to publish. */
+bool vq_publish(struct vq *vq);
 
 /* Event-idx / NO_INTERRUPT decision after a publish: true if the guest wants an
  * interrupt for the entries published since the last notification. */

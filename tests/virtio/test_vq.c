@@ -906,6 +906,25 @@ test_strerror(void **state)
 	assert_string_equal(vq_strerror((enum vq_err)-1), "unknown");
 }
 
+/* vq_publish() says whether it stored anything: the datapath only decides on
+ * an interrupt after a real publish. */
+static void
+test_publish_reports_nothing_to_do(void **state)
+{
+	struct fake_guest *g = fg_new(16, VQ_DIR_DEVICE_READS, 0);
+	uint16_t before;
+
+	(void)state;
+	assert_non_null(g);
+	before = fg_used_idx(g);
+	assert_false(vq_publish(g->vq));
+	vq_push(g->vq, 3, 0);
+	assert_true(vq_publish(g->vq));
+	assert_int_equal(fg_used_idx(g), (uint16_t)(before + 1));
+	assert_false(vq_publish(g->vq));
+	fg_free(g);
+}
+
 int
 main(void)
 {
@@ -920,6 +939,7 @@ main(void)
 		cmocka_unit_test(test_chain_as_long_as_ring),
 		cmocka_unit_test(test_max_segs),
 		cmocka_unit_test(test_readable_then_writable),
+		cmocka_unit_test(test_publish_reports_nothing_to_do),
 		cmocka_unit_test(test_indirect_contiguous),
 		cmocka_unit_test(test_indirect_out_of_order),
 		cmocka_unit_test(test_direct_then_indirect),

@@ -430,6 +430,17 @@ zero_len_indirect(struct fake_guest *g)
 	return 3;
 }
 
+/* A well-formed indirect table, wrong only when the feature is off. */
+static uint16_t
+indirect_unnegotiated(struct fake_guest *g)
+{
+	const struct vring_desc t[1] = { { B(g, 64), 64, 0, 0 } };
+
+	fg_desc(g, 4, table(g, t, 1), sizeof(t), I, 0);
+	fg_avail(g, 4);
+	return 4;
+}
+
 static const struct hostile cases[] = {
 	{ "avail idx jumps by size + 1", TX, 0, 0, avail_jump_by_size_plus_one, VQ_E_AVAIL_JUMP },
 	{ "avail idx jumps by 0x8000", RX, 0, 0, avail_jump_by_half_range, VQ_E_AVAIL_JUMP },
@@ -451,6 +462,8 @@ static const struct hostile cases[] = {
 	{ "indirect len 24", TX, 0, 0, indirect_len_24, VQ_E_INDIRECT_LEN },
 	{ "indirect len 32769 entries", TX, 0, 0, indirect_len_too_many, VQ_E_INDIRECT_LEN },
 	{ "indirect and next", TX, 0, 0, indirect_and_next, VQ_E_INDIRECT_NEXT },
+	{ "indirect without RING_INDIRECT_DESC", TX, 0, 0, indirect_unnegotiated,
+	  VQ_E_INDIRECT_FEATURE },
 	{ "indirect table outside memory", TX, 0, 0, indirect_outside, VQ_E_INDIRECT_ADDR },
 	{ "indirect table wraps", TX, 0, 0, indirect_wraps, VQ_E_INDIRECT_ADDR },
 	{ "indirect table partly outside", TX, 0, 0, indirect_partly_outside, VQ_E_INDIRECT_ADDR },
@@ -504,7 +517,10 @@ test_hostile(void **state)
 	const struct hostile *h = *state;
 	const struct fg_opts o = { .qsize = h->qsize ? h->qsize : 16,
 	                           .n_regions = h->n_regions, .dir = h->dir,
-	                           .features = F_INDIRECT, .start_idx = START };
+	                           /* every row negotiates indirect but the one
+	                            * that tests its absence */
+	                           .features = h->want == VQ_E_INDIRECT_FEATURE ? 0 : F_INDIRECT,
+	                           .start_idx = START };
 	struct fake_guest *g = fg_new_opts(&o);
 	struct vq_chain c;
 	uint16_t head;
@@ -733,6 +749,12 @@ test_map(void **state)
 		assert_non_null(vq.desc);
 		assert_non_null(vq.avail);
 		assert_non_null(vq.used);
+	} else {
+		struct vq_chain c;
+
+		/* A ring that failed to map is unusable, not a NULL dereference. */
+		assert_true(vq.broken);
+		assert_int_equal(vq_pop(&vq, g->mem, &c), VQ_E_BROKEN);
 	}
 	fg_free(g);
 }
