@@ -26,6 +26,7 @@ struct vhu_dev {
 	const struct vhu_ops *ops;
 	void *owner;
 	struct vhu_rx rx;
+	unsigned nacks;                  /* rejections answered by REPLY_ACK */
 
 	uint64_t features;               /* acked by SET_FEATURES */
 	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
@@ -41,6 +42,13 @@ struct vhu_dev {
 #define VHU_QIDX_FILE    (1u << 2)     /* payload is u64 index|NOFD, fd iff !NOFD */
 #define VHU_QIDX_STOPPED (1u << 3)     /* the vring must not be started */
 #define VHU_REPLIES      (1u << 4)     /* handler sends its own reply */
+
+/* Messages handled per readable event: one chatty frontend cannot keep the
+ * control thread from the other devices (epoll reports the rest again). */
+#define VHU_MSGS_PER_EVENT 64
+/* Rejections a frontend may have answered with a negative REPLY_ACK before we
+ * stop answering and close: bounds the log lines one frontend can cause. */
+#define VHU_MAX_NACKS 32
 
 struct vhu_handler {
 	const char *name;
@@ -427,6 +435,16 @@ req_name(uint32_t req)
 	return unknown;
 }
 
+/* A negative REPLY_ACK, while the frontend has not used up its allowance. */
+static int
+vhu_nack(struct vhu_dev *d, const struct vhu_msg *m)
+{
+	if (++d->nacks > VHU_MAX_NACKS)
+		return vhu_reject(d, m, -EPROTO, "more than %u rejected messages: closing",
+		                  VHU_MAX_NACKS);
+	return reply_u64(d, m, 1);
+}
+
 /* Structural checks: anything failing here closes the connection. */
 static int
 vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *h)
@@ -480,7 +498,7 @@ vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
 		                ack ? " (negative REPLY_ACK sent)" : "");
 		vhu_msg_close_fds(m);
 		/* The frontend asked how it went: tell it and keep the connection. */
-		return ack && reply_u64(d, m, 1) == 0 ? 0 : rc;
+		return ack && vhu_nack(d, m) == 0 ? 0 : rc;
 	}
 	rc = vhu_check(d, m, h);
 	if (rc != 0) {
@@ -492,12 +510,8 @@ vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
 	vhu_msg_close_fds(m);
 	if (h->need & VHU_REPLIES)
 		return rc;
-	if (ack) {
-		int sent = reply_u64(d, m, rc == 0 ? 0 : 1);
-
-		/* A handler's rejection was answered: the connection stays. */
-		return sent != 0 ? sent : 0;
-	}
+	if (ack)                         /* answered: the connection stays */
+		return rc == 0 ? reply_u64(d, m, 0) : vhu_nack(d, m);
 	return rc;
 }
 
@@ -545,7 +559,7 @@ vhu_dev_sock(const struct vhu_dev *d)
 int
 vhu_dev_readable(struct vhu_dev *d)
 {
-	for (;;) {
+	for (unsigned n = 0; n < VHU_MSGS_PER_EVENT; n++) {
 		struct vhu_msg m;
 		const char *why = NULL;
 		int rc;
@@ -566,6 +580,7 @@ vhu_dev_readable(struct vhu_dev *d)
 			break;
 		}
 	}
+	return 0;
 }
 
 uint32_t vhu_dev_nvrings(const struct vhu_dev *d) { return d->nvrings; }
