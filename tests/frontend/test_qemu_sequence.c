@@ -4,7 +4,8 @@
  * every TX ring and back on the matching RX ring (loopback port, MACs
  * swapped) with contents compared, mergeable and non-mergeable receive, both
  * header layouts, GET_VRING_BASE positions, a reconnect getting a fresh
- * device, and a malformed message closing only its own connection.
+ * device, a malformed message closing only its own connection, an idle
+ * device costing no CPU in adaptive mode, and an ethdev (net_null) port.
  * Usage: test-qemu-sequence PATH-TO-VHOSTMQ */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,8 @@ static pid_t backend;
                   VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_NET_F_MQ) | \
                   VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
+static const char *backend_port = "loopback";
+
 static int
 start_backend(void **state)
 {
@@ -42,7 +45,7 @@ start_backend(void **state)
 		if (log == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", "2",
-		      "--port", "loopback", "--poll-mode", "adaptive", "--log-level", "info",
+		      "--port", backend_port, "--poll-mode", "adaptive", "--log-level", "info",
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -123,6 +126,8 @@ exchange(struct fe *f, const uint32_t *sizes, unsigned nsizes, unsigned count, b
 	static uint8_t frame[9100], got[9100];
 
 	for (uint16_t qp = 0; qp < f->nqp; qp++) {
+		uint16_t done0 = fe_tx_done(f, qp);
+
 		for (unsigned s = 0; s < count; s++) {
 			uint32_t len = sizes[s % nsizes];
 			int glen;
@@ -132,7 +137,7 @@ exchange(struct fe *f, const uint32_t *sizes, unsigned nsizes, unsigned count, b
 			glen = fe_rx(f, qp, got, sizeof(got), 3000);
 			check_frame(got, glen, qp, s, len);
 		}
-		assert_int_equal(fe_tx_done(f, qp), count);
+		assert_int_equal((uint16_t)(fe_tx_done(f, qp) - done0), count);
 	}
 }
 
@@ -232,6 +237,81 @@ test_bad_message_closes_connection(void **state)
 	fe_close(&f);
 }
 
+/* CPU time (user + system, clock ticks) the backend has used so far. */
+static long
+backend_ticks(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", backend);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');          /* the command name may contain spaces */
+	assert_non_null(p);
+	/* after ") ": state is field 3; utime and stime are fields 14 and 15 */
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	                        &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+/* Adaptive mode: an attached but idle device costs (almost) no CPU, and the
+ * guest's next kick wakes the poll thread. A busy-polling thread would use a
+ * whole core: 100 ticks per second. */
+static void
+test_idle_sleeps_and_wakes(void **state)
+{
+	static const uint32_t sizes[] = { 64 };
+	long hz = sysconf(_SC_CLK_TCK), t0;
+	struct fe f;
+
+	(void)state;
+	bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 2048);
+	exchange(&f, sizes, 1, 10, false);
+	usleep(200000);                  /* well past idle_us */
+	t0 = backend_ticks();
+	sleep(1);
+	assert_in_range(backend_ticks() - t0, 0, hz / 10);   /* < 10% of a core */
+	exchange(&f, sizes, 1, 10, false);                   /* woken by kicks */
+	fe_close(&f);
+}
+
+/* An ethdev port (net_null: a sink for TX, an endless source for RX). */
+static void
+test_ethdev_null_port(void **state)
+{
+	static uint8_t frame[256], got[2048];
+	uint16_t bases[2 * NQP];
+	struct fe f;
+
+	(void)state;
+	bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 2048);
+	for (uint16_t qp = 0; qp < NQP; qp++) {
+		make_frame(frame, qp, 0, sizeof(frame));
+		for (int i = 0; i < 40; i++)
+			assert_int_equal(fe_tx(&f, qp, frame, sizeof(frame), false), 0);
+		for (int i = 0; i < 40; i++)
+			assert_int_equal(fe_rx(&f, qp, got, sizeof(got), 3000), 200);
+		for (int i = 0; i < 300 && fe_tx_done(&f, qp) != 40; i++)
+			usleep(10000);
+		assert_int_equal(fe_tx_done(&f, qp), 40);
+	}
+	assert_int_equal(fe_qemu_stop(&f, bases), 0);
+	assert_int_equal(bases[1], 40);
+	assert_int_equal(bases[3], 40);
+	fe_close(&f);
+}
+
+static int
+start_backend_null(void **state)
+{
+	backend_port = "ethdev:net_null0,size=200";
+	return start_backend(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -240,7 +320,12 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_not_mergeable_split_header),
 		cmocka_unit_test(test_reconnect_fresh_device),
 		cmocka_unit_test(test_bad_message_closes_connection),
+		cmocka_unit_test(test_idle_sleeps_and_wakes),
 	};
+	const struct CMUnitTest null_port[] = {
+		cmocka_unit_test(test_ethdev_null_port),
+	};
+	int failed;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PATH-TO-VHOSTMQ\n", argv[0]);
@@ -248,5 +333,8 @@ main(int argc, char **argv)
 	}
 	vhostmq_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests_name("qemu_sequence", tests, start_backend, stop_backend);
+	failed = cmocka_run_group_tests_name("qemu_sequence", tests, start_backend, stop_backend);
+	failed += cmocka_run_group_tests_name("ethdev_null_port", null_port, start_backend_null,
+	                                      stop_backend);
+	return failed;
 }

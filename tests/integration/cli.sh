@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# tests/integration/cli.sh - the vhostmq command line and config errors, as a
+# user meets them: --help/--version, exit codes, and errors that name the file,
+# the field and what was expected. Starts nothing that serves traffic.
+# Usage: cli.sh PATH-TO-VHOSTMQ
+set -uo pipefail
+bin=$1
+work=$(mktemp -d /tmp/vhostmq-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+# expect NAME WANT_RC PATTERN -- ARGS...: runs vhostmq, checks exit code and
+# that stdout+stderr match PATTERN (grep -E).
+expect() {
+	local name=$1 want=$2 pat=$3 out rc
+	shift 4
+	out=$(timeout 20 "$bin" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && grep -Eq -- "$pat" <<<"$out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: exit $rc (want $want), output:"
+		sed 's/^/    /' <<<"$out" | head -20
+	fi
+}
+
+cat >"$work/two.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock" }, { "socket": "/tmp/vhostmq-cli-b.sock" } ] }
+J
+cat >"$work/badq.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "queue_pairs": 0 } ] }
+J
+cat >"$work/unknown.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "queues": 2 } ] }
+J
+printf '{ "devices": [ { "socket": "/tmp/x.sock" ' >"$work/broken.json"
+touch "$work/not-a-socket"
+
+expect help 0 'Usage: vhostmq' -- --help
+expect help-lists-socket 0 '--socket PATH' -- --help
+expect version 0 '^vhostmq [0-9]+\.[0-9]+\.[0-9]+$' -- --version
+expect unknown-option 2 "unknown option '--bogus'" -- --bogus
+expect missing-value 2 '--queues needs a value' -- --queues
+expect extra-argument 2 "unexpected argument 'extra'" -- extra
+expect queues-zero 2 'queue_pairs: .*1\.\.[0-9]+.*0' -- --queues 0
+expect queues-text 2 'queue_pairs' -- --queues four
+expect bad-port 2 'port: .*loopback.*ethdev' -- --port tap0
+expect bad-cores 2 'cores' -- --cores 1-x
+expect bad-poll-mode 2 'poll_mode: .*adaptive.*busy' -- --poll-mode sometimes
+expect relative-socket 2 'socket' -- --socket relative.sock
+expect bad-stats-interval 2 'stats-interval' -- --stats-interval -1
+expect missing-config 2 "$work/nope.json" -- --config "$work/nope.json"
+expect broken-json 2 "broken.json: .*line" -- --config "$work/broken.json"
+expect config-field 2 'badq.json: devices\[0\]\.queue_pairs: ' -- --config "$work/badq.json"
+expect config-unknown-key 2 'unknown.json: devices\[0\]\.queues: unknown key' -- --config "$work/unknown.json"
+expect override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --queues 2
+expect core-not-allowed 2 'cores: core 1000 is not available' -- --cores 1000
+expect socket-not-a-socket 1 'not-a-socket exists and is not a socket' -- --socket "$work/not-a-socket"
+[ -f "$work/not-a-socket" ] || { echo "FAIL: vhostmq removed a regular file"; fail=$((fail + 1)); }
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
