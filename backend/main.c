@@ -203,10 +203,13 @@ eal_has(const struct cfg *cfg, const char *a, const char *b, const char *c)
 	return false;
 }
 
+/* The runtime dir EAL made under our own prefix, removed at exit. */
+static char eal_runtime_dir[256];
+
 static int
 start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 {
-	char *argv[CFG_MAX_EAL_ARGS + 16], lcores[64], mem[32];
+	char *argv[CFG_MAX_EAL_ARGS + 16], lcores[64], mem[32], prefix[48];
 	int argc = 0, n = 0, first = -1, last = -1;
 	unsigned mbufs = 0;
 
@@ -226,6 +229,13 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 	}
 	for (unsigned i = 0; i < cfg->n_eal_args; i++)
 		argv[argc++] = (char *)cfg->eal_args[i];
+	if (!eal_has(cfg, "--file-prefix", "--in-memory", "--file-prefix=")) {
+		/* One prefix per process: two vhostmq never share DPDK's runtime
+		 * dir (telemetry socket); scripts/setup.sh removes those of dead
+		 * processes. */
+		snprintf(prefix, sizeof(prefix), "--file-prefix=vhostmq-%d", (int)getpid());
+		argv[argc++] = prefix;
+	}
 	if (!eal_has(cfg, "-l", "-c", "--lcores")) {
 		/* The control thread floats over every allowed CPU; poll threads
 		 * pin themselves. */
@@ -248,6 +258,8 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 		fprintf(stderr, "vhostmq: DPDK EAL start-up failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
+	if (argv[argc - 2] == prefix || argv[argc - 1] == prefix)
+		snprintf(eal_runtime_dir, sizeof(eal_runtime_dir), "%s", rte_eal_get_runtime_dir());
 	return 0;
 }
 
@@ -384,5 +396,7 @@ main(int argc, char **argv)
 	be_devs_destroy(&be);
 	close(sfd);
 	rte_eal_cleanup();
+	if (eal_runtime_dir[0] != '\0')
+		rmdir(eal_runtime_dir);  /* empty once telemetry closed its socket */
 	return rc == 0 ? 0 : 1;
 }

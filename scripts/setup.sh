@@ -8,7 +8,7 @@
 set -euo pipefail
 
 VHOSTMQ_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config python3 procps
-                  libdpdk-dev dpdk liburcu-dev libjansson-dev libcmocka-dev)
+                  libdpdk-dev dpdk dpdk-dev liburcu-dev libjansson-dev libcmocka-dev)
 # 512 x 2 MiB: two testpmd peers with default mbuf counts (~185 pages each).
 VHOSTMQ_HUGEPAGES=${VHOSTMQ_HUGEPAGES:-512}
 
@@ -41,10 +41,22 @@ vhostmq_hugepages() {
 
 # Leftovers of killed runs: DPDK runtime dirs and hugepage files under our
 # prefixes (vhostmq-*), and our sockets. Other programs' files are not touched.
+# Names end in the pid of the process that made them (vhostmq-1234,
+# vhostmq-demo-1234); those of live processes are kept.
 vhostmq_cleanup() {
-	rm -rf /var/run/dpdk/vhostmq-* 2>/dev/null || true
-	rm -f /dev/hugepages/vhostmq-* 2>/dev/null || true
-	rm -f /tmp/vhostmq-*.sock 2>/dev/null || true
+	local f pid
+	for f in /var/run/dpdk/vhostmq-* /dev/hugepages/vhostmq-*; do
+		[ -e "$f" ] || continue
+		pid=$(basename "$f" | sed -n 's/^vhostmq-\([a-z]*-\)\{0,1\}\([0-9]\+\).*/\2/p')
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		rm -rf "$f"
+	done
+	for f in /tmp/vhostmq-*.sock; do
+		[ -S "$f" ] || continue
+		# a socket nobody listens on any more
+		python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' \
+			"$f" 2>/dev/null || rm -f "$f"
+	done
 }
 
 vhostmq_setup() {
