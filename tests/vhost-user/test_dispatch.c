@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/vhost-user/test_dispatch.c - the vhost-user state machine driven the
+ * way a well-behaved frontend drives it: QEMU's message order for 1, 2 and 4
+ * queue pairs with every reply checked (features, protocol features, queue
+ * count, REPLY_ACK, GET_VRING_BASE), the exact quiesce/resume calls the owner
+ * sees and the moment each vring becomes ready; ring enabling with and without
+ * VHOST_USER_F_PROTOCOL_FEATURES; RESET_OWNER; memory tables mapped from
+ * memfds, translated, and replaced; fds replaced and closed. The fake owner in
+ * vhu_test.c also checks, after every message, that no running vring's
+ * configuration changed without a quiesce first. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "tests/vhost-user/vhu_test.h"
+#include "virtio/base.h"
+#include "virtio/gmem.h"
+#include "virtio/spec.h"
+
+#define MIB            UINT64_C(0x100000)
+#define SEQ_FVA        UINT64_C(0x7f0000000000)
+#define SEQ_RING_SIZE  256u
+#define NR             VHOST_USER_NEED_REPLY
+
+static const uint64_t reply_ack_mq =
+	(UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
+	(UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+
+/* The recorded owner calls as "q0 r0+ ...": op, vring, '+' if ready then. */
+static void
+calls_str(const struct vt *t, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	assert_true(t->o.ncalls <= VT_MAX_CALLS);
+	for (uint32_t i = 0; i < t->o.ncalls; i++) {
+		const struct vt_call *c = &t->o.calls[i];
+		int n = snprintf(buf + off, len - off, "%s%c%u%s", i ? " " : "", c->op, c->vqi,
+		                 c->ready ? "+" : "");
+
+		assert_true(n > 0 && (size_t)n < len - off);
+		off += (size_t)n;
+	}
+}
+
+static void
+expect_calls(struct vt *t, const char *want)
+{
+	char got[1024];
+
+	calls_str(t, got, sizeof(got));
+	assert_string_equal(got, want);
+	vt_calls_clear(t);
+}
+
+/* "q0 q1 ... r0 r1 ...": what a device-wide change looks like. */
+static void
+all_calls(const struct vt *t, bool ready, char *buf, size_t len)
+{
+	uint32_t n = vhu_dev_nvrings(t->d);
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%sq%u", i ? " " : "", i);
+	for (uint32_t i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, len - off, " r%u%s", i, ready ? "+" : "");
+	assert_true(off < len);
+}
+
+static void
+expect_all_calls(struct vt *t, bool ready)
+{
+	char want[1024];
+
+	all_calls(t, ready, want, sizeof(want));
+	expect_calls(t, want);
+}
+
+static uint32_t
+nready(const struct vt *t)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++)
+		n += vhu_vring_ready(t->d, i);
+	return n;
+}
+
+static uint64_t
+ring_fva(uint32_t vqi, unsigned part)
+{
+	return SEQ_FVA + vqi * UINT64_C(0x10000) + part * UINT64_C(0x4000);
+}
+
+/* SET_MEM_TABLE with one memfd region of size bytes at gpa 0; ack: with
+ * NEED_REPLY (REPLY_ACK must have been negotiated). */
+static void
+send_one_region(struct vt *t, const char *name, uint64_t size, uint64_t fva, bool ack)
+{
+	struct vhu_mem_region r = { .gpa = 0, .size = size, .fva = fva };
+	int fd = vt_memfd(name, size);
+
+	assert_int_equal(vt_send_mem(t, ack ? NR : 0, &r, &fd, 1), 0);
+	if (ack)
+		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
+	vt_no_reply(t);
+}
+
+/* Features QEMU acks: what we offer, less ANY_LAYOUT (as QEMU's vhost-net). */
+static uint64_t
+qemu_ack(uint64_t offered)
+{
+	return offered & ~VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+}
+
+/* QEMU's order: vhost_user_backend_init, vhost_dev_init, vhost_dev_start,
+ * vhost_net_start. Leaves every vring ready; checks replies, calls and
+ * readiness after every message. */
+static void
+qemu_sequence(struct vt *t, const char *memfd_name)
+{
+	uint32_t n = vhu_dev_nvrings(t->d);
+	uint64_t features, pf, again;
+	char want[64];
+
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_FEATURES, 0), 0);
+	features = vt_reply_u64(t, VHOST_USER_GET_FEATURES);
+	assert_true(features & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	assert_true(features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	assert_true(features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	assert_true(features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	assert_true(features & VIRTIO_BIT(VIRTIO_NET_F_MAC));
+	assert_true(features & VIRTIO_BIT(VIRTIO_NET_F_STATUS));
+	assert_true(features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	assert_int_equal(!!(features & VIRTIO_BIT(VIRTIO_NET_F_MQ)), t->max_qp > 1);
+	/* Not implemented, so never offered. */
+	assert_false(features & VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+	assert_false(features & VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM));
+	assert_false(features & VIRTIO_BIT(VIRTIO_NET_F_CSUM));
+
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_PROTOCOL_FEATURES, 0), 0);
+	pf = vt_reply_u64(t, VHOST_USER_GET_PROTOCOL_FEATURES);
+	assert_int_equal(pf & reply_ack_mq, reply_ack_mq);
+	assert_int_equal(pf, vhu_protocol_features_offered());
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, reply_ack_mq), 0);
+	vt_no_reply(t);
+
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_QUEUE_NUM, 0), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_QUEUE_NUM), t->max_qp);
+
+	for (uint32_t qp = 0; qp < t->max_qp; qp++) {   /* one per vhost_dev */
+		assert_int_equal(vt_send0(t, VHOST_USER_SET_OWNER, 0), 0);
+		assert_int_equal(vt_send0(t, VHOST_USER_GET_FEATURES, 0), 0);
+		again = vt_reply_u64(t, VHOST_USER_GET_FEATURES);
+		assert_int_equal(again, features);
+	}
+	expect_calls(t, "");
+
+	/* vhost_dev_init: a call fd per vring (vhost_virtqueue_init). */
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_CALL, 0, i, vt_eventfd()), 0);
+		snprintf(want, sizeof(want), "q%u r%u", i, i);
+		expect_calls(t, want);
+	}
+
+	/* vhost_dev_start */
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, qemu_ack(features)), 0);
+	vt_no_reply(t);
+	assert_int_equal(vhu_dev_features(t->d), qemu_ack(features));
+	expect_all_calls(t, false);
+
+	send_one_region(t, memfd_name, MIB, SEQ_FVA, true);
+	assert_non_null(vhu_dev_mem(t->d));
+	expect_all_calls(t, false);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+
+		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, i, SEQ_RING_SIZE),
+		                 0);
+		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_BASE, 0, i, 7 + i), 0);
+		expect_calls(t, "");
+		assert_int_equal(vt_send_addr(t, 0, i, ring_fva(i, 0), ring_fva(i, 1),
+		                              ring_fva(i, 2), 0), 0);
+		snprintf(want, sizeof(want), "q%u r%u", i, i);
+		expect_calls(t, want);
+		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, i, vt_eventfd()), 0);
+		expect_calls(t, want);
+		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_CALL, 0, i, vt_eventfd()), 0);
+		expect_calls(t, want);
+		vt_no_reply(t);
+
+		assert_int_equal(v->num, SEQ_RING_SIZE);
+		assert_int_equal(v->base, 7 + i);
+		assert_true(v->addr_set);
+		assert_int_equal(v->addrs.desc_fva, ring_fva(i, 0));
+		assert_int_equal(v->addrs.avail_fva, ring_fva(i, 1));
+		assert_int_equal(v->addrs.used_fva, ring_fva(i, 2));
+		assert_true(v->kick_fd >= 0);
+		assert_true(v->call_fd >= 0);
+		assert_int_equal(v->err_fd, -1);
+		assert_true(v->started);
+		/* PROTOCOL_FEATURES acked: the kick alone does not enable. */
+		assert_false(v->enabled);
+		assert_int_equal(nready(t), 0);
+	}
+
+	/* vhost_net_start: the last required message makes exactly its vring ready. */
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(nready(t), i);
+		assert_false(vhu_vring_ready(t->d, i));
+		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, i, 1), 0);
+		snprintf(want, sizeof(want), "q%u r%u+", i, i);
+		expect_calls(t, want);
+		assert_true(vhu_vring_ready(t->d, i));
+		assert_true(t->o.running[i]);
+		assert_int_equal(nready(t), i + 1);
+	}
+	vt_no_reply(t);
+}
+
+/* vhost_dev_stop: GET_VRING_BASE per vring; the owner knows the position of
+ * even vrings only. */
+static void
+qemu_stop(struct vt *t)
+{
+	uint32_t n = vhu_dev_nvrings(t->d);
+	char want[64];
+
+	t->o.npos = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		t->o.has_pos[i] = (i % 2) == 0;
+		t->o.pos[i] = (uint16_t)(0xfff0 + i);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+		uint16_t want_base = t->o.has_pos[i] ? (uint16_t)(0xfff0 + i) : (uint16_t)(7 + i);
+		struct vhu_vring_state st;
+
+		assert_int_equal(vt_send_state(t, VHOST_USER_GET_VRING_BASE, 0, i, 0), 0);
+		vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
+		assert_int_equal(st.index, i);
+		assert_int_equal(st.num, want_base);
+		snprintf(want, sizeof(want), "q%u", i);
+		expect_calls(t, want);
+		assert_false(t->o.running[i]);
+		assert_false(vhu_vring_ready(t->d, i));
+		assert_false(v->started);
+		assert_int_equal(v->kick_fd, -1);
+		assert_true(v->call_fd >= 0);       /* only the kick goes with the stop */
+		assert_int_equal(v->base, want_base);
+		assert_int_equal(nready(t), n - 1 - i);
+	}
+	assert_int_equal(t->o.npos, n);
+}
+
+static void
+qemu_sequence_qp(uint16_t max_qp)
+{
+	unsigned fds0 = vt_count_fds();
+	struct vt *t = vt_new(max_qp);
+	char name[32];
+
+	snprintf(name, sizeof(name), "seq%u", max_qp);
+	qemu_sequence(t, name);
+	assert_int_equal(vt_count_maps(name), 1);
+	/* The device holds a kick and a call fd per vring, and its socket. */
+	assert_int_equal(vt_count_fds(), fds0 + 2 + 2 * vhu_dev_nvrings(t->d));
+	qemu_stop(t);
+	assert_int_equal(vt_count_fds(), fds0 + 2 + vhu_dev_nvrings(t->d));
+	vt_free(t);
+	assert_int_equal(vt_count_fds(), fds0);
+	assert_int_equal(vt_count_maps(name), 0);
+}
+
+static void test_qemu_sequence_1qp(void **state) { (void)state; qemu_sequence_qp(1); }
+static void test_qemu_sequence_2qp(void **state) { (void)state; qemu_sequence_qp(2); }
+static void test_qemu_sequence_4qp(void **state) { (void)state; qemu_sequence_qp(4); }
+
+/* A stopped vring can be reconfigured and restarted. */
+static void
+test_restart_after_get_vring_base(void **state)
+{
+	struct vt *t = vt_new(1);
+	struct vhu_vring_state st;
+
+	(void)state;
+	qemu_sequence(t, "restart");
+	qemu_stop(t);
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 1, 512), 0);
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_BASE, 0, 1, 55), 0);
+	expect_calls(t, "");
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
+	expect_calls(t, "q1 r1+");             /* still enabled from before */
+	assert_int_equal(vhu_dev_vring(t->d, 1)->num, 512);
+	t->o.has_pos[1] = false;
+	assert_int_equal(vt_send_state(t, VHOST_USER_GET_VRING_BASE, 0, 1, 0), 0);
+	vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
+	assert_int_equal(st.index, 1);
+	assert_int_equal(st.num, 55);
+	expect_calls(t, "q1");
+	vt_free(t);
+}
+
+/* Brings vring vqi to everything but the kick and the enable. */
+static void
+prepare_ring(struct vt *t, uint32_t vqi, uint64_t features)
+{
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, features), 0);
+	if (vhu_dev_mem(t->d) == NULL)
+		send_one_region(t, "ring", MIB, SEQ_FVA, false);
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, vqi, 64), 0);
+	assert_int_equal(vt_send_addr(t, 0, vqi, ring_fva(vqi, 0), ring_fva(vqi, 1),
+	                              ring_fva(vqi, 2), 0), 0);
+	vt_calls_clear(t);
+}
+
+static void
+test_kick_enables_without_protocol_features(void **state)
+{
+	struct vt *t = vt_new(1);
+	const uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+
+	(void)state;
+	prepare_ring(t, 0, f);
+	prepare_ring(t, 1, f);
+	assert_int_equal(nready(t), 0);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
+	expect_calls(t, "q0 r0+");
+	assert_true(vhu_dev_vring(t->d, 0)->enabled);
+	assert_true(vhu_vring_ready(t->d, 0));
+	assert_false(vhu_vring_ready(t->d, 1));
+	/* A kick without an fd (the frontend polls) starts the vring too. */
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, -1), 0);
+	expect_calls(t, "q1 r1+");
+	assert_int_equal(vhu_dev_vring(t->d, 1)->kick_fd, -1);
+	assert_int_equal(nready(t), 2);
+	vt_free(t);
+}
+
+static void
+test_enable_required_with_protocol_features(void **state)
+{
+	struct vt *t = vt_new(1);
+	const uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+	                   VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+
+	(void)state;
+	prepare_ring(t, 0, f);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
+	expect_calls(t, "q0 r0");
+	assert_false(vhu_vring_ready(t->d, 0));
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 1), 0);
+	expect_calls(t, "q0 r0+");
+	assert_true(vhu_vring_ready(t->d, 0));
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 0), 0);
+	expect_calls(t, "q0 r0");
+	assert_false(vhu_vring_ready(t->d, 0));
+	assert_false(t->o.running[0]);
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 1), 0);
+	expect_calls(t, "q0 r0+");
+	vt_free(t);
+}
+
+/* SET_VRING_ENABLE may come first; the kick then completes the vring. */
+static void
+test_enable_before_kick(void **state)
+{
+	struct vt *t = vt_new(1);
+
+	(void)state;
+	prepare_ring(t, 1, VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 1, 1), 0);
+	expect_calls(t, "q1 r1");
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
+	expect_calls(t, "q1 r1+");
+	vt_free(t);
+}
+
+/* Leaving out any one required message keeps the vring from being ready. */
+enum step { ST_MEM, ST_NUM, ST_ADDR, ST_KICK, ST_ENABLE, ST_COUNT };
+
+static void
+send_step(struct vt *t, enum step s)
+{
+	switch (s) {
+	case ST_MEM:
+		send_one_region(t, "step", MIB, SEQ_FVA, false);
+		break;
+	case ST_NUM:
+		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 128), 0);
+		break;
+	case ST_ADDR:
+		assert_int_equal(vt_send_addr(t, 0, 0, ring_fva(0, 0), ring_fva(0, 1),
+		                              ring_fva(0, 2), 0), 0);
+		break;
+	case ST_KICK:
+		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()),
+		                 0);
+		break;
+	case ST_ENABLE:
+		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 1), 0);
+		break;
+	case ST_COUNT:
+		fail();
+	}
+}
+
+static void
+test_ready_needs_every_message(void **state)
+{
+	(void)state;
+	for (enum step skip = 0; skip < ST_COUNT; skip++) {
+		struct vt *t = vt_new(1);
+
+		assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0,
+		                             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)), 0);
+		for (enum step s = 0; s < ST_COUNT; s++) {
+			if (s != skip)
+				send_step(t, s);
+			assert_false(vhu_vring_ready(t->d, 0));
+		}
+		if (skip == ST_NUM) {
+			/* Started without a size: fixed only after GET_VRING_BASE. */
+			assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 128),
+			                 -EBUSY);
+			assert_false(vhu_vring_ready(t->d, 0));
+		} else {
+			vt_calls_clear(t);
+			send_step(t, skip);
+			assert_true(vhu_vring_ready(t->d, 0));
+			assert_true(t->o.running[0]);
+		}
+		vt_free(t);
+	}
+}
+
+static void
+test_reset_owner(void **state)
+{
+	unsigned fds0 = vt_count_fds();
+	struct vt *t = vt_new(2);
+
+	(void)state;
+	qemu_sequence(t, "reset");
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_ERR, 0, 3, vt_eventfd()), 0);
+	vt_calls_clear(t);
+	assert_int_equal(vt_send0(t, VHOST_USER_RESET_OWNER, 0), 0);
+	expect_calls(t, "q0 q1 q2 q3");
+	vt_no_reply(t);
+	assert_int_equal(vhu_dev_features(t->d), 0);
+	assert_null(vhu_dev_mem(t->d));
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "reset"), 0);
+	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++) {
+		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+
+		assert_int_equal(v->num, 0);
+		assert_false(v->addr_set);
+		assert_int_equal(v->addrs.desc_fva, 0);
+		assert_int_equal(v->base, 0);
+		assert_int_equal(v->kick_fd, -1);
+		assert_int_equal(v->call_fd, -1);
+		assert_int_equal(v->err_fd, -1);
+		assert_false(v->started);
+		assert_false(v->enabled);
+		assert_false(vhu_vring_ready(t->d, i));
+		assert_false(t->o.running[i]);
+	}
+	assert_int_equal(vt_count_fds(), fds0 + 2);     /* the socketpair only */
+	/* Protocol features are gone too: NEED_REPLY no longer gets an ack. */
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, NR, 0, 64), 0);
+	vt_no_reply(t);
+	/* And the frontend can start over. */
+	vt_calls_clear(t);
+	qemu_sequence(t, "reset2");
+	assert_int_equal(nready(t), 4);
+	vt_free(t);
+	assert_int_equal(vt_count_fds(), fds0);
+}
+
+/* Three regions from two memfds, one at an unaligned mmap_offset. */
+static void
+test_mem_table_mapped(void **state)
+{
+	static const char a_text[] = "region zero", b_text[] = "region one",
+	                  c_text[] = "region two, unaligned";
+	const uint64_t fva1 = UINT64_C(0x7f0100000000), fva2 = UINT64_C(0x7f0200000000);
+	int a = vt_memfd("map-a", MIB), b = vt_memfd("map-b", 4 * MIB);
+	struct vhu_mem_region r[3] = {
+		{ .gpa = 0, .size = MIB, .fva = SEQ_FVA, .mmap_offset = 0 },
+		{ .gpa = 0x100000000, .size = MIB, .fva = fva1, .mmap_offset = MIB },
+		{ .gpa = 0x200000000, .size = MIB, .fva = fva2, .mmap_offset = 2 * MIB + 0x1800 },
+	};
+	int fds[3] = { dup(a), dup(b), dup(b) };
+	unsigned nfds;
+	struct vt *t = vt_new(1);
+	const struct gmem *m;
+	uint32_t hint = 0;
+	uint64_t len;
+	uint8_t *p;
+	char back[16];
+
+	(void)state;
+	assert_int_equal(pwrite(a, a_text, sizeof(a_text), 0x1234), sizeof(a_text));
+	assert_int_equal(pwrite(b, b_text, sizeof(b_text), MIB + 0x5678), sizeof(b_text));
+	assert_int_equal(pwrite(b, c_text, sizeof(c_text), 2 * MIB + 0x1800 + 0x10),
+	                 sizeof(c_text));
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, reply_ack_mq), 0);
+	nfds = vt_count_fds();
+	assert_int_equal(vt_send_mem(t, NR, r, fds, 3), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
+	/* The dispatcher closed the three fds it was given: mmap holds its own. */
+	assert_int_equal(vt_count_fds(), nfds - 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_false(vt_fd_is_open(fds[i]));
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-a"), 1);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-b"), 2);
+
+	m = vhu_dev_mem(t->d);
+	assert_non_null(m);
+	assert_int_equal(m->n, 3);
+	len = sizeof(a_text);
+	p = gmem_gpa_to_hva(m, 0x1234, &len, &hint);
+	assert_non_null(p);
+	assert_int_equal(len, sizeof(a_text));
+	assert_memory_equal(p, a_text, sizeof(a_text));
+	len = sizeof(b_text);
+	p = gmem_gpa_to_hva(m, 0x100005678, &len, &hint);
+	assert_non_null(p);
+	assert_int_equal(hint, 1);
+	assert_memory_equal(p, b_text, sizeof(b_text));
+	assert_ptr_equal(gmem_fva_to_hva_full(m, fva1 + 0x5678, sizeof(b_text)), p);
+	len = sizeof(c_text);
+	p = gmem_gpa_to_hva(m, 0x200000010, &len, &hint);
+	assert_non_null(p);
+	assert_memory_equal(p, c_text, sizeof(c_text));
+	assert_ptr_equal(gmem_fva_to_hva_full(m, fva2 + 0x10, sizeof(c_text)), p);
+
+	/* Lengths clamp at a region's end; holes miss. */
+	len = 64;
+	assert_non_null(gmem_gpa_to_hva(m, MIB - 16, &len, &hint));
+	assert_int_equal(len, 16);
+	len = 64;
+	assert_null(gmem_gpa_to_hva(m, MIB, &len, &hint));
+	assert_int_equal(len, 0);
+
+	/* The mapping is shared: device writes reach the frontend's file. */
+	len = 4;
+	p = gmem_gpa_to_hva(m, 0x100000000 + 0x40, &len, &hint);
+	assert_non_null(p);
+	memcpy(p, "pong", 4);
+	assert_int_equal(pread(b, back, 4, MIB + 0x40), 4);
+	assert_memory_equal(back, "pong", 4);
+
+	close(a);
+	close(b);
+	vt_free(t);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-"), 0);
+}
+
+/* A second table replaces the first while the vrings run: quiesce all, swap,
+ * resume all, then the old regions are unmapped. */
+static void
+test_mem_table_replaced(void **state)
+{
+	static const char text[] = "second table";
+	struct vhu_mem_region r = { .gpa = 0, .size = 2 * MIB, .fva = SEQ_FVA };
+	struct vt *t = vt_new(1);
+	const struct gmem *old;
+	uint32_t hint = 0;
+	uint64_t len = sizeof(text);
+	uint8_t *p;
+	int fd;
+
+	(void)state;
+	qemu_sequence(t, "first");
+	old = vhu_dev_mem(t->d);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "first"), 1);
+	fd = vt_memfd("second", 2 * MIB);
+	assert_int_equal(pwrite(fd, text, sizeof(text), 0x1234), sizeof(text));
+	{
+		int give = dup(fd);
+
+		assert_int_equal(vt_send_mem(t, NR, &r, &give, 1), 0);
+	}
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
+	expect_calls(t, "q0 q1 r0+ r1+");
+	assert_ptr_not_equal(vhu_dev_mem(t->d), old);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "first"), 0);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "second"), 1);
+	p = gmem_gpa_to_hva(vhu_dev_mem(t->d), 0x1234, &len, &hint);
+	assert_non_null(p);
+	assert_memory_equal(p, text, sizeof(text));
+	assert_int_equal(vhu_dev_mem(t->d)->r[0].size, 2 * MIB);
+	/* The running vrings were restarted on the new table. */
+	assert_ptr_equal(t->o.snap[0].mem, vhu_dev_mem(t->d));
+	assert_ptr_equal(t->o.snap[1].mem, vhu_dev_mem(t->d));
+	close(fd);
+	vt_free(t);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "second"), 0);
+}
+
+/* A new KICK/CALL/ERR fd closes the one it replaces; NOFD closes without one. */
+static void
+test_vring_fds_replaced(void **state)
+{
+	static const uint32_t reqs[] = { VHOST_USER_SET_VRING_KICK, VHOST_USER_SET_VRING_CALL,
+	                                 VHOST_USER_SET_VRING_ERR };
+	struct vt *t = vt_new(1);
+	unsigned fds0 = vt_count_fds();
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(reqs); k++) {
+		const struct vhu_vring *v = vhu_dev_vring(t->d, 1);
+		int e1 = vt_eventfd(), e2;
+
+		assert_int_equal(vt_send_file(t, reqs[k], 0, 1, e1), 0);
+		assert_true(vt_fd_is_open(e1));
+		assert_int_equal(vt_count_fds(), fds0 + 1);
+		assert_int_equal(reqs[k] == VHOST_USER_SET_VRING_KICK ? v->kick_fd :
+		                 reqs[k] == VHOST_USER_SET_VRING_CALL ? v->call_fd : v->err_fd, e1);
+		e2 = vt_eventfd();
+		assert_int_equal(vt_send_file(t, reqs[k], 0, 1, e2), 0);
+		assert_int_equal(vt_count_fds(), fds0 + 1);
+		assert_true(vt_fd_is_open(e2));
+		assert_int_equal(vt_send_file(t, reqs[k], 0, 1, -1), 0);
+		assert_int_equal(vt_count_fds(), fds0);
+		assert_int_equal(v->kick_fd, -1);
+		assert_int_equal(v->call_fd, -1);
+		assert_int_equal(v->err_fd, -1);
+		vt_calls_clear(t);
+	}
+	vt_free(t);
+}
+
+static void
+test_reply_ack(void **state)
+{
+	struct vt *t = vt_new(1);
+	uint64_t f;
+
+	(void)state;
+	/* Not negotiated: NEED_REPLY is ignored. */
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, NR, 0, 256), 0);
+	vt_no_reply(t);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0,
+	                             UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK), 0);
+	vt_no_reply(t);
+	/* Negotiated: success is acked with 0, only when asked. */
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, NR, 0, 1), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_NUM), 0);
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 32768), 0);
+	vt_no_reply(t);
+	assert_int_equal(vhu_dev_vring(t->d, 0)->num, 32768);
+	assert_int_equal(vt_send0(t, VHOST_USER_SET_OWNER, NR), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_OWNER), 0);
+	/* Requests with their own reply get that reply only, no extra ack. */
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_FEATURES, NR), 0);
+	f = vt_reply_u64(t, VHOST_USER_GET_FEATURES);
+	assert_true(f & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	vt_no_reply(t);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_QUEUE_NUM, NR), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_QUEUE_NUM), 1);
+	vt_no_reply(t);
+	vt_free(t);
+}
+
+/* Acking the same features again restarts nothing. */
+static void
+test_set_features_unchanged(void **state)
+{
+	struct vt *t = vt_new(2);
+	uint64_t f;
+
+	(void)state;
+	qemu_sequence(t, "features");
+	f = vhu_dev_features(t->d);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, f), 0);
+	expect_calls(t, "");
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0,
+	                             f & ~VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)), 0);
+	expect_all_calls(t, true);
+	assert_int_equal(vhu_dev_features(t->d), f & ~VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	vt_free(t);
+}
+
+/* KNOWN BUG, fails until vhost-user/dev.c is fixed (vhu_dev_new() and
+ * h_get_queue_num()). SET_VRING_KICK/CALL/ERR carry the vring index in bits
+ * 0..7 (VHOST_USER_VRING_IDX_MASK), and QEMU masks the index the same way, so
+ * a vhost-user device can only ever start vrings 0..255, i.e. 128 queue pairs
+ * (DPDK caps VHOST_MAX_QUEUE_PAIRS at 0x80 for this reason). vhu_dev_new()
+ * accepts any max_qp (meson allows max_queue_pairs up to 32768) and
+ * GET_QUEUE_NUM advertises it: with 129, QEMU's kick for vring 256 arrives as
+ * vring 0 and replaces vring 0's kick fd. Either fix passes: vhu_dev_new()
+ * refuses max_qp > 128, or GET_QUEUE_NUM never advertises a pair whose vrings
+ * cannot be addressed. */
+static void
+test_bug_queue_num_beyond_vring_index(void **state)
+{
+	struct vt *t = vt_try_new(129);
+	uint64_t q;
+
+	(void)state;
+	if (t == NULL)
+		return;                          /* refused: fine */
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_QUEUE_NUM, 0), 0);
+	q = vt_reply_u64(t, VHOST_USER_GET_QUEUE_NUM);
+	vt_free(t);
+	assert_true(2 * q <= VHOST_USER_VRING_IDX_MASK + 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_sequence_1qp),
+		cmocka_unit_test(test_qemu_sequence_2qp),
+		cmocka_unit_test(test_qemu_sequence_4qp),
+		cmocka_unit_test(test_restart_after_get_vring_base),
+		cmocka_unit_test(test_kick_enables_without_protocol_features),
+		cmocka_unit_test(test_enable_required_with_protocol_features),
+		cmocka_unit_test(test_enable_before_kick),
+		cmocka_unit_test(test_ready_needs_every_message),
+		cmocka_unit_test(test_reset_owner),
+		cmocka_unit_test(test_mem_table_mapped),
+		cmocka_unit_test(test_mem_table_replaced),
+		cmocka_unit_test(test_vring_fds_replaced),
+		cmocka_unit_test(test_reply_ack),
+		cmocka_unit_test(test_set_features_unchanged),
+		cmocka_unit_test(test_bug_queue_num_beyond_vring_index),
+	};
+
+	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);
+}
