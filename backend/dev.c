@@ -17,6 +17,9 @@
 #include "vhost-user/dev.h"
 #include "vhost-user/sock.h"
 #include "virtio/log.h"
+#include "vhostmq_conf.h"
+
+_Static_assert(VHOSTMQ_MAX_QP <= VHU_MAX_QP, "more queue pairs than vhost-user can address");
 
 /* Mbufs per queue pair: a loopback ring (1024) plus a burst in each direction
  * plus the held frames, with room for 9000-byte frames that take five 2 KiB

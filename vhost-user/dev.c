@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vhost-user/dev.c - the per-connection state machine and its dispatcher.
- * Security model: vhu_dispatch() is the gate. A message whose framing, size,
- * fd count or vring index is wrong never reaches a handler and closes the
- * connection. A handler that rejects a value logs the message and field; the
+ * Security model: vhu_dispatch() is the gate. A message whose version,
+ * size, fd count or vring index is wrong never reaches a handler and closes
+ * the connection. A handler that rejects a value logs the message and field; the
  * frontend gets a non-zero REPLY_ACK when it asked for one (and the
  * connection stays), otherwise the connection closes. Every fd a message
  * carries is either taken by its handler or closed here. */
@@ -56,6 +56,9 @@ struct vhu_handler {
 	uint8_t fds_min, fds_max;
 	uint8_t need;
 	int (*fn)(struct vhu_dev *d, struct vhu_msg *m);
+	/* Framing of a variable-size message; NULL if none. Returns NULL or
+	 * what is wrong (the connection closes). */
+	const char *(*frame)(const struct vhu_msg *m);
 };
 
 static const char *
@@ -204,18 +207,6 @@ h_set_mem_table(struct vhu_dev *d, struct vhu_msg *m)
 	char why[200];
 	int rc;
 
-	if (m->hdr.size < 8)
-		return vhu_reject(d, m, -EBADMSG, "size: %u is shorter than the table header",
-		                  m->hdr.size);
-	if (t->nregions == 0 || t->nregions > GMEM_MAX_REGIONS)
-		return vhu_reject(d, m, -EINVAL, "nregions: %u is outside 1..%u",
-		                  t->nregions, GMEM_MAX_REGIONS);
-	if (m->hdr.size != 8 + t->nregions * sizeof(struct vhu_mem_region))
-		return vhu_reject(d, m, -EBADMSG, "size: %u does not match nregions %u",
-		                  m->hdr.size, t->nregions);
-	if (m->nfds != t->nregions)
-		return vhu_reject(d, m, -EINVAL, "nregions: %u regions but %u fds",
-		                  t->nregions, m->nfds);
 	rc = vhu_mem_map(t->r, m->fds, t->nregions, &mem, why, sizeof(why));
 	if (rc != 0)
 		return vhu_reject(d, m, rc, "%s", why);
@@ -227,6 +218,30 @@ h_set_mem_table(struct vhu_dev *d, struct vhu_msg *m)
 	vhu_mem_unmap(old);
 	vlog_info("device %s: memory table: %u region(s)", d->name, t->nregions);
 	return 0;                        /* the dispatcher closes the fds: mmap holds its own */
+}
+
+static const char *
+frame_mem_table(const struct vhu_msg *m)
+{
+	const struct vhu_mem_table *t = &m->p.mem;
+
+	if (m->hdr.size < 8)
+		return "size: shorter than the table header";
+	if (t->nregions == 0 || t->nregions > GMEM_MAX_REGIONS)
+		return "nregions: outside 1..8";
+	if (m->hdr.size != 8 + t->nregions * sizeof(struct vhu_mem_region))
+		return "size: does not match nregions";
+	if (m->nfds != t->nregions)
+		return "nregions: not the number of fds that came with it";
+	return NULL;
+}
+
+/* QEMU sends RESET_OWNER without a payload, some frontends with a u64. */
+static const char *
+frame_reset_owner(const struct vhu_msg *m)
+{
+	return m->hdr.size == 0 || m->hdr.size == sizeof(uint64_t) ? NULL
+	       : "size: neither 0 nor 8 bytes";
 }
 
 static int
@@ -386,9 +401,10 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", 0, 0, 0, VHU_REPLIES, h_get_features },
 	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", U64, 0, 0, 0, h_set_features },
 	[VHOST_USER_SET_OWNER]    = { "SET_OWNER", 0, 0, 0, 0, h_set_owner },
-	[VHOST_USER_RESET_OWNER]  = { "RESET_OWNER", VHU_VAR, 0, 0, 0, h_reset_owner },
+	[VHOST_USER_RESET_OWNER]  = { "RESET_OWNER", VHU_VAR, 0, 0, 0, h_reset_owner,
+	                              frame_reset_owner },
 	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", VHU_VAR, 1, VHU_MAX_FDS, 0,
-	                               h_set_mem_table },
+	                               h_set_mem_table, frame_mem_table },
 	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", STATE, 0, 0,
 	                               VHU_QIDX_STATE | VHU_QIDX_STOPPED, h_set_vring_num },
 	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", sizeof(struct vhu_vring_addr), 0, 0,
@@ -449,17 +465,17 @@ vhu_nack(struct vhu_dev *d, const struct vhu_msg *m)
 static int
 vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *h)
 {
+	const char *why;
 	uint32_t vqi;
 
-	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION)
-		return vhu_reject(d, m, -EPROTO, "flags: version %u, expected %u",
-		                  m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION);
 	if (h->size != VHU_VAR && m->hdr.size != h->size)
 		return vhu_reject(d, m, -EBADMSG, "size: %u bytes, expected %u",
 		                  m->hdr.size, h->size);
 	if (m->nfds < h->fds_min || m->nfds > h->fds_max)
 		return vhu_reject(d, m, -EBADMSG, "carries %u fds, expected %u..%u",
 		                  m->nfds, h->fds_min, h->fds_max);
+	if (h->frame != NULL && (why = h->frame(m)) != NULL)
+		return vhu_reject(d, m, -EBADMSG, "%s", why);
 	if (!(h->need & (VHU_QIDX_STATE | VHU_QIDX_ADDR | VHU_QIDX_FILE)))
 		return 0;
 	vqi = msg_vqi(m, h->need);
@@ -493,12 +509,17 @@ vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
 	           vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int rc;
 
+	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
+		vhu_msg_close_fds(m);
+		return vhu_reject(d, m, -EPROTO, "flags: version %u, expected %u",
+		                  m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION);
+	}
 	if (h == NULL || h->fn == NULL) {
 		rc = vhu_reject(d, m, -ENOTSUP, "not supported%s",
 		                ack ? " (negative REPLY_ACK sent)" : "");
 		vhu_msg_close_fds(m);
 		/* The frontend asked how it went: tell it and keep the connection. */
-		return ack && vhu_nack(d, m) == 0 ? 0 : rc;
+		return ack ? vhu_nack(d, m) : rc;
 	}
 	rc = vhu_check(d, m, h);
 	if (rc != 0) {
@@ -521,8 +542,10 @@ struct vhu_dev *
 vhu_dev_new(const struct vhu_dev_params *p, int sock)
 {
 	uint32_t n = 2u * p->max_qp;
-	struct vhu_dev *d = calloc(1, sizeof(*d) + n * sizeof(d->vring[0]));
+	struct vhu_dev *d = NULL;
 
+	if (p->max_qp >= 1 && p->max_qp <= VHU_MAX_QP)
+		d = calloc(1, sizeof(*d) + n * sizeof(d->vring[0]));
 	if (d == NULL) {
 		close(sock);
 		return NULL;
@@ -597,7 +620,7 @@ vhu_dev_vring(const struct vhu_dev *d, uint32_t vqi)
 bool
 vhu_vring_ready(const struct vhu_dev *d, uint32_t vqi)
 {
-	const struct vhu_vring *v = &d->vring[vqi];
+	const struct vhu_vring *v = vhu_dev_vring(d, vqi);
 
-	return d->mem != NULL && v->started && v->enabled && v->num != 0 && v->addr_set;
+	return v != NULL && d->mem != NULL && v->started && v->enabled && v->num != 0 && v->addr_set;
 }

@@ -36,16 +36,21 @@ struct vhu_ops {
 	bool (*position)(void *owner, uint32_t vqi, uint16_t *last_avail);
 };
 
+/* KICK/CALL/ERR carry a vring index in 8 bits (QEMU masks it so too), so a
+ * vhost-user device can address 256 vrings: 128 queue pairs. */
+#define VHU_MAX_QP ((VHOST_USER_VRING_IDX_MASK + 1) / 2)
+
 struct vhu_dev_params {
 	const char *name;                /* for log lines */
-	uint16_t max_qp;                 /* GET_QUEUE_NUM; vrings = 2 * max_qp */
+	uint16_t max_qp;                 /* GET_QUEUE_NUM, 1..VHU_MAX_QP */
 	const struct vhu_ops *ops;
 	void *owner;
 };
 
 struct vhu_dev;
 
-/* Takes ownership of sock (a connected, non-blocking unix socket). */
+/* Takes ownership of sock (a connected, non-blocking unix socket); NULL (sock
+ * closed) when out of memory or max_qp is outside 1..VHU_MAX_QP. */
 struct vhu_dev *vhu_dev_new(const struct vhu_dev_params *p, int sock);
 /* Quiesces every vring through the ops, closes every fd, unmaps memory. */
 void vhu_dev_free(struct vhu_dev *d);

@@ -35,12 +35,13 @@ clear_stale(const char *path, const struct sockaddr_un *sa, char *why, size_t wh
 		snprintf(why, why_len, "%s exists and is not a socket; not removing it", path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a live listener with a full backlog must not stall us. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	close(fd);
-	if (rc == 0) {
+	if (rc == 0 || errno == EAGAIN) {
 		snprintf(why, why_len, "%s is in use by another process", path);
 		return -EADDRINUSE;
 	}
