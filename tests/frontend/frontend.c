@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tests/frontend/frontend.h"
+#include "tests/wire.h"
 
 #define FE_MEM_SIZE (UINT64_C(128) << 20)
 #define FE_TX_BUF   10240u               /* header + a 9000-byte frame, rounded */
@@ -111,25 +112,14 @@ fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *payload, uint32_
         const int *fds, unsigned nfds)
 {
 	struct vhu_hdr h = { .request = req, .flags = VHOST_USER_VERSION | flags, .size = size };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, size } };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VHU_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
+	uint8_t buf[sizeof(h) + VHU_MAX_PAYLOAD];
 
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(f->sock, &mh, MSG_NOSIGNAL) == (ssize_t)(sizeof(h) + size) ? 0 : -EIO;
+	if (size > VHU_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, size);
+	return wire_send(f->sock, buf, sizeof(h) + size, fds, nfds) ==
+	       (ssize_t)(sizeof(h) + size) ? 0 : -EIO;
 }
 
 static int

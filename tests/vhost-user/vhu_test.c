@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "tests/vhost-user/vhu_test.h"
+#include "tests/wire.h"
 
 /* ---- fake owner --------------------------------------------------------- */
 
@@ -317,27 +318,7 @@ vt_no_reply(struct vt *t)
 void
 vt_write(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	assert_true(nfds <= 16);
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(sock, &mh, MSG_NOSIGNAL), (ssize_t)len);
+	assert_int_equal(wire_send(sock, buf, len, fds, nfds), (ssize_t)len);
 }
 
 void
