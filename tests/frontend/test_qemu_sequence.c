@@ -31,11 +31,15 @@ static pid_t backend;
                   VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
 static const char *backend_port = "loopback";
+/* Frames each pair sent through the current backend (its table must agree). */
+static uint64_t sent[2];
+static bool rx_at_least;             /* port is a source: rx may exceed sent */
 
 static int
 start_backend(void **state)
 {
 	(void)state;
+	sent[0] = sent[1] = 0;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-qseq-%d.sock", getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-qseq-%d.log", getpid());
 	backend = fork();
@@ -66,27 +70,85 @@ dump_log(void)
 	fclose(f);
 }
 
+/* vhostmq prints its per-queue table on exit: tx/rx packets of each pair
+ * must be what went through, with no drops. */
 static int
-stop_backend(void **state)
+check_table(void)
+{
+	unsigned long long qp, core, tx, txd, rx, rxd;
+	char line[512];
+	double txr, rxr;
+	int rows = 0, bad = 0;
+	FILE *f = fopen(log_path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %llu %llu %lf %llu %llu %lf %llu", &qp, &core, &tx, &txr,
+		           &txd, &rx, &rxr, &rxd) != 8 || qp >= 2)
+			continue;
+		rows++;
+		if (tx != sent[qp] || txd != 0 || rxd != 0 ||
+		    (rx_at_least ? rx < sent[qp] : rx != sent[qp])) {
+			fprintf(stderr, "table row of pair %llu: tx %llu rx %llu drops %llu/%llu, "
+			        "sent %llu\n", qp, tx, rx, txd, rxd, (unsigned long long)sent[qp]);
+			bad++;
+		}
+	}
+	fclose(f);
+	return rows == 2 && bad == 0 ? 0 : -1;
+}
+
+/* Stops vhostmq with SIGTERM; its exit status (waitpid form), -1 if it had
+ * to be killed. */
+static int
+terminate_backend(void)
 {
 	int status = -1;
 
-	(void)state;
+	if (backend <= 0)
+		return -1;
 	kill(backend, SIGTERM);
 	for (int i = 0; i < 100 && waitpid(backend, &status, WNOHANG) == 0; i++)
 		usleep(50000);
 	if (waitpid(backend, &status, WNOHANG) == 0) {
 		kill(backend, SIGKILL);
-		waitpid(backend, &status, 0);
+		waitpid(backend, NULL, 0);
+		status = -1;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(sock_path, F_OK) == 0) {
-		fprintf(stderr, "vhostmq did not exit cleanly (status 0x%x) or left its socket\n",
-		        status);
+	backend = 0;
+	return status;
+}
+
+/* The last test of each group: vhostmq exits cleanly on SIGTERM, removes its
+ * socket, and its own table agrees with what went through. (A group teardown
+ * cannot fail a cmocka run, so this is a test.) */
+static void
+test_backend_exits_cleanly(void **state)
+{
+	int status = terminate_backend();
+
+	(void)state;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(sock_path, F_OK) == 0 ||
+	    check_table() != 0) {
+		fprintf(stderr, "vhostmq did not exit cleanly (status 0x%x), left its socket, "
+		        "or its table disagrees with what was sent\n", status);
 		dump_log();
-		return -1;
+		fail();
 	}
 	if (getenv("KEEP_LOG") == NULL)
 		unlink(log_path);
+}
+
+static int
+stop_backend(void **state)
+{
+	(void)state;
+	if (backend > 0) {           /* a test failed before the exit test */
+		terminate_backend();
+		dump_log();
+	}
+	unlink(sock_path);
 	return 0;
 }
 
@@ -134,6 +196,7 @@ exchange(struct fe *f, const uint32_t *sizes, unsigned nsizes, unsigned count, b
 
 			make_frame(frame, qp, s, len);
 			assert_int_equal(fe_tx(f, qp, frame, len, split), 0);
+			sent[qp]++;
 			glen = fe_rx(f, qp, got, sizeof(got), 3000);
 			check_frame(got, glen, qp, s, len);
 		}
@@ -293,6 +356,7 @@ test_ethdev_null_port(void **state)
 		make_frame(frame, qp, 0, sizeof(frame));
 		for (int i = 0; i < 40; i++)
 			assert_int_equal(fe_tx(&f, qp, frame, sizeof(frame), false), 0);
+		sent[qp] += 40;
 		for (int i = 0; i < 40; i++)
 			assert_int_equal(fe_rx(&f, qp, got, sizeof(got), 3000), 200);
 		for (int i = 0; i < 300 && fe_tx_done(&f, qp) != 40; i++)
@@ -309,6 +373,7 @@ static int
 start_backend_null(void **state)
 {
 	backend_port = "ethdev:net_null0,size=200";
+	rx_at_least = true;
 	return start_backend(state);
 }
 
@@ -321,9 +386,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_reconnect_fresh_device),
 		cmocka_unit_test(test_bad_message_closes_connection),
 		cmocka_unit_test(test_idle_sleeps_and_wakes),
+		cmocka_unit_test(test_backend_exits_cleanly),
 	};
 	const struct CMUnitTest null_port[] = {
 		cmocka_unit_test(test_ethdev_null_port),
+		cmocka_unit_test(test_backend_exits_cleanly),
 	};
 	int failed;
 
