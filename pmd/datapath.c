@@ -111,8 +111,10 @@ guest_tx(const struct pmd_qp *q)
 	}
 	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
 		STAT_ADD(st, tx_nombuf, 1);
+		st->tx_nombuf = true;
 		return 0;                /* the guest's frames wait in its ring */
 	}
+	st->tx_nombuf = false;
 	while (popped < n) {
 		struct vq_mark mark = vq_mark(vq);
 		struct vq_chain c;
@@ -130,6 +132,7 @@ guest_tx(const struct pmd_qp *q)
 		if (r == COPY_NOMBUF) {
 			vq_rewind(vq, mark);
 			STAT_ADD(st, tx_nombuf, 1);
+			st->tx_nombuf = true;
 			break;
 		}
 		vq_push(vq, c.head, 0);
@@ -179,11 +182,14 @@ guest_rx(const struct pmd_qp *q)
 	uint64_t bytes = 0;
 
 	if (st->held_next == st->held_n) {
+		const struct pmd_port_ops *ops = q->port->ops;
 		uint16_t room = vq_avail_count(vq);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
 				report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
+			else if (ops->rx_pending != NULL && ops->rx_pending(q->port, q->port_q))
+				STAT_ADD(st, rx_wait_no_buf, 1);
 			return 0;
 		}
 		st->held_next = 0;
@@ -202,8 +208,11 @@ guest_rx(const struct pmd_qp *q)
 
 		if (r == VNET_RX_NO_BUF) {
 			STAT_ADD(st, rx_wait_no_buf, 1);
+			st->rx_blocked = true;
+			st->rx_blocked_avail = vq->shadow_avail;
 			break;           /* keep the rest for when the guest refills */
 		}
+		st->rx_blocked = false;
 		if (r == VNET_RX_OK) {
 			delivered++;
 			bytes += m->pkt_len;
@@ -217,8 +226,8 @@ guest_rx(const struct pmd_qp *q)
 		done[ndone++] = m;
 	}
 	st->held_next = i;
-	if (ndone)                       /* a dropped frame may have returned buffers */
-		finish_burst(vq, q->rx.call_fd, st, true);
+	/* Also publishes bad chains vq_pop() gave back while no frame fitted. */
+	finish_burst(vq, q->rx.call_fd, st, true);
 	if (unlikely(vq->broken))
 		report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
 	if (ndone)

@@ -61,14 +61,23 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 		bool held = q->st->held_next != q->st->held_n;
 
 		if (q->tx.vq != NULL && vq_avail_count(q->tx.vq) > 0 &&
-		    ops->tx_room(q->port, q->port_q) > 0)
-			return true;
+		    ops->tx_room(q->port, q->port_q) > 0) {
+			if (!q->st->tx_nombuf)
+				return true;
+			*timeout_ms = PMD_PORT_POLL_MS;  /* mbufs come back without a kick */
+		}
 		if (q->rx.vq == NULL)
 			continue;
 		if (ops->rx_pending == NULL)
 			*timeout_ms = PMD_PORT_POLL_MS;
-		if ((held || (ops->rx_pending != NULL && ops->rx_pending(q->port, q->port_q))) &&
-		    vq_avail_count(q->rx.vq) > 0)
+		if (vq_avail_count(q->rx.vq) == 0)
+			continue;
+		/* A held frame only moves once the guest added buffers since it
+		 * got stuck; then its RX kick wakes us. */
+		if (held && (!q->st->rx_blocked ||
+		             q->rx.vq->shadow_avail != q->st->rx_blocked_avail))
+			return true;
+		if (!held && ops->rx_pending != NULL && ops->rx_pending(q->port, q->port_q))
 			return true;
 	}
 	return false;

@@ -34,7 +34,8 @@ struct pmd_qstats {
 	uint64_t rx_drop_broken;         /* queue broken: frames dropped */
 	uint64_t rx_drop_bad_chain;      /* a bad chain cut the frame's buffers */
 	uint64_t rx_notify;
-	uint64_t rx_wait_no_buf;         /* bursts held back: guest RX ring empty */
+	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
+	                                    RX buffers (ports that can tell) */
 };
 
 static inline uint64_t
@@ -51,6 +52,13 @@ struct pmd_qp_state {
 	 * port instead of losing frames. Owner: the serving poll thread. */
 	uint16_t held_n, held_next;
 	struct rte_mbuf *held[PMD_BURST];
+	/* Why the last visit stopped short, so an idle thread sleeps instead of
+	 * retrying what cannot succeed: the held frame needs more buffers than
+	 * the guest had when avail->idx was rx_blocked_avail (a kick comes when
+	 * it adds some); guest TX found the mbuf pool empty (nothing will kick:
+	 * look again on a timer). Owner: the serving poll thread. */
+	bool rx_blocked, tx_nombuf;
+	uint16_t rx_blocked_avail;
 	bool tx_broken_logged, rx_broken_logged;
 };
 

@@ -1,0 +1,1674 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/pmd/test_datapath.c - the burst loops of pmd/datapath.c and the poll
+ * thread of pmd/pmd.c, driven end to end through a loopback port: a fake guest
+ * posts frames on its TX ring, pmd_poll_qp() moves them to the port, the port
+ * reflects them with MACs swapped, and the same visit writes them into the
+ * guest's RX ring, which lives in the same guest memory (so one struct pmd_qp
+ * with one gmem covers both). Every test checks what a driver would see (used
+ * entries, lengths, net headers, num_buffers, payload bytes, call-eventfd
+ * counts) and every counter of the queue pair exactly, then that every mbuf
+ * went back to its pool. The hostile cases feed bad chains, starve the guest
+ * RX ring, fill the loopback, drain the mbuf pool and break the rings. EAL
+ * runs without hugepages, PCI or shared config, so the tests run anywhere. */
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include "pmd/pmd.h"
+#include "pmd/port.h"
+#include "virtio/base.h"
+#include "virtio/vnet.h"
+#include "virtio/vq.h"
+#include "tests/fake_guest.h"
+
+#define V1      VIRTIO_BIT(VIRTIO_F_VERSION_1)
+#define MRG     VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)
+#define EVIDX   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)
+#define FILL    0xaa                     /* guest RX buffers before the device writes */
+#define ANY     UINT64_MAX               /* expect_stats(): counter not checked */
+#define POOL_N  4096u
+#define TINY_N  64u                      /* mbufs in the pool-exhaustion test's pool */
+#define REGION  (UINT64_C(8) << 20)      /* guest memory: one 8 MiB region */
+#define MAX_FRAME_BUF (VNET_MAX_FRAME + 64)
+
+/* Shared by every test: created by the group setup. */
+static struct rte_mempool *pool;
+static struct pmd_port *port;
+static unsigned last_cpu;                /* last CPU this process may run on */
+
+/* One device queue pair and the fake driver on the other side of it. */
+struct rig {
+	struct pmd_qp_state st;              /* cache-aligned: rig is aligned_alloc'd */
+	struct pmd_qp q;
+	struct fake_guest *g;                /* owns guest memory; its ring is guest TX */
+	/* The guest RX ring: a view of g with its own ring addresses and vq, so
+	 * the fg_* builders work on it. It shares g's memory and is never freed;
+	 * its bump allocator is empty, so all allocation goes through g. */
+	struct fake_guest rxv;
+	int tx_call, rx_call, tx_err, rx_err;
+	uint16_t hdr_len;
+	bool mrg;
+	uint16_t tx_desc;                    /* next free TX descriptor (mod size) */
+	uint16_t rx_desc;                    /* next free RX descriptor (mod size) */
+	uint16_t rx_seen;                    /* RX used entries the driver consumed */
+	uint64_t *rx_gpa;                    /* per RX descriptor: buffer, capacity, */
+	uint32_t *rx_cap, *rx_len;           /* posted length, */
+	bool *rx_pending;                    /* and whether the device owns it */
+	struct rte_mempool *own_pool;        /* a test's private pool, or NULL */
+};
+
+struct rig_opts {
+	uint32_t tx_qsize, rx_qsize;         /* 0: FG_QSIZE */
+	uint64_t features;
+	struct rte_mempool *pool;            /* NULL: the shared pool */
+	bool spy;                            /* port: the spy around the loopback */
+};
+
+/* The running test's rig and poll thread: the teardown frees them even
+ * when an assertion cut the test short. */
+static struct rig *cur;
+static struct pmd *cur_pmd;
+
+static uint8_t frame_buf[MAX_FRAME_BUF], want_buf[MAX_FRAME_BUF];
+
+/* --- frames -------------------------------------------------------------- */
+
+static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+
+/* Frame `id`: dst mac_a, src mac_b, ethertype 0x88b5, id (big-endian), then
+ * bytes that depend on id and offset, so a frame delivered twice, out of
+ * order or shifted shows. Frames under 18 bytes are cut short. */
+static void
+make_frame(uint8_t *f, uint32_t len, uint32_t id)
+{
+	const uint8_t head[18] = {
+		mac_a[0], mac_a[1], mac_a[2], mac_a[3], mac_a[4], mac_a[5],
+		mac_b[0], mac_b[1], mac_b[2], mac_b[3], mac_b[4], mac_b[5],
+		0x88, 0xb5, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
+		(uint8_t)(id >> 8), (uint8_t)id,
+	};
+
+	for (uint32_t k = 0; k < len; k++)
+		f[k] = (uint8_t)(id * 131u + k * 7u + (k >> 8) + 1u);
+	if (len >= 14)
+		memcpy(f, head, len < sizeof(head) ? len : sizeof(head));
+}
+
+/* Frame `id` as the loopback returns it: MACs swapped. */
+static void
+make_reflected(uint8_t *f, uint32_t len, uint32_t id)
+{
+	make_frame(f, len, id);
+	if (len < 14)
+		return;
+	memcpy(f, mac_b, 6);
+	memcpy(f + 6, mac_a, 6);
+}
+
+static struct rte_mbuf *
+mbuf_frame(uint32_t id, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *p;
+
+	assert_non_null(m);
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
+	make_frame((uint8_t *)p, len, id);
+	return m;
+}
+
+/* --- a port that records what it is given ------------------------------- */
+
+/* Wraps the loopback port and records the shape of every mbuf it is handed,
+ * so tests can see the chains the datapath builds. */
+#define SPY_MAX 64
+
+struct spy {
+	struct pmd_port port;
+	unsigned n;
+	uint16_t nb_segs[SPY_MAX];
+	uint32_t pkt_len[SPY_MAX];
+	uint32_t data_sum[SPY_MAX];              /* sum of the segments' data_len */
+};
+
+static struct spy spy;
+
+static uint16_t
+spy_rx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	(void)p;
+	return port->ops->rx(port, q, m, n);
+}
+
+static uint16_t
+spy_tx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	(void)p;
+	for (uint16_t i = 0; i < n && spy.n < SPY_MAX; i++, spy.n++) {
+		spy.nb_segs[spy.n] = m[i]->nb_segs;
+		spy.pkt_len[spy.n] = m[i]->pkt_len;
+		spy.data_sum[spy.n] = 0;
+		for (const struct rte_mbuf *s = m[i]; s != NULL; s = s->next)
+			spy.data_sum[spy.n] += s->data_len;
+	}
+	return port->ops->tx(port, q, m, n);
+}
+
+static uint16_t
+spy_tx_room(struct pmd_port *p, uint16_t q)
+{
+	(void)p;
+	return port->ops->tx_room(port, q);
+}
+
+static bool
+spy_rx_pending(struct pmd_port *p, uint16_t q)
+{
+	(void)p;
+	return port->ops->rx_pending(port, q);
+}
+
+static void
+spy_free(struct pmd_port *p)
+{
+	(void)p;
+}
+
+static const struct pmd_port_ops spy_ops = {
+	.rx = spy_rx, .tx = spy_tx, .tx_room = spy_tx_room, .rx_pending = spy_rx_pending,
+	.free = spy_free,
+};
+
+/* --- counters and eventfds ----------------------------------------------- */
+
+static const struct {
+	const char *name;
+	size_t off;
+} stat_fields[] = {
+#define F(x) { #x, offsetof(struct pmd_qstats, x) }
+	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
+	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_nombuf), F(tx_notify),
+	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
+	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf),
+#undef F
+};
+_Static_assert(sizeof(struct pmd_qstats) == sizeof(stat_fields) / sizeof(stat_fields[0]) *
+               sizeof(uint64_t), "stat_fields must list every counter");
+
+static uint64_t
+stat_at(const struct pmd_qstats *s, size_t off)
+{
+	return pmd_stat_read((const uint64_t *)((const char *)s + off));
+}
+
+/* Every counter equals want's (ANY: not checked); names each one that differs. */
+static void
+expect_stats(const struct rig *r, const struct pmd_qstats *want)
+{
+	unsigned bad = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(stat_fields); k++) {
+		uint64_t w = stat_at(want, stat_fields[k].off);
+		uint64_t got = stat_at(&r->st.stats, stat_fields[k].off);
+
+		if (w != ANY && w != got) {
+			print_error("stats.%s: expected %" PRIu64 ", got %" PRIu64 "\n",
+			            stat_fields[k].name, w, got);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+static struct pmd_qstats
+stats_now(const struct rig *r)
+{
+	struct pmd_qstats s;
+
+	for (size_t k = 0; k < ARRAY_SIZE(stat_fields); k++)
+		*(uint64_t *)((char *)&s + stat_fields[k].off) =
+			stat_at(&r->st.stats, stat_fields[k].off);
+	return s;
+}
+
+static int
+efd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Reads (and resets) an eventfd's counter: how many writes since last time. */
+static uint64_t
+efd_take(int fd)
+{
+	eventfd_t v;
+
+	if (eventfd_read(fd, &v) == 0)
+		return v;
+	assert_int_equal(errno, EAGAIN);
+	return 0;
+}
+
+/* --- the rig --------------------------------------------------------------- */
+
+/* Lays out the guest RX ring in g's memory and maps it as a second vq. */
+static void
+rx_ring_init(struct rig *r, uint32_t qsize, uint64_t features)
+{
+	struct fake_guest *v = &r->rxv;
+	uint64_t desc = fg_alloc(r->g, vring_desc_bytes(qsize), 16);
+	uint64_t avail = fg_alloc(r->g, vring_avail_bytes(qsize), 2);
+	uint64_t used = fg_alloc(r->g, vring_used_bytes(qsize), 4);
+
+	*v = *r->g;
+	v->qsize = qsize;
+	v->desc_gpa = desc;
+	v->avail_gpa = avail;
+	v->used_gpa = used;
+	v->desc = fg_hva(r->g, desc, vring_desc_bytes(qsize));
+	v->avail = fg_hva(r->g, avail, vring_avail_bytes(qsize));
+	v->used = fg_hva(r->g, used, vring_used_bytes(qsize));
+	v->addrs = (struct vq_addrs){
+		.desc_fva = fg_fva(r->g, desc),
+		.avail_fva = fg_fva(r->g, avail),
+		.used_fva = fg_fva(r->g, used),
+	};
+	v->heap_gpa = v->heap_end = 0;
+	v->vq = &v->vq_s;
+	assert_int_equal(vq_map(v->vq, r->g->mem, &v->addrs, qsize, VQ_DIR_DEVICE_WRITES,
+	                        features), VQ_OK);
+}
+
+static struct rig *
+rig_new(const struct rig_opts *o)
+{
+	uint32_t txq = o->tx_qsize ? o->tx_qsize : FG_QSIZE;
+	uint32_t rxq = o->rx_qsize ? o->rx_qsize : FG_QSIZE;
+	const struct fg_opts fo = { .qsize = txq, .region_size = REGION,
+	                            .dir = VQ_DIR_DEVICE_READS, .features = o->features };
+	size_t align = _Alignof(struct rig);
+	struct rig *r = aligned_alloc(align, (sizeof(*r) + align - 1) / align * align);
+
+	assert_non_null(r);
+	memset(r, 0, sizeof(*r));
+	r->tx_call = r->rx_call = r->tx_err = r->rx_err = -1;
+	cur = r;
+	r->g = fg_new_opts(&fo);
+	assert_non_null(r->g);
+	rx_ring_init(r, rxq, o->features);
+	r->rx_gpa = calloc(rxq, sizeof(r->rx_gpa[0]));
+	r->rx_cap = calloc(rxq, sizeof(r->rx_cap[0]));
+	r->rx_len = calloc(rxq, sizeof(r->rx_len[0]));
+	r->rx_pending = calloc(rxq, sizeof(r->rx_pending[0]));
+	assert_true(r->rx_gpa && r->rx_cap && r->rx_len && r->rx_pending);
+	r->tx_call = efd();
+	r->rx_call = efd();
+	r->tx_err = efd();
+	r->rx_err = efd();
+	r->hdr_len = vnet_hdr_len(o->features);
+	r->mrg = (o->features & MRG) != 0;
+	spy = (struct spy){ .port = { .ops = &spy_ops, .kind = "spy", .nq = 1 } };
+	r->q = (struct pmd_qp){
+		.rx = { r->rxv.vq, r->rx_call, r->rx_err },
+		.tx = { r->g->vq, r->tx_call, r->tx_err },
+		.mem = r->g->mem,
+		.rx_fmt = { .hdr_len = r->hdr_len, .mrg_rxbuf = r->mrg },
+		.tx_hdr_len = r->hdr_len,
+		.port = o->spy ? &spy.port : port,
+		.port_q = 0,
+		.pool = o->pool ? o->pool : pool,
+		.st = &r->st,
+		.dev_name = "pmdt",
+		.qp = 0,
+	};
+	return r;
+}
+
+/* Frees every frame the port or the queue pair still holds. */
+static unsigned
+port_drain(struct rig *r)
+{
+	struct rte_mbuf *m[PMD_BURST];
+	unsigned n = 0, k;
+
+	while ((k = port->ops->rx(port, 0, m, PMD_BURST)) > 0) {
+		rte_pktmbuf_free_bulk(m, k);
+		n += k;
+	}
+	return n + pmd_qp_state_drop_held(&r->st);
+}
+
+/* End-of-test check: once the port and the held frames are drained, every
+ * mbuf is back in its pool (none leaked, e.g. by an undone copy). */
+static void
+expect_pool_whole(struct rig *r)
+{
+	port_drain(r);
+	assert_int_equal(rte_mempool_avail_count(r->q.pool), r->q.pool->size);
+	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
+}
+
+static void
+close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+rig_teardown(void **state)
+{
+	struct rig *r = cur;
+
+	(void)state;
+	if (cur_pmd != NULL) {
+		pmd_stop(cur_pmd);
+		cur_pmd = NULL;
+	}
+	if (r == NULL)
+		return 0;
+	port_drain(r);
+	if (r->own_pool != NULL)
+		rte_mempool_free(r->own_pool);
+	close_fd(r->tx_call);
+	close_fd(r->rx_call);
+	close_fd(r->tx_err);
+	close_fd(r->rx_err);
+	free(r->rx_gpa);
+	free(r->rx_cap);
+	free(r->rx_len);
+	free(r->rx_pending);
+	fg_free(r->g);
+	free(r);
+	cur = NULL;
+	return 0;
+}
+
+static void
+poll_n(struct rig *r, unsigned n)
+{
+	while (n-- > 0)
+		pmd_poll_qp(&r->q);
+}
+
+/* --- driver side: TX ------------------------------------------------------- */
+
+/* Posts frame `id` of len bytes behind a zeroed net header, as one guest
+ * buffer cut into descriptors: first the lengths in cut (0-terminated, may be
+ * NULL), then one descriptor for the rest. Returns the head. */
+static uint16_t
+tx_post(struct rig *r, uint32_t id, uint32_t len, const uint32_t *cut)
+{
+	struct fake_guest *g = r->g;
+	uint16_t mask = (uint16_t)(g->qsize - 1), head = (uint16_t)(r->tx_desc & mask);
+	uint32_t total = r->hdr_len + len, off = 0;
+	uint64_t gpa = fg_alloc(g, total, 16);
+	unsigned n = 0;
+
+	assert_true(total <= sizeof(frame_buf));
+	memset(frame_buf, 0, r->hdr_len);
+	make_frame(frame_buf + r->hdr_len, len, id);
+	assert_int_equal(fg_write(g, gpa, frame_buf, total), 0);
+	while (cut != NULL && cut[n] != 0 && off + cut[n] < total)
+		off += cut[n++];
+	off = 0;
+	for (unsigned k = 0; k <= n; k++) {
+		uint32_t l = k < n ? cut[k] : total - off;
+		uint16_t i = (uint16_t)((head + k) & mask);
+
+		fg_desc(g, i, gpa + off, l, k < n ? VRING_DESC_F_NEXT : 0,
+		        (uint16_t)((i + 1) & mask));
+		off += l;
+	}
+	r->tx_desc = (uint16_t)(r->tx_desc + n + 1);
+	fg_avail(g, head);
+	return head;
+}
+
+static void
+tx_post_n(struct rig *r, uint32_t first_id, unsigned n, uint32_t len)
+{
+	for (unsigned k = 0; k < n; k++)
+		tx_post(r, first_id + k, len, NULL);
+}
+
+/* Guest TX used entries [from, to) hand back, in order, the heads the guest
+ * made available at the same ring positions, each with length 0. */
+static void
+expect_tx_used(const struct rig *r, uint16_t from, uint16_t to)
+{
+	const struct fake_guest *g = r->g;
+
+	assert_int_equal(fg_used_idx(g), to);
+	for (uint16_t i = from; i != to; i++) {
+		struct vring_used_elem u = fg_used_elem(g, i);
+
+		assert_int_equal(u.id, le16toh(g->avail->ring[i & (g->qsize - 1)]));
+		assert_int_equal(u.len, 0);
+	}
+}
+
+/* --- driver side: RX ------------------------------------------------------- */
+
+/* Makes one writable buffer of len bytes, pre-filled with FILL, available. */
+static uint16_t
+rx_post(struct rig *r, uint32_t len)
+{
+	struct fake_guest *v = &r->rxv;
+	uint16_t head = (uint16_t)(r->rx_desc++ & (v->qsize - 1));
+
+	assert_false(r->rx_pending[head]);          /* test bug: ring over-full */
+	if (r->rx_cap[head] < len) {
+		r->rx_gpa[head] = fg_alloc(r->g, len, 16);
+		r->rx_cap[head] = len;
+	}
+	assert_int_equal(fg_fill(r->g, r->rx_gpa[head], FILL, len), 0);
+	fg_desc(v, head, r->rx_gpa[head], len, VRING_DESC_F_WRITE, 0);
+	r->rx_len[head] = len;
+	r->rx_pending[head] = true;
+	fg_avail(v, head);
+	return head;
+}
+
+static void
+rx_post_n(struct rig *r, unsigned n, uint32_t len)
+{
+	while (n-- > 0)
+		rx_post(r, len);
+}
+
+/* Takes the next packet from the guest RX ring as a driver does: num_buffers
+ * used entries, starting with the one carrying the net header. Checks the
+ * header (all zero but num_buffers), that each entry names a buffer the
+ * device owned, that no length exceeds its buffer, that every buffer but the
+ * last is full, and that nothing was written past a used length. Returns the
+ * frame length (frame copied to out), or -1 if no packet is there. */
+static long
+rx_take(struct rig *r, uint8_t *out, size_t cap, uint16_t *nbufs)
+{
+	struct fake_guest *v = &r->rxv;
+	uint16_t used = fg_used_idx(v), nb = 1;
+	size_t got = 0;
+
+	if (r->rx_seen == used)
+		return -1;
+	for (uint16_t k = 0; k < nb; k++) {
+		struct vring_used_elem u;
+		uint32_t skip = 0;
+
+		assert_true(r->rx_seen != used);     /* used idx covers whole packets */
+		u = fg_used_elem(v, r->rx_seen++);
+		assert_true(u.id < v->qsize);
+		assert_true(r->rx_pending[u.id]);
+		r->rx_pending[u.id] = false;
+		assert_true(u.len <= r->rx_len[u.id]);
+		if (k == 0) {
+			uint8_t h[12];
+
+			assert_true(u.len >= r->hdr_len);
+			assert_int_equal(fg_read(v, r->rx_gpa[u.id], h, r->hdr_len), 0);
+			for (unsigned b = 0; b < 10; b++)
+				assert_int_equal(h[b], 0);
+			if (r->hdr_len == 12)
+				nb = (uint16_t)(h[10] | h[11] << 8);
+			assert_true(nb >= 1);
+			if (!r->mrg)
+				assert_int_equal(nb, 1);
+			skip = r->hdr_len;
+		}
+		if (k + 1 < nb) {
+			assert_int_equal(u.len, r->rx_len[u.id]);
+		} else if (u.len < r->rx_len[u.id]) {
+			uint8_t past;
+
+			assert_int_equal(fg_read(v, r->rx_gpa[u.id] + u.len, &past, 1), 0);
+			assert_int_equal(past, FILL);
+		}
+		assert_true(got + u.len - skip <= cap);
+		assert_int_equal(fg_read(v, r->rx_gpa[u.id] + skip, out + got, u.len - skip), 0);
+		got += u.len - skip;
+	}
+	if (nbufs != NULL)
+		*nbufs = nb;
+	return (long)got;
+}
+
+/* The next packet on the guest RX ring is frame id, reflected, intact. */
+static uint16_t
+expect_rx(struct rig *r, uint32_t id, uint32_t len)
+{
+	uint16_t nb = 0;
+	long n = rx_take(r, frame_buf, sizeof(frame_buf), &nb);
+
+	assert_int_equal(n, len);
+	make_reflected(want_buf, len, id);
+	assert_memory_equal(frame_buf, want_buf, len);
+	return nb;
+}
+
+static void
+expect_rx_none(struct rig *r)
+{
+	assert_int_equal(fg_used_idx(&r->rxv), r->rx_seen);
+}
+
+/* --- unit: frames round trip ----------------------------------------------- */
+
+struct variant {
+	const char *name;
+	uint64_t features;
+	uint32_t rx_buf;                     /* bytes per guest RX buffer */
+	unsigned n_rx_bufs;
+};
+
+static const struct variant variants[] = {
+	{ "mergeable 2048-byte buffers", V1 | MRG, 2048, 64 },
+	{ "non-mergeable 64 KiB buffers", V1, 65562, 5 },
+	{ "legacy 10-byte header, 64 KiB buffers", 0, 65562, 5 },
+};
+
+/* Frames of 60, 1514, 4000, 9000 and 65535 (VNET_MAX_FRAME) bytes, each cut
+ * into guest descriptors differently (header split, header alone, one buffer,
+ * several), go out as mbuf chains of full 2048-byte segments and come back
+ * whole with MACs swapped. */
+static void
+test_round_trip(void **state)
+{
+	const struct variant *v = *state;
+	struct rig *r = rig_new(&(struct rig_opts){ .features = v->features, .spy = true });
+	const uint32_t seg = RTE_MBUF_DEFAULT_DATAROOM;
+	const uint32_t len[] = { 60, 1514, 4000, 9000, VNET_MAX_FRAME };
+	const uint32_t cut_split_hdr[] = { 7, 0 };
+	const uint32_t cut_hdr_alone[] = { r->hdr_len, 1000, 0 };
+	const uint32_t cut_many[] = { 100, 3000, 3000, 0 };
+	const uint32_t cut_half[] = { r->hdr_len + 32768, 0 };
+	const uint32_t *cut[] = { cut_split_hdr, NULL, cut_hdr_alone, cut_many, cut_half };
+	uint64_t bytes = 0;
+	uint16_t bufs = 0;
+
+	rx_post_n(r, v->n_rx_bufs, v->rx_buf);
+	for (uint32_t k = 0; k < ARRAY_SIZE(len); k++) {
+		tx_post(r, k, len[k], cut[k]);
+		bytes += len[k];
+	}
+	poll_n(r, 3);
+	expect_tx_used(r, 0, ARRAY_SIZE(len));
+	assert_int_equal(spy.n, ARRAY_SIZE(len));
+	for (uint32_t k = 0; k < ARRAY_SIZE(len); k++) {
+		assert_int_equal(spy.pkt_len[k], len[k]);
+		assert_int_equal(spy.data_sum[k], len[k]);
+		assert_int_equal(spy.nb_segs[k], (len[k] + seg - 1) / seg);
+	}
+	for (uint32_t k = 0; k < ARRAY_SIZE(len); k++) {
+		uint16_t nb = expect_rx(r, k, len[k]);
+		uint32_t want = r->mrg ? (r->hdr_len + len[k] + v->rx_buf - 1) / v->rx_buf : 1;
+
+		assert_int_equal(nb, want);
+		bufs = (uint16_t)(bufs + nb);
+	}
+	expect_rx_none(r);
+	assert_int_equal(fg_used_idx(&r->rxv), bufs);
+	assert_int_equal(r->rxv.vq->last_avail, bufs);    /* spare buffers untouched */
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = ARRAY_SIZE(len), .tx_bytes = bytes, .tx_notify = 1,
+		.rx_packets = ARRAY_SIZE(len), .rx_bytes = bytes, .rx_notify = 1,
+	});
+	assert_int_equal(efd_take(r->tx_call), 1);
+	assert_int_equal(efd_take(r->rx_call), 1);
+	assert_int_equal(efd_take(r->tx_err), 0);
+	assert_int_equal(efd_take(r->rx_err), 0);
+	expect_pool_whole(r);
+}
+
+/* --- unit: notifications --------------------------------------------------- */
+
+/* A burst of 32 frames costs one call-eventfd write per queue. */
+static void
+test_notify_once_per_burst(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	for (unsigned round = 0; round < 2; round++) {
+		rx_post_n(r, PMD_BURST, 2048);
+		tx_post_n(r, round * PMD_BURST, PMD_BURST, 60);
+		pmd_poll_qp(&r->q);
+		expect_tx_used(r, (uint16_t)(round * PMD_BURST),
+		               (uint16_t)((round + 1) * PMD_BURST));
+		for (unsigned k = 0; k < PMD_BURST; k++)
+			expect_rx(r, round * PMD_BURST + k, 60);
+		assert_int_equal(efd_take(r->tx_call), 1);
+		assert_int_equal(efd_take(r->rx_call), 1);
+	}
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 64, .tx_bytes = 64 * 60, .tx_notify = 2,
+		.rx_packets = 64, .rx_bytes = 64 * 60, .rx_notify = 2,
+	});
+	expect_pool_whole(r);
+}
+
+/* VRING_AVAIL_F_NO_INTERRUPT: frames move, no eventfd is written; clearing
+ * the flag brings notifications back. */
+static void
+test_notify_no_interrupt(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	fg_set_avail_flags(r->g, VRING_AVAIL_F_NO_INTERRUPT);
+	fg_set_avail_flags(&r->rxv, VRING_AVAIL_F_NO_INTERRUPT);
+	rx_post_n(r, 64, 2048);
+	tx_post_n(r, 0, PMD_BURST, 60);
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, PMD_BURST);
+	for (unsigned k = 0; k < PMD_BURST; k++)
+		expect_rx(r, k, 60);
+	assert_int_equal(efd_take(r->tx_call), 0);
+	assert_int_equal(efd_take(r->rx_call), 0);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = PMD_BURST, .tx_bytes = PMD_BURST * 60,
+		.rx_packets = PMD_BURST, .rx_bytes = PMD_BURST * 60,
+	});
+
+	fg_set_avail_flags(r->g, 0);
+	fg_set_avail_flags(&r->rxv, 0);
+	tx_post_n(r, PMD_BURST, 4, 60);
+	pmd_poll_qp(&r->q);
+	for (unsigned k = 0; k < 4; k++)
+		expect_rx(r, PMD_BURST + k, 60);
+	assert_int_equal(efd_take(r->tx_call), 1);
+	assert_int_equal(efd_take(r->rx_call), 1);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = PMD_BURST + 4, .tx_bytes = (PMD_BURST + 4) * 60, .tx_notify = 1,
+		.rx_packets = PMD_BURST + 4, .rx_bytes = (PMD_BURST + 4) * 60, .rx_notify = 1,
+	});
+	expect_pool_whole(r);
+}
+
+/* EVENT_IDX: rounds of 4 frames publish used idx 4, 8, 12, ...; the device
+ * notifies iff used_event lies in [old used idx, new used idx) (spec 2.7.10),
+ * on each ring separately, and ignores NO_INTERRUPT. */
+static void
+test_notify_event_idx(void **state)
+{
+	static const struct {
+		uint16_t used_event;
+		uint16_t avail_flags;
+		bool kick;
+	} rounds[] = {
+		{ 0,   0, true },                    /* 0 -> 4 */
+		{ 100, 0, false },                   /* 4 -> 8, event far ahead */
+		{ 9,   VRING_AVAIL_F_NO_INTERRUPT, true },   /* 8 -> 12: flag ignored */
+		{ 12,  0, true },                    /* 12 -> 16: event == old idx */
+		{ 20,  0, false },                   /* 16 -> 20: event == new idx */
+		{ 20,  0, true },                    /* 20 -> 24: now inside */
+		{ 23,  0, false },                   /* 24 -> 28: already passed */
+	};
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | EVIDX });
+	uint64_t kicks = 0, tx_kicks, rx_kicks;
+
+	(void)state;
+	rx_post_n(r, 4 * ARRAY_SIZE(rounds), 2048);
+	for (unsigned k = 0; k < ARRAY_SIZE(rounds); k++) {
+		fg_set_used_event(r->g, rounds[k].used_event);
+		fg_set_used_event(&r->rxv, rounds[k].used_event);
+		fg_set_avail_flags(r->g, rounds[k].avail_flags);
+		fg_set_avail_flags(&r->rxv, rounds[k].avail_flags);
+		tx_post_n(r, 4 * k, 4, 60);
+		pmd_poll_qp(&r->q);
+		assert_int_equal(fg_used_idx(r->g), 4 * (k + 1));
+		assert_int_equal(fg_used_idx(&r->rxv), 4 * (k + 1));
+		tx_kicks = efd_take(r->tx_call);
+		rx_kicks = efd_take(r->rx_call);
+		if (tx_kicks != rounds[k].kick || rx_kicks != rounds[k].kick)
+			fail_msg("round %u (used_event %u): expected %u kick(s) per ring, got "
+			         "%" PRIu64 " on TX, %" PRIu64 " on RX", k, rounds[k].used_event,
+			         rounds[k].kick, tx_kicks, rx_kicks);
+		kicks += rounds[k].kick;
+	}
+	for (unsigned k = 0; k < 4 * ARRAY_SIZE(rounds); k++)
+		expect_rx(r, k, 60);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 4 * ARRAY_SIZE(rounds), .tx_bytes = 4 * 60 * ARRAY_SIZE(rounds),
+		.rx_packets = 4 * ARRAY_SIZE(rounds), .rx_bytes = 4 * 60 * ARRAY_SIZE(rounds),
+		.tx_notify = kicks, .rx_notify = kicks,
+	});
+	expect_pool_whole(r);
+}
+
+/* --- hostile: starved guest RX ring, backpressure ------------------------- */
+
+/* No RX buffers: frames wait (nothing dropped) and arrive in order once the
+ * guest posts buffers. */
+static void
+test_rx_starved_frames_wait(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	tx_post_n(r, 0, 8, 100);
+	poll_n(r, 4);
+	expect_tx_used(r, 0, 8);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 8, .tx_bytes = 800, .tx_notify = 1, .rx_wait_no_buf = ANY,
+	});
+	assert_int_equal(efd_take(r->rx_call), 0);
+
+	rx_post_n(r, 8, 2048);
+	poll_n(r, 2);
+	for (unsigned k = 0; k < 8; k++)
+		expect_rx(r, k, 100);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 8, .tx_bytes = 800, .tx_notify = 1,
+		.rx_packets = 8, .rx_bytes = 800, .rx_notify = 1, .rx_wait_no_buf = ANY,
+	});
+	expect_pool_whole(r);
+}
+
+/* pmd.h: rx_wait_no_buf counts visits where frames waited for guest RX buffers.
+ * Frames waiting in the port while the guest RX ring is empty are such visits. */
+static void
+test_rx_starved_counts_wait(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	tx_post_n(r, 0, 8, 100);
+	poll_n(r, 4);
+	expect_rx_none(r);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_drop_too_big) +
+	                 pmd_stat_read(&r->st.stats.rx_drop_broken) +
+	                 pmd_stat_read(&r->st.stats.rx_drop_bad_chain), 0);
+	assert_true(pmd_stat_read(&r->st.stats.rx_wait_no_buf) >= 1);
+	expect_pool_whole(r);
+}
+
+/* Mergeable, too few buffers for the second frame: it is held (counted once
+ * per visit that could not place it), the frame behind it does not overtake
+ * it, and both arrive once the guest posts more. */
+static void
+test_rx_short_holds_in_order(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	rx_post_n(r, 3, 2048);
+	tx_post(r, 0, 4000, NULL);                   /* two buffers each */
+	tx_post(r, 1, 4000, NULL);
+	tx_post(r, 2, 60, NULL);                     /* would fit the third */
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 3);
+	assert_int_equal(expect_rx(r, 0, 4000), 2);
+	expect_rx_none(r);
+	assert_int_equal(r->rxv.vq->last_avail, 2);  /* third buffer given back */
+	assert_int_equal(r->st.held_n - r->st.held_next, 2);
+	pmd_poll_qp(&r->q);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 3, .tx_bytes = 8060, .tx_notify = 1,
+		.rx_packets = 1, .rx_bytes = 4000, .rx_notify = 1, .rx_wait_no_buf = 2,
+	});
+
+	rx_post_n(r, 3, 2048);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(expect_rx(r, 1, 4000), 2);
+	assert_int_equal(expect_rx(r, 2, 60), 1);
+	expect_rx_none(r);
+	assert_int_equal(r->st.held_n, r->st.held_next);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 3, .tx_bytes = 8060, .tx_notify = 1,
+		.rx_packets = 3, .rx_bytes = 8060, .rx_notify = 2, .rx_wait_no_buf = 2,
+	});
+	expect_pool_whole(r);
+}
+
+/* RX starved: guest TX keeps going until the loopback ring is full, then its
+ * chains stay in the guest's avail ring (used idx stops) instead of being
+ * dropped; once the guest posts RX buffers all of them arrive in order. */
+static void
+test_loopback_backpressure(void **state)
+{
+	enum { FRAMES = 1100, LEN = 60 };
+	struct rig *r = rig_new(&(struct rig_opts){ .tx_qsize = 2048, .features = V1 | MRG });
+	uint16_t room = port->ops->tx_room(port, 0);
+	uint32_t got = 0;
+
+	(void)state;
+	assert_true(room >= 1000 && room < FRAMES);   /* a 1024-slot rte_ring holds 1023 */
+	tx_post_n(r, 0, FRAMES, LEN);
+	poll_n(r, 2 * FRAMES / PMD_BURST);
+	expect_tx_used(r, 0, room);
+	assert_int_equal(r->g->vq->last_avail, room);
+	assert_int_equal(fg_avail_idx(r->g), FRAMES);
+	assert_int_equal(port->ops->tx_room(port, 0), 0);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = room, .tx_bytes = (uint64_t)room * LEN,
+		.tx_notify = (room + PMD_BURST - 1) / PMD_BURST, .rx_wait_no_buf = ANY,
+	});
+	poll_n(r, 8);
+	assert_int_equal(fg_used_idx(r->g), room);   /* still stopped */
+
+	for (unsigned visit = 0; got < FRAMES && visit < 4 * FRAMES / PMD_BURST; visit++) {
+		uint16_t free_bufs = (uint16_t)(r->rxv.qsize - (uint16_t)(r->rx_desc - r->rx_seen));
+
+		rx_post_n(r, free_bufs < PMD_BURST ? free_bufs : PMD_BURST, 2048);
+		pmd_poll_qp(&r->q);
+		while (fg_used_idx(&r->rxv) != r->rx_seen)
+			expect_rx(r, got++, LEN);
+	}
+	assert_int_equal(got, FRAMES);
+	expect_tx_used(r, 0, FRAMES);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = FRAMES, .tx_bytes = FRAMES * LEN, .tx_notify = ANY,
+		.rx_packets = FRAMES, .rx_bytes = FRAMES * LEN, .rx_notify = ANY,
+		.rx_wait_no_buf = ANY,
+	});
+	expect_pool_whole(r);
+}
+
+/* --- hostile: bad TX chains -------------------------------------------------- */
+
+struct bad_tx {
+	const char *name;
+	void (*build)(struct rig *r);
+	size_t counter;                      /* offsetof the pmd_qstats field */
+	enum vq_err err;                     /* vq error counted, VQ_OK: none */
+};
+
+static uint16_t
+desc_take(struct rig *r, unsigned n)
+{
+	uint16_t head = (uint16_t)(r->tx_desc & (r->g->qsize - 1));
+
+	r->tx_desc = (uint16_t)(r->tx_desc + n);
+	return head;
+}
+
+/* A readable buffer of len bytes (zeroed) and its descriptor. */
+static uint16_t
+one_desc(struct rig *r, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint16_t d = desc_take(r, 1);
+	uint64_t gpa = fg_alloc(r->g, len ? len : 1, 16);
+
+	if (len)
+		assert_int_equal(fg_fill(r->g, gpa, 0, len), 0);
+	fg_desc(r->g, d, gpa, len, flags, next);
+	return d;
+}
+
+static void
+bad_outside(struct rig *r)
+{
+	uint16_t d = desc_take(r, 1);
+
+	fg_desc(r->g, d, fg_region_end(r->g, 0) + 0x1000, 72, 0, 0);
+	fg_avail(r->g, d);
+}
+
+static void
+bad_straddle(struct rig *r)
+{
+	uint16_t d = desc_take(r, 1);
+
+	fg_desc(r->g, d, fg_region_end(r->g, 0) - 16, 72, 0, 0);
+	fg_avail(r->g, d);
+}
+
+static void
+bad_below(struct rig *r)
+{
+	uint16_t d = desc_take(r, 1);
+
+	fg_desc(r->g, d, FG_GPA_BASE - 0x1000, 72, 0, 0);
+	fg_avail(r->g, d);
+}
+
+static void
+bad_writable(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, 72, VRING_DESC_F_WRITE, 0));
+}
+
+static void
+bad_next_range(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, 72, VRING_DESC_F_NEXT, (uint16_t)(r->g->qsize + 7)));
+}
+
+/* Two descriptors pointing at each other; len is each one's buffer size. */
+static void
+two_cycle(struct rig *r, uint32_t len)
+{
+	uint16_t a = desc_take(r, 2), b = (uint16_t)(a + 1);
+	uint64_t gpa = fg_alloc(r->g, 2 * len + 1, 16);
+
+	fg_desc(r->g, a, gpa, len, VRING_DESC_F_NEXT, b);
+	fg_desc(r->g, b, gpa + len, len, VRING_DESC_F_NEXT, a);
+	fg_avail(r->g, a);
+}
+
+/* Empty descriptors: only the step budget can end the walk. */
+static void
+bad_loop(struct rig *r)
+{
+	two_cycle(r, 0);
+}
+
+/* Non-empty ones: the segment limit ends it first. */
+static void
+bad_cycle_segs(struct rig *r)
+{
+	two_cycle(r, 36);
+}
+
+static void
+bad_zero_len(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, 0, 0, 0));
+}
+
+static void
+bad_indirect(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, 32, VRING_DESC_F_INDIRECT, 0));  /* not negotiated */
+}
+
+static void
+runt_hdr_only(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, r->hdr_len, 0, 0));
+}
+
+static void
+runt_short(struct rig *r)
+{
+	fg_avail(r->g, one_desc(r, 5, 0, 0));
+}
+
+static void
+runt_split_hdr(struct rig *r)
+{
+	uint16_t a = desc_take(r, 2);
+	uint64_t gpa = fg_alloc(r->g, r->hdr_len, 16);
+
+	fg_desc(r->g, a, gpa, 6, VRING_DESC_F_NEXT, (uint16_t)(a + 1));
+	fg_desc(r->g, (uint16_t)(a + 1), gpa + 6, (uint32_t)(r->hdr_len - 6), 0, 0);
+	fg_avail(r->g, a);
+}
+
+/* VNET_MAX_FRAME + 1 bytes after the header, in four descriptors. */
+static void
+too_big(struct rig *r)
+{
+	const uint32_t len = VNET_MAX_FRAME + 1;
+	const uint32_t cut[] = { r->hdr_len + 16384, 16384, 16384, 0 };
+
+	tx_post(r, 99, len, cut);
+}
+
+static const struct bad_tx bad_tx_rows[] = {
+	{ "tx: buffer past the end of guest memory", bad_outside,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
+	{ "tx: buffer straddling the end of guest memory", bad_straddle,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
+	{ "tx: buffer below guest memory", bad_below,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
+	{ "tx: writable buffer", bad_writable,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_DIRECTION },
+	{ "tx: next index out of range", bad_next_range,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_NEXT_RANGE },
+	{ "tx: descriptor loop of empty buffers", bad_loop,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_LOOP },
+	{ "tx: descriptor loop over 64 segments", bad_cycle_segs,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_TOO_MANY_SEGS },
+	{ "tx: zero-length chain", bad_zero_len,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ZERO_LEN },
+	{ "tx: indirect without the feature", bad_indirect,
+	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_INDIRECT_FEATURE },
+	{ "tx: runt, header only", runt_hdr_only,
+	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
+	{ "tx: runt, shorter than the header", runt_short,
+	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
+	{ "tx: runt, header split in two", runt_split_hdr,
+	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
+	{ "tx: frame of VNET_MAX_FRAME + 1 bytes", too_big,
+	  offsetof(struct pmd_qstats, tx_drop_too_big), VQ_OK },
+};
+
+/* One bad chain, then a good frame in the same burst: the bad one comes back
+ * with length 0 and is counted where it belongs; the good one goes through. */
+static void
+test_bad_tx(void **state)
+{
+	const struct bad_tx *b = *state;
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	struct pmd_qstats want = {
+		.tx_packets = 1, .tx_bytes = 60, .tx_notify = 1,
+		.rx_packets = 1, .rx_bytes = 60, .rx_notify = 1,
+	};
+
+	rx_post_n(r, 4, 2048);
+	b->build(r);
+	tx_post(r, 1, 60, NULL);
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 2);
+	assert_false(r->g->vq->broken);
+	expect_rx(r, 1, 60);
+	expect_rx_none(r);
+	*(uint64_t *)((char *)&want + b->counter) = 1;
+	expect_stats(r, &want);
+	for (int e = VQ_E_BROKEN; e < VQ_ERR_COUNT; e++)
+		assert_int_equal(r->g->vq->stats.err[e], e == (int)b->err ? 1 : 0);
+	assert_int_equal(efd_take(r->tx_err), 0);
+	expect_pool_whole(r);
+}
+
+/* --- hostile: RX buffer too small, bad RX chain ----------------------------- */
+
+/* Non-mergeable buffer of 12 + 1514: a 4000-byte frame is dropped and the
+ * buffer stays available for the next frame, which lands in it. */
+static void
+test_rx_too_big_keeps_buffer(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 });
+	uint16_t head;
+
+	(void)state;
+	head = rx_post(r, 12 + 1514);
+	tx_post(r, 0, 4000, NULL);
+	tx_post(r, 1, 60, NULL);
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 2);
+	expect_rx_none(r);
+	assert_int_equal(r->rxv.vq->last_avail, 0);  /* buffer not consumed */
+	assert_int_equal(efd_take(r->rx_call), 0);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(fg_used_elem(&r->rxv, 0).id, head);
+	expect_rx(r, 1, 60);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 2, .tx_bytes = 4060, .tx_notify = 1,
+		.rx_packets = 1, .rx_bytes = 60, .rx_notify = 1, .rx_drop_too_big = 1,
+	});
+	expect_pool_whole(r);
+}
+
+/* Mergeable: a readable (bad) chain between the two buffers a 4000-byte
+ * frame needs drops the frame; both of its buffers go back empty, and the
+ * next frame uses fresh ones. */
+static void
+test_rx_bad_chain_mid_packet(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	struct fake_guest *v = &r->rxv;
+	uint16_t first, bad;
+	uint64_t gpa;
+
+	(void)state;
+	first = rx_post(r, 2048);
+	bad = (uint16_t)(r->rx_desc++ & (v->qsize - 1));
+	gpa = fg_alloc(r->g, 2048, 16);
+	fg_desc(v, bad, gpa, 2048, 0, 0);            /* readable on an RX ring */
+	fg_avail(v, bad);
+	tx_post(r, 0, 4000, NULL);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(fg_used_idx(v), 2);
+	assert_int_equal(fg_used_elem(v, 0).id, first);
+	assert_int_equal(fg_used_elem(v, 0).len, 0);
+	assert_int_equal(fg_used_elem(v, 1).id, bad);
+	assert_int_equal(fg_used_elem(v, 1).len, 0);
+	assert_false(v->vq->broken);
+	assert_int_equal(v->vq->stats.err[VQ_E_DIRECTION], 1);
+	r->rx_pending[first] = r->rx_pending[bad] = false;
+	r->rx_seen = 2;
+
+	rx_post_n(r, 2, 2048);
+	tx_post(r, 1, 4000, NULL);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(expect_rx(r, 1, 4000), 2);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 2, .tx_bytes = 8000, .tx_notify = 2,
+		.rx_packets = 1, .rx_bytes = 4000, .rx_notify = 2, .rx_drop_bad_chain = 1,
+	});
+	expect_pool_whole(r);
+}
+
+/* --- hostile: ring violations ---------------------------------------------- */
+
+static void
+violate_avail_jump(struct fake_guest *g)
+{
+	fg_set_avail_idx(g, (uint16_t)(fg_avail_idx(g) + g->qsize + 1));
+}
+
+static void
+violate_head_range(struct fake_guest *g)
+{
+	fg_avail(g, (uint16_t)(g->qsize + 3));
+}
+
+struct violation {
+	const char *name;
+	void (*build)(struct fake_guest *g);
+	enum vq_err err;
+};
+
+static const struct violation tx_violations[] = {
+	{ "tx ring: avail idx jump", violate_avail_jump, VQ_E_AVAIL_JUMP },
+	{ "tx ring: avail entry out of range", violate_head_range, VQ_E_HEAD_RANGE },
+};
+
+/* A TX ring violation breaks the TX queue for good, signals its err eventfd
+ * once however often it is polled, and leaves RX working: frames that reach
+ * the port another way still arrive. */
+static void
+test_tx_violation(void **state)
+{
+	const struct violation *v = *state;
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	struct rte_mbuf *m[2];
+
+	rx_post_n(r, 8, 2048);
+	tx_post_n(r, 0, 2, 60);
+	pmd_poll_qp(&r->q);
+	expect_rx(r, 0, 60);
+	expect_rx(r, 1, 60);
+	v->build(r->g);
+	tx_post(r, 2, 60, NULL);                     /* behind the violation */
+	poll_n(r, 5);
+	assert_true(r->g->vq->broken);
+	assert_int_equal(r->g->vq->stats.err[v->err], 1);
+	assert_int_equal(fg_used_idx(r->g), 2);
+	assert_int_equal(efd_take(r->tx_err), 1);
+	poll_n(r, 3);
+	assert_int_equal(efd_take(r->tx_err), 0);
+	assert_int_equal(efd_take(r->rx_err), 0);
+
+	m[0] = mbuf_frame(10, 60);
+	m[1] = mbuf_frame(11, 1514);
+	assert_int_equal(port->ops->tx(port, 0, m, 2), 2);
+	poll_n(r, 2);
+	assert_false(r->rxv.vq->broken);
+	expect_rx(r, 10, 60);
+	expect_rx(r, 11, 1514);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 2, .tx_bytes = 120, .tx_notify = 1,
+		.rx_packets = 4, .rx_bytes = 120 + 60 + 1514, .rx_notify = 2,
+	});
+	assert_int_equal(efd_take(r->tx_err), 0);
+	assert_int_equal(efd_take(r->rx_err), 0);
+	expect_pool_whole(r);
+}
+
+/* An RX ring violation breaks the RX queue, signals its err eventfd once,
+ * and guest TX keeps flowing into the port. */
+static void
+test_rx_violation(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	rx_post_n(r, 2, 2048);
+	tx_post_n(r, 0, 2, 60);
+	pmd_poll_qp(&r->q);
+	expect_rx(r, 0, 60);
+	expect_rx(r, 1, 60);
+	violate_avail_jump(&r->rxv);
+	tx_post_n(r, 2, 4, 60);
+	poll_n(r, 4);
+	assert_true(r->rxv.vq->broken);
+	assert_int_equal(r->rxv.vq->stats.err[VQ_E_AVAIL_JUMP], 1);
+	assert_int_equal(efd_take(r->rx_err), 1);
+	poll_n(r, 3);
+	assert_int_equal(efd_take(r->rx_err), 0);
+	assert_int_equal(efd_take(r->tx_err), 0);
+	expect_tx_used(r, 0, 6);
+	assert_false(r->g->vq->broken);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 6, .tx_bytes = 360, .tx_notify = 2,
+		.rx_packets = 2, .rx_bytes = 120, .rx_notify = 1,
+		.rx_drop_broken = ANY, .rx_wait_no_buf = ANY,   /* frames wait in the port */
+	});
+	expect_pool_whole(r);
+}
+
+/* The RX ring breaks between two frames of one burst: the delivered one
+ * stays delivered, the one that met the violation is counted as dropped. */
+static void
+test_rx_violation_mid_burst(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	rx_post(r, 2048);
+	violate_head_range(&r->rxv);
+	tx_post_n(r, 0, 2, 60);
+	pmd_poll_qp(&r->q);
+	assert_true(r->rxv.vq->broken);
+	expect_rx(r, 0, 60);
+	expect_rx_none(r);
+	assert_int_equal(efd_take(r->rx_err), 1);
+	assert_int_equal(efd_take(r->rx_call), 1);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 2, .tx_bytes = 120, .tx_notify = 1,
+		.rx_packets = 1, .rx_bytes = 60, .rx_notify = 1, .rx_drop_broken = 1,
+	});
+	expect_pool_whole(r);
+}
+
+/* --- hostile: mbuf pool exhaustion ----------------------------------------- */
+
+/* 64 mbufs, 9000-byte frames (5 mbufs each): the chain that no longer fits
+ * is rewound into the guest's ring (tx_nombuf, nothing dropped), and every
+ * frame goes through, in order, once the guest's RX side frees mbufs. */
+static void
+test_tx_pool_exhausted(void **state)
+{
+	enum { FRAMES = 40, LEN = 9000 };
+	struct rte_mempool *tiny;
+	struct rig *r;
+	uint32_t got = 0;
+
+	(void)state;
+	tiny = rte_pktmbuf_pool_create("pmdt-tiny", TINY_N, 0, 0,
+	                               RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	assert_non_null(tiny);
+	r = rig_new(&(struct rig_opts){ .features = V1, .pool = tiny });
+	r->own_pool = tiny;
+	tx_post_n(r, 0, FRAMES, LEN);
+
+	/* Visit 1: 32 heads, 32 mbufs left for tails: 8 frames; the 9th is
+	 * rewound. Visit 2: 24 free < 32 wanted: the bulk allocation fails. */
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 8);
+	assert_int_equal(r->g->vq->last_avail, 8);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 8, .tx_bytes = 8 * LEN, .tx_notify = 1, .tx_nombuf = 1,
+		.rx_wait_no_buf = ANY,
+	});
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 8);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 8, .tx_bytes = 8 * LEN, .tx_notify = 1, .tx_nombuf = 2,
+		.rx_wait_no_buf = ANY,
+	});
+	assert_int_equal(rte_mempool_avail_count(tiny), TINY_N - 8 * 5);
+
+	rx_post_n(r, FRAMES, 12 + LEN);
+	for (unsigned visit = 0; got < FRAMES && visit < 64; visit++) {
+		pmd_poll_qp(&r->q);
+		while (fg_used_idx(&r->rxv) != r->rx_seen)
+			expect_rx(r, got++, LEN);
+	}
+	assert_int_equal(got, FRAMES);
+	expect_tx_used(r, 0, FRAMES);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = FRAMES, .tx_bytes = FRAMES * LEN, .tx_notify = ANY,
+		.tx_nombuf = ANY, .rx_packets = FRAMES, .rx_bytes = FRAMES * LEN,
+		.rx_notify = ANY, .rx_wait_no_buf = ANY,
+	});
+	assert_true(pmd_stat_read(&r->st.stats.tx_nombuf) > 2);
+	expect_pool_whole(r);
+}
+
+/* --- unit: the poll thread ------------------------------------------------- */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+#define WAIT_UNTIL(cond, ms) ({                                    \
+	uint64_t wait_end_ = now_ms() + (ms);                          \
+	bool wait_ok_;                                                 \
+	while (!(wait_ok_ = (cond)) && now_ms() < wait_end_)           \
+		usleep(100);                                           \
+	wait_ok_;                                                      \
+})
+
+/* Cpus_allowed_list of this process's thread named comm, or "" if none. */
+static void
+thread_cpus(const char *comm, char *out, size_t cap)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	out[0] = '\0';
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], line[256], name[64] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(name, sizeof(name), f) == NULL)
+			name[0] = '\0';
+		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, comm) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "Cpus_allowed_list: %63s", name) == 1)
+				snprintf(out, cap, "%s", name);
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* Starts a poll thread on the last CPU, lets it wake on the kick fds, and
+ * publishes a plan with the rig's queue pair. */
+static struct pmd *
+start_thread(struct rig *r, bool busy, int tx_kick, int rx_kick)
+{
+	const struct pmd_params pp = { .core = last_cpu, .busy = busy, .idle_us = 50 };
+	struct pmd_plan *plan;
+	char why[256] = "";
+
+	cur_pmd = pmd_start(&pp, why, sizeof(why));
+	if (cur_pmd == NULL)
+		fail_msg("pmd_start: %s", why);
+	assert_int_equal(pmd_core(cur_pmd), last_cpu);
+	assert_int_equal(pmd_watch_fd(cur_pmd, tx_kick), 0);
+	assert_int_equal(pmd_watch_fd(cur_pmd, rx_kick), 0);
+	plan = pmd_plan_new(1);
+	assert_non_null(plan);
+	plan->q[0] = r->q;
+	pmd_publish(cur_pmd, plan);
+	return cur_pmd;
+}
+
+static void
+stop_thread(int tx_kick, int rx_kick)
+{
+	pmd_unwatch_fd(cur_pmd, tx_kick);
+	pmd_unwatch_fd(cur_pmd, rx_kick);
+	pmd_stop(cur_pmd);
+	cur_pmd = NULL;
+	close(tx_kick);
+	close(rx_kick);
+}
+
+/* An adaptive thread (idle_us 50) pinned to the last CPU: idle, it sleeps
+ * with guest notifications enabled; a kick brings the frames back within a
+ * bounded time; once an empty plan is published (pmd_publish returns after a
+ * grace period) it no longer touches the rings. The test thread is not an
+ * RCU reader, as vhostmq's control thread is not. */
+static void
+test_thread_adaptive(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	int tx_kick = efd(), rx_kick = efd();
+	struct pmd_qstats before;
+	char comm[16], cpus[64], want_cpus[16];
+	uint64_t t0;
+
+	(void)state;
+	rx_post_n(r, 64, 2048);
+	start_thread(r, false, tx_kick, rx_kick);
+	snprintf(comm, sizeof(comm), "vhostmq-pmd%u", last_cpu);
+	snprintf(want_cpus, sizeof(want_cpus), "%u", last_cpu);
+	thread_cpus(comm, cpus, sizeof(cpus));
+	assert_string_equal(cpus, want_cpus);
+
+	/* Idle: asleep, having asked the guest for kicks on both rings. */
+	usleep(20000);
+	assert_true(WAIT_UNTIL(fg_used_flags(r->g) == 0 && fg_used_flags(&r->rxv) == 0,
+	                       1000));
+	usleep(20000);
+	assert_int_equal(fg_used_idx(r->g), 0);
+
+	tx_post_n(r, 0, 8, 1514);
+	t0 = now_ms();
+	assert_int_equal(eventfd_write(tx_kick, 1), 0);
+	if (!WAIT_UNTIL(fg_used_idx(&r->rxv) == 8, 2000))
+		fail_msg("after a kick: %u of 8 frames back in %" PRIu64 " ms",
+		         fg_used_idx(&r->rxv), now_ms() - t0);
+	expect_tx_used(r, 0, 8);
+	for (unsigned k = 0; k < 8; k++)
+		expect_rx(r, k, 1514);
+	/* Asleep again: a second round the same way. */
+	assert_true(WAIT_UNTIL(fg_used_flags(r->g) == 0, 1000));
+	usleep(20000);
+	tx_post_n(r, 8, 4, 60);
+	assert_int_equal(eventfd_write(tx_kick, 1), 0);
+	assert_true(WAIT_UNTIL(fg_used_idx(&r->rxv) == 12, 2000));
+	for (unsigned k = 8; k < 12; k++)
+		expect_rx(r, k, 60);
+	/* Counters are added after the used idx store the guest saw. */
+	assert_true(WAIT_UNTIL(pmd_stat_read(&r->st.stats.rx_packets) == 12 &&
+	                       pmd_stat_read(&r->st.stats.rx_notify) == 2, 1000));
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 12, .tx_bytes = 8 * 1514 + 4 * 60, .tx_notify = 2,
+		.rx_packets = 12, .rx_bytes = 8 * 1514 + 4 * 60, .rx_notify = 2,
+	});
+	assert_int_equal(efd_take(r->tx_call), 2);
+	assert_int_equal(efd_take(r->rx_call), 2);
+
+	/* After the grace period the thread must leave the rings alone. */
+	pmd_publish(cur_pmd, pmd_plan_new(0));
+	before = stats_now(r);
+	tx_post_n(r, 12, 4, 60);
+	assert_int_equal(eventfd_write(tx_kick, 1), 0);
+	assert_int_equal(eventfd_write(rx_kick, 1), 0);
+	usleep(50000);
+	assert_int_equal(fg_used_idx(r->g), 12);
+	assert_int_equal(r->g->vq->last_avail, 12);
+	assert_int_equal(fg_used_idx(&r->rxv), 12);
+	expect_stats(r, &before);
+	assert_int_equal(efd_take(r->tx_call), 0);
+
+	stop_thread(tx_kick, rx_kick);
+	/* Joined; the kernel drops the task from /proc right after. */
+	assert_true(WAIT_UNTIL((thread_cpus(comm, cpus, sizeof(cpus)), cpus[0] == '\0'), 1000));
+	expect_pool_whole(r);
+}
+
+/* A frame held because the guest posted fewer mergeable buffers than it
+ * needs can only move once the guest posts more, and the guest kicks when it
+ * does: an adaptive thread must sleep meanwhile, not spin re-trying it. */
+static void
+test_thread_sleeps_while_frame_held(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	int tx_kick = efd(), rx_kick = efd();
+	uint64_t held_visits;
+
+	(void)state;
+	rx_post(r, 2048);
+	start_thread(r, false, tx_kick, rx_kick);
+	assert_true(WAIT_UNTIL(fg_used_flags(r->g) == 0, 1000));
+	usleep(20000);
+	tx_post(r, 0, 4000, NULL);                   /* needs two buffers */
+	assert_int_equal(eventfd_write(tx_kick, 1), 0);
+	assert_true(WAIT_UNTIL(pmd_stat_read(&r->st.stats.rx_wait_no_buf) >= 1, 2000));
+	usleep(20000);                               /* 400 times idle_us */
+	held_visits = pmd_stat_read(&r->st.stats.rx_wait_no_buf);
+	usleep(50000);
+	if (pmd_stat_read(&r->st.stats.rx_wait_no_buf) != held_visits)
+		fail_msg("thread still polling after 70 ms idle: rx_wait_no_buf %" PRIu64
+		         " -> %" PRIu64 " in 50 ms", held_visits,
+		         pmd_stat_read(&r->st.stats.rx_wait_no_buf));
+	expect_rx_none(r);
+
+	rx_post(r, 2048);
+	assert_int_equal(eventfd_write(rx_kick, 1), 0);
+	assert_true(WAIT_UNTIL(fg_used_idx(&r->rxv) == 2, 2000));
+	assert_int_equal(expect_rx(r, 0, 4000), 2);
+	stop_thread(tx_kick, rx_kick);
+	expect_pool_whole(r);
+}
+
+/* A busy thread in the middle of moving 48 frames of 64 KiB (the guest
+ * sees the first burst's TX used entries before the thread copies that burst
+ * into its RX ring): once pmd_publish() of an empty plan returns, nothing of
+ * the old plan moves any more, and the counters already cover everything the
+ * guest can see. */
+static void
+test_thread_publish_grace_period(void **state)
+{
+	enum { FRAMES = 48, LEN = VNET_MAX_FRAME };
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 });
+	int tx_kick = efd(), rx_kick = efd();
+	struct pmd_qstats after;
+	uint16_t tx_used, rx_used;
+	uint32_t got = 0;
+	uint64_t t_end;
+
+	(void)state;
+	rx_post_n(r, FRAMES, 12 + LEN);
+	tx_post_n(r, 0, FRAMES, LEN);
+	start_thread(r, true, tx_kick, rx_kick);
+	t_end = now_ms() + 2000;
+	while (fg_used_idx(r->g) == 0 && now_ms() < t_end)
+		;                                    /* no sleep: catch it mid-visit */
+	pmd_publish(cur_pmd, pmd_plan_new(0));
+	after = stats_now(r);
+	tx_used = fg_used_idx(r->g);
+	rx_used = fg_used_idx(&r->rxv);
+	usleep(20000);
+	assert_int_equal(fg_used_idx(r->g), tx_used);
+	assert_int_equal(fg_used_idx(&r->rxv), rx_used);
+	expect_stats(r, &after);
+	assert_int_equal(after.tx_packets, tx_used);
+	assert_int_equal(after.rx_packets, rx_used);
+	expect_tx_used(r, 0, tx_used);
+	while (got < rx_used)
+		expect_rx(r, got++, LEN);
+	stop_thread(tx_kick, rx_kick);
+	expect_pool_whole(r);
+}
+
+/* --- group set-up ----------------------------------------------------------- */
+
+static int
+group_setup(void **state)
+{
+	char lcores[64], why[256] = "";
+	char *argv[] = {
+		"test-pmd-datapath", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+		lcores, "--log-level=lib.eal:warning", NULL,
+	};
+	cpu_set_t set;
+	int first = -1, last = -1;
+
+	(void)state;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (first < 0)
+			first = c;
+		last = c;
+	}
+	if (CPU_COUNT(&set) == last - first + 1)
+		snprintf(lcores, sizeof(lcores), "--lcores=0@(%d-%d)", first, last);
+	else
+		snprintf(lcores, sizeof(lcores), "--lcores=0@(%d)", first);
+	last_cpu = (unsigned)last;
+	if (rte_eal_init((int)ARRAY_SIZE(argv) - 1, argv) < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	pool = rte_pktmbuf_pool_create("pmdt-pool", POOL_N, 32, 0,
+	                               RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	if (pmd_port_loopback_new("pmdt", 1, &port, why, sizeof(why)) != 0) {
+		fprintf(stderr, "loopback port: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	pmd_port_free(port);
+	rte_mempool_free(pool);
+	return rte_eal_cleanup() == 0 ? 0 : -1;
+}
+
+#define T(f) { #f, f, NULL, rig_teardown, NULL }
+
+/* An optional argument runs only the tests whose names match it (cmocka
+ * pattern, e.g. "test_thread*"). */
+int
+main(int argc, char **argv)
+{
+	static const struct CMUnitTest fixed[] = {
+		T(test_notify_once_per_burst),
+		T(test_notify_no_interrupt),
+		T(test_notify_event_idx),
+		T(test_rx_starved_frames_wait),
+		T(test_rx_starved_counts_wait),
+		T(test_rx_short_holds_in_order),
+		T(test_loopback_backpressure),
+		T(test_rx_too_big_keeps_buffer),
+		T(test_rx_bad_chain_mid_packet),
+		T(test_rx_violation),
+		T(test_rx_violation_mid_burst),
+		T(test_tx_pool_exhausted),
+		T(test_thread_adaptive),
+		T(test_thread_publish_grace_period),
+		T(test_thread_sleeps_while_frame_held),
+	};
+	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(bad_tx_rows) +
+	                    ARRAY_SIZE(tx_violations) + ARRAY_SIZE(fixed)];
+	size_t n = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(variants); k++)
+		t[n++] = (struct CMUnitTest){ variants[k].name, test_round_trip, NULL,
+		                              rig_teardown, (void *)&variants[k] };
+	for (size_t k = 0; k < ARRAY_SIZE(bad_tx_rows); k++)
+		t[n++] = (struct CMUnitTest){ bad_tx_rows[k].name, test_bad_tx, NULL,
+		                              rig_teardown, (void *)&bad_tx_rows[k] };
+	for (size_t k = 0; k < ARRAY_SIZE(tx_violations); k++)
+		t[n++] = (struct CMUnitTest){ tx_violations[k].name, test_tx_violation, NULL,
+		                              rig_teardown, (void *)&tx_violations[k] };
+	for (size_t k = 0; k < ARRAY_SIZE(fixed); k++)
+		t[n++] = fixed[k];
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests_name("pmd_datapath", t, group_setup, group_teardown);
+}
