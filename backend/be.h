@@ -32,6 +32,13 @@ struct be_dev {
 	struct vq *vq;                   /* [2 * queue_pairs] */
 	bool *running;                   /* [2 * queue_pairs]: listed in a plan */
 	bool *has_pos;                   /* [2 * queue_pairs]: vq holds a position */
+	/* Steering (ethdev ports): inbox rings and flow-affinity slots live as
+	 * long as the device; the snapshot is rebuilt when RX rings start or
+	 * stop or the RSS settings change, and published with the plans. */
+	struct rte_ring **inbox;         /* [queue_pairs]; NULL for loopback */
+	uint16_t *affinity;              /* [PMD_AFFINITY_SLOTS] */
+	struct pmd_rss_cfg rss_cfg;
+	struct pmd_steer *steer;         /* current snapshot; NULL for loopback */
 	uint64_t connected_ns;           /* time with a frontend, for rates */
 	uint64_t connect_start_ns;
 	unsigned connections;
@@ -47,6 +54,10 @@ struct be {
 /* dev.c */
 int be_devs_create(struct be *be, const struct cfg *cfg);
 void be_devs_destroy(struct be *be);
+/* Rebuilds d's steering snapshot from its RX rings and rss_cfg and
+ * republishes the plans of every thread serving d. 0, or -EINVAL with why
+ * (the settings do not fit the device); the old snapshot stays then. */
+int be_steer_update(struct be_dev *d, char *why, size_t why_len);
 /* A frontend connected to d (takes fd). */
 void be_dev_attach(struct be_dev *d, int fd);
 /* The frontend's socket is readable (or hung up). */

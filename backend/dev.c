@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include "backend/be.h"
 #include "vhost-user/dev.h"
 #include "vhost-user/sock.h"
@@ -42,6 +43,17 @@ owner_dev(void *owner)
 	return owner;
 }
 
+/* Entries of a steering device stay in the plans while any RX ring can
+ * receive: every port queue must be drained into the enabled rings, also
+ * those of pairs the guest has disabled (ethtool -L). */
+static bool
+be_qp_listed(const struct be_dev *d, uint16_t qp)
+{
+	if (d->running[vnet_vqi(qp, VNET_RX)] || d->running[vnet_vqi(qp, VNET_TX)])
+		return true;
+	return d->conn != NULL && d->steer != NULL && d->steer->rss.n_enabled > 0;
+}
+
 /* Rebuilds and publishes the plan of one poll thread from every device's
  * running rings. Returns after a grace period. */
 static void
@@ -54,8 +66,7 @@ be_replan(struct be *be, struct pmd *pmd)
 		struct be_dev *d = &be->dev[i];
 
 		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
-			if (d->qp_pmd[qp] == pmd && (d->running[vnet_vqi(qp, VNET_RX)] ||
-			                             d->running[vnet_vqi(qp, VNET_TX)]))
+			if (d->qp_pmd[qp] == pmd && be_qp_listed(d, qp))
 				n++;
 	}
 	plan = pmd_plan_new(n);
@@ -73,7 +84,7 @@ be_replan(struct be *be, struct pmd *pmd)
 			const struct vhu_vring *vrx, *vtx;
 			uint64_t features;
 
-			if (d->qp_pmd[qp] != pmd || !(d->running[rx] || d->running[tx]))
+			if (d->qp_pmd[qp] != pmd || !be_qp_listed(d, qp))
 				continue;
 			vrx = vhu_dev_vring(d->conn, rx);
 			vtx = vhu_dev_vring(d->conn, tx);
@@ -86,11 +97,83 @@ be_replan(struct be *be, struct pmd *pmd)
 				            .mrg_rxbuf = features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) },
 				.tx_hdr_len = vnet_hdr_len(features),
 				.port = d->port, .port_q = qp, .pool = d->pool, .st = &d->qps[qp],
-				.dev_name = d->cfg.name, .qp = qp,
+				.dev_name = d->cfg.name, .qp = qp, .steer = d->steer,
 			};
 		}
 	}
 	pmd_publish(pmd, plan);
+}
+
+/* Republishes the plan of every thread serving d. */
+static void
+be_replan_dev(struct be_dev *d)
+{
+	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
+		bool seen = false;
+
+		for (uint16_t k = 0; k < qp && !seen; k++)
+			seen = d->qp_pmd[k] == d->qp_pmd[qp];
+		if (!seen)
+			be_replan(d->be, d->qp_pmd[qp]);
+	}
+}
+
+/* A snapshot and the enabled flags it was built over, in one allocation. */
+struct be_steer_snap {
+	struct pmd_steer steer;
+	bool enabled[];
+};
+
+int
+be_steer_update(struct be_dev *d, char *why, size_t why_len)
+{
+	uint16_t nq = d->cfg.queue_pairs;
+	struct be_steer_snap *snap, *old;
+	int rc;
+
+	if (d->inbox == NULL)
+		return 0;                /* loopback: answers on the same pair */
+	snap = calloc(1, sizeof(*snap) + nq * sizeof(snap->enabled[0]));
+	if (snap == NULL) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (uint16_t qp = 0; qp < nq; qp++)
+		snap->enabled[qp] = d->running[vnet_vqi(qp, VNET_RX)];
+	rc = pmd_rss_build(&snap->steer.rss, &d->rss_cfg, snap->enabled, nq, why, why_len);
+	if (rc != 0) {
+		free(snap);
+		return rc;
+	}
+	snap->steer.mode = d->cfg.steering == CFG_STEER_FLOW_AFFINITY ? PMD_STEER_FLOW_AFFINITY
+	                                                               : PMD_STEER_RSS;
+	snap->steer.rx_enabled = snap->enabled;
+	snap->steer.inbox = d->inbox;
+	snap->steer.affinity = d->affinity;
+	old = (struct be_steer_snap *)d->steer;
+	d->steer = &snap->steer;
+	be_replan_dev(d);                /* after this no thread sees old */
+	free(old);
+	return 0;
+}
+
+/* An RX ring started or stopped: steering must name exactly the running ones
+ * (no frame may land on a disabled queue). */
+static void
+be_rx_changed(struct be_dev *d, struct pmd *pmd)
+{
+	char why[200];
+
+	if (d->inbox == NULL) {
+		be_replan(d->be, pmd);
+		return;
+	}
+	if (be_steer_update(d, why, sizeof(why)) != 0) {
+		/* Only memory can fail here (settings were checked when set); the
+		 * ring's own thread must still stop or start touching it. */
+		vlog_err("device %s: steering not updated: %s", d->cfg.name, why);
+		be_replan(d->be, pmd);
+	}
 }
 
 static void
@@ -105,7 +188,10 @@ be_quiesce(void *owner, uint32_t vqi)
 	d->running[vqi] = false;
 	if (v->kick_fd >= 0)
 		pmd_unwatch_fd(pmd, v->kick_fd);
-	be_replan(d->be, pmd);
+	if (vnet_vqi_dir(vqi) == VNET_RX)
+		be_rx_changed(d, pmd);
+	else
+		be_replan(d->be, pmd);
 }
 
 static void
@@ -138,7 +224,10 @@ be_resume(void *owner, uint32_t vqi)
 	if (v->kick_fd >= 0 && pmd_watch_fd(pmd, v->kick_fd) != 0)
 		vlog_warn("device %s: vring %u: cannot watch its kick fd; an idle thread "
 		          "will not wake for it", d->cfg.name, vqi);
-	be_replan(d->be, pmd);
+	if (dir == VNET_RX)
+		be_rx_changed(d, pmd);
+	else
+		be_replan(d->be, pmd);
 	vlog_debug("device %s: vring %u running on core %u", d->cfg.name, vqi, pmd_core(pmd));
 }
 
@@ -187,8 +276,20 @@ be_dev_detach(struct be_dev *d)
 
 	vhu_dev_free(d->conn);           /* quiesces every vring first */
 	d->conn = NULL;
-	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
+	/* No plan lists the device now: what waits for its guest goes. */
+	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
 		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
+		if (d->inbox != NULL) {
+			void *m;
+
+			while (rte_ring_sc_dequeue(d->inbox[qp], &m) == 0) {
+				rte_pktmbuf_free(m);
+				dropped++;
+			}
+		}
+	}
+	if (d->affinity != NULL)         /* the next guest's flows are its own */
+		memset(d->affinity, 0, PMD_AFFINITY_SLOTS * sizeof(d->affinity[0]));
 	d->connected_ns += be_now_ns() - d->connect_start_ns;
 	vlog_info("device %s: frontend detached%s", d->cfg.name,
 	          dropped ? " (frames waiting for its RX ring dropped)" : "");
@@ -218,6 +319,40 @@ be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
 			          p.busy ? "busy polling" : "adaptive");
 	}
 	return be->pmd_by_core[core];
+}
+
+/* Inboxes, affinity slots and the RSS settings of an ethdev device; the
+ * first snapshot (no RX ring running yet) checks the settings against it. */
+static int
+be_steer_create(struct be_dev *d, char *why, size_t why_len)
+{
+	const struct cfg_device *c = &d->cfg;
+	uint16_t nq = c->queue_pairs;
+
+	d->inbox = calloc(nq, sizeof(d->inbox[0]));
+	d->affinity = calloc(PMD_AFFINITY_SLOTS, sizeof(d->affinity[0]));
+	if (d->inbox == NULL || d->affinity == NULL) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (uint16_t qp = 0; qp < nq; qp++) {
+		char name[RTE_RING_NAMESIZE];
+
+		/* 1024: a full burst from every pair's port queue four times over. */
+		snprintf(name, sizeof(name), "ib-%.18s-%u", c->name, qp);
+		d->inbox[qp] = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (d->inbox[qp] == NULL) {
+			snprintf(why, why_len, "inbox ring %s: %s", name, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	pmd_rss_cfg_default(&d->rss_cfg);
+	if (c->rss_key_set)
+		memcpy(d->rss_cfg.key, c->rss_key, sizeof(d->rss_cfg.key));
+	d->rss_cfg.reta_size = c->rss_table_size;
+	d->rss_cfg.n_weights = c->n_rss_weights;
+	memcpy(d->rss_cfg.weights, c->rss_weights, c->n_rss_weights * sizeof(c->rss_weights[0]));
+	return be_steer_update(d, why, why_len);
 }
 
 static int
@@ -259,6 +394,10 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		if ((d->qp_pmd[qp] = be_pmd_for_core(be, c, core)) == NULL)
 			return -EINVAL;
 	}
+	if (c->port_kind == CFG_PORT_ETHDEV && (rc = be_steer_create(d, why, sizeof(why))) != 0) {
+		vlog_err("device %s: steering: %s", c->name, why);
+		return rc;
+	}
 	d->listen_fd = vhu_listen(c->socket, (mode_t)c->socket_mode, why, sizeof(why));
 	if (d->listen_fd < 0) {
 		vlog_err("device %s: socket: %s", c->name, why);
@@ -280,6 +419,11 @@ be_dev_destroy(struct be_dev *d)
 		unlink(d->cfg.socket);
 	}
 	pmd_port_free(d->port);
+	for (uint16_t qp = 0; d->inbox != NULL && qp < d->cfg.queue_pairs; qp++)
+		rte_ring_free(d->inbox[qp]);   /* emptied by the detach above */
+	free(d->inbox);
+	free(d->affinity);
+	free(d->steer);                  /* the snapshot's first member */
 	rte_mempool_free(d->pool);
 	rte_free(d->qps);
 	free(d->qp_pmd);

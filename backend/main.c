@@ -41,18 +41,20 @@ static const char usage[] =
 "  -C, --cores LIST        poll thread cores, e.g. 1 or 2,4-6; pair i runs on\n"
 "                          core LIST[i %% len]\n"
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
+"  -S, --steering MODE     rss (default) | flow-affinity: how frames from an\n"
+"                          ethdev port pick a guest RX queue\n"
 "  -l, --log-level LEVEL   err | warn | info | debug\n"
 "  -i, --stats-interval S  print the per-queue table every S seconds (0: off)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"--socket, --queues, --port, --cores and --poll-mode override the device of a\n"
-"config that has exactly one. SIGUSR1 prints the table now; SIGINT/SIGTERM\n"
-"print it and exit.\n";
+"--socket, --queues, --port, --cores, --poll-mode and --steering override the\n"
+"device of a config that has exactly one. SIGUSR1 prints the table now;\n"
+"SIGINT/SIGTERM print it and exit.\n";
 
 struct cli {
 	const char *config;
-	const char *socket, *queues, *port, *cores, *poll_mode, *log_level;
+	const char *socket, *queues, *port, *cores, *poll_mode, *log_level, *steering;
 	unsigned stats_interval;
 };
 
@@ -75,6 +77,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "port", required_argument, NULL, 'p' },
 		{ "cores", required_argument, NULL, 'C' },
 		{ "poll-mode", required_argument, NULL, 'm' },
+		{ "steering", required_argument, NULL, 'S' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "stats-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,7 +89,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:s:q:p:C:m:l:i:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:s:q:p:C:m:S:l:i:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli->config = optarg; break;
 		case 's': cli->socket = optarg; break;
@@ -94,6 +97,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		case 'p': cli->port = optarg; break;
 		case 'C': cli->cores = optarg; break;
 		case 'm': cli->poll_mode = optarg; break;
+		case 'S': cli->steering = optarg; break;
 		case 'l': cli->log_level = optarg; break;
 		case 'i':
 			errno = 0;
@@ -144,11 +148,12 @@ load_config(const struct cli *cli, struct cfg *cfg)
 		return cfg_fail(&err);
 	if (cli->log_level && cfg_parse_log_level(cli->log_level, &cfg->log_level, &err) != 0)
 		return cfg_fail(&err);
-	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode))
+	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode ||
+	      cli->steering))
 		return 0;
 	if (cfg->n_devices != 1) {
-		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode override "
-		        "the config's single device, but %s has %u devices\n",
+		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering "
+		        "override the config's single device, but %s has %u devices\n",
 		        cli->config, cfg->n_devices);
 		return 2;
 	}
@@ -157,7 +162,8 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	    (cli->queues && cfg_parse_queue_pairs(cli->queues, d, &err) != 0) ||
 	    (cli->port && cfg_parse_port(cli->port, d, &err) != 0) ||
 	    (cli->cores && cfg_parse_cores(cli->cores, d, &err) != 0) ||
-	    (cli->poll_mode && cfg_parse_poll_mode(cli->poll_mode, d, &err) != 0))
+	    (cli->poll_mode && cfg_parse_poll_mode(cli->poll_mode, d, &err) != 0) ||
+	    (cli->steering && cfg_parse_steering(cli->steering, d, &err) != 0))
 		return cfg_fail(&err);
 	return 0;
 }

@@ -50,6 +50,11 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_CORE  "an integer 0..1023"
 #define CFG_FORM_POLL  "\"adaptive\" or \"busy\""
 #define CFG_FORM_IDLE  "an integer 0..1000000"
+#define CFG_FORM_STEER "\"rss\" or \"flow-affinity\""
+#define CFG_FORM_KEY   "40 bytes as 80 hex digits, optionally ':'-separated"
+#define CFG_FORM_RETA  "an integer 1.." CFG_STR(CFG_RSS_TABLE_MAX)
+#define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(CFG_RSS_WEIGHTS_MAX) \
+	" integers 0..65535, one per queue pair"
 
 static const char *const cfg_log_names[] = {
 	[VLOG_ERR] = "err", [VLOG_WARN] = "warn",
@@ -61,7 +66,7 @@ static const char *const cfg_log_names[] = {
 static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" };
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
-	"poll_mode", "idle_us",
+	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
 };
 
 /* Scratch for a cores list: filled in full before the device is touched. */
@@ -411,6 +416,80 @@ cfg_poll_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 }
 
 static int
+cfg_steer_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (s != NULL && strcmp(s, "rss") == 0)
+		d->steering = CFG_STEER_RSS;
+	else if (s != NULL && strcmp(s, "flow-affinity") == 0)
+		d->steering = CFG_STEER_FLOW_AFFINITY;
+	else
+		return cfg_fail(err, path, "must be " CFG_FORM_STEER ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	return 0;
+}
+
+static int
+cfg_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int
+cfg_key_str(const char *s, const char *path, uint8_t key[CFG_RSS_KEY_LEN],
+	    struct cfg_err *err)
+{
+	uint8_t k[CFG_RSS_KEY_LEN];
+	char got[CFG_GOT_LEN];
+	const char *p = s;
+	unsigned n = 0;
+
+	while (p != NULL && *p != '\0' && n < CFG_RSS_KEY_LEN) {
+		int hi = cfg_hex(p[0]), lo = hi < 0 ? -1 : cfg_hex(p[1]);
+
+		if (lo < 0)
+			break;
+		k[n++] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+		if (*p == ':' && n < CFG_RSS_KEY_LEN)
+			p++;
+	}
+	if (p == NULL || n != CFG_RSS_KEY_LEN || *p != '\0')
+		return cfg_fail(err, path, "must be " CFG_FORM_KEY ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	memcpy(key, k, sizeof(k));
+	return 0;
+}
+
+static int
+cfg_weights_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char epath[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	uint16_t w[CFG_RSS_WEIGHTS_MAX];
+	size_t k;
+	json_t *v;
+
+	if (!json_is_array(j) || json_array_size(j) > CFG_RSS_WEIGHTS_MAX)
+		return cfg_fail(err, path, "must be " CFG_FORM_WEIGHTS ", got %s",
+				cfg_got(j, got, sizeof(got)));
+	json_array_foreach(j, k, v) {
+		json_int_t x;
+
+		snprintf(epath, sizeof(epath), "%.100s[%zu]", path, k);
+		if (cfg_json_int(v, 0, UINT16_MAX, "an integer 0..65535", epath, &x, err) < 0)
+			return -1;
+		w[k] = (uint16_t)x;
+	}
+	d->n_rss_weights = (uint16_t)json_array_size(j);
+	memcpy(d->rss_weights, w, d->n_rss_weights * sizeof(w[0]));
+	return 0;
+}
+
+static int
 cfg_cores_add(struct cfg_cores *c, long core, const char *path, struct cfg_err *err)
 {
 	/* Two queues pinned to one core by accident halve both; a repeat is
@@ -503,7 +582,8 @@ static int
 cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *err)
 {
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
-	json_t *cores = NULL, *poll = NULL, *idle = NULL;
+	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
+	json_t *reta = NULL, *weights = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -515,10 +595,11 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 		return cfg_fail(err, base, "must be an object, got %s",
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
-			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
+			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
-			   "poll_mode", &poll, "idle_us", &idle) < 0)
+			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
+			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -558,6 +639,29 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 			return -1;
 		d->idle_us = (uint32_t)v;
 	}
+	if (cfg_given(steer) &&
+	    (cfg_json_str(steer, CFG_FORM_STEER, cfg_path(path, base, "steering"), &s, err) < 0 ||
+	     cfg_steer_str(s, path, d, err) < 0))
+		return -1;
+	if (cfg_given(key)) {
+		if (cfg_json_str(key, CFG_FORM_KEY, cfg_path(path, base, "rss_key"), &s, err) < 0 ||
+		    cfg_key_str(s, path, d->rss_key, err) < 0)
+			return -1;
+		d->rss_key_set = true;
+	}
+	if (cfg_given(reta)) {
+		if (cfg_json_int(reta, 1, CFG_RSS_TABLE_MAX, CFG_FORM_RETA,
+				 cfg_path(path, base, "rss_table_size"), &v, err) < 0)
+			return -1;
+		d->rss_table_size = (uint16_t)v;
+	}
+	if (cfg_given(weights) &&
+	    cfg_weights_json(weights, cfg_path(path, base, "rss_weights"), d, err) < 0)
+		return -1;
+	if (d->n_rss_weights > d->queue_pairs)
+		return cfg_fail(err, cfg_path(path, base, "rss_weights"),
+				"has %u entries but the device has %u queue pairs",
+				d->n_rss_weights, d->queue_pairs);
 	return 0;
 }
 
@@ -777,6 +881,20 @@ cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err)
 	return cfg_socket_str(s, "socket", d, err);
 }
 
+int
+cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_steer_str(s, "steering", d, err);
+}
+
+int
+cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_key_str(s, "rss_key", key, err);
+}
+
 void
 cfg_device_defaults(struct cfg_device *d, unsigned index)
 {
@@ -788,6 +906,8 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->n_cores = 0;
 	d->poll_mode = CFG_POLL_ADAPTIVE;
 	d->idle_us = 200;
+	d->steering = CFG_STEER_RSS;
+	d->rss_table_size = 128;
 }
 
 const char *

@@ -15,6 +15,13 @@
 
 enum cfg_poll_mode { CFG_POLL_ADAPTIVE = 0, CFG_POLL_BUSY };
 enum cfg_port_kind { CFG_PORT_LOOPBACK = 0, CFG_PORT_ETHDEV };
+/* How frames from an ethdev port choose a guest RX queue (a loopback port
+ * always answers on the pair a frame came from). */
+enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
+
+#define CFG_RSS_KEY_LEN 40
+#define CFG_RSS_TABLE_MAX 512
+#define CFG_RSS_WEIGHTS_MAX 128          /* one per queue pair */
 
 struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
@@ -27,6 +34,12 @@ struct cfg_device {
 	uint16_t cores[CFG_MAX_CORES];
 	enum cfg_poll_mode poll_mode;    /* default adaptive */
 	uint32_t idle_us;                /* adaptive: idle time before sleeping, default 200 */
+	enum cfg_steering steering;      /* default rss */
+	bool rss_key_set;                /* else the Microsoft default key */
+	uint8_t rss_key[CFG_RSS_KEY_LEN];
+	uint16_t rss_table_size;         /* 1..512, default 128 */
+	uint16_t n_rss_weights;          /* 0: equal over enabled queues */
+	uint16_t rss_weights[CFG_RSS_WEIGHTS_MAX];
 };
 
 struct cfg {
@@ -54,6 +67,9 @@ int cfg_parse_queue_pairs(const char *s, struct cfg_device *d, struct cfg_err *e
 int cfg_parse_poll_mode(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_log_level(const char *s, int *level, struct cfg_err *err);
 int cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* 40 bytes as 80 hex digits, optionally separated by ':' (ethtool's form). */
+int cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err);
 
 /* Fills a device with every default (socket left empty). */
 void cfg_device_defaults(struct cfg_device *d, unsigned index);

@@ -7,9 +7,12 @@
  * Security model: chains come from vq_pop(), which has checked them; here we
  * only check lengths against what we can carry. */
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include "pmd/pmd.h"
 #include "virtio/iov.h"
 #include "virtio/log.h"
@@ -91,6 +94,80 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 	}
 }
 
+uint32_t
+pmd_affinity_slot(const struct pmd_flow *f)
+{
+	/* Both directions of a flow meet in one slot: hash the endpoints in a
+	 * fixed order (the smaller address/port first). */
+	unsigned alen = f->family == 6 ? 16 : 4;
+	int c = memcmp(f->src, f->dst, alen);
+	bool swap = c > 0 || (c == 0 && f->sport > f->dport);
+	uint32_t h = rte_hash_crc(swap ? f->dst : f->src, alen, f->proto);
+
+	h = rte_hash_crc(swap ? f->src : f->dst, alen, h);
+	h = rte_hash_crc_4byte(swap ? (uint32_t)f->dport << 16 | f->sport
+	                            : (uint32_t)f->sport << 16 | f->dport, h);
+	return h & (PMD_AFFINITY_SLOTS - 1);
+}
+
+/* Flow affinity ("RX follows TX", as the Linux tun driver does): the guest
+ * sent these flows on this pair, so their replies go to this pair's RX. */
+static void
+remember_flows(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct pmd_flow f;
+
+		pmd_flow_of(pkts[i], &f);
+		if (f.family != 0)
+			__atomic_store_n(&q->steer->affinity[pmd_affinity_slot(&f)],
+			                 (uint16_t)(q->qp + 1), __ATOMIC_RELAXED);
+	}
+}
+
+uint16_t
+pmd_steer_target(const struct pmd_steer *s, const struct pmd_flow *f)
+{
+	if (s->mode == PMD_STEER_FLOW_AFFINITY && f->family != 0) {
+		uint16_t v = __atomic_load_n(&s->affinity[pmd_affinity_slot(f)],
+		                             __ATOMIC_RELAXED);
+
+		/* A flow last sent on a queue the guest has since disabled
+		 * falls back to RSS, which names only enabled queues. */
+		if (v != 0 && s->rx_enabled[v - 1])
+			return (uint16_t)(v - 1);
+	}
+	return pmd_rss_queue(&s->rss, pmd_rss_hash(&s->rss, f));
+}
+
+/* Port RX queue -> the inboxes of the guest RX queues the frames steer to
+ * (RPS-like when the target pair is served by another thread). */
+static uint32_t
+port_rx_steer(const struct pmd_qp *q)
+{
+	const struct pmd_steer *s = q->steer;
+	struct rte_mbuf *pkts[PMD_BURST];
+	uint16_t n;
+
+	if (s->rss.n_enabled == 0)
+		return 0;                /* nothing can receive: frames wait in the port */
+	n = q->port->ops->rx(q->port, q->port_q, pkts, PMD_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		struct pmd_flow f;
+		uint16_t j;
+
+		pmd_flow_of(pkts[i], &f);
+		j = pmd_steer_target(s, &f);
+		if (rte_ring_mp_enqueue(s->inbox[j], pkts[i]) != 0) {
+			rte_pktmbuf_free(pkts[i]);
+			STAT_ADD(q->st, steer_drop_full, 1);
+		} else if (j != q->qp) {
+			STAT_ADD(q->st, steer_handoff, 1);
+		}
+	}
+	return n;
+}
+
 /* Guest TX ring -> port TX queue. */
 static uint32_t
 guest_tx(const struct pmd_qp *q)
@@ -145,6 +222,8 @@ guest_tx(const struct pmd_qp *q)
 		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
 	if (k < n)
 		rte_pktmbuf_free_bulk(&pkts[k], n - k);
+	if (q->steer != NULL && q->steer->mode == PMD_STEER_FLOW_AFFINITY)
+		remember_flows(q, pkts, k);
 	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
 	for (uint16_t i = sent; i < k; i++)
 		bytes -= pkts[i]->pkt_len;
@@ -171,7 +250,24 @@ mbuf_iov(const struct rte_mbuf *m, struct iovec *iov, unsigned max)
 	return n;
 }
 
-/* Port RX queue -> guest RX ring. */
+bool
+pmd_qp_rx_pending(const struct pmd_qp *q)
+{
+	if (q->steer != NULL)
+		return !rte_ring_empty(q->steer->inbox[q->qp]);
+	return q->port->ops->rx_pending != NULL && q->port->ops->rx_pending(q->port, q->port_q);
+}
+
+static uint16_t
+rx_source_take(const struct pmd_qp *q, struct rte_mbuf **m, uint16_t n)
+{
+	if (q->steer != NULL)
+		return (uint16_t)rte_ring_sc_dequeue_burst(q->steer->inbox[q->qp], (void **)m, n,
+		                                           NULL);
+	return q->port->ops->rx(q->port, q->port_q, m, n);
+}
+
+/* Inbox or port RX queue -> guest RX ring. */
 static uint32_t
 guest_rx(const struct pmd_qp *q)
 {
@@ -182,19 +278,17 @@ guest_rx(const struct pmd_qp *q)
 	uint64_t bytes = 0;
 
 	if (st->held_next == st->held_n) {
-		const struct pmd_port_ops *ops = q->port->ops;
 		uint16_t room = vq_avail_count(vq);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
 				report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
-			else if (ops->rx_pending != NULL && ops->rx_pending(q->port, q->port_q))
+			else if (pmd_qp_rx_pending(q))
 				STAT_ADD(st, rx_wait_no_buf, 1);
 			return 0;
 		}
 		st->held_next = 0;
-		st->held_n = q->port->ops->rx(q->port, q->port_q, st->held,
-		                              RTE_MIN(room, (uint16_t)PMD_BURST));
+		st->held_n = rx_source_take(q, st->held, RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
 	}
@@ -244,6 +338,8 @@ pmd_poll_qp(const struct pmd_qp *q)
 
 	if (q->tx.vq != NULL)
 		work += guest_tx(q);
+	if (q->steer != NULL)
+		work += port_rx_steer(q);
 	if (q->rx.vq != NULL)
 		work += guest_rx(q);
 	return work;

@@ -66,10 +66,12 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 				return true;
 			*timeout_ms = PMD_PORT_POLL_MS;  /* mbufs come back without a kick */
 		}
+		/* Steering entries poll a port, and other threads fill their
+		 * inboxes: neither can wake us. */
+		if (q->steer != NULL || (q->rx.vq != NULL && ops->rx_pending == NULL))
+			*timeout_ms = PMD_PORT_POLL_MS;
 		if (q->rx.vq == NULL)
 			continue;
-		if (ops->rx_pending == NULL)
-			*timeout_ms = PMD_PORT_POLL_MS;
 		if (vq_avail_count(q->rx.vq) == 0)
 			continue;
 		/* A held frame only moves once the guest added buffers since it
@@ -77,7 +79,7 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 		if (held && (!q->st->rx_blocked ||
 		             q->rx.vq->shadow_avail != q->st->rx_blocked_avail))
 			return true;
-		if (!held && ops->rx_pending != NULL && ops->rx_pending(q->port, q->port_q))
+		if (!held && pmd_qp_rx_pending(q))
 			return true;
 	}
 	return false;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pmd/port.h"
+#include "pmd/rss.h"
 #include "virtio/base.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
@@ -36,6 +37,9 @@ struct pmd_qstats {
 	uint64_t rx_notify;
 	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
 	                                    RX buffers (ports that can tell) */
+	/* steering: frames this pair's port queue received, by outcome */
+	uint64_t steer_handoff;          /* sent to another pair's inbox */
+	uint64_t steer_drop_full;        /* target inbox full */
 };
 
 static inline uint64_t
@@ -69,6 +73,30 @@ struct pmd_vring {
 	int err_fd;                      /* -1: none */
 };
 
+/* How frames from the port choose a guest RX queue. */
+enum pmd_steer_mode {
+	PMD_STEER_RSS = 0,               /* Toeplitz hash + indirection table */
+	PMD_STEER_FLOW_AFFINITY,         /* RX follows the flow's last TX queue,
+	                                    RSS for flows not seen yet */
+};
+
+/* Flow-affinity table slots: a direct-mapped cache of recent flows. */
+#define PMD_AFFINITY_SLOTS 4096
+
+/* A device's steering, shared by its poll threads. The snapshot part (rss,
+ * mode) is immutable and replaced as a whole when queues are enabled or
+ * disabled or the table changes; the inboxes and the affinity table live as
+ * long as the device. */
+struct pmd_steer {
+	enum pmd_steer_mode mode;
+	struct pmd_rss rss;
+	const bool *rx_enabled;          /* [nqp]: what rss was built over */
+	struct rte_ring *const *inbox;   /* [nqp]: frames for pair i (MP/SC) */
+	/* flow slot -> queue pair + 1 (0: unknown); written by guest TX of any
+	 * thread, read by steering: single 16-bit relaxed stores and loads. */
+	uint16_t *affinity;
+};
+
 /* A plan entry: a snapshot the control thread built; immutable once published. */
 struct pmd_qp {
 	struct pmd_vring rx, tx;
@@ -81,6 +109,10 @@ struct pmd_qp {
 	struct pmd_qp_state *st;
 	const char *dev_name;            /* for the once-per-queue log lines */
 	uint16_t qp;
+	/* NULL: the port answers on the same pair (loopback). Otherwise this
+	 * entry also steers frames from port queue port_q, and its guest RX ring
+	 * is fed from inbox[qp]. */
+	const struct pmd_steer *steer;
 };
 
 struct pmd_plan {
@@ -115,6 +147,17 @@ void pmd_unwatch_fd(struct pmd *p, int fd);
 /* One visit of a queue pair (exposed for benchmarks and tests); returns the
  * number of packets moved. */
 uint32_t pmd_poll_qp(const struct pmd_qp *q);
+
+/* Frames waiting for this pair's guest RX: in its inbox when the device
+ * steers, else in its own port queue; false when the port cannot tell. */
+bool pmd_qp_rx_pending(const struct pmd_qp *q);
+
+/* The flow-affinity slot of a flow: the same for both directions of it. */
+uint32_t pmd_affinity_slot(const struct pmd_flow *f);
+
+/* The guest RX queue a frame from the port goes to (control API's "rss hash"
+ * uses the same function). */
+uint16_t pmd_steer_target(const struct pmd_steer *s, const struct pmd_flow *f);
 
 /* Frees frames a stopped queue pair still held (control thread, after a grace
  * period); returns how many were freed. */

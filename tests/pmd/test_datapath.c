@@ -208,7 +208,8 @@ static const struct {
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
 	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_nombuf), F(tx_notify),
 	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
-	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf),
+	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
+	F(steer_drop_full),
 #undef F
 };
 _Static_assert(sizeof(struct pmd_qstats) == sizeof(stat_fields) / sizeof(stat_fields[0]) *

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmd/rss.c - software receive-side scaling for frames going to the guest:
+ * the flow parser that finds the IPv4/IPv6 addresses and TCP/UDP ports, the
+ * Toeplitz hash over them (rte_thash with a pre-converted key), and the build
+ * of the immutable indirection table from the administrator's weights or
+ * explicit table and the set of enabled RX queues. The table build runs on
+ * the control thread; the parser and the hash run per frame on poll threads.
+ * Security model: every byte of a frame is hostile. Frames may be segmented,
+ * shorter than their headers claim, or carry lengths that point anywhere, so
+ * every header is read through rte_pktmbuf_read(), which refuses to read
+ * beyond pkt_len; a header that is cut short ends the parse, leaving "not IP"
+ * (no address) or "no ports". Bytes are decoded one by one, never through a
+ * cast of a possibly unaligned pointer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_thash.h>
+#include "pmd/rss.h"
+
+const uint8_t pmd_rss_default_key[PMD_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+	0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+#define ETH_HLEN        14
+#define ETHERTYPE_IPV4  0x0800
+#define ETHERTYPE_IPV6  0x86dd
+#define ETHERTYPE_VLAN  0x8100           /* 802.1Q C-tag */
+#define ETHERTYPE_QINQ  0x88a8           /* 802.1ad S-tag */
+#define VLAN_MAX_TAGS   2                /* QinQ: S-tag then C-tag */
+#define IPV4_HLEN       20
+#define IPV4_MF         0x2000
+#define IPV4_OFFSET     0x1fff
+#define IPV6_HLEN       40
+/* Linux (ipv6_skip_exthdr) and DPDK (rte_net_skip_ip6_ext) walk a bounded
+ * number of extension headers; real traffic carries one or two. */
+#define IPV6_MAX_EXT    8
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* NULL when the frame holds fewer than len bytes at off. */
+static inline const uint8_t *
+flow_read(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint8_t *buf)
+{
+	return rte_pktmbuf_read(m, off, len, buf);
+}
+
+/* Reads the TCP/UDP ports at off; has_ports stays false if they are cut. */
+static void
+flow_ports(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+{
+	uint8_t buf[4];
+	const uint8_t *p;
+
+	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+		return;
+	if ((p = flow_read(m, off, sizeof(buf), buf)) == NULL)
+		return;
+	memcpy(&f->sport, p, 2);             /* both stay in network order */
+	memcpy(&f->dport, p + 2, 2);
+	f->has_ports = true;
+}
+
+static void
+flow_ipv4(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+{
+	uint8_t buf[IPV4_HLEN];
+	const uint8_t *p;
+	uint32_t ihl;
+
+	if ((p = flow_read(m, off, IPV4_HLEN, buf)) == NULL)
+		return;
+	ihl = (uint32_t)(p[0] & 0x0f) * 4;
+	if ((p[0] >> 4) != 4 || ihl < IPV4_HLEN)
+		return;
+	f->family = 4;
+	f->proto = p[9];
+	memcpy(f->src, p + 12, 4);
+	memcpy(f->dst, p + 16, 4);
+	/* Only the first fragment holds the ports, so no fragment hashes on
+	 * them: all fragments of a datagram must land on the same queue. */
+	if (rd16(p + 6) & (IPV4_MF | IPV4_OFFSET))
+		return;
+	flow_ports(m, off + ihl, f);
+}
+
+static void
+flow_ipv6(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+{
+	uint8_t buf[IPV6_HLEN];
+	const uint8_t *p;
+	uint8_t nh;
+
+	if ((p = flow_read(m, off, IPV6_HLEN, buf)) == NULL)
+		return;
+	if ((p[0] >> 4) != 6)
+		return;
+	f->family = 6;
+	nh = p[6];
+	memcpy(f->src, p + 8, 16);
+	memcpy(f->dst, p + 24, 16);
+	off += IPV6_HLEN;
+	for (unsigned int k = 0; k < IPV6_MAX_EXT; k++) {
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			break;
+		if ((p = flow_read(m, off, 2, buf)) == NULL) {
+			f->proto = nh;               /* cut inside the chain: no ports */
+			return;
+		}
+		if (nh == IPPROTO_FRAGMENT) {
+			f->proto = p[0];             /* addresses only, as for IPv4 */
+			return;
+		}
+		nh = p[0];
+		off += ((uint32_t)p[1] + 1) * 8; /* RFC 8200: length in 8-octet units */
+	}
+	f->proto = nh;
+	flow_ports(m, off, f);               /* no-op if the chain was too long */
+}
+
+void
+pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f)
+{
+	uint8_t buf[ETH_HLEN];
+	const uint8_t *p;
+	uint32_t off = ETH_HLEN;
+	uint16_t type;
+
+	memset(f, 0, sizeof(*f));
+	if ((p = flow_read(m, 0, ETH_HLEN, buf)) == NULL)
+		return;
+	type = rd16(p + 12);
+	for (unsigned int k = 0; k < VLAN_MAX_TAGS; k++) {
+		if (type != ETHERTYPE_VLAN && type != ETHERTYPE_QINQ)
+			break;
+		if ((p = flow_read(m, off + 2, 2, buf)) == NULL)
+			return;                      /* tag cut short: not IP */
+		type = rd16(p);
+		off += 4;
+	}
+	if (type == ETHERTYPE_IPV4)
+		flow_ipv4(m, off, f);
+	else if (type == ETHERTYPE_IPV6)
+		flow_ipv6(m, off, f);
+}
+
+uint32_t
+pmd_rss_hash(const struct pmd_rss *r, const struct pmd_flow *f)
+{
+	/* rte_softrss_be() with a converted key wants each 32-bit word of the
+	 * big-endian input as a CPU-order integer: addresses as be32 loads,
+	 * then the source port in the high half of the last word. */
+	uint32_t t[2 * 4 + 1], n = 0, words;
+
+	if (f->family == 4)
+		words = 1;
+	else if (f->family == 6)
+		words = 4;
+	else
+		return 0;
+	for (uint32_t i = 0; i < words; i++, n++) {
+		memcpy(&t[n], f->src + 4 * i, 4);
+		t[n] = rte_be_to_cpu_32(t[n]);
+	}
+	for (uint32_t i = 0; i < words; i++, n++) {
+		memcpy(&t[n], f->dst + 4 * i, 4);
+		t[n] = rte_be_to_cpu_32(t[n]);
+	}
+	if (f->has_ports)
+		t[n++] = (uint32_t)rte_be_to_cpu_16(f->sport) << 16 |
+		         rte_be_to_cpu_16(f->dport);
+	return rte_softrss_be(t, n, (const uint8_t *)r->key_be);
+}
+
+void
+pmd_rss_cfg_default(struct pmd_rss_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg->key, pmd_rss_default_key, PMD_RSS_KEY_LEN);
+	cfg->reta_size = PMD_RSS_RETA_DEFAULT;
+}
+
+static int
+rss_reject(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+rss_reject(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Everything that does not depend on which pairs are enabled, so a config
+ * is accepted or refused the same way whatever the guest has enabled. */
+static int
+rss_check(const struct pmd_rss_cfg *cfg, uint16_t nqp, char *why, size_t why_len)
+{
+	if (cfg->reta_size < PMD_RSS_RETA_MIN || cfg->reta_size > PMD_RSS_RETA_MAX)
+		return rss_reject(why, why_len, "reta_size: %u is outside %u..%u",
+		                  cfg->reta_size, PMD_RSS_RETA_MIN, PMD_RSS_RETA_MAX);
+	if (cfg->n_weights > 0 && cfg->n_table > 0)
+		return rss_reject(why, why_len,
+		                  "weights and table: give one or the other, not both");
+	if (cfg->n_weights > PMD_RSS_RETA_MAX)
+		return rss_reject(why, why_len, "weights: %u entries, at most %u",
+		                  cfg->n_weights, PMD_RSS_RETA_MAX);
+	/* A zero weight for a pair the device lacks asks for nothing, so a
+	 * config written for more pairs still fits a smaller device. */
+	for (uint16_t i = 0; i < cfg->n_weights; i++)
+		if (cfg->weights[i] != 0 && i >= nqp)
+			return rss_reject(why, why_len,
+			                  "weights[%u]: queue pair %u does not exist (device has %u)",
+			                  i, i, nqp);
+	if (cfg->n_table > 0 && cfg->n_table != cfg->reta_size)
+		return rss_reject(why, why_len, "table: %u entries, reta_size is %u",
+		                  cfg->n_table, cfg->reta_size);
+	for (uint16_t i = 0; i < cfg->n_table; i++)
+		if (cfg->table[i] >= nqp)
+			return rss_reject(why, why_len,
+			                  "table[%u]: queue pair %u does not exist (device has %u)",
+			                  i, cfg->table[i], nqp);
+	return 0;
+}
+
+/* The explicit table, with each entry naming a disabled pair moved to the
+ * (entry % n_enabled)-th enabled pair: deterministic, and entries for
+ * different disabled pairs spread over different enabled ones. */
+static void
+rss_fill_table(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
+               const bool *enabled, uint16_t nqp)
+{
+	for (uint16_t i = 0; i < cfg->reta_size; i++) {
+		uint16_t q = cfg->table[i], k;
+
+		if (enabled[q]) {
+			out->reta[i] = q;
+			continue;
+		}
+		k = (uint16_t)(q % out->n_enabled);
+		for (q = 0; q < nqp; q++)
+			if (enabled[q] && k-- == 0)
+				break;
+		out->reta[i] = q;
+	}
+}
+
+/* Weighted fill. Each candidate pair first gets its exact share of the
+ * entries (largest-remainder rounding: every count is within one entry of
+ * reta_size * w / sum), then entries are dealt out one at a time to the pair
+ * whose share is least filled, placed / target smallest, ties to the lower
+ * pair. Equal targets give round robin, as ethtool's default table
+ * does; unequal ones interleave instead of forming ethtool -X weight's
+ * blocks, so any run of consecutive entries is spread like the whole. */
+static void
+rss_fill_weights(struct pmd_rss *out, uint16_t reta_size, uint16_t n,
+                 const uint16_t *pair, const uint16_t *weight)
+{
+	uint32_t target[PMD_RSS_RETA_MAX], placed[PMD_RSS_RETA_MAX];
+	uint64_t rem[PMD_RSS_RETA_MAX], sum = 0;
+	uint32_t given = 0;
+
+	for (uint16_t c = 0; c < n; c++)
+		sum += weight[c];
+	for (uint16_t c = 0; c < n; c++) {
+		uint64_t share = (uint64_t)reta_size * weight[c];
+
+		target[c] = (uint32_t)(share / sum);
+		rem[c] = share % sum;
+		placed[c] = 0;
+		given += target[c];
+	}
+	/* Fewer than n entries are left over: one each to the largest
+	 * remainders, ties to the lower pair. */
+	while (given < reta_size) {
+		uint16_t best = UINT16_MAX;
+
+		for (uint16_t c = 0; c < n; c++)
+			if (rem[c] > 0 && (best == UINT16_MAX || rem[c] > rem[best]))
+				best = c;
+		target[best]++;
+		rem[best] = 0;
+		given++;
+	}
+	for (uint16_t i = 0; i < reta_size; i++) {
+		uint16_t best = UINT16_MAX;
+
+		for (uint16_t c = 0; c < n; c++) {
+			if (placed[c] == target[c])
+				continue;
+			/* placed[c] / target[c] < placed[b] / target[b],
+			 * cross-multiplied: at most 512 * 512, no overflow. */
+			if (best == UINT16_MAX ||
+			    placed[c] * target[best] < placed[best] * target[c])
+				best = c;
+		}
+		placed[best]++;
+		out->reta[i] = pair[best];
+	}
+}
+
+int
+pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
+              const bool *enabled, uint16_t nqp, char *why, size_t why_len)
+{
+	uint16_t pair[PMD_RSS_RETA_MAX], weight[PMD_RSS_RETA_MAX];
+	uint32_t key_words[PMD_RSS_KEY_LEN / 4];
+	uint16_t n_enabled = 0, n = 0;
+	int rc;
+
+	if ((rc = rss_check(cfg, nqp, why, why_len)) != 0)
+		return rc;                       /* out untouched */
+	for (uint16_t q = 0; q < nqp; q++)
+		n_enabled = (uint16_t)(n_enabled + (enabled != NULL && enabled[q]));
+
+	/* Candidates for a weighted fill. Weights name at most
+	 * PMD_RSS_RETA_MAX pairs; with equal weights only the first reta_size
+	 * enabled pairs can get an entry (largest-remainder rounding would
+	 * give them one each), so both lists fit. */
+	if (n_enabled > 0 && cfg->n_table == 0) {
+		for (uint16_t q = 0; q < nqp; q++) {
+			uint16_t w = 1;
+
+			if (cfg->n_weights > 0)
+				w = q < cfg->n_weights ? cfg->weights[q] : 0;
+			else if (n == cfg->reta_size)
+				break;
+			if (!enabled[q] || w == 0)
+				continue;
+			pair[n] = q;
+			weight[n] = w;
+			n++;
+		}
+		if (n == 0)
+			return rss_reject(why, why_len,
+			                  "weights: all enabled pairs have weight 0");
+	}
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->key, cfg->key, PMD_RSS_KEY_LEN);
+	/* cfg->key is only 2-byte aligned; rte_convert_rss_key() loads words. */
+	memcpy(key_words, cfg->key, PMD_RSS_KEY_LEN);
+	rte_convert_rss_key(key_words, out->key_be, PMD_RSS_KEY_LEN);
+	out->reta_size = cfg->reta_size;
+	out->n_enabled = n_enabled;
+	if (n_enabled == 0)
+		return 0;                        /* reta all 0, never consulted */
+	if (cfg->n_table > 0)
+		rss_fill_table(out, cfg, enabled, nqp);
+	else
+		rss_fill_weights(out, cfg->reta_size, n, pair, weight);
+	return 0;
+}
