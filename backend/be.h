@@ -6,6 +6,7 @@
  * it publishes. */
 #ifndef VHOSTMQ_BACKEND_BE_H
 #define VHOSTMQ_BACKEND_BE_H
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct be_dev {
 };
 
 struct be {
+	cpu_set_t allowed;               /* CPUs this process may run on */
 	struct be_dev *dev;
 	unsigned ndev;
 	struct pmd *pmd_by_core[BE_MAX_CORES];
@@ -58,6 +60,14 @@ void be_devs_destroy(struct be *be);
  * republishes the plans of every thread serving d. 0, or -EINVAL with why
  * (the settings do not fit the device); the old snapshot stays then. */
 int be_steer_update(struct be_dev *d, char *why, size_t why_len);
+/* Control API (control thread). Each returns 0, or a negative errno with why
+ * naming what is wrong; on failure nothing changed. */
+struct be_dev *be_dev_by_name(struct be *be, const char *name);
+/* New RSS settings, in effect for frames steered after it returns. */
+int be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len);
+/* Queue pair qp is served by the poll thread of core from now on (started
+ * if needed); its rings keep their state. */
+int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len);
 /* A frontend connected to d (takes fd). */
 void be_dev_attach(struct be_dev *d, int fd);
 /* The frontend's socket is readable (or hung up). */

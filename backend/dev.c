@@ -181,10 +181,11 @@ be_quiesce(void *owner, uint32_t vqi)
 {
 	struct be_dev *d = owner_dev(owner);
 	struct pmd *pmd = d->qp_pmd[vnet_vqi_qp(vqi)];
-	const struct vhu_vring *v = vhu_dev_vring(d->conn, vqi);
+	const struct vhu_vring *v;
 
-	if (!d->running[vqi])
+	if (!d->running[vqi])            /* also whenever no frontend is attached */
 		return;
+	v = vhu_dev_vring(d->conn, vqi);
 	d->running[vqi] = false;
 	if (v->kick_fd >= 0)
 		pmd_unwatch_fd(pmd, v->kick_fd);
@@ -456,4 +457,75 @@ be_devs_destroy(struct be *be)
 	for (unsigned c = 0; c < BE_MAX_CORES; c++)
 		pmd_stop(be->pmd_by_core[c]);
 	free(be->dev);
+}
+
+struct be_dev *
+be_dev_by_name(struct be *be, const char *name)
+{
+	for (unsigned i = 0; i < be->ndev; i++)
+		if (strcmp(be->dev[i].cfg.name, name) == 0)
+			return &be->dev[i];
+	return NULL;
+}
+
+int
+be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len)
+{
+	struct pmd_rss_cfg old = d->rss_cfg;
+	int rc;
+
+	if (d->inbox == NULL) {
+		snprintf(why, why_len, "device %s has a loopback port: frames come back on the "
+		         "pair they left by, there is no RSS to set", d->cfg.name);
+		return -EINVAL;
+	}
+	d->rss_cfg = *cfg;
+	rc = be_steer_update(d, why, why_len);
+	if (rc != 0)
+		d->rss_cfg = old;        /* the old snapshot is still published */
+	else
+		vlog_info("device %s: RSS settings changed", d->cfg.name);
+	return rc;
+}
+
+int
+be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len)
+{
+	uint32_t vqi[2] = { vnet_vqi(qp, VNET_RX), vnet_vqi(qp, VNET_TX) };
+	bool was[2];
+	struct pmd *from, *to;
+
+	if (qp >= d->cfg.queue_pairs) {
+		snprintf(why, why_len, "qp: %u does not exist (device %s has %u)", qp, d->cfg.name,
+		         d->cfg.queue_pairs);
+		return -EINVAL;
+	}
+	if (core >= BE_MAX_CORES || !CPU_ISSET(core, &d->be->allowed)) {
+		snprintf(why, why_len, "core: %u is not available to this process", core);
+		return -EINVAL;
+	}
+	from = d->qp_pmd[qp];
+	to = be_pmd_for_core(d->be, &d->cfg, core);
+	if (to == NULL) {
+		snprintf(why, why_len, "core: cannot start a poll thread on core %u", core);
+		return -EIO;
+	}
+	if (to == from)
+		return 0;
+	/* Stop the pair's rings, take the pair out of the old thread's plan
+	 * (grace period), hand it over, restart the rings on the new thread:
+	 * the rings resume from the guest's used index, nothing is lost. */
+	for (int k = 0; k < 2; k++) {
+		was[k] = d->running[vqi[k]];
+		be_quiesce(d, vqi[k]);
+	}
+	d->qp_pmd[qp] = to;
+	be_replan(d->be, from);
+	if (d->conn != NULL)
+		for (int k = 0; k < 2; k++)
+			be_resume(d, vqi[k]);
+	be_replan(d->be, to);
+	vlog_info("device %s: queue pair %u moved from core %u to core %u%s", d->cfg.name, qp,
+	          pmd_core(from), core, was[0] || was[1] ? " (rings restarted)" : "");
+	return 0;
 }

@@ -391,6 +391,7 @@ main(int argc, char **argv)
 	if (start_eal(&cfg, &allowed) != 0)
 		return 1;
 	be.start_ns = be_now_ns();
+	be.allowed = allowed;
 	rc = be_devs_create(&be, &cfg);
 	if (rc == 0) {
 		vlog_info("vhostmq %s ready", VHOSTMQ_VERSION);
