@@ -277,6 +277,7 @@ be_dev_detach(struct be_dev *d)
 
 	vhu_dev_free(d->conn);           /* quiesces every vring first */
 	d->conn = NULL;
+	be_replan_dev(d);                /* no entry of d is listed any more */
 	/* No plan lists the device now: what waits for its guest goes. */
 	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
 		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
@@ -414,7 +415,7 @@ static void
 be_dev_destroy(struct be_dev *d)
 {
 	if (d->conn != NULL)
-		be_dev_detach(d);
+		be_dev_detach(d);        /* after it, no plan lists d */
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->cfg.socket);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backend/main.c - the vhostmq process: command line, configuration, EAL
  * start-up, and the control thread's event loop (device sockets, frontend
- * connections, signals, the periodic stats table). */
+ * connections, the control socket, signals, the periodic stats table). */
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -16,6 +16,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include "backend/be.h"
+#include "backend/ctl.h"
 #include "config/default_config.h"
 #include "vhost-user/dev.h"
 #include "vhost-user/sock.h"
@@ -45,6 +46,8 @@ static const char usage[] =
 "                          ethdev port pick a guest RX queue\n"
 "  -l, --log-level LEVEL   err | warn | info | debug\n"
 "  -i, --stats-interval S  print the per-queue table every S seconds (0: off)\n"
+"      --control PATH      control socket for vhostmqctl (default: the first\n"
+"                          device's socket + \".ctl\", e.g. /tmp/vhostmq.sock.ctl)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
@@ -55,6 +58,7 @@ static const char usage[] =
 struct cli {
 	const char *config;
 	const char *socket, *queues, *port, *cores, *poll_mode, *log_level, *steering;
+	const char *control;
 	unsigned stats_interval;
 };
 
@@ -66,6 +70,9 @@ die_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "\nTry 'vhostmq --help'.\n");
 	return 2;
 }
+
+/* Long options without a short form. */
+enum { OPT_CONTROL = 256 };
 
 static int
 parse_cli(int argc, char **argv, struct cli *cli)
@@ -80,6 +87,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "steering", required_argument, NULL, 'S' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -99,6 +107,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		case 'm': cli->poll_mode = optarg; break;
 		case 'S': cli->steering = optarg; break;
 		case 'l': cli->log_level = optarg; break;
+		case OPT_CONTROL: cli->control = optarg; break;
 		case 'i':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -269,7 +278,7 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 	return 0;
 }
 
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN };
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL };
 
 static uint64_t
 ev_tag(enum ev_kind k, unsigned dev)
@@ -286,11 +295,12 @@ ep_add(int ep, int fd, uint64_t tag)
 }
 
 static int
-run_loop(struct be *be, int sfd, unsigned stats_interval)
+run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1;
 
-	if (ep < 0 || ep_add(ep, sfd, ev_tag(EV_SIGNAL, 0)) != 0)
+	if (ep < 0 || ep_add(ep, sfd, ev_tag(EV_SIGNAL, 0)) != 0 ||
+	    ep_add(ep, be_ctl_fd(ctl), ev_tag(EV_CTL, 0)) != 0)
 		return -errno;
 	if (stats_interval) {
 		struct itimerspec its = { .it_interval = { stats_interval, 0 },
@@ -350,9 +360,30 @@ run_loop(struct be *be, int sfd, unsigned stats_interval)
 				if (d->conn != NULL)
 					be_dev_conn_event(d);
 				break;
+			case EV_CTL:
+				be_ctl_event(ctl);
+				break;
 			}
 		}
 	}
+}
+
+/* The control socket: --control, else the first device's socket + ".ctl". */
+static struct be_ctl *
+open_control(struct be *be, const struct cfg *cfg, const char *path)
+{
+	char buf[sizeof(cfg->dev[0].socket) + 4], why[300];
+	struct be_ctl *ctl;
+
+	if (path == NULL) {
+		snprintf(buf, sizeof(buf), "%s.ctl", cfg->dev[0].socket);
+		path = buf;
+	}
+	ctl = be_ctl_open(be, path, why, sizeof(why));
+	if (ctl == NULL)
+		vlog_err("control socket: %s%s", why,
+		         path == buf ? " (the first device's socket + \".ctl\"; see --control)" : "");
+	return ctl;
 }
 
 int
@@ -361,6 +392,7 @@ main(int argc, char **argv)
 	struct cli cli = { 0 };
 	static struct cfg cfg;           /* large: keep it off the stack */
 	static struct be be;
+	struct be_ctl *ctl = NULL;
 	cpu_set_t allowed;
 	sigset_t sigs;
 	int rc, sfd;
@@ -393,13 +425,16 @@ main(int argc, char **argv)
 	be.start_ns = be_now_ns();
 	be.allowed = allowed;
 	rc = be_devs_create(&be, &cfg);
+	if (rc == 0 && (ctl = open_control(&be, &cfg, cli.control)) == NULL)
+		rc = -EINVAL;
 	if (rc == 0) {
 		vlog_info("vhostmq %s ready", VHOSTMQ_VERSION);
-		rc = run_loop(&be, sfd, cli.stats_interval);
+		rc = run_loop(&be, ctl, sfd, cli.stats_interval);
 		if (rc != 0)
 			vlog_err("event loop: %s", strerror(-rc));
 		be_stats_print(stdout, &be);
 	}
+	be_ctl_close(ctl);
 	be_devs_destroy(&be);
 	close(sfd);
 	rte_eal_cleanup();

@@ -223,6 +223,14 @@ rss_check(const struct pmd_rss_cfg *cfg, uint16_t nqp, char *why, size_t why_len
 	if (cfg->n_weights > PMD_RSS_RETA_MAX)
 		return rss_reject(why, why_len, "weights: %u entries, at most %u",
 		                  cfg->n_weights, PMD_RSS_RETA_MAX);
+	if (cfg->n_weights > 0) {
+		uint16_t i = 0;
+
+		while (i < cfg->n_weights && cfg->weights[i] == 0)
+			i++;
+		if (i == cfg->n_weights)
+			return rss_reject(why, why_len, "weights: all 0, no queue would receive");
+	}
 	/* A zero weight for a pair the device lacks asks for nothing, so a
 	 * config written for more pairs still fits a smaller device. */
 	for (uint16_t i = 0; i < cfg->n_weights; i++)
@@ -349,9 +357,17 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 			weight[n] = w;
 			n++;
 		}
-		if (n == 0)
-			return rss_reject(why, why_len,
-			                  "weights: all enabled pairs have weight 0");
+		/* The guest enabled only pairs the weights leave out: the
+		 * weights cannot be honoured, but frames must still land on
+		 * enabled queues, never on a disabled one. Spread them equally
+		 * until the guest enables a weighted pair again. */
+		for (uint16_t q = 0; n == 0 && q < nqp; q++)
+			for (uint16_t k = q; enabled[q] && k < nqp && n < cfg->reta_size; k++)
+				if (enabled[k]) {
+					pair[n] = k;
+					weight[n] = 1;
+					n++;
+				}
 	}
 
 	memset(out, 0, sizeof(*out));

@@ -117,7 +117,8 @@ fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *payload, uint32_
 	if (size > VHU_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), payload, size);
+	if (size > 0)
+		memcpy(buf + sizeof(h), payload, size);
 	return wire_send(f->sock, buf, sizeof(h) + size, fds, nfds) ==
 	       (ssize_t)(sizeof(h) + size) ? 0 : -EIO;
 }
@@ -357,6 +358,21 @@ uint16_t
 fe_tx_done(struct fe *f, uint16_t qp)
 {
 	return used_idx(&f->q[2u * qp + 1]);
+}
+
+uint16_t
+fe_used_idx(struct fe *f, uint32_t vqi)
+{
+	return used_idx(&f->q[vqi]);
+}
+
+int
+fe_set_vring_enable(struct fe *f, uint32_t vqi, bool on)
+{
+	uint64_t features;
+	int rc = set_state(f, VHOST_USER_SET_VRING_ENABLE, vqi, on);
+
+	return rc ? rc : get_u64(f, VHOST_USER_GET_FEATURES, &features);
 }
 
 int

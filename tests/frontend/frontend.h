@@ -60,6 +60,12 @@ int fe_qemu_start(struct fe *f, uint64_t want, uint16_t ring_size, uint32_t rx_b
  * (2 * nqp entries) receive the returned indices. */
 int fe_qemu_stop(struct fe *f, uint16_t *bases);
 
+/* SET_VRING_ENABLE for one vring, then a GET_FEATURES round trip, so the
+ * backend has handled it when this returns. */
+int fe_set_vring_enable(struct fe *f, uint32_t vqi, bool on);
+/* Used entries the backend has published on vring vqi so far. */
+uint16_t fe_used_idx(struct fe *f, uint32_t vqi);
+
 /* Sends a raw message (no reply expected unless reply != NULL). */
 int fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
             const int *fds, unsigned nfds);

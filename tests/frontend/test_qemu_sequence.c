@@ -34,6 +34,7 @@ static const char *backend_port = "loopback";
 /* Frames each pair sent through the current backend, and the range its RX
  * count must fall in (its table must agree). */
 static uint64_t sent[2], rx_min[2], rx_max[2];
+static bool rx_may_drop;             /* an endless source outruns the guest */
 
 static int
 start_backend(void **state)
@@ -90,7 +91,8 @@ check_table(void)
 		           &txd, &rx, &rxr, &rxd) != 8 || qp >= 2)
 			continue;
 		rows++;
-		if (tx != sent[qp] || txd != 0 || rxd != 0 || rx < rx_min[qp] || rx > rx_max[qp]) {
+		if (tx != sent[qp] || txd != 0 || (rxd != 0 && !rx_may_drop) || rx < rx_min[qp] ||
+		    rx > rx_max[qp]) {
 			fprintf(stderr, "table row of pair %llu: tx %llu rx %llu drops %llu/%llu, "
 			        "sent %llu\n", qp, tx, rx, txd, rxd, (unsigned long long)sent[qp]);
 			bad++;
@@ -384,6 +386,7 @@ static int
 start_backend_null(void **state)
 {
 	backend_port = "ethdev:net_null0,size=200";
+	rx_may_drop = true;
 	return start_backend(state);
 }
 
