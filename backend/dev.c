@@ -379,8 +379,8 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 	d->pool = rte_pktmbuf_pool_create(name, nmbufs, BE_MBUF_CACHE, 0,
 	                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (d->pool == NULL) {
-		vlog_err("device %s: mbuf pool of %u: %s", c->name, nmbufs,
-		         rte_strerror(rte_errno));
+		vlog_err("device %s: mbuf pool of %u: %s (with your own eal_args, give EAL "
+		         "more memory: -m)", c->name, nmbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	rc = c->port_kind == CFG_PORT_LOOPBACK

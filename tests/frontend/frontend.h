@@ -13,7 +13,7 @@
 #include "vhost-user/proto.h"
 #include "virtio/spec.h"
 
-#define FE_MAX_QP 8
+#define FE_MAX_QP 16
 
 struct fe_queue {
 	uint16_t size;

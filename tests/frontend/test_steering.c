@@ -5,12 +5,16 @@
  * RSS gives every flow one RX queue and spreads flows evenly; an RX ring the
  * guest disables mid-traffic gets nothing while the others carry on, and gets
  * traffic again once re-enabled; in flow-affinity mode a flow's frames follow
- * the TX queue the guest last sent that flow on.
- * Usage: test-steering PATH-TO-VHOSTMQ */
+ * the TX queue the guest last sent that flow on; vhostmqctl predicts where a
+ * flow lands, and changes to the table and key take effect under traffic.
+ * Also 16 queue pairs served by threads on 2 cores, a pair moved between
+ * cores while traffic flows.
+ * Usage: test-steering PATH-TO-VHOSTMQ PATH-TO-VHOSTMQCTL */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,7 @@
                   VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) | \
                   VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
-static const char *vhostmq_bin;
+static const char *vhostmq_bin, *ctl_bin;
 static char sock_path[108], pcap_path[108], log_path[108];
 static pid_t backend;
 
@@ -83,30 +87,112 @@ write_pcap(void)
 	fclose(fp);
 }
 
+static void
+set_paths(void)
+{
+	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-steer-%d.sock", getpid());
+	snprintf(pcap_path, sizeof(pcap_path), "/tmp/vhostmq-steer-%d.pcap", getpid());
+	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-steer-%d.log", getpid());
+}
+
+/* Runs vhostmqctl on this backend's control socket; its exit status, and
+ * its first output line in out. */
+static int __attribute__((format(printf, 3, 4)))
+ctl(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024], args[384];
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "timeout 10 %s -s %s.ctl %s 2>&1", ctl_bin, sock_path, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out[0] = '\0';
+	if (fgets(out, (int)len, p) == NULL)
+		out[0] = '\0';
+	while (getc(p) != EOF)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The RX queue vhostmqctl says flow k goes to. */
+static int
+predicted(uint16_t k)
+{
+	char out[256];
+	unsigned hash, entry;
+	int q = -1;
+
+	assert_int_equal(ctl(out, sizeof(out), "rss hash udp 10.0.0.1 10.0.0.2 %u 9",
+	                     FLOW_PORT0 + k), 0);
+	assert_int_equal(sscanf(out, "hash %x table entry %u queue %d", &hash, &entry, &q), 3);
+	return q;
+}
+
+/* Every flow seen so far landed where vhostmqctl predicts. */
+static void
+check_predictions(const int *where)
+{
+	int checked = 0;
+
+	for (uint16_t k = 0; k < NFLOWS && checked < 32; k++)
+		if (where[k] >= 0) {
+			assert_int_equal(predicted(k), where[k]);
+			checked++;
+		}
+	assert_int_equal(checked, 32);
+}
+
+static int
+exec_backend(const char *queues, const char *port, const char *steering, const char *cores)
+{
+	backend = fork();
+	if (backend == 0) {
+		if (freopen(log_path, "w", stderr) == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
+		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", queues, "--port",
+		      port, "--steering", steering, "--cores", cores, "--log-level", "info",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return backend > 0 ? 0 : -1;
+}
+
+/* The highest CPU we may use, as vhostmq would pick by itself. */
+static const char *
+last_cpu(void)
+{
+	static char buf[16];
+	cpu_set_t set;
+	int last = 0;
+
+	sched_getaffinity(0, sizeof(set), &set);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			last = c;
+	snprintf(buf, sizeof(buf), "%d", last);
+	return buf;
+}
+
 static int
 start_backend(const char *steering)
 {
 	char port[1024];
 	int n;
 
-	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-steer-%d.sock", getpid());
-	snprintf(pcap_path, sizeof(pcap_path), "/tmp/vhostmq-steer-%d.pcap", getpid());
-	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-steer-%d.log", getpid());
+	set_paths();
 	write_pcap();
 	n = snprintf(port, sizeof(port), "ethdev:net_pcap0");
 	for (int q = 0; q < NQP; q++)
 		n += snprintf(port + n, sizeof(port) - (size_t)n, ",rx_pcap=%s,tx_pcap=/dev/null",
 		              pcap_path);
 	snprintf(port + n, sizeof(port) - (size_t)n, ",infinite_rx=1");
-	backend = fork();
-	if (backend == 0) {
-		if (freopen(log_path, "w", stderr) == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", "4", "--port",
-		      port, "--steering", steering, "--log-level", "info", (char *)NULL);
-		_exit(127);
-	}
-	return backend > 0 ? 0 : -1;
+	return exec_backend("4", port, steering, last_cpu());
 }
 
 static int
@@ -236,6 +322,52 @@ test_rss_spread(void **state)
 	/* every RX queue gets flows, within 20% of an even share */
 	for (uint16_t qp = 0; qp < NQP; qp++)
 		assert_in_range(flows[qp], seen / NQP * 8 / 10, seen / NQP * 12 / 10);
+	check_predictions(where);
+	fe_close(&f);
+}
+
+/* ethtool -X at run time: weight 1 1 0 0 empties pairs 2 and 3 while 0 and 1
+ * keep receiving every flow; a new key moves flows as vhostmqctl predicts. */
+static void
+test_table_and_key_change(void **state)
+{
+	static const char key[] = "01:23:45:67:89:ab:cd:ef:fe:dc:ba:98:76:54:32:10:"
+	                          "0f:1e:2d:3c:4b:5a:69:78:87:96:a5:b4:c3:d2:e1:f0:"
+	                          "11:22:33:44:55:66:77:88";
+	bool two[NQP] = { true, true, false, false };
+	const bool all[NQP] = { true, true, true, true };
+	int where[NFLOWS], old_where[NFLOWS], flows[NQP] = { 0 }, moved = 0;
+	uint16_t frozen2, frozen3;
+	char out[256];
+	struct fe f;
+
+	(void)state;
+	bring_up(&f);
+	drain(&f, all, IN_FLIGHT);
+	memset(old_where, -1, sizeof(old_where));
+	collect(&f, all, 500, old_where, flows);
+	assert_int_equal(ctl(out, sizeof(out), "rss set-table weight 1 1 0 0"), 0);
+	drain(&f, all, IN_FLIGHT);
+	frozen2 = fe_used_idx(&f, 4);
+	frozen3 = fe_used_idx(&f, 6);
+	memset(where, -1, sizeof(where));
+	memset(flows, 0, sizeof(flows));
+	collect(&f, two, 1500, where, flows);
+	assert_int_equal(fe_used_idx(&f, 4), frozen2);
+	assert_int_equal(fe_used_idx(&f, 6), frozen3);
+	assert_true(flows[0] + flows[1] >= NFLOWS * 9 / 10);
+	check_predictions(where);
+
+	assert_int_equal(ctl(out, sizeof(out), "rss set-key %s", key), 0);
+	assert_int_equal(ctl(out, sizeof(out), "rss set-table equal 4"), 0);
+	drain(&f, all, IN_FLIGHT);
+	memset(where, -1, sizeof(where));
+	memset(flows, 0, sizeof(flows));
+	collect(&f, all, 1000, where, flows);
+	check_predictions(where);
+	for (uint16_t k = 0; k < NFLOWS; k++)
+		moved += where[k] >= 0 && old_where[k] >= 0 && where[k] != old_where[k];
+	assert_true(moved > 100);        /* the key changed the mapping */
 	fe_close(&f);
 }
 
@@ -315,26 +447,85 @@ test_flow_affinity(void **state)
 	fe_close(&f);
 }
 
+/* 16 queue pairs on 2 cores: pairs alternate between the two poll threads
+ * (round-robin over the cores list), every pair passes traffic, and a pair
+ * moved to the other core keeps passing it. Loopback port: frames come back
+ * on the pair they left by. */
+#define NQP16 16
+
+static int
+start_sixteen(void **state)
+{
+	(void)state;
+	set_paths();
+	return exec_backend("16", "loopback", "rss", "0,1");
+}
+
+static void
+exchange16(struct fe *f, uint32_t seq)
+{
+	static uint8_t frame[64], got[2048];
+
+	for (uint16_t qp = 0; qp < NQP16; qp++) {
+		udp_frame(frame, 0x0a000001, (uint16_t)(qp * 100 + seq), 0x0a000002, 9);
+		assert_int_equal(fe_tx(f, qp, frame, sizeof(frame), false), 0);
+	}
+	for (uint16_t qp = 0; qp < NQP16; qp++) {
+		assert_int_equal(fe_rx(f, qp, got, sizeof(got), 3000), 64);
+		assert_int_equal(got[34] << 8 | got[35], qp * 100 + seq);   /* its own */
+	}
+}
+
+static void
+test_sixteen_pairs_two_cores(void **state)
+{
+	char out[256];
+	struct fe f;
+
+	(void)state;
+	assert_int_equal(fe_connect(&f, sock_path, NQP16, 5000), 0);
+	assert_int_equal(fe_qemu_init(&f), 0);
+	assert_int_equal(f.queue_num, NQP16);
+	assert_int_equal(fe_qemu_start(&f, FEATURES, 256, 2048), 0);
+	for (uint32_t seq = 0; seq < 20; seq++)
+		exchange16(&f, seq);
+	/* pair 0 is on core 0 (cores[0 % 2]); serve it from core 1 now */
+	assert_int_equal(ctl(out, sizeof(out), "move 0 1"), 0);
+	for (uint32_t seq = 20; seq < 40; seq++)
+		exchange16(&f, seq);
+	assert_int_equal(ctl(out, sizeof(out), "move 0 0"), 0);
+	for (uint32_t seq = 40; seq < 60; seq++)
+		exchange16(&f, seq);
+	fe_close(&f);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest rss[] = {
 		cmocka_unit_test(test_rss_spread),
 		cmocka_unit_test(test_disable_enable_mid_traffic),
+		cmocka_unit_test(test_table_and_key_change),
+	};
+	const struct CMUnitTest sixteen[] = {
+		cmocka_unit_test(test_sixteen_pairs_two_cores),
 	};
 	const struct CMUnitTest affinity[] = {
 		cmocka_unit_test(test_flow_affinity),
 	};
 	int failed;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PATH-TO-VHOSTMQ\n", argv[0]);
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s PATH-TO-VHOSTMQ PATH-TO-VHOSTMQCTL\n", argv[0]);
 		return 2;
 	}
 	vhostmq_bin = argv[1];
+	ctl_bin = argv[2];
 	signal(SIGPIPE, SIG_IGN);
 	failed = cmocka_run_group_tests_name("rss", rss, start_rss, stop_backend);
 	failed += cmocka_run_group_tests_name("flow_affinity", affinity, start_affinity,
+	                                      stop_backend);
+	failed += cmocka_run_group_tests_name("sixteen_pairs", sixteen, start_sixteen,
 	                                      stop_backend);
 	return failed;
 }
