@@ -354,6 +354,8 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 	d->rss_cfg.reta_size = c->rss_table_size;
 	d->rss_cfg.n_weights = c->n_rss_weights;
 	memcpy(d->rss_cfg.weights, c->rss_weights, c->n_rss_weights * sizeof(c->rss_weights[0]));
+	d->rss_cfg.n_table = c->n_rss_table;
+	memcpy(d->rss_cfg.table, c->rss_table, c->n_rss_table * sizeof(c->rss_table[0]));
 	return be_steer_update(d, why, why_len);
 }
 

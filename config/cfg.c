@@ -55,6 +55,7 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_RETA  "an integer 1.." CFG_STR(CFG_RSS_TABLE_MAX)
 #define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(CFG_RSS_WEIGHTS_MAX) \
 	" integers 0..65535, one per queue pair"
+#define CFG_FORM_TABLE "an array of 1.." CFG_STR(CFG_RSS_TABLE_MAX) " queue pair numbers"
 
 static const char *const cfg_log_names[] = {
 	[VLOG_ERR] = "err", [VLOG_WARN] = "warn",
@@ -67,6 +68,7 @@ static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" 
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
 	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
+	"rss_table",
 };
 
 /* Scratch for a cores list: filled in full before the device is touched. */
@@ -490,6 +492,32 @@ cfg_weights_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_e
 }
 
 static int
+cfg_table_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char epath[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	uint16_t t[CFG_RSS_TABLE_MAX];
+	size_t k;
+	json_t *v;
+
+	if (!json_is_array(j) || json_array_size(j) == 0 ||
+	    json_array_size(j) > CFG_RSS_TABLE_MAX)
+		return cfg_fail(err, path, "must be " CFG_FORM_TABLE ", got %s",
+				cfg_got(j, got, sizeof(got)));
+	json_array_foreach(j, k, v) {
+		json_int_t x;
+
+		snprintf(epath, sizeof(epath), "%.100s[%zu]", path, k);
+		if (cfg_json_int(v, 0, d->queue_pairs - 1, "a queue pair number of this device",
+				 epath, &x, err) < 0)
+			return -1;
+		t[k] = (uint16_t)x;
+	}
+	d->n_rss_table = (uint16_t)json_array_size(j);
+	memcpy(d->rss_table, t, d->n_rss_table * sizeof(t[0]));
+	return 0;
+}
+
+static int
 cfg_cores_add(struct cfg_cores *c, long core, const char *path, struct cfg_err *err)
 {
 	/* Two queues pinned to one core by accident halve both; a repeat is
@@ -583,7 +611,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 {
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
 	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
-	json_t *reta = NULL, *weights = NULL;
+	json_t *reta = NULL, *weights = NULL, *table = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -595,11 +623,12 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 		return cfg_fail(err, base, "must be an object, got %s",
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
-			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
+			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
 			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
-			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights) < 0)
+			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights,
+			   "rss_table", &table) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -662,6 +691,27 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 		return cfg_fail(err, cfg_path(path, base, "rss_weights"),
 				"has %u entries but the device has %u queue pairs",
 				d->n_rss_weights, d->queue_pairs);
+	if (d->n_rss_weights > 0) {
+		uint16_t i = 0;
+
+		while (i < d->n_rss_weights && d->rss_weights[i] == 0)
+			i++;
+		if (i == d->n_rss_weights)
+			return cfg_fail(err, cfg_path(path, base, "rss_weights"),
+					"are all 0: no queue would receive");
+	}
+	if (cfg_given(table)) {
+		if (d->n_rss_weights > 0)
+			return cfg_fail(err, cfg_path(path, base, "rss_table"),
+					"and rss_weights: give one or the other");
+		if (cfg_table_json(table, cfg_path(path, base, "rss_table"), d, err) < 0)
+			return -1;
+		if (!cfg_given(reta))
+			d->rss_table_size = d->n_rss_table;
+		else if (d->n_rss_table != d->rss_table_size)
+			return cfg_fail(err, path, "has %u entries but rss_table_size is %u",
+					d->n_rss_table, d->rss_table_size);
+	}
 	return 0;
 }
 

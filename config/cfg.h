@@ -40,6 +40,8 @@ struct cfg_device {
 	uint16_t rss_table_size;         /* 1..512, default 128 */
 	uint16_t n_rss_weights;          /* 0: equal over enabled queues */
 	uint16_t rss_weights[CFG_RSS_WEIGHTS_MAX];
+	uint16_t n_rss_table;            /* explicit table (excludes weights) */
+	uint16_t rss_table[CFG_RSS_TABLE_MAX];
 };
 
 struct cfg {

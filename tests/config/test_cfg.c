@@ -49,6 +49,11 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->n_cores, 0);
 	assert_int_equal(d->poll_mode, CFG_POLL_ADAPTIVE);
 	assert_int_equal(d->idle_us, 200);
+	assert_int_equal(d->steering, CFG_STEER_RSS);
+	assert_false(d->rss_key_set);
+	assert_int_equal(d->rss_table_size, 128);
+	assert_int_equal(d->n_rss_weights, 0);
+	assert_int_equal(d->n_rss_table, 0);
 }
 
 static void
@@ -657,11 +662,62 @@ test_quoting_in_errors(void **state)
 	cfg_test_reason_has(&err, "...\"");
 }
 
+/* Steering and RSS keys: accepted forms, nulls meaning the default, and the
+ * CLI parsers for the same values. */
+static void
+test_steering_and_rss(void **state)
+{
+	static const uint8_t want[CFG_RSS_KEY_LEN] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	uint8_t key[CFG_RSS_KEY_LEN];
+	struct cfg_device d;
+	struct cfg_err err;
+	struct cfg c;
+
+	(void)state;
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"steering\": null, \"rss_key\": null,"
+	        " \"rss_table_size\": null, \"rss_weights\": null, \"rss_table\": null}]}", &c);
+	assert_default_device(&c.dev[0], "vm0", "/a");
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"queue_pairs\": 4,"
+	        " \"steering\": \"flow-affinity\", \"rss_table_size\": 64,"
+	        " \"rss_key\": \"6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:"
+	        "ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa\","
+	        " \"rss_weights\": [1, 0, 2]}]}", &c);
+	assert_int_equal(c.dev[0].steering, CFG_STEER_FLOW_AFFINITY);
+	assert_true(c.dev[0].rss_key_set);
+	assert_memory_equal(c.dev[0].rss_key, want, sizeof(want));
+	assert_int_equal(c.dev[0].rss_table_size, 64);
+	assert_int_equal(c.dev[0].n_rss_weights, 3);
+	assert_int_equal(c.dev[0].rss_weights[2], 2);
+	/* an explicit table sets the table size */
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"queue_pairs\": 2,"
+	        " \"rss_table\": [1, 0, 1]}]}", &c);
+	assert_int_equal(c.dev[0].n_rss_table, 3);
+	assert_int_equal(c.dev[0].rss_table_size, 3);
+	assert_int_equal(c.dev[0].rss_table[0], 1);
+	/* the CLI forms: the key without colons, and --steering */
+	assert_int_equal(cfg_parse_rss_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcb"
+	                                   "ae7b30b477cb2da38030f20c6a42b73bbeac01fa", key, &err), 0);
+	assert_memory_equal(key, want, sizeof(want));
+	assert_int_equal(cfg_parse_rss_key("6d:5a", key, &err), -1);
+	assert_string_equal(err.path, "rss_key");
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_steering("flow-affinity", &d, &err), 0);
+	assert_int_equal(d.steering, CFG_STEER_FLOW_AFFINITY);
+	assert_int_equal(cfg_parse_steering("RSS", &d, &err), -1);
+	assert_string_equal(err.path, "steering");
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_defaults_minimal),
+		cmocka_unit_test(test_steering_and_rss),
 		cmocka_unit_test(test_default_names_by_index),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_log_levels),

@@ -225,6 +225,46 @@ static const struct hostile cases[] = {
 	  "got \"200\"" },
 	{ "idle_us an array", DEV(", \"idle_us\": [200]"), "devices[0].idle_us", FORM_IDLE,
 	  "got an array" },
+
+	/* steering and RSS */
+	{ "steering unknown word", DEV(", \"steering\": \"rps\""), "devices[0].steering",
+	  "must be \"rss\" or \"flow-affinity\"", "got \"rps\"" },
+	{ "steering an integer", DEV(", \"steering\": 1"), "devices[0].steering",
+	  "must be \"rss\" or \"flow-affinity\"", NULL },
+	{ "rss_key too short", DEV(", \"rss_key\": \"6d:5a\""), "devices[0].rss_key",
+	  "must be 40 bytes as 80 hex digits", NULL },
+	{ "rss_key not hex", DEV(", \"rss_key\": \"" "zz5a56da255b0ec24167253d43a38fb0d0ca2bcb"
+	  "ae7b30b477cb2da38030f20c6a42b73bbeac01fa\""), "devices[0].rss_key",
+	  "must be 40 bytes as 80 hex digits", NULL },
+	{ "rss_key 41 bytes", DEV(", \"rss_key\": \"" "6d5a56da255b0ec24167253d43a38fb0d0ca2bcb"
+	  "ae7b30b477cb2da38030f20c6a42b73bbeac01faff\""), "devices[0].rss_key",
+	  "must be 40 bytes as 80 hex digits", NULL },
+	{ "rss_key an array", DEV(", \"rss_key\": [109]"), "devices[0].rss_key",
+	  "must be 40 bytes as 80 hex digits", NULL },
+	{ "rss_table_size 0", DEV(", \"rss_table_size\": 0"), "devices[0].rss_table_size",
+	  "must be an integer 1..512", "got 0" },
+	{ "rss_table_size 513", DEV(", \"rss_table_size\": 513"), "devices[0].rss_table_size",
+	  "must be an integer 1..512", "got 513" },
+	{ "rss_weights not an array", DEV(", \"rss_weights\": 1"), "devices[0].rss_weights",
+	  "must be an array of at most 128 integers 0..65535", NULL },
+	{ "rss_weights negative", DEV(", \"queue_pairs\": 2, \"rss_weights\": [1, -1]"),
+	  "devices[0].rss_weights[1]", "must be an integer 0..65535", "got -1" },
+	{ "rss_weights 65536", DEV(", \"queue_pairs\": 2, \"rss_weights\": [65536]"),
+	  "devices[0].rss_weights[0]", "must be an integer 0..65535", "got 65536" },
+	{ "rss_weights more than queue pairs", DEV(", \"queue_pairs\": 2, \"rss_weights\": [1, 1, 1]"),
+	  "devices[0].rss_weights", "has 3 entries but the device has 2 queue pairs", NULL },
+	{ "rss_weights all 0", DEV(", \"queue_pairs\": 2, \"rss_weights\": [0, 0]"),
+	  "devices[0].rss_weights", "are all 0: no queue would receive", NULL },
+	{ "rss_table entry beyond the queue pairs", DEV(", \"queue_pairs\": 2, \"rss_table\": [0, 2]"),
+	  "devices[0].rss_table[1]", "must be a queue pair number of this device", "got 2" },
+	{ "rss_table empty", DEV(", \"rss_table\": []"), "devices[0].rss_table",
+	  "must be an array of 1..512 queue pair numbers", NULL },
+	{ "rss_table with rss_weights", DEV(", \"queue_pairs\": 2, \"rss_weights\": [1, 1],"
+	  " \"rss_table\": [0, 1]"), "devices[0].rss_table", "and rss_weights: give one or the other",
+	  NULL },
+	{ "rss_table length differs from rss_table_size",
+	  DEV(", \"queue_pairs\": 2, \"rss_table_size\": 4, \"rss_table\": [0, 1]"),
+	  "devices[0].rss_table", "has 2 entries but rss_table_size is 4", NULL },
 };
 
 static void
