@@ -2,7 +2,9 @@
 /* backend/main.c - the vhostmq process: command line, configuration, EAL
  * start-up, and the control thread's event loop (device sockets, frontend
  * connections, the control socket, signals, the periodic stats table). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -228,6 +230,7 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 {
 	char *argv[CFG_MAX_EAL_ARGS + 16], lcores[64], mem[32], prefix[48];
 	int argc = 0, n = 0, first = -1, last = -1;
+	bool own_prefix = false;
 	unsigned mbufs = 0;
 
 	for (unsigned i = 0; i < cfg->n_devices; i++)
@@ -252,6 +255,7 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 		 * processes. */
 		snprintf(prefix, sizeof(prefix), "--file-prefix=vhostmq-%d", (int)getpid());
 		argv[argc++] = prefix;
+		own_prefix = true;
 	}
 	if (!eal_has(cfg, "-l", "-c", "--lcores")) {
 		/* The control thread floats over every allowed CPU; poll threads
@@ -275,9 +279,28 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 		fprintf(stderr, "vhostmq: DPDK EAL start-up failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	if (argv[argc - 2] == prefix || argv[argc - 1] == prefix)
+	/* (Not argv: EAL's getopt permutes it.) */
+	if (own_prefix)
 		snprintf(eal_runtime_dir, sizeof(eal_runtime_dir), "%s", rte_eal_get_runtime_dir());
 	return 0;
+}
+
+/* The runtime dir under our own prefix holds only DPDK's telemetry socket,
+ * which DPDK unlinks in an exit-time destructor, too late for an rmdir here:
+ * the prefix is ours alone, so its entries go too. */
+static void
+remove_runtime_dir(void)
+{
+	struct dirent *e;
+	DIR *dir;
+
+	if (eal_runtime_dir[0] == '\0' || (dir = opendir(eal_runtime_dir)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(dir), e->d_name, 0);
+	closedir(dir);
+	rmdir(eal_runtime_dir);
 }
 
 enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL };
@@ -440,7 +463,6 @@ main(int argc, char **argv)
 	be_devs_destroy(&be);
 	close(sfd);
 	rte_eal_cleanup();
-	if (eal_runtime_dir[0] != '\0')
-		rmdir(eal_runtime_dir);  /* empty once telemetry closed its socket */
+	remove_runtime_dir();
 	return rc == 0 ? 0 : 1;
 }

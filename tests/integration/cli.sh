@@ -60,5 +60,28 @@ expect core-not-allowed 2 'cores: core 1000 is not available' -- --cores 1000
 expect socket-not-a-socket 1 'not-a-socket exists and is not a socket' -- --socket "$work/not-a-socket"
 [ -f "$work/not-a-socket" ] || { echo "FAIL: vhostmq removed a regular file"; fail=$((fail + 1)); }
 
+# A clean exit leaves nothing behind: socket, control socket, DPDK runtime dir.
+sock="$work/leave-nothing.sock"
+"$bin" --socket "$sock" >/dev/null 2>&1 &
+vpid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+if [ -S "$sock" ] && [ -d "/var/run/dpdk/vhostmq-$vpid" ]; then
+	kill -TERM "$vpid"
+	wait "$vpid"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$sock.ctl" ] &&
+	   [ ! -e "/var/run/dpdk/vhostmq-$vpid" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL leave-nothing: exit $rc; left: $(ls -d "$sock" "$sock.ctl" \
+			"/var/run/dpdk/vhostmq-$vpid" 2>/dev/null | tr '\n' ' ')"
+	fi
+else
+	kill -KILL "$vpid" 2>/dev/null
+	fail=$((fail + 1))
+	echo "FAIL leave-nothing: vhostmq did not start with its own runtime dir"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
