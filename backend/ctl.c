@@ -84,44 +84,6 @@ ctl_fail(struct ctl_err *e, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-/* What a value was, for "must be X, got Y": strings quoted and escaped (a
- * hostile value cannot forge a log line or a terminal sequence), long ones
- * cut. */
-static const char *
-ctl_got(const json_t *v, char *buf, size_t len)
-{
-	char *s;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		s = json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
-		if (s == NULL)
-			return "a string";
-		if (strlen(s) >= len && len > 4)
-			snprintf(buf, len, "%.*s...", (int)(len - 4), s);
-		else
-			snprintf(buf, len, "%s", s);
-		free(s);
-		return buf;
-	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
-		return buf;
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "something else";
-}
 
 /* Index of key in the command's keys, or -1. */
 static int
@@ -153,7 +115,7 @@ ctl_int(struct ctl_req *r, const char *key, json_int_t lo, json_int_t hi, json_i
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
 		return ctl_fail(&r->err, key, "must be an integer %" JSON_INTEGER_FORMAT "..%"
-		                JSON_INTEGER_FORMAT ", got %s", lo, hi, ctl_got(v, got, sizeof(got)));
+		                JSON_INTEGER_FORMAT ", got %s", lo, hi, cfg_got(v, got, sizeof(got)));
 	*out = json_integer_value(v);
 	return 1;
 }
@@ -169,7 +131,7 @@ ctl_str(struct ctl_req *r, const char *key, const char *form, const char **out)
 		return 0;
 	if (!json_is_string(v))
 		return ctl_fail(&r->err, key, "must be %s, got %s", form,
-		                ctl_got(v, got, sizeof(got)));
+		                cfg_got(v, got, sizeof(got)));
 	*out = json_string_value(v);
 	return 1;
 }
@@ -211,7 +173,7 @@ ctl_device(struct ctl_req *r, bool all_ok, struct be_dev **out)
 		*out = &r->be->dev[0];
 	} else if ((*out = be_dev_by_name(r->be, name)) == NULL) {
 		return ctl_fail(&r->err, "device", "no device named %s (devices: %s)",
-		                ctl_got(ctl_arg(r, "device"), got, sizeof(got)),
+		                cfg_got(ctl_arg(r, "device"), got, sizeof(got)),
 		                ctl_dev_list(r->be, list, sizeof(list)));
 	}
 	r->dev = *out;
@@ -485,7 +447,7 @@ ctl_u16_list(struct ctl_req *r, const char *key, json_int_t hi, uint16_t *v, uin
 
 	if (!json_is_array(a))
 		return ctl_fail(&r->err, key, "must be an array of integers, got %s",
-		                ctl_got(a, got, sizeof(got)));
+		                cfg_got(a, got, sizeof(got)));
 	if (json_array_size(a) < 1 || json_array_size(a) > PMD_RSS_RETA_MAX)
 		return ctl_fail(&r->err, key, "must have 1..%u entries, got %zu", PMD_RSS_RETA_MAX,
 		                json_array_size(a));
@@ -493,7 +455,7 @@ ctl_u16_list(struct ctl_req *r, const char *key, json_int_t hi, uint16_t *v, uin
 		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > hi) {
 			snprintf(path, sizeof(path), "%s[%zu]", key, i);
 			return ctl_fail(&r->err, path, "must be an integer 0..%" JSON_INTEGER_FORMAT
-			                ", got %s", hi, ctl_got(x, got, sizeof(got)));
+			                ", got %s", hi, cfg_got(x, got, sizeof(got)));
 		}
 		v[i] = (uint16_t)json_integer_value(x);
 	}
@@ -589,7 +551,7 @@ ctl_addr(struct ctl_req *r, const char *key, struct pmd_flow *f)
 		f->family = 6;
 	} else {
 		return ctl_fail(&r->err, key, "must be an IPv4 or IPv6 address, got %s",
-		                ctl_got(ctl_arg(r, key), got, sizeof(got)));
+		                cfg_got(ctl_arg(r, key), got, sizeof(got)));
 	}
 	return 0;
 }
@@ -618,7 +580,7 @@ ctl_rss_hash(struct ctl_req *r)
 		f.proto = IPPROTO_UDP;
 	} else if (strcmp(proto, "ip") != 0) {
 		ctl_fail(&r->err, "proto", "must be tcp, udp or ip, got %s",
-		         ctl_got(ctl_arg(r, "proto"), got, sizeof(got)));
+		         cfg_got(ctl_arg(r, "proto"), got, sizeof(got)));
 		return NULL;
 	}
 	if (ctl_addr(r, "src", &f) < 0 || ctl_addr(r, "dst", &f) < 0 ||
@@ -737,7 +699,7 @@ ctl_key_path(const char *key, char *buf, size_t len)
 	ks = json_string(key);
 	if (ks == NULL)
 		return "request";
-	path = ctl_got(ks, buf, len);       /* buf, or a literal */
+	path = cfg_got(ks, buf, len);       /* buf, or a literal */
 	json_decref(ks);
 	return path;
 }
@@ -756,7 +718,7 @@ ctl_dispatch(struct ctl_req *r, json_t *req)
 
 	if (!json_is_object(req)) {
 		ctl_fail(&r->err, "request", "must be a JSON object, got %s",
-		         ctl_got(req, got, sizeof(got)));
+		         cfg_got(req, got, sizeof(got)));
 		return NULL;
 	}
 	ctl_cmd_list(list, sizeof(list));
@@ -770,7 +732,7 @@ ctl_dispatch(struct ctl_req *r, json_t *req)
 			break;
 	if (!json_is_string(v) || k == ARRAY_SIZE(ctl_cmds)) {
 		ctl_fail(&r->err, "cmd", "unknown command %s: must be one of %s",
-		         ctl_got(v, got, sizeof(got)), list);
+		         cfg_got(v, got, sizeof(got)), list);
 		return NULL;
 	}
 	r->cmd = &ctl_cmds[k];

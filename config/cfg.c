@@ -147,8 +147,7 @@ cfg_quote(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* Describes what a JSON value was, for the "got ..." half of a message. */
-static const char *
+const char *
 cfg_got(const json_t *v, char *buf, size_t len)
 {
 	if (v == NULL)

@@ -7,6 +7,7 @@
 #ifndef VHOSTMQ_CONFIG_CFG_H
 #define VHOSTMQ_CONFIG_CFG_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CFG_MAX_DEVICES 64
@@ -75,6 +76,12 @@ int cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_er
 
 /* Fills a device with every default (socket left empty). */
 void cfg_device_defaults(struct cfg_device *d, unsigned index);
+
+/* What a JSON value was, for the "got ..." half of a message: strings quoted,
+ * escaped (a hostile value cannot forge a log line or a terminal sequence)
+ * and cut to fit; buf or a literal. Shared with the control API. */
+struct json_t;
+const char *cfg_got(const struct json_t *v, char *buf, size_t len);
 
 /* "FILE: PATH: REASON" (parts omitted when empty) into buf. */
 const char *cfg_err_str(const struct cfg_err *err, char *buf, unsigned len);

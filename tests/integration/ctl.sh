@@ -219,7 +219,7 @@ expect_raw err-not-object 1 '^vhostmqctl: request: must be a JSON object, got an
 expect_raw err-duplicate 1 '^vhostmqctl: request: .*duplicate' '{"cmd":"stats","cmd":"queues"}'
 expect_raw err-oversized 1 '^vhostmqctl: request: longer than 65535 bytes' \
 	"{\"cmd\":\"stats\",\"pad\":\"$(head -c 70000 /dev/zero | tr '\0' a)\"}"
-expect_raw err-escape 1 '^vhostmqctl: "\\u001B\[31m": unknown key' '{"cmd":"stats","\u001b[31m":1}'
+expect_raw err-escape 1 '^vhostmqctl: "\\x1b\[31m": unknown key' '{"cmd":"stats","\u001b[31m":1}'
 # an explicit null is the default; the error reply is the documented object
 expect_raw null-device 0 '"devices"' '{"cmd":"stats","device":null}'
 out=$(printf '{"cmd":"bogus"}\n' | timeout 20 "$ctl" -s "$csock" --json raw 2>/dev/null)
