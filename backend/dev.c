@@ -281,6 +281,8 @@ be_dev_detach(struct be_dev *d)
 	/* No plan lists the device now: what waits for its guest goes. */
 	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
 		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
+		if (d->port->ops->drain != NULL)
+			dropped += d->port->ops->drain(d->port, qp);
 		if (d->inbox != NULL) {
 			void *m;
 
@@ -293,8 +295,11 @@ be_dev_detach(struct be_dev *d)
 	if (d->affinity != NULL)         /* the next guest's flows are its own */
 		memset(d->affinity, 0, PMD_AFFINITY_SLOTS * sizeof(d->affinity[0]));
 	d->connected_ns += be_now_ns() - d->connect_start_ns;
-	vlog_info("device %s: frontend detached%s", d->cfg.name,
-	          dropped ? " (frames waiting for its RX ring dropped)" : "");
+	if (dropped)
+		vlog_info("device %s: frontend detached; %u frames that waited for its RX "
+		          "rings dropped", d->cfg.name, dropped);
+	else
+		vlog_info("device %s: frontend detached", d->cfg.name);
 }
 
 void

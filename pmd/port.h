@@ -21,6 +21,10 @@ struct pmd_port_ops {
 	/* Packets waiting on RX queue q; NULL when the port cannot tell (then an
 	 * idle thread must wake on a timer to look). */
 	bool (*rx_pending)(struct pmd_port *p, uint16_t q);
+	/* Frees what waits on RX queue q for a guest that is gone; returns how
+	 * many (control thread, q in no plan). NULL: the port keeps nothing
+	 * that belongs to one guest. */
+	unsigned (*drain)(struct pmd_port *p, uint16_t q);
 	void (*free)(struct pmd_port *p);
 };
 

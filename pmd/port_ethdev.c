@@ -57,7 +57,7 @@ eth_free(struct pmd_port *p)
 
 static const struct pmd_port_ops eth_ops = {
 	.rx = eth_rx, .tx = eth_tx, .tx_room = eth_tx_room, .rx_pending = NULL,
-	.free = eth_free,
+	.drain = NULL, .free = eth_free,
 };
 
 /* The device name is the devargs up to the first comma. */

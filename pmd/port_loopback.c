@@ -65,16 +65,25 @@ lb_rx_pending(struct pmd_port *p, uint16_t q)
 	return !rte_ring_empty(lb(p)->ring[q]);
 }
 
+/* The reflected frames of a guest that left are not for the next one. */
+static unsigned
+lb_drain(struct pmd_port *p, uint16_t q)
+{
+	unsigned n = 0;
+	void *m;
+
+	while (lb(p)->ring[q] != NULL && rte_ring_sc_dequeue(lb(p)->ring[q], &m) == 0) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
 static void
 lb_free(struct pmd_port *p)
 {
 	for (uint16_t q = 0; q < p->nq; q++) {
-		void *m;
-
-		if (lb(p)->ring[q] == NULL)
-			continue;
-		while (rte_ring_sc_dequeue(lb(p)->ring[q], &m) == 0)
-			rte_pktmbuf_free(m);
+		lb_drain(p, q);
 		rte_ring_free(lb(p)->ring[q]);
 	}
 	free(p);
@@ -82,7 +91,7 @@ lb_free(struct pmd_port *p)
 
 static const struct pmd_port_ops lb_ops = {
 	.rx = lb_rx, .tx = lb_tx, .tx_room = lb_tx_room, .rx_pending = lb_rx_pending,
-	.free = lb_free,
+	.drain = lb_drain, .free = lb_free,
 };
 
 int

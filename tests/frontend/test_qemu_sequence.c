@@ -284,6 +284,34 @@ test_reconnect_fresh_device(void **state)
 	}
 }
 
+/* A guest that leaves with frames still on their way back to it (its RX
+ * ring full): the next guest on the socket never sees them. */
+static void
+test_reconnect_no_stale_frames(void **state)
+{
+	static const uint32_t sizes[] = { 80 };
+	static uint8_t frame[128], got[2048];
+	struct fe f;
+
+	(void)state;
+	bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 2048);
+	for (uint32_t s = 0; s < 300; s++) {     /* 256 RX buffers: 44 left over */
+		make_frame(frame, 0, s, 100);
+		assert_int_equal(fe_tx(&f, 0, frame, 100, false), 0);
+	}
+	for (int i = 0; i < 300 && fe_tx_done(&f, 0) != 300; i++)
+		usleep(10000);
+	assert_int_equal(fe_tx_done(&f, 0), 300);
+	sent[0] += 300;
+	rx_min[0] += 256;                        /* the rest never reached a guest */
+	rx_max[0] += 256;
+	fe_close(&f);
+	bring_up(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 2048);
+	assert_int_equal(fe_rx(&f, 0, got, sizeof(got), 300), 0);
+	exchange(&f, sizes, 1, 5, false);        /* and its own frames do come */
+	fe_close(&f);
+}
+
 /* A malformed message closes that connection only; the next frontend works. */
 static void
 test_bad_message_closes_connection(void **state)
@@ -397,6 +425,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_mergeable),
 		cmocka_unit_test(test_not_mergeable_split_header),
 		cmocka_unit_test(test_reconnect_fresh_device),
+		cmocka_unit_test(test_reconnect_no_stale_frames),
 		cmocka_unit_test(test_bad_message_closes_connection),
 		cmocka_unit_test(test_idle_sleeps_and_wakes),
 		cmocka_unit_test(test_backend_exits_cleanly),
