@@ -33,6 +33,7 @@ struct be_dev {
 	struct vq *vq;                   /* [2 * queue_pairs] */
 	bool *running;                   /* [2 * queue_pairs]: listed in a plan */
 	bool *has_pos;                   /* [2 * queue_pairs]: vq holds a position */
+	bool *watched;                   /* [2 * queue_pairs]: kick fd in its thread's epoll */
 	/* Steering (ethdev ports): inbox rings and flow-affinity slots live as
 	 * long as the device; the snapshot is rebuilt when RX rings start or
 	 * stop or the RSS settings change, and published with the plans. */

@@ -98,6 +98,8 @@ be_replan(struct be *be, struct pmd *pmd)
 				.tx_hdr_len = vnet_hdr_len(features),
 				.port = d->port, .port_q = qp, .pool = d->pool, .st = &d->qps[qp],
 				.dev_name = d->cfg.name, .qp = qp, .steer = d->steer,
+				.unwatched = (d->running[rx] && !d->watched[rx]) ||
+				             (d->running[tx] && !d->watched[tx]),
 			};
 		}
 	}
@@ -187,8 +189,9 @@ be_quiesce(void *owner, uint32_t vqi)
 		return;
 	v = vhu_dev_vring(d->conn, vqi);
 	d->running[vqi] = false;
-	if (v->kick_fd >= 0)
+	if (d->watched[vqi])
 		pmd_unwatch_fd(pmd, v->kick_fd);
+	d->watched[vqi] = false;
 	if (vnet_vqi_dir(vqi) == VNET_RX)
 		be_rx_changed(d, pmd);
 	else
@@ -222,9 +225,11 @@ be_resume(void *owner, uint32_t vqi)
 		d->qps[vnet_vqi_qp(vqi)].rx_broken_logged = false;
 	d->has_pos[vqi] = true;
 	d->running[vqi] = true;
-	if (v->kick_fd >= 0 && pmd_watch_fd(pmd, v->kick_fd) != 0)
+	/* NOFD: the driver never kicks, so the thread must look on its own. */
+	d->watched[vqi] = v->kick_fd >= 0 && pmd_watch_fd(pmd, v->kick_fd) == 0;
+	if (v->kick_fd >= 0 && !d->watched[vqi])
 		vlog_warn("device %s: vring %u: cannot watch its kick fd; an idle thread "
-		          "will not wake for it", d->cfg.name, vqi);
+		          "looks at it every millisecond instead", d->cfg.name, vqi);
 	if (dir == VNET_RX)
 		be_rx_changed(d, pmd);
 	else
@@ -243,8 +248,11 @@ be_position(void *owner, uint32_t vqi, uint16_t *last_avail)
 	return true;
 }
 
+static void be_reset(void *owner);
+
 static const struct vhu_ops be_vhu_ops = {
 	.quiesce = be_quiesce, .resume = be_resume, .position = be_position,
+	.reset = be_reset,
 };
 
 void
@@ -270,15 +278,16 @@ be_dev_attach(struct be_dev *d, int fd)
 	vlog_info("device %s: frontend connected on %s", d->cfg.name, d->cfg.socket);
 }
 
+/* vhost-user reset the device (RESET_OWNER, or the frontend left): every
+ * vring is quiesced, so no plan lists a ring of d and steering names no RX
+ * queue (nothing reads or fills d's held frames, inboxes or port queues).
+ * What waited for the old driver is not for the next one. */
 static void
-be_dev_detach(struct be_dev *d)
+be_reset(void *owner)
 {
+	struct be_dev *d = owner_dev(owner);
 	unsigned dropped = 0;
 
-	vhu_dev_free(d->conn);           /* quiesces every vring first */
-	d->conn = NULL;
-	be_replan_dev(d);                /* no entry of d is listed any more */
-	/* No plan lists the device now: what waits for its guest goes. */
 	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
 		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
 		if (d->port->ops->drain != NULL)
@@ -292,14 +301,21 @@ be_dev_detach(struct be_dev *d)
 			}
 		}
 	}
-	if (d->affinity != NULL)         /* the next guest's flows are its own */
+	if (d->affinity != NULL)         /* the next driver's flows are its own */
 		memset(d->affinity, 0, PMD_AFFINITY_SLOTS * sizeof(d->affinity[0]));
-	d->connected_ns += be_now_ns() - d->connect_start_ns;
 	if (dropped)
-		vlog_info("device %s: frontend detached; %u frames that waited for its RX "
+		vlog_info("device %s: reset; %u frames that waited for the old driver's RX "
 		          "rings dropped", d->cfg.name, dropped);
-	else
-		vlog_info("device %s: frontend detached", d->cfg.name);
+}
+
+static void
+be_dev_detach(struct be_dev *d)
+{
+	vhu_dev_free(d->conn);           /* quiesces every vring, then be_reset() */
+	d->conn = NULL;
+	be_replan_dev(d);                /* no entry of d is listed any more */
+	d->connected_ns += be_now_ns() - d->connect_start_ns;
+	vlog_info("device %s: frontend detached", d->cfg.name);
 }
 
 void
@@ -378,7 +394,8 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 	d->vq = calloc(2u * nq, sizeof(d->vq[0]));
 	d->running = calloc(2u * nq, sizeof(d->running[0]));
 	d->has_pos = calloc(2u * nq, sizeof(d->has_pos[0]));
-	if (!d->qps || !d->qp_pmd || !d->vq || !d->running || !d->has_pos) {
+	d->watched = calloc(2u * nq, sizeof(d->watched[0]));
+	if (!d->qps || !d->qp_pmd || !d->vq || !d->running || !d->has_pos || !d->watched) {
 		vlog_err("device %s: out of memory", c->name);
 		return -ENOMEM;
 	}
@@ -439,6 +456,7 @@ be_dev_destroy(struct be_dev *d)
 	free(d->vq);
 	free(d->running);
 	free(d->has_pos);
+	free(d->watched);
 }
 
 int
@@ -460,6 +478,11 @@ be_devs_create(struct be *be, const struct cfg *cfg)
 void
 be_devs_destroy(struct be *be)
 {
+	/* Detach every device first: detaching replans threads that other
+	 * devices share, which reads every device's arrays. */
+	for (unsigned i = 0; i < be->ndev; i++)
+		if (be->dev[i].conn != NULL)
+			be_dev_detach(&be->dev[i]);
 	for (unsigned i = 0; i < be->ndev; i++)
 		be_dev_destroy(&be->dev[i]);
 	for (unsigned c = 0; c < BE_MAX_CORES; c++)

@@ -267,6 +267,27 @@ rx_source_take(const struct pmd_qp *q, struct rte_mbuf **m, uint16_t n)
 	return q->port->ops->rx(q->port, q->port_q, m, n);
 }
 
+/* A broken RX ring receives nothing until the frontend re-initialises it:
+ * what waits for it (held frames, its inbox, or its port queue) is dropped
+ * here and counted against it, so it neither pins mbufs nor backs up into
+ * other pairs' counters. Returns the frames dropped (work done). */
+static VHOSTMQ_COLD uint32_t
+drop_for_broken(const struct pmd_qp *q)
+{
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *m[PMD_BURST];
+	uint32_t n = pmd_qp_state_drop_held(st);
+	uint16_t k;
+
+	report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
+	k = rx_source_take(q, m, PMD_BURST);
+	if (k)
+		rte_pktmbuf_free_bulk(m, k);
+	n += k;
+	STAT_ADD(st, rx_drop_broken, n);
+	return n;
+}
+
 /* Inbox or port RX queue -> guest RX ring. */
 static uint32_t
 guest_rx(const struct pmd_qp *q)
@@ -277,13 +298,15 @@ guest_rx(const struct pmd_qp *q)
 	uint16_t i, ndone = 0, delivered = 0;
 	uint64_t bytes = 0;
 
+	if (unlikely(vq->broken))
+		return drop_for_broken(q);
 	if (st->held_next == st->held_n) {
 		uint16_t room = vq_avail_count(vq);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
-				report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
-			else if (pmd_qp_rx_pending(q))
+				return drop_for_broken(q);
+			if (pmd_qp_rx_pending(q))
 				STAT_ADD(st, rx_wait_no_buf, 1);
 			return 0;
 		}

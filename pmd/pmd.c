@@ -66,9 +66,9 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 				return true;
 			*timeout_ms = PMD_PORT_POLL_MS;  /* mbufs come back without a kick */
 		}
-		/* Steering entries poll a port, and other threads fill their
-		 * inboxes: neither can wake us. */
-		if (q->steer != NULL || (q->rx.vq != NULL && ops->rx_pending == NULL))
+		/* Steering entries poll a port, other threads fill their inboxes,
+		 * NOFD rings are never kicked: none of them can wake us. */
+		if (q->steer != NULL || q->unwatched || (q->rx.vq != NULL && ops->rx_pending == NULL))
 			*timeout_ms = PMD_PORT_POLL_MS;
 		if (q->rx.vq == NULL)
 			continue;

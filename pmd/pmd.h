@@ -113,6 +113,9 @@ struct pmd_qp {
 	 * entry also steers frames from port queue port_q, and its guest RX ring
 	 * is fed from inbox[qp]. */
 	const struct pmd_steer *steer;
+	/* A running ring here has no kick fd the thread sleeps on (NOFD): an
+	 * idle thread must look on a timer. */
+	bool unwatched;
 };
 
 struct pmd_plan {

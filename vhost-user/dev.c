@@ -7,6 +7,7 @@
  * connection stays), otherwise the connection closes. Every fd a message
  * carries is either taken by its handler or closed here. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,6 +151,8 @@ vhu_reset(struct vhu_dev *d)
 	d->mem = NULL;
 	d->features = 0;
 	d->protocol_features = 0;
+	if (d->ops->reset != NULL)
+		d->ops->reset(d->owner);
 }
 
 /* ---- handlers ---------------------------------------------------------- */
@@ -300,13 +303,38 @@ h_get_vring_base(struct vhu_dev *d, struct vhu_msg *m)
 	return vhu_msg_send(d->sock, m->hdr.request, &st, sizeof(st));
 }
 
+/* The spec says eventfd; a poll thread writes call and err fds in its burst
+ * loop, where a blocking fd (a full pipe, an eventfd at its limit) would
+ * stall the thread and, through the grace period, every device. So only
+ * eventfds are taken, and they are made non-blocking (QEMU's and DPDK's
+ * already are: the shared file flag changes nothing for them). */
+static int
+vring_check_fd(struct vhu_dev *d, const struct vhu_msg *m, int fd)
+{
+	char link[64], path[32];
+	ssize_t n;
+	int fl;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (link[n] = '\0', strcmp(link, "anon_inode:[eventfd]") != 0))
+		return vhu_reject(d, m, -EINVAL, "fd: not an eventfd");
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return vhu_reject(d, m, -EINVAL, "fd: cannot make it non-blocking");
+	return 0;
+}
+
 /* SET_VRING_KICK / CALL / ERR: swap one of the vring's fds. */
 static int
 vring_set_fd(struct vhu_dev *d, struct vhu_msg *m, int *(*slot)(struct vhu_vring *))
 {
 	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 	int *fd = slot(&d->vring[vqi]);
+	int rc;
 
+	if (m->nfds == 1 && (rc = vring_check_fd(d, m, m->fds[0])) != 0)
+		return rc;
 	d->ops->quiesce(d->owner, vqi);
 	close_fd(fd);
 	if (m->nfds == 1) {
@@ -326,7 +354,10 @@ h_set_vring_kick(struct vhu_dev *d, struct vhu_msg *m)
 	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 	struct vhu_vring *v = &d->vring[vqi];
 
-	vring_set_fd(d, m, slot_kick);
+	int rc = vring_set_fd(d, m, slot_kick);
+
+	if (rc != 0)
+		return rc;
 	v->started = true;
 	/* Spec: without VHOST_USER_F_PROTOCOL_FEATURES a ring is enabled as soon
 	 * as it starts; with it, rings wait for SET_VRING_ENABLE. */
@@ -339,17 +370,21 @@ h_set_vring_kick(struct vhu_dev *d, struct vhu_msg *m)
 static int
 h_set_vring_call(struct vhu_dev *d, struct vhu_msg *m)
 {
-	vring_set_fd(d, m, slot_call);
-	d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
-	return 0;
+	int rc = vring_set_fd(d, m, slot_call);
+
+	if (rc == 0)
+		d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
+	return rc;
 }
 
 static int
 h_set_vring_err(struct vhu_dev *d, struct vhu_msg *m)
 {
-	vring_set_fd(d, m, slot_err);
-	d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
-	return 0;
+	int rc = vring_set_fd(d, m, slot_err);
+
+	if (rc == 0)
+		d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
+	return rc;
 }
 
 static int

@@ -34,6 +34,9 @@ struct vhu_ops {
 	void (*resume)(void *owner, uint32_t vqi);
 	/* For GET_VRING_BASE of a quiesced vring: its next avail index, if it ran. */
 	bool (*position)(void *owner, uint32_t vqi, uint16_t *last_avail);
+	/* Every vring is quiesced and the device back to its initial state
+	 * (RESET_OWNER, disconnect): what waits for the old driver can go. */
+	void (*reset)(void *owner);
 };
 
 /* KICK/CALL/ERR carry a vring index in 8 bits (QEMU masks it so too), so a

@@ -318,9 +318,15 @@ void
 vq_set_notify(struct vq *vq, bool on)
 {
 	if (vq->event_idx) {
-		if (on)
-			__atomic_store_n(vq_avail_event(vq), htole16(vq->last_avail),
+		/* Ask for a kick when the driver adds past what it has added so
+		 * far, not past what we consumed: a receive waiting for more
+		 * buffers than the guest posted must learn of the next ones
+		 * (a driver kicks only when avail->idx crosses avail_event). */
+		if (on && !vq->broken) {
+			vq_avail_snapshot(vq);
+			__atomic_store_n(vq_avail_event(vq), htole16(vq->shadow_avail),
 			                 __ATOMIC_RELAXED);
+		}
 	} else {
 		__atomic_store_n(&vq->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
 		                 __ATOMIC_RELAXED);

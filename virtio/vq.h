@@ -131,8 +131,11 @@ bool vq_publish(struct vq *vq);
 bool vq_kick_needed(struct vq *vq);
 
 /* Asks the driver for kicks (true) or tells it not to bother (false), for
- * poll threads going to sleep and waking. After enabling, callers must
- * re-check vq_avail_count(): the driver may have added work in between. */
+ * poll threads going to sleep and waking. With event idx, a kick comes when
+ * the driver adds entries beyond the avail index seen now (so also for a
+ * receive that waits for more buffers than were posted). After enabling,
+ * callers must re-check vq_avail_count(): the driver may have added work in
+ * between. */
 void vq_set_notify(struct vq *vq, bool on);
 
 #endif

@@ -314,7 +314,8 @@ fe_qemu_start(struct fe *f, uint64_t want, uint16_t ring_size, uint32_t rx_buf_l
 			if ((rc = set_state(f, VHOST_USER_SET_VRING_NUM, vqi, ring_size)) ||
 			    (rc = set_state(f, VHOST_USER_SET_VRING_BASE, vqi, 0)) ||
 			    (rc = fe_send(f, VHOST_USER_SET_VRING_ADDR, 0, &a, sizeof(a), NULL, 0)) ||
-			    (rc = set_vring_fd(f, VHOST_USER_SET_VRING_KICK, vqi, q->kick_fd)))
+			    (rc = set_vring_fd(f, VHOST_USER_SET_VRING_KICK, vqi,
+			                       f->no_kick ? -1 : q->kick_fd)))
 				return rc;
 		}
 		for (uint32_t vqi = 2u * qp; vqi < 2u * qp + 2; vqi++)
@@ -402,7 +403,8 @@ fe_tx(struct fe *f, uint16_t qp, const void *frame, uint32_t len, bool split_hdr
 		q->desc[head] = (struct vring_desc){ htole64(buf), htole32(FE_HDR + len), 0, 0 };
 	}
 	fe_publish(q, head);
-	fe_kick(q);
+	if (!f->no_kick)
+		fe_kick(q);
 	return 0;
 }
 
@@ -447,6 +449,7 @@ fe_rx(struct fe *f, uint16_t qp, void *out, uint32_t cap, int timeout_ms)
 		got += len - skip;
 		fe_publish(q, (uint16_t)id);         /* re-post the buffer */
 	}
-	fe_kick(q);
+	if (!f->no_kick)
+		fe_kick(q);
 	return (int)got;
 }

@@ -39,6 +39,7 @@ struct fe {
 	uint64_t features;                   /* what SET_FEATURES acked */
 	uint64_t backend_features, protocol_features;
 	uint64_t queue_num;                  /* GET_QUEUE_NUM */
+	bool no_kick;                        /* SET_VRING_KICK with NOFD: never kick */
 	struct fe_queue q[2 * FE_MAX_QP];
 };
 

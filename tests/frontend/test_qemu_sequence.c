@@ -375,6 +375,26 @@ test_idle_sleeps_and_wakes(void **state)
 	fe_close(&f);
 }
 
+/* A driver that never kicks (SET_VRING_KICK with the no-fd flag: it expects
+ * the backend to poll): an adaptive thread that went idle still serves it. */
+static void
+test_nofd_rings_polled(void **state)
+{
+	static const uint32_t sizes[] = { 100 };
+	struct fe f;
+
+	(void)state;
+	assert_int_equal(fe_connect(&f, sock_path, NQP, 5000), 0);
+	f.no_kick = true;
+	assert_int_equal(fe_qemu_init(&f), 0);
+	assert_int_equal(fe_qemu_start(&f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 256,
+	                               2048), 0);
+	exchange(&f, sizes, 1, 5, false);
+	usleep(200000);                  /* idle: the thread sleeps */
+	exchange(&f, sizes, 1, 5, false);
+	fe_close(&f);
+}
+
 /* An ethdev port (net_null: a sink for TX, an endless source for RX). Its
  * frames are all zeros, not IP, so RSS sends every one of them to one queue:
  * the first entry of the indirection table, pair 0. */
@@ -428,6 +448,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_reconnect_no_stale_frames),
 		cmocka_unit_test(test_bad_message_closes_connection),
 		cmocka_unit_test(test_idle_sleeps_and_wakes),
+		cmocka_unit_test(test_nofd_rings_polled),
 		cmocka_unit_test(test_backend_exits_cleanly),
 	};
 	const struct CMUnitTest null_port[] = {

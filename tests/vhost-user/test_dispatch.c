@@ -13,6 +13,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -712,6 +715,25 @@ test_queue_num_within_vring_index(void **state)
 	vt_free(t);
 }
 
+/* A call fd the poll thread writes must never block it: a blocking eventfd
+ * is made non-blocking (the flag lives in the shared open file, so the
+ * sender's own copy shows it). */
+static void
+test_call_fd_made_non_blocking(void **state)
+{
+	struct vt *t = vt_new(1);
+	int e = eventfd(0, EFD_CLOEXEC), mine;
+
+	(void)state;
+	assert_true(e >= 0);
+	mine = dup(e);
+	assert_false(fcntl(mine, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_CALL, 0, 0, e), 0);
+	assert_true(fcntl(mine, F_GETFL) & O_NONBLOCK);
+	close(mine);
+	vt_free(t);
+}
+
 int
 main(void)
 {
@@ -731,6 +753,7 @@ main(void)
 		cmocka_unit_test(test_reply_ack),
 		cmocka_unit_test(test_set_features_unchanged),
 		cmocka_unit_test(test_queue_num_within_vring_index),
+		cmocka_unit_test(test_call_fd_made_non_blocking),
 	};
 
 	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);

@@ -316,6 +316,17 @@ static const struct row rows[] = {
 	  .want = -ENOTSUP, .nack = true },
 	{ "SET_VRING_ADDR flags 0x80000000", .req = VHOST_USER_SET_VRING_ADDR,
 	  ADDR(1, 0x80000000u), .want = -ENOTSUP, .nack = true },
+	/* Vring fds must be eventfds: a poll thread writes call and err fds in
+	 * its burst loop, where anything that can block would stall it. */
+	{ "SET_VRING_CALL with a pipe", .req = CALL, .p.u64 = 0, .fds = "p",
+	  .want = -EINVAL, .nack = true },
+	{ "SET_VRING_CALL with a memfd", .req = CALL, .p.u64 = 1, .fds = "m",
+	  .want = -EINVAL, .nack = true },
+	{ "SET_VRING_ERR with a socket", .req = ERR, .p.u64 = 0, .fds = "u",
+	  .want = -EINVAL, .nack = true },
+	{ "SET_VRING_KICK with a pipe", .req = KICK, .p.u64 = 0, .fds = "p",
+	  .want = -EINVAL, .nack = true },
+
 	{ "SET_FEATURES CSUM (not offered)", .req = VHOST_USER_SET_FEATURES,
 	  .p.u64 = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_CSUM),
 	  .want = -EINVAL, .nack = true },

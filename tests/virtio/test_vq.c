@@ -847,6 +847,16 @@ test_set_notify_event_idx(void **state)
 	vq_set_notify(g->vq, false);
 	assert_int_equal(fg_avail_event(g), 42);
 	assert_int_equal(fg_used_flags(g), 0);
+	/* Posted but not consumed (a receive waiting for more buffers than
+	 * these): the kick must come for the next entry the driver adds, so
+	 * avail_event is the avail index, not what we consumed. A driver kicks
+	 * only when avail->idx moves past avail_event. */
+	fg_avail(g, 0);
+	fg_avail(g, 0);
+	fg_avail(g, 0);
+	assert_int_equal(pop(g, &c), VQ_OK);
+	vq_set_notify(g->vq, true);
+	assert_int_equal(fg_avail_event(g), 45);
 	fg_free(g);
 }
 
