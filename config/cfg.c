@@ -478,7 +478,7 @@ cfg_weights_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_e
 		return cfg_fail(err, path, "must be " CFG_FORM_WEIGHTS ", got %s",
 				cfg_got(j, got, sizeof(got)));
 	json_array_foreach(j, k, v) {
-		json_int_t x;
+		json_int_t x = 0;
 
 		snprintf(epath, sizeof(epath), "%.100s[%zu]", path, k);
 		if (cfg_json_int(v, 0, UINT16_MAX, "an integer 0..65535", epath, &x, err) < 0)
@@ -503,7 +503,7 @@ cfg_table_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_err
 		return cfg_fail(err, path, "must be " CFG_FORM_TABLE ", got %s",
 				cfg_got(j, got, sizeof(got)));
 	json_array_foreach(j, k, v) {
-		json_int_t x;
+		json_int_t x = 0;
 
 		snprintf(epath, sizeof(epath), "%.100s[%zu]", path, k);
 		if (cfg_json_int(v, 0, d->queue_pairs - 1, "a queue pair number of this device",
