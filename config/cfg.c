@@ -289,20 +289,27 @@ cfg_json_str(const json_t *v, const char *form, const char *path, const char **o
  * name the key and a file can name the full JSON path, and each writes its
  * output only on success. */
 
+/* s as one of words[0..n): *out is its index (the enum value). */
 static int
-cfg_log_str(const char *s, const char *path, int *level, struct cfg_err *err)
+cfg_word_str(const char *s, const char *const *words, unsigned n, const char *form,
+	     const char *path, int *out, struct cfg_err *err)
 {
 	char got[CFG_GOT_LEN];
-	int k;
 
-	for (k = 0; s != NULL && k < (int)ARRAY_SIZE(cfg_log_names); k++) {
-		if (strcmp(s, cfg_log_names[k]) == 0) {
-			*level = k;
+	for (unsigned k = 0; s != NULL && k < n; k++) {
+		if (strcmp(s, words[k]) == 0) {
+			*out = (int)k;
 			return 0;
 		}
 	}
-	return cfg_fail(err, path, "must be " CFG_FORM_LOG ", got %s",
-			cfg_quote(s, got, sizeof(got)));
+	return cfg_fail(err, path, "must be %s, got %s", form, cfg_quote(s, got, sizeof(got)));
+}
+
+static int
+cfg_log_str(const char *s, const char *path, int *level, struct cfg_err *err)
+{
+	return cfg_word_str(s, cfg_log_names, ARRAY_SIZE(cfg_log_names), CFG_FORM_LOG, path,
+			    level, err);
 }
 
 static int
@@ -404,30 +411,28 @@ cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 static int
 cfg_poll_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
 {
-	char got[CFG_GOT_LEN];
+	static const char *const words[] = {
+		[CFG_POLL_ADAPTIVE] = "adaptive", [CFG_POLL_BUSY] = "busy",
+	};
+	int v = 0;
 
-	if (s != NULL && strcmp(s, "adaptive") == 0)
-		d->poll_mode = CFG_POLL_ADAPTIVE;
-	else if (s != NULL && strcmp(s, "busy") == 0)
-		d->poll_mode = CFG_POLL_BUSY;
-	else
-		return cfg_fail(err, path, "must be " CFG_FORM_POLL ", got %s",
-				cfg_quote(s, got, sizeof(got)));
+	if (cfg_word_str(s, words, ARRAY_SIZE(words), CFG_FORM_POLL, path, &v, err) < 0)
+		return -1;
+	d->poll_mode = (enum cfg_poll_mode)v;
 	return 0;
 }
 
 static int
 cfg_steer_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
 {
-	char got[CFG_GOT_LEN];
+	static const char *const words[] = {
+		[CFG_STEER_RSS] = "rss", [CFG_STEER_FLOW_AFFINITY] = "flow-affinity",
+	};
+	int v = 0;
 
-	if (s != NULL && strcmp(s, "rss") == 0)
-		d->steering = CFG_STEER_RSS;
-	else if (s != NULL && strcmp(s, "flow-affinity") == 0)
-		d->steering = CFG_STEER_FLOW_AFFINITY;
-	else
-		return cfg_fail(err, path, "must be " CFG_FORM_STEER ", got %s",
-				cfg_quote(s, got, sizeof(got)));
+	if (cfg_word_str(s, words, ARRAY_SIZE(words), CFG_FORM_STEER, path, &v, err) < 0)
+		return -1;
+	d->steering = (enum cfg_steering)v;
 	return 0;
 }
 
