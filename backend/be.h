@@ -41,6 +41,7 @@ struct be_dev {
 	uint16_t *affinity;              /* [PMD_AFFINITY_SLOTS] */
 	struct pmd_rss_cfg rss_cfg;
 	struct pmd_steer *steer;         /* current snapshot; NULL for loopback */
+	bool waiting_logged;             /* client mode: "no frontend yet" said */
 	uint64_t connected_ns;           /* time with a frontend, for rates */
 	uint64_t connect_start_ns;
 	unsigned connections;
@@ -69,6 +70,11 @@ int be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_
 /* Queue pair qp is served by the poll thread of core from now on (started
  * if needed); its rings keep their state. */
 int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len);
+/* Client mode: how often a detached device tries to reach its frontend
+ * (QEMU's own reconnect=1 retries every second). */
+#define BE_RECONNECT_MS 500
+/* Client mode: one connection attempt; the connected fd, or -errno. */
+int be_dev_try_connect(struct be_dev *d);
 /* A frontend connected to d (takes fd). */
 void be_dev_attach(struct be_dev *d, int fd);
 /* The frontend's socket is readable (or hung up). */

@@ -275,7 +275,8 @@ be_dev_attach(struct be_dev *d, int fd)
 	}
 	d->connections++;
 	d->connect_start_ns = be_now_ns();
-	vlog_info("device %s: frontend connected on %s", d->cfg.name, d->cfg.socket);
+	vlog_info("device %s: frontend connected on %s%s", d->cfg.name, d->cfg.socket,
+	          d->cfg.client ? " (client mode)" : "");
 }
 
 /* vhost-user reset the device (RESET_OWNER, or the frontend left): every
@@ -316,6 +317,27 @@ be_dev_detach(struct be_dev *d)
 	be_replan_dev(d);                /* no entry of d is listed any more */
 	d->connected_ns += be_now_ns() - d->connect_start_ns;
 	vlog_info("device %s: frontend detached", d->cfg.name);
+}
+
+int
+be_dev_try_connect(struct be_dev *d)
+{
+	int fd;
+
+	if (!d->cfg.client || d->conn != NULL)
+		return -EALREADY;
+	fd = vhu_connect(d->cfg.socket);
+	if (fd < 0) {
+		if (!d->waiting_logged)
+			vlog_info("device %s: no frontend listening on %s yet (%s); trying every "
+			          "%u ms", d->cfg.name, d->cfg.socket, strerror(-fd),
+			          BE_RECONNECT_MS);
+		d->waiting_logged = true;
+		return fd;
+	}
+	d->waiting_logged = false;
+	be_dev_attach(d, fd);
+	return d->conn != NULL ? fd : -ENOMEM;
 }
 
 void
@@ -424,14 +446,17 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		vlog_err("device %s: steering: %s", c->name, why);
 		return rc;
 	}
-	d->listen_fd = vhu_listen(c->socket, (mode_t)c->socket_mode, why, sizeof(why));
-	if (d->listen_fd < 0) {
-		vlog_err("device %s: socket: %s", c->name, why);
-		return d->listen_fd;
+	if (!c->client) {
+		d->listen_fd = vhu_listen(c->socket, (mode_t)c->socket_mode, why, sizeof(why));
+		if (d->listen_fd < 0) {
+			vlog_err("device %s: socket: %s", c->name, why);
+			return d->listen_fd;
+		}
 	}
-	vlog_info("device %s: %u queue pair(s), port %s%s%s, listening on %s", c->name, nq,
+	vlog_info("device %s: %u queue pair(s), port %s%s%s, %s %s", c->name, nq,
 	          d->port->kind, c->port_kind == CFG_PORT_ETHDEV ? " " : "",
-	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs : "", c->socket);
+	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs : "",
+	          c->client ? "connecting to" : "listening on", c->socket);
 	return 0;
 }
 

@@ -48,6 +48,8 @@ static const char usage[] =
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
 "  -S, --steering MODE     rss (default) | flow-affinity: how frames from an\n"
 "                          ethdev port pick a guest RX queue\n"
+"  -k, --client            connect to --socket (QEMU chardev server=on) and\n"
+"                          reconnect when it goes, instead of listening\n"
 "  -l, --log-level LEVEL   err | warn | info | debug\n"
 "  -i, --stats-interval S  print the per-queue table every S seconds (0: off)\n"
 "      --control PATH      control socket for vhostmqctl (default: the first\n"
@@ -55,13 +57,14 @@ static const char usage[] =
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"--socket, --queues, --port, --cores, --poll-mode and --steering override the\n"
-"device of a config that has exactly one. SIGUSR1 prints the table now;\n"
-"SIGINT/SIGTERM print it and exit.\n";
+"--socket, --queues, --port, --cores, --poll-mode, --steering and --client\n"
+"override the device of a config that has exactly one. SIGUSR1 prints the\n"
+"table now; SIGINT/SIGTERM print it and exit.\n";
 
 struct cli {
 	const char *config;
 	const char *socket, *queues, *port, *cores, *poll_mode, *log_level, *steering;
+	bool client;
 	const char *control;
 	unsigned stats_interval;
 };
@@ -89,6 +92,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "cores", required_argument, NULL, 'C' },
 		{ "poll-mode", required_argument, NULL, 'm' },
 		{ "steering", required_argument, NULL, 'S' },
+		{ "client", no_argument, NULL, 'k' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "stats-interval", required_argument, NULL, 'i' },
 		{ "control", required_argument, NULL, OPT_CONTROL },
@@ -101,7 +105,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:s:q:p:C:m:S:l:i:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:s:q:p:C:m:S:kl:i:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli->config = optarg; break;
 		case 's': cli->socket = optarg; break;
@@ -110,6 +114,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		case 'C': cli->cores = optarg; break;
 		case 'm': cli->poll_mode = optarg; break;
 		case 'S': cli->steering = optarg; break;
+		case 'k': cli->client = true; break;
 		case 'l': cli->log_level = optarg; break;
 		case OPT_CONTROL: cli->control = optarg; break;
 		case 'i':
@@ -162,11 +167,11 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	if (cli->log_level && cfg_parse_log_level(cli->log_level, &cfg->log_level, &err) != 0)
 		return cfg_fail(&err);
 	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode ||
-	      cli->steering))
+	      cli->steering || cli->client))
 		return 0;
 	if (cfg->n_devices != 1) {
-		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering "
-		        "override the config's single device, but %s has %u devices\n",
+		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering/"
+		        "--client override the config's single device, but %s has %u devices\n",
 		        cli->config, cfg->n_devices);
 		return 2;
 	}
@@ -178,6 +183,8 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	    (cli->poll_mode && cfg_parse_poll_mode(cli->poll_mode, d, &err) != 0) ||
 	    (cli->steering && cfg_parse_steering(cli->steering, d, &err) != 0))
 		return cfg_fail(&err);
+	if (cli->client)
+		d->client = true;
 	return 0;
 }
 
@@ -303,7 +310,7 @@ remove_runtime_dir(void)
 	rmdir(eal_runtime_dir);
 }
 
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL };
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL, EV_RECONNECT };
 
 static uint64_t
 ev_tag(enum ev_kind k, unsigned dev)
@@ -319,10 +326,19 @@ ep_add(int ep, int fd, uint64_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* A device just got its frontend on fd: its messages come through epoll. */
+static void
+watch_conn(int ep, struct be_dev *d, int fd, unsigned idx)
+{
+	if (fd >= 0 && d->conn != NULL && vhu_dev_sock(d->conn) == fd &&
+	    ep_add(ep, fd, ev_tag(EV_CONN, idx)) != 0)
+		vlog_err("device %s: epoll: %s", d->cfg.name, strerror(errno));
+}
+
 static int
 run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1;
+	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1, rfd = -1;
 
 	if (ep < 0 || ep_add(ep, sfd, ev_tag(EV_SIGNAL, 0)) != 0 ||
 	    ep_add(ep, be_ctl_fd(ctl), ev_tag(EV_CTL, 0)) != 0)
@@ -336,9 +352,28 @@ run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 		    ep_add(ep, tfd, ev_tag(EV_TIMER, 0)) != 0)
 			return -errno;
 	}
-	for (unsigned i = 0; i < be->ndev; i++)
-		if (ep_add(ep, be->dev[i].listen_fd, ev_tag(EV_LISTEN, i)) != 0)
+	bool clients = false;
+
+	for (unsigned i = 0; i < be->ndev; i++) {
+		if (be->dev[i].cfg.client) {
+			clients = true;
+			watch_conn(ep, &be->dev[i], be_dev_try_connect(&be->dev[i]), i);
+		} else if (ep_add(ep, be->dev[i].listen_fd, ev_tag(EV_LISTEN, i)) != 0) {
 			return -errno;
+		}
+	}
+	if (clients) {
+		/* Client devices without a frontend try again on this tick. */
+		struct itimerspec its = {
+			.it_interval = { 0, BE_RECONNECT_MS * 1000000L },
+			.it_value = { 0, BE_RECONNECT_MS * 1000000L },
+		};
+
+		rfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (rfd < 0 || timerfd_settime(rfd, 0, &its, NULL) != 0 ||
+		    ep_add(ep, rfd, ev_tag(EV_RECONNECT, 0)) != 0)
+			return -errno;
+	}
 	for (;;) {
 		struct epoll_event evs[32];
 		int n = epoll_wait(ep, evs, (int)ARRAY_SIZE(evs), -1);
@@ -366,6 +401,8 @@ run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 				close(ep);
 				if (tfd >= 0)
 					close(tfd);
+				if (rfd >= 0)
+					close(rfd);
 				return 0;
 			case EV_TIMER:
 				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
@@ -376,9 +413,15 @@ run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 				if (fd < 0)
 					break;
 				be_dev_attach(d, fd);
-				if (d->conn != NULL && vhu_dev_sock(d->conn) == fd &&
-				    ep_add(ep, fd, ev_tag(EV_CONN, (unsigned)(d - be->dev))) != 0)
-					vlog_err("device %s: epoll: %s", d->cfg.name, strerror(errno));
+				watch_conn(ep, d, fd, (unsigned)(d - be->dev));
+				break;
+			case EV_RECONNECT:
+				if (read(rfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+					break;
+				for (unsigned i = 0; i < be->ndev; i++)
+					if (be->dev[i].cfg.client && be->dev[i].conn == NULL)
+						watch_conn(ep, &be->dev[i],
+						           be_dev_try_connect(&be->dev[i]), i);
 				break;
 			case EV_CONN:
 				/* Closing the socket on detach also drops it from epoll. */

@@ -68,7 +68,7 @@ static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" 
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
 	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
-	"rss_table",
+	"rss_table", "client",
 };
 
 /* Scratch for a cores list: filled in full before the device is touched. */
@@ -615,7 +615,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 {
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
 	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
-	json_t *reta = NULL, *weights = NULL, *table = NULL;
+	json_t *reta = NULL, *weights = NULL, *table = NULL, *client = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -627,12 +627,12 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 		return cfg_fail(err, base, "must be an object, got %s",
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
-			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
+			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
 			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
 			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights,
-			   "rss_table", &table) < 0)
+			   "rss_table", &table, "client", &client) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -671,6 +671,12 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 				 cfg_path(path, base, "idle_us"), &v, err) < 0)
 			return -1;
 		d->idle_us = (uint32_t)v;
+	}
+	if (cfg_given(client)) {
+		if (!json_is_boolean(client))
+			return cfg_fail(err, cfg_path(path, base, "client"), "must be true or false, "
+					"got %s", cfg_got(client, got, sizeof(got)));
+		d->client = json_is_true(client);
 	}
 	if (cfg_given(steer) &&
 	    (cfg_json_str(steer, CFG_FORM_STEER, cfg_path(path, base, "steering"), &s, err) < 0 ||

@@ -27,7 +27,9 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
 	char socket[108];                /* sun_path; required */
-	uint32_t socket_mode;            /* default 0660 */
+	uint32_t socket_mode;            /* default 0660 (server sockets) */
+	bool client;                     /* connect to socket (a QEMU server) and
+	                                    reconnect, instead of listening */
 	uint16_t queue_pairs;            /* 1..VHOSTMQ_MAX_QP, default 1 */
 	enum cfg_port_kind port_kind;    /* default loopback */
 	char port_devargs[256];          /* ethdev only: DPDK devargs */

@@ -96,3 +96,24 @@ vhu_accept(int listen_fd)
 
 	return fd < 0 ? -errno : fd;
 }
+
+int
+vhu_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	if ((rc = sock_addr(path, &sa)) != 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A unix connect completes at once or fails (EAGAIN: backlog full);
+	 * either way there is nothing to wait for here. */
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}

@@ -14,4 +14,9 @@ int vhu_listen(const char *path, mode_t mode, char *why, size_t why_len);
 /* Accepts one connection as a non-blocking, close-on-exec fd; -errno if none. */
 int vhu_accept(int listen_fd);
 
+/* Client mode: connects to a frontend listening at path (QEMU's
+ * server=on). Returns a non-blocking, close-on-exec fd, or -errno when
+ * nobody accepts now (the caller retries later). */
+int vhu_connect(const char *path);
+
 #endif

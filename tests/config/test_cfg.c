@@ -50,6 +50,7 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->poll_mode, CFG_POLL_ADAPTIVE);
 	assert_int_equal(d->idle_us, 200);
 	assert_int_equal(d->steering, CFG_STEER_RSS);
+	assert_false(d->client);
 	assert_false(d->rss_key_set);
 	assert_int_equal(d->rss_table_size, 128);
 	assert_int_equal(d->n_rss_weights, 0);
@@ -679,9 +680,12 @@ test_steering_and_rss(void **state)
 	struct cfg c;
 
 	(void)state;
-	load_ok("{\"devices\": [{\"socket\": \"/a\", \"steering\": null, \"rss_key\": null,"
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"client\": null, \"steering\": null,"
+	        " \"rss_key\": null,"
 	        " \"rss_table_size\": null, \"rss_weights\": null, \"rss_table\": null}]}", &c);
 	assert_default_device(&c.dev[0], "vm0", "/a");
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"client\": true}]}", &c);
+	assert_true(c.dev[0].client);
 	load_ok("{\"devices\": [{\"socket\": \"/a\", \"queue_pairs\": 4,"
 	        " \"steering\": \"flow-affinity\", \"rss_table_size\": 64,"
 	        " \"rss_key\": \"6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:"

@@ -226,6 +226,12 @@ static const struct hostile cases[] = {
 	{ "idle_us an array", DEV(", \"idle_us\": [200]"), "devices[0].idle_us", FORM_IDLE,
 	  "got an array" },
 
+	/* client */
+	{ "client a string", DEV(", \"client\": \"yes\""), "devices[0].client",
+	  "must be true or false", "got \"yes\"" },
+	{ "client an integer", DEV(", \"client\": 1"), "devices[0].client",
+	  "must be true or false", "got 1" },
+
 	/* steering and RSS */
 	{ "steering unknown word", DEV(", \"steering\": \"rps\""), "devices[0].steering",
 	  "must be \"rss\" or \"flow-affinity\"", "got \"rps\"" },

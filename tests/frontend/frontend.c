@@ -50,6 +50,8 @@ fe_hva(struct fe *f, uint64_t gpa)
 	return f->mem + (gpa - FE_GPA_BASE);
 }
 
+static int fe_guest_memory(struct fe *f);
+
 int
 fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms)
 {
@@ -75,6 +77,27 @@ fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms)
 			return -ETIMEDOUT;
 		sleep_us(10000);
 	}
+	return fe_guest_memory(f);
+}
+
+int
+fe_adopt(struct fe *f, int sock, uint16_t nqp)
+{
+	memset(f, 0, sizeof(*f));
+	f->memfd = -1;
+	f->sock = sock;
+	if (nqp == 0 || nqp > FE_MAX_QP)
+		return -EINVAL;
+	f->nqp = nqp;
+	for (unsigned i = 0; i < 2u * FE_MAX_QP; i++)
+		f->q[i].kick_fd = f->q[i].call_fd = -1;
+	return fe_guest_memory(f);
+}
+
+/* The guest's memory: one memfd region, shared with the backend. */
+static int
+fe_guest_memory(struct fe *f)
+{
 	f->memfd = memfd_create("fe-guest", MFD_CLOEXEC);
 	f->mem_size = FE_MEM_SIZE;
 	if (f->memfd < 0 || ftruncate(f->memfd, (off_t)f->mem_size) != 0)

@@ -49,6 +49,9 @@ struct fe {
 
 /* Connects (retrying up to timeout_ms for the socket to appear). */
 int fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms);
+/* Server side (QEMU's chardev server=on): takes a connection accepted from
+ * a backend in client mode. */
+int fe_adopt(struct fe *f, int sock, uint16_t nqp);
 void fe_close(struct fe *f);
 
 /* QEMU's device bring-up: vhost_user_backend_init + vhost_dev_init for each

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +34,7 @@ static pid_t backend;
                   VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
 static const char *backend_port = "loopback";
+static bool backend_client;          /* --client: the test is the socket server */
 /* Frames each pair sent through the current backend, and the range its RX
  * count must fall in (its table must agree). */
 static uint64_t sent[2], rx_min[2], rx_max[2];
@@ -53,7 +57,7 @@ start_backend(void **state)
 			_exit(127);
 		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", "2",
 		      "--port", backend_port, "--poll-mode", "adaptive", "--log-level", "info",
-		      (char *)NULL);
+		      backend_client ? "--client" : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	return backend > 0 ? 0 : -1;
@@ -430,6 +434,67 @@ test_ethdev_null_port(void **state)
 	fe_close(&f);
 }
 
+/* Accepts vhostmq's connection within timeout_ms; the fd or -1. */
+static int
+accept_backend(int l, int timeout_ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static void
+bring_up_adopted(struct fe *f, int sock)
+{
+	assert_true(sock >= 0);
+	assert_int_equal(fe_adopt(f, sock, NQP), 0);
+	assert_int_equal(fe_qemu_init(f), 0);
+	assert_int_equal(fe_qemu_start(f, FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF), 256,
+	                               2048), 0);
+}
+
+/* Client mode (QEMU's chardev server=on): vhostmq, started before anyone
+ * listens, connects once the frontend does; killed mid-session and
+ * restarted, it connects again and traffic resumes. */
+static void
+test_client_connects_and_reconnects(void **state)
+{
+	static const uint32_t sizes[] = { 60, 1514 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct fe f;
+
+	(void)state;
+	usleep(300000);                  /* vhostmq is up and finds no listener */
+	assert_true(l >= 0);
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	bring_up_adopted(&f, accept_backend(l, 3000));
+	exchange(&f, sizes, 2, 10, false);
+
+	kill(backend, SIGKILL);          /* the backend dies mid-session */
+	waitpid(backend, NULL, 0);
+	fe_close(&f);
+	assert_int_equal(start_backend(state), 0);
+	bring_up_adopted(&f, accept_backend(l, 5000));
+	exchange(&f, sizes, 2, 10, false);
+	fe_close(&f);
+	close(l);
+	unlink(sock_path);               /* ours: vhostmq never creates it */
+}
+
+static int
+start_backend_client(void **state)
+{
+	backend_port = "loopback";
+	backend_client = true;
+	rx_may_drop = false;
+	return start_backend(state);
+}
+
 static int
 start_backend_null(void **state)
 {
@@ -451,6 +516,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_nofd_rings_polled),
 		cmocka_unit_test(test_backend_exits_cleanly),
 	};
+	const struct CMUnitTest client_mode[] = {
+		cmocka_unit_test(test_client_connects_and_reconnects),
+		cmocka_unit_test(test_backend_exits_cleanly),
+	};
 	const struct CMUnitTest null_port[] = {
 		cmocka_unit_test(test_ethdev_null_port),
 		cmocka_unit_test(test_backend_exits_cleanly),
@@ -465,6 +534,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	failed = cmocka_run_group_tests_name("qemu_sequence", tests, start_backend, stop_backend);
 	failed += cmocka_run_group_tests_name("ethdev_null_port", null_port, start_backend_null,
+	                                      stop_backend);
+	failed += cmocka_run_group_tests_name("client_mode", client_mode, start_backend_client,
 	                                      stop_backend);
 	return failed;
 }
