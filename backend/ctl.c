@@ -203,22 +203,6 @@ ctl_why(struct ctl_req *r, const char *why, const char *fallback)
 	return ctl_fail(&r->err, fallback, "%s", why[0] ? why : "refused");
 }
 
-/* Counters by name, in struct order; the assert catches a counter added to
- * struct pmd_qstats but not here. */
-#define CTL_QSTAT(f) { #f, offsetof(struct pmd_qstats, f) }
-static const struct {
-	const char *name;
-	size_t off;
-} ctl_qstats[] = {
-	CTL_QSTAT(tx_packets), CTL_QSTAT(tx_bytes), CTL_QSTAT(tx_drop_port),
-	CTL_QSTAT(tx_drop_runt), CTL_QSTAT(tx_drop_too_big), CTL_QSTAT(tx_drop_bad_chain),
-	CTL_QSTAT(tx_nombuf), CTL_QSTAT(tx_notify), CTL_QSTAT(rx_packets), CTL_QSTAT(rx_bytes),
-	CTL_QSTAT(rx_drop_too_big), CTL_QSTAT(rx_drop_broken), CTL_QSTAT(rx_drop_bad_chain),
-	CTL_QSTAT(rx_notify), CTL_QSTAT(rx_wait_no_buf), CTL_QSTAT(steer_handoff),
-	CTL_QSTAT(steer_drop_full),
-};
-_Static_assert(sizeof(struct pmd_qstats) == ARRAY_SIZE(ctl_qstats) * sizeof(uint64_t),
-               "every pmd_qstats counter is listed in ctl_qstats");
 
 static const char *
 ctl_port(const struct be_dev *d, char *buf, size_t len)
@@ -245,10 +229,10 @@ ctl_dev_pairs(const struct be_dev *d, bool counters)
 		                      counters ? "rx_enabled" : "rx_running", rx,
 		                      counters ? "tx_enabled" : "tx_running", tx);
 
-		for (size_t k = 0; q != NULL && counters && k < ARRAY_SIZE(ctl_qstats); k++) {
-			const uint64_t *c = (const uint64_t *)((const char *)s + ctl_qstats[k].off);
+		for (size_t k = 0; q != NULL && counters && k < pmd_qstat_nfields; k++) {
+			const uint64_t *c = (const uint64_t *)((const char *)s + pmd_qstat_fields[k].off);
 
-			json_object_set_new(q, ctl_qstats[k].name,
+			json_object_set_new(q, pmd_qstat_fields[k].name,
 			                    json_integer((json_int_t)pmd_stat_read(c)));
 		}
 		if (q == NULL || json_array_append_new(qps, q) != 0) {

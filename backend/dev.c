@@ -198,6 +198,26 @@ be_quiesce(void *owner, uint32_t vqi)
 		be_replan(d->be, pmd);
 }
 
+/* The guest disabled (or has not yet enabled) pair qp's RX ring: what waits
+ * for it in its held slots and inbox would otherwise arrive whenever the ring
+ * comes back, long after. No plan lists the ring (quiesced) and steering no
+ * longer names it, so this thread is the only consumer now. */
+static void
+be_drop_for_disabled(struct be_dev *d, uint16_t qp)
+{
+	struct pmd_qp_state *st = &d->qps[qp];
+	unsigned n = pmd_qp_state_drop_held(st);
+	void *m;
+
+	while (d->inbox != NULL && rte_ring_sc_dequeue(d->inbox[qp], &m) == 0) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	if (n)
+		__atomic_store_n(&st->stats.rx_drop_disabled, st->stats.rx_drop_disabled + n,
+		                 __ATOMIC_RELAXED);
+}
+
 static void
 be_resume(void *owner, uint32_t vqi)
 {
@@ -207,8 +227,13 @@ be_resume(void *owner, uint32_t vqi)
 	enum vnet_dir dir = vnet_vqi_dir(vqi);
 	enum vq_err e;
 
-	if (d->running[vqi] || !vhu_vring_ready(d->conn, vqi))
+	if (d->running[vqi])
 		return;
+	if (!vhu_vring_ready(d->conn, vqi)) {
+		if (dir == VNET_RX)
+			be_drop_for_disabled(d, vnet_vqi_qp(vqi));
+		return;
+	}
 	e = vq_map(&d->vq[vqi], vhu_dev_mem(d->conn), &v->addrs, v->num,
 	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
 	           vhu_dev_features(d->conn));

@@ -16,7 +16,8 @@ static uint64_t
 rx_drops(const struct pmd_qstats *s)
 {
 	return pmd_stat_read(&s->rx_drop_too_big) + pmd_stat_read(&s->rx_drop_broken) +
-	       pmd_stat_read(&s->rx_drop_bad_chain) + pmd_stat_read(&s->steer_drop_full);
+	       pmd_stat_read(&s->rx_drop_bad_chain) + pmd_stat_read(&s->steer_drop_full) +
+	       pmd_stat_read(&s->rx_drop_disabled);
 }
 
 void

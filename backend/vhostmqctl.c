@@ -258,7 +258,7 @@ print_stats(const json_t *reply)
 	static const char *const tx_drops[] = { "tx_drop_port", "tx_drop_runt",
 		"tx_drop_too_big", "tx_drop_bad_chain", NULL };
 	static const char *const rx_drops[] = { "rx_drop_too_big", "rx_drop_broken",
-		"rx_drop_bad_chain", "steer_drop_full", NULL };
+		"rx_drop_bad_chain", "steer_drop_full", "rx_drop_disabled", NULL };
 	static const char *const notify[] = { "tx_notify", "rx_notify", NULL };
 	const json_t *d, *q;
 	size_t i, k;

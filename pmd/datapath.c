@@ -6,6 +6,7 @@
  * no logging except once per queue when it breaks.
  * Security model: chains come from vq_pop(), which has checked them; here we
  * only check lengths against what we can carry. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -16,6 +17,19 @@
 #include "pmd/pmd.h"
 #include "virtio/iov.h"
 #include "virtio/log.h"
+
+#define QSTAT(f) { #f, offsetof(struct pmd_qstats, f) }
+const struct pmd_qstat_field pmd_qstat_fields[] = {
+	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
+	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
+	QSTAT(rx_drop_bad_chain), QSTAT(rx_notify), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
+	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
+};
+const unsigned pmd_qstat_nfields = ARRAY_SIZE(pmd_qstat_fields);
+/* A counter added to struct pmd_qstats but not named above fails here. */
+_Static_assert(sizeof(struct pmd_qstats) == ARRAY_SIZE(pmd_qstat_fields) * sizeof(uint64_t),
+               "every pmd_qstats counter is named in pmd_qstat_fields");
 
 #define STAT_ADD(st, field, v) \
 	__atomic_store_n(&(st)->stats.field, (st)->stats.field + (v), __ATOMIC_RELAXED)

@@ -40,7 +40,20 @@ struct pmd_qstats {
 	/* steering: frames this pair's port queue received, by outcome */
 	uint64_t steer_handoff;          /* sent to another pair's inbox */
 	uint64_t steer_drop_full;        /* target inbox full */
+	/* frames that waited for an RX ring the guest disabled; the one counter
+	 * written by the control thread (it drops them once no plan lists the
+	 * ring) */
+	uint64_t rx_drop_disabled;
 };
+
+/* Every counter of struct pmd_qstats by name, in struct order (for the
+ * control API); pmd_qstat_nfields entries. */
+struct pmd_qstat_field {
+	const char *name;
+	size_t off;
+};
+extern const struct pmd_qstat_field pmd_qstat_fields[];
+extern const unsigned pmd_qstat_nfields;
 
 static inline uint64_t
 pmd_stat_read(const uint64_t *c)

@@ -352,10 +352,12 @@ test_table_and_key_change(void **state)
 	frozen3 = fe_used_idx(&f, 6);
 	memset(where, -1, sizeof(where));
 	memset(flows, 0, sizeof(flows));
-	collect(&f, two, 1500, where, flows);
+	collect(&f, two, 4500, where, flows);
 	assert_int_equal(fe_used_idx(&f, 4), frozen2);
 	assert_int_equal(fe_used_idx(&f, 6), frozen3);
-	assert_true(flows[0] + flows[1] >= NFLOWS * 9 / 10);
+	/* every flow now on pairs 0 and 1 (a table still naming 2 and 3 would
+	 * show about half; under flood not every flow shows up) */
+	assert_true(flows[0] + flows[1] >= NFLOWS * 85 / 100);
 	check_predictions(where);
 
 	assert_int_equal(ctl(out, sizeof(out), "rss set-key %s", key), 0);
@@ -375,6 +377,7 @@ static void
 test_disable_enable_mid_traffic(void **state)
 {
 	bool on[NQP] = { true, true, true, true };
+	char out[256];
 	int where[NFLOWS], flows[NQP] = { 0 };
 	uint16_t frozen;
 	struct fe f;
@@ -382,19 +385,30 @@ test_disable_enable_mid_traffic(void **state)
 	(void)state;
 	bring_up(&f);
 	drain(&f, on, IN_FLIGHT);
+	/* the guest stops reading pair 3 for a while: its ring fills, frames
+	 * for it queue up behind */
+	drain(&f, (const bool[NQP]){ true, true, true, false }, 600);
 	/* ethtool -L combined 3: QEMU disables pair 3's rings */
 	assert_int_equal(fe_set_vring_enable(&f, 6, false), 0);
 	assert_int_equal(fe_set_vring_enable(&f, 7, false), 0);
 	frozen = fe_used_idx(&f, 6);
 	on[3] = false;
+	/* What waited for pair 3 was dropped and counted at the disable, not
+	 * kept to arrive whenever the ring comes back. */
+	assert_int_equal(ctl(out, sizeof(out), "--json stats | python3 -c 'import json,sys; "
+	                     "print(json.load(sys.stdin)[\"devices\"][0][\"queue_pairs\"][3]"
+	                     "[\"rx_drop_disabled\"])'"), 0);
+	assert_true(atol(out) > 0);
 	drain(&f, on, IN_FLIGHT);
 	memset(where, -1, sizeof(where));
-	collect(&f, on, 1500, where, flows);
+	collect(&f, on, 3000, where, flows);
 	assert_int_equal(fe_used_idx(&f, 6), frozen);           /* nothing landed there */
 	assert_int_equal(flows[3], 0);
 	assert_true(flows[0] > 0 && flows[1] > 0 && flows[2] > 0);
-	/* and nothing is lost: pair 3's flows now arrive on the others */
-	assert_true(flows[0] + flows[1] + flows[2] >= NFLOWS * 9 / 10);
+	/* and no flow is lost: pair 3's flows now arrive on the others (were
+	 * they still steered to pair 3, at most 75% could be seen; under flood
+	 * most frames drop at full inboxes, so not every flow shows up) */
+	assert_true(flows[0] + flows[1] + flows[2] >= NFLOWS * 85 / 100);
 	/* ethtool -L combined 4 again */
 	assert_int_equal(fe_set_vring_enable(&f, 6, true), 0);
 	assert_int_equal(fe_set_vring_enable(&f, 7, true), 0);

@@ -133,7 +133,7 @@ expect version 0 '^vhostmqctl [0-9]+\.[0-9]+\.[0-9]+$' -- --version
 expect stats-header 0 'qp +core +rx +tx +tx_packets +tx_drops +rx_packets +rx_drops +handoffs +notifications' -- stats
 count stats-rows 4 "^ +[0-3] +$last +off +off +0 +0 +0 +0 +0 +0$" -- stats
 expect stats-device 0 '^device vm0  port ethdev:net_null0  frontend none$' -- stats
-jcheck stats-json 'len(r["devices"][0]["queue_pairs"]) == 4 and all(q[k] == 0 for q in r["devices"][0]["queue_pairs"] for k in ("tx_packets", "tx_bytes", "tx_drop_port", "tx_drop_runt", "tx_drop_too_big", "tx_drop_bad_chain", "tx_nombuf", "tx_notify", "rx_packets", "rx_bytes", "rx_drop_too_big", "rx_drop_broken", "rx_drop_bad_chain", "rx_notify", "rx_wait_no_buf", "steer_handoff", "steer_drop_full")) and r["devices"][0]["queue_pairs"][3]["rx_enabled"] is False' -- stats
+jcheck stats-json 'len(r["devices"][0]["queue_pairs"]) == 4 and all(q[k] == 0 for q in r["devices"][0]["queue_pairs"] for k in ("tx_packets", "tx_bytes", "tx_drop_port", "tx_drop_runt", "tx_drop_too_big", "tx_drop_bad_chain", "tx_nombuf", "tx_notify", "rx_packets", "rx_bytes", "rx_drop_too_big", "rx_drop_broken", "rx_drop_bad_chain", "rx_notify", "rx_wait_no_buf", "steer_handoff", "steer_drop_full", "rx_drop_disabled")) and r["devices"][0]["queue_pairs"][3]["rx_enabled"] is False' -- stats
 count queues-rows 4 "^ +[0-3] +$last  stopped +stopped$" -- queues
 jcheck queues-json '[q["qp"] for q in r["devices"][0]["queue_pairs"]] == [0, 1, 2, 3] and r["devices"][0]["queue_pairs"][0]["tx_running"] is False' -- queues
 

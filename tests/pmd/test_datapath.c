@@ -209,7 +209,7 @@ static const struct {
 	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_nombuf), F(tx_notify),
 	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
 	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
-	F(steer_drop_full),
+	F(steer_drop_full), F(rx_drop_disabled),
 #undef F
 };
 _Static_assert(sizeof(struct pmd_qstats) == sizeof(stat_fields) / sizeof(stat_fields[0]) *

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# tests/vm/vm-check.sh - vhostmq under a real Linux guest (QEMU, TCG, see
+# run-guest.sh) on its loopback port. Four steps, each a fresh vhostmq and a
+# fresh QEMU:
+#   server-report    vhostmq listens; guest `ethtool -l` shows Q combined,
+#                    `ethtool -L combined 1..Q` each succeed; vhostmq's debug
+#                    log shows the SET_VRING_ENABLE batches enabling 1, 2, ..
+#                    Q pairs in that order
+#   server-traffic   one pinned ping per vCPU: every guest TX and RX queue and
+#                    every vhostmq queue pair moves packets
+#   client-traffic   the same with QEMU as socket server (server=on,wait=off)
+#                    and vhostmq --client, started before QEMU listens
+#   client-reconnect client mode, steady traffic; vhostmq SIGKILLed mid-run
+#                    and restarted: the new vhostmq carries traffic on every
+#                    pair and the guest's counters keep growing
+# Usage: vm-check.sh VHOSTMQ-BIN [--queues Q] [--workdir DIR] [--only STEP]
+# Logs go to --workdir (kept) or a temp dir (removed; printed on failure).
+# Exit 0 when every check passed, 77 (skip) when QEMU or the guest cannot be
+# had (no qemu-system-x86_64 and no apt), 1 otherwise.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ $# -ge 1 ] || { sed -n '3,24p' "$0"; exit 2; }
+bin=$(realpath "$1"); shift
+Q=4 work='' only='' keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--queues) Q=$2; shift ;;
+	--workdir) work=$2; keep=1; shift ;;
+	--only) only=$2; shift ;;
+	*) echo "vm-check: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
+mkdir -p "$work"
+sock=$work/vhost.sock
+guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
+pass=0 fail=0 vpid=''
+t_start=$(date +%s%N)
+
+vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
+	local sig=${1:-TERM} _
+	[ -n "$vpid" ] || return 0
+	{       # (bash reports a SIGKILLed job on stderr whenever it reaps it)
+		kill -"$sig" "$vpid"
+		for _ in $(seq 50); do kill -0 "$vpid" || break; sleep 0.1; done
+		kill -KILL "$vpid"
+		wait "$vpid"
+	} 2>/dev/null
+	rm -rf "/var/run/dpdk/vhostmq-$vpid"
+	vpid=''
+}
+cleanup() {
+	vstop KILL
+	rm -f "$sock" "$sock.ctl"
+	if [ $keep = 0 ]; then
+		[ $fail -gt 0 ] && for f in "$work"/*.log; do echo "--- $f"; tail -60 "$f"; done
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+vstart() { # LOG ARGS...: start vhostmq in the background
+	local log=$1; shift
+	"$bin" --socket "$sock" --queues "$Q" --cores 1 "$@" >"$log" 2>&1 &
+	vpid=$!
+}
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+timing() { sed -n 's/^run-guest: qemu-exit=[0-9]* //p' "$1"; }
+# all_moved GUESTLOG: every "queue N tx=X rx=Y" line for N < Q has X, Y > 0
+all_moved() {
+	awk -v q="$Q" '/^queue [0-9]+ tx=/ { split($3, t, "="); split($4, r, "=");
+		if ($2 < q && t[2] > 0 && r[2] > 0) n++ } END { exit n != q }' "$1"
+}
+# v_moved VHOSTMQLOG: vhostmq's exit table has tx and rx > 0 on every pair
+v_moved() {
+	awk -v q="$Q" '/^ +qp +core/ { p = 1; next }
+		p && $1 ~ /^[0-9]+$/ && $3 > 0 && $6 > 0 { n++ } END { exit n != q }' "$1"
+}
+runguest() { # NAME ARGS...: boots the guest, log in $work/NAME.guest.log
+	local name=$1; shift
+	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
+		--timeout 120 "$@" >"$work/$name.guest.log" 2>&1
+}
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+command -v qemu-system-x86_64 >/dev/null || command -v apt-get >/dev/null ||
+	{ echo "vm-check: no qemu-system-x86_64 and no apt-get: skip"; exit 77; }
+"$here/build-guest.sh" "$guest" || { echo "vm-check: no guest: skip"; exit 77; }
+rm -f "$sock"
+
+if want server-report; then
+	vstart "$work/server-report.vhostmq.log" --log-level debug
+	runguest server-report --test report; grc=$?
+	vstop TERM
+	g=$work/server-report.guest.log
+	check "server-report: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "server-report: ethtool -l max combined $Q" "grep -q '^VHOSTMQ-VM: max-combined=$Q\$' '$g'"
+	for M in $(seq "$Q"); do
+		check "server-report: ethtool -L combined $M" "grep -q '^set-channels combined=$M ok' '$g'"
+	done
+	seq_=$(awk -v last=$((2 * Q - 1)) '/: vring [0-9]+ (enabled|disabled)$/ {
+		n = $(NF - 1); st[n] = ($NF == "enabled")
+		if (n == last) { c = 0; for (i = 0; i <= last; i++) c += st[i]; printf " %d", c / 2 } }
+		END { print " " }' "$work/server-report.vhostmq.log")
+	echo "     enabled pairs after each SET_VRING_ENABLE batch:$seq_"
+	check "server-report: vhostmq enable sequence 1..$Q" "[[ '$seq_' == *' $(seq -s ' ' "$Q") '* ]]"
+fi
+
+if want server-traffic; then
+	vstart "$work/server-traffic.vhostmq.log" --log-level info
+	runguest server-traffic --test traffic; grc=$?
+	vstop TERM
+	g=$work/server-traffic.guest.log
+	check "server-traffic: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "server-traffic: guest tx/rx on every queue: $(grep '^queue ' "$g" | tr '\n' ' ')" "all_moved '$g'"
+	check "server-traffic: vhostmq tx/rx on every pair" "v_moved '$work/server-traffic.vhostmq.log'"
+fi
+
+if want client-traffic; then
+	vstart "$work/client-traffic.vhostmq.log" --log-level info --client
+	sleep 0.3     # vhostmq first: it must wait for QEMU's socket
+	runguest client-traffic --test traffic --server; grc=$?
+	vstop TERM
+	g=$work/client-traffic.guest.log
+	check "client-traffic: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "client-traffic: guest tx/rx on every queue: $(grep '^queue ' "$g" | tr '\n' ' ')" "all_moved '$g'"
+	check "client-traffic: vhostmq tx/rx on every pair" "v_moved '$work/client-traffic.vhostmq.log'"
+	check "client-traffic: vhostmq connected as client" \
+		"grep -q 'frontend connected .*(client mode)' '$work/client-traffic.vhostmq.log'"
+fi
+
+if want client-reconnect; then
+	g=$work/client-reconnect.serial.log
+	: >"$g"
+	vstart "$work/client-reconnect.vhostmq1.log" --log-level info --client
+	runguest client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g" &
+	rpid=$!
+	for _ in $(seq 600); do grep -q '^tick 4 ' "$g" && break; sleep 0.1; done
+	vstop KILL
+	sleep 1
+	vstart "$work/client-reconnect.vhostmq2.log" --log-level info --client
+	wait "$rpid"; grc=$?
+	vstop TERM
+	check "client-reconnect: guest finished (rc $grc; $(timing "$work/client-reconnect.guest.log"))" '[ $grc = 0 ]'
+	grep '^tick ' "$g" | sed 's/^/     /'
+	# every counter of the last tick above its value at tick 8 (restart ~tick 5-6)
+	check "client-reconnect: guest counters grow after the restart" "awk '
+		/^tick 8 / { a = \$3 \",\" \$4 } /^tick 12 / { b = \$3 \",\" \$4 }
+		END { gsub(/[a-z]+=/, \"\", a); gsub(/[a-z]+=/, \"\", b)
+		      na = split(a, x, \",\"); nb = split(b, y, \",\")
+		      if (na != 2 * $Q || nb != na) exit 1
+		      for (i = 1; i <= na; i++) if (y[i] + 0 <= x[i] + 0) exit 1 }' '$g'"
+	check "client-reconnect: restarted vhostmq reconnected" \
+		"grep -q 'frontend connected' '$work/client-reconnect.vhostmq2.log'"
+	check "client-reconnect: restarted vhostmq tx/rx on every pair" \
+		"v_moved '$work/client-reconnect.vhostmq2.log'"
+fi
+
+echo "vm-check: $pass passed, $fail failed, $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
+[ $fail = 0 ]
