@@ -9,12 +9,16 @@ set -euo pipefail
 
 VHOSTMQ_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config python3 procps
                   libdpdk-dev dpdk dpdk-dev liburcu-dev libjansson-dev libcmocka-dev)
+# The guest the VM tests boot under QEMU (tests/vm/): test.sh only.
+VHOSTMQ_VM_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ethtool cpio)
 # 512 x 2 MiB: two testpmd peers with default mbuf counts (~185 pages each).
 VHOSTMQ_HUGEPAGES=${VHOSTMQ_HUGEPAGES:-512}
 
+# vhostmq_install [PACKAGE...]: installs those missing (default: the build's).
 vhostmq_install() {
 	local missing=() p
-	for p in "${VHOSTMQ_PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${VHOSTMQ_PACKAGES[@]}"
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 			missing+=("$p")
 	done

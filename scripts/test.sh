@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # scripts/test.sh - the whole test suite: installs what is missing, builds
 # twice (release, to catch optimiser-only warnings; and with AddressSanitizer +
-# UndefinedBehaviorSanitizer, where every test runs: unit, hostile, and the
-# integration tests against real peers), and prints one summary line.
+# UndefinedBehaviorSanitizer, where every test runs: unit, hostile, the
+# integration tests against real peers, and a Linux guest under QEMU), and
+# prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 vhostmq_setup
+vhostmq_install "${VHOSTMQ_VM_PACKAGES[@]}"
 
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 ninja -C build

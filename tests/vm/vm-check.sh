@@ -62,10 +62,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-vstart() { # LOG ARGS...: start vhostmq in the background
-	local log=$1; shift
+vstart() { # LOG ARGS...: start vhostmq in the background; as a server, wait
+	   # for its socket (QEMU as client fails at once when it is missing)
+	local log=$1 _; shift
 	"$bin" --socket "$sock" --queues "$Q" --cores 1 "$@" >"$log" 2>&1 &
 	vpid=$!
+	case " $* " in *" --client "*) return 0 ;; esac
+	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.1; done
+	echo "vm-check: vhostmq did not create $sock within 10 s" >&2
 }
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
