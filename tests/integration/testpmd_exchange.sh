@@ -195,41 +195,7 @@ be_pid=""
 be_stop=TERM
 result=""
 
-now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
-t_start=$(now_ms)
-elapsed() { local t; t=$(($(now_ms) - t_start)); printf '%d.%01d' $((t / 1000)) $((t % 1000 / 100)); }
-say() { echo "# [$(elapsed)s] $*"; }
-
-# Wait up to $2 seconds for PID $1 to exit; return 0 if it did.
-wait_gone() {
-	local pid=$1 deadline=$(($(now_ms) + $2 * 1000))
-	while kill -0 "$pid" 2>/dev/null; do
-		(($(now_ms) < deadline)) || return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-# Stop PID $1 with signal $2, SIGKILL after $3 s. Sets stop_rc to its exit
-# status, or to "killed" when it had to be SIGKILLed.
-stop_rc=""
-stop_pid() {
-	local pid=$1 sig=$2 grace=$3
-	stop_rc=""
-	[[ -n $pid ]] || return 0
-	kill "-$sig" "$pid" 2>/dev/null || true
-	if ! wait_gone "$pid" "$grace"; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait_gone "$pid" 2 || true
-		stop_rc=killed
-	fi
-	if [[ -z $stop_rc ]]; then
-		stop_rc=0
-		wait "$pid" 2>/dev/null || stop_rc=$?
-	else
-		wait "$pid" 2>/dev/null || true
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 # Runtime dirs of earlier runs of this script that were SIGKILLed (the
 # prefix carries the script's PID) are removed too, when that PID is gone.
