@@ -90,7 +90,7 @@ t0=$(date +%s%N)
 ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
 "${qemu[@]}" </dev/null >"$log.qemu" 2>&1 &
 qpid=$!
-done_at='' rc=''
+done_at='' rc='' fewer=0
 # Poll: notes the time of the marker, enforces the hard limit by PID.
 while kill -0 "$qpid" 2>/dev/null; do
 	now=$(ms)
@@ -101,7 +101,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 	# fewer queue pairs than queues=N: give up at once.
 	if grep -q 'asking more queues than supported' "$log.qemu" 2>/dev/null; then
 		kill -KILL "$qpid" 2>/dev/null
-		rc=1
+		rc=1 fewer=1
 		break
 	fi
 	if [ "$now" -gt $((tmo * 1000)) ]; then
@@ -125,6 +125,7 @@ fi
 rm -f "$log.qemu"
 fmt() { [ -n "$1" ] && printf '%d.%03ds' $(($1 / 1000)) $(($1 % 1000)) || echo none; }
 echo "run-guest: qemu-exit=$qrc qemu-wall=$(fmt "$wall") done-at=$(fmt "$done_at")" >&2
+[ "$fewer" = 1 ] && echo "run-guest: FAIL: the backend offers fewer queue pairs than queues=$queues (QEMU: asking more queues than supported); stopped QEMU" >&2
 if [ -z "$rc" ]; then
 	if grep -q 'VHOSTMQ-VM: report done .* rc=0 ' "$log"; then rc=0; else rc=1; fi
 fi

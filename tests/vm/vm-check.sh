@@ -14,13 +14,22 @@
 #   client-reconnect client mode, steady traffic; vhostmq SIGKILLed mid-run
 #                    and restarted: the new vhostmq carries traffic on every
 #                    pair and the guest's counters keep growing
+#   rx-spread        ethdev port net_pcap replaying 1000 UDP flows forever,
+#                    --steering rss: after ~2 s every guest RX queue has
+#                    packets, each within 25% of the mean
+#   tcp-tap          ethdev port net_tap (vmqtap0, 10.99.0.1/24 on the host,
+#                    the guest 10.99.0.2/24): 1 MiB over TCP from the host to
+#                    the guest's busybox nc; the guest's sha256 = the host's
+#   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
+#                    fails within 10 s and reports QEMU's "asking more queues
+#                    than supported"
 # Usage: vm-check.sh VHOSTMQ-BIN [--queues Q] [--workdir DIR] [--only STEP]
 # Logs go to --workdir (kept) or a temp dir (removed; printed on failure).
 # Exit 0 when every check passed, 77 (skip) when QEMU or the guest cannot be
 # had (no qemu-system-x86_64 and no apt), 1 otherwise.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,24p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,34p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -36,7 +45,9 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
 mkdir -p "$work"
 sock=$work/vhost.sock
 guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-pass=0 fail=0 vpid=''
+pass=0 fail=0 vpid='' VQ='' tapmade=0
+tap=vmqtap0 tapnet=10.99.0   # host .1, guest .2; nothing else is touched
+pcap=/tmp/vmf$$.pcap        # short: the port devargs are limited to 255 bytes
 t_start=$(date +%s%N)
 
 vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
@@ -53,7 +64,9 @@ vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
 }
 cleanup() {
 	vstop KILL
-	rm -f "$sock" "$sock.ctl"
+	rm -f "$sock" "$sock.ctl" "$pcap"
+	# vhostmq removes its tap on exit; after a SIGKILL it may be left
+	[ "$tapmade" = 1 ] && [ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
 	if [ $keep = 0 ]; then
 		[ $fail -gt 0 ] && for f in "$work"/*.log; do echo "--- $f"; tail -60 "$f"; done
 		rm -rf "$work"
@@ -65,7 +78,7 @@ trap 'exit 130' INT TERM
 vstart() { # LOG ARGS...: start vhostmq in the background; as a server, wait
 	   # for its socket (QEMU as client fails at once when it is missing)
 	local log=$1 _; shift
-	"$bin" --socket "$sock" --queues "$Q" --cores 1 "$@" >"$log" 2>&1 &
+	"$bin" --socket "$sock" --queues "${VQ:-$Q}" --cores 1 "$@" >"$log" 2>&1 &
 	vpid=$!
 	case " $* " in *" --client "*) return 0 ;; esac
 	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.1; done
@@ -163,6 +176,97 @@ if want client-reconnect; then
 		"grep -q 'frontend connected' '$work/client-reconnect.vhostmq2.log'"
 	check "client-reconnect: restarted vhostmq tx/rx on every pair" \
 		"v_moved '$work/client-reconnect.vhostmq2.log'"
+fi
+
+if want rx-spread; then
+	# 1000 flows 10.0.0.1:(1024+k) -> 10.0.0.2:9, 60-byte frames to the
+	# guest's MAC, one per flow (the classic pcap format)
+	python3 - "$pcap" <<'PY'
+import struct, sys
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+out = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+for k in range(1000):
+    udp = struct.pack('!HHHH', 1024 + k, 9, 26, 0) + bytes(18)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), k, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    f = bytes.fromhex('525400000001' '020000000001' '0800') + ip + udp
+    out.append(struct.pack('<IIII', 0, k, len(f), len(f)) + f)
+open(sys.argv[1], 'wb').write(b''.join(out))
+PY
+	port=ethdev:net_pcap0
+	for _ in $(seq "$Q"); do port+=",rx_pcap=$pcap,tx_pcap=/dev/null"; done
+	port+=,infinite_rx=1
+	vstart "$work/rx-spread.vhostmq.log" --log-level info --steering rss --port "$port"
+	runguest rx-spread --test rxspread --append vhostmq.wait=2; grc=$?
+	vstop TERM
+	g=$work/rx-spread.guest.log
+	check "rx-spread: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "rx-spread: every RX queue > 0, each within 25% of the mean: $(grep '^rxq ' "$g" | tr '\n' ' ')" \
+		"awk -v q=$Q '/^rxq [0-9]+=/ { split(\$2, a, \"=\"); v[n++] = a[2]; s += a[2] }
+		END { if (n != q || s == 0) exit 1; m = s / n
+		      for (i = 0; i < n; i++) if (v[i] <= 0 || v[i] < 0.75 * m || v[i] > 1.25 * m) exit 1 }' '$g'"
+	rm -f "$pcap"
+fi
+
+if want tcp-tap; then
+	if [ -e "/sys/class/net/$tap" ]; then
+		bad "tcp-tap: $tap exists already (not ours): not touched"
+	else
+		vstart "$work/tcp-tap.vhostmq.log" --log-level info --port "ethdev:net_tap0,iface=$tap"
+		for _ in $(seq 100); do [ -e "/sys/class/net/$tap" ] && break; sleep 0.1; done
+		[ -e "/sys/class/net/$tap" ] && tapmade=1
+		ip addr add "$tapnet.1/24" dev "$tap" && ip link set "$tap" up
+		runguest tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60" &
+		rpid=$!
+		# 1 MiB, deterministic; connect retried until the guest listens (60 s)
+		hsum=$(python3 - "$tapnet.2" 5001 <<'PY' 2>"$work/tcp-tap.sender.log"
+import hashlib, socket, sys, time
+data = b''.join(hashlib.sha256(b'vhostmq-%d' % i).digest() for i in range(32768))
+end = time.time() + 60
+while True:
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+        break
+    except OSError as e:
+        if time.time() > end:
+            sys.exit('connect: %s' % e)
+        time.sleep(0.2)
+s.settimeout(30)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)   # until the guest closes
+s.close()
+print(hashlib.sha256(data).hexdigest())
+PY
+)
+		wait "$rpid"; grc=$?
+		vstop TERM
+		tapmade=0
+		g=$work/tcp-tap.guest.log
+		gsum=$(sed -n 's/^VHOSTMQ-VM: got bytes=1048576 sha256=//p' "$g")
+		check "tcp-tap: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+		echo "     host sent sha256=${hsum:-none}; guest: $(grep '^VHOSTMQ-VM: got ' "$g")"
+		grep '^queues: ' "$g" | sed 's/^/     /'
+		check "tcp-tap: guest received the 1 MiB intact" '[ -n "$hsum" ] && [ "$gsum" = "$hsum" ]'
+		check "tcp-tap: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
+	fi
+fi
+
+if want fewer-queues && [ "$Q" -gt 2 ]; then
+	VQ=2 vstart "$work/fewer-queues.vhostmq.log" --log-level info
+	t0=$(date +%s%N)
+	runguest fewer-queues --timeout 30; grc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	vstop TERM
+	g=$work/fewer-queues.guest.log
+	check "fewer-queues: run-guest failed (rc $grc) within 10 s (${ms} ms)" '[ $grc != 0 ] && [ $ms -lt 10000 ]'
+	check "fewer-queues: QEMU's message reported: $(grep -m1 'asking more queues than supported' "$g")" \
+		"grep -q 'asking more queues than supported' '$g' && grep -q '^run-guest: FAIL: the backend offers fewer queue pairs' '$g'"
 fi
 
 echo "vm-check: $pass passed, $fail failed, $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
