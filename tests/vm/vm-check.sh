@@ -6,7 +6,10 @@
 #   server-report    vhostmq listens; guest `ethtool -l` shows Q combined,
 #                    `ethtool -L combined 1..Q` each succeed; vhostmq's debug
 #                    log shows the SET_VRING_ENABLE batches enabling 1, 2, ..
-#                    Q pairs in that order
+#                    Q pairs in that order; with 5 pinned pings per vCPU
+#                    after each ethtool -L combined M: queues < M carry
+#                    them (tx, rx growth >= pings sent), queues >= M do not
+#                    grow (no packet on a disabled ring)
 #   server-traffic   one pinned ping per vCPU: every guest TX and RX queue and
 #                    every vhostmq queue pair moves packets
 #   client-traffic   the same with QEMU as socket server (server=on,wait=off)
@@ -29,7 +32,7 @@
 # had (no qemu-system-x86_64 and no apt), 1 otherwise.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,34p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,32p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -98,6 +101,47 @@ v_moved() {
 	awk -v q="$Q" '/^ +qp +core/ { p = 1; next }
 		p && $1 ~ /^[0-9]+$/ && $3 > 0 && $6 > 0 { n++ } END { exit n != q }' "$1"
 }
+# step_traffic GUESTLOG M MODE: the "step .." lines of report.sh with
+# vhostmq.steptraffic (per-queue counters around each `ethtool -L combined M`
+# and its pings). MODE show: prints the step's per-queue growth; MODE on:
+# the growth of queues < M, tx and rx each, >= the pings sent in the step;
+# MODE off: queues >= M did not grow in the step. ethtool -S lists only the
+# enabled queues, so a queue q >= M not listed at step M's end is compared
+# between "step 0 end" (all listed, before any ethtool -L) and "step q+1
+# begin" (listed again): disabled from step 1 to step q, it must not have
+# grown at all, hence not in step M either.
+step_traffic() {
+	awk -v m="$2" -v mode="$3" -v q="$Q" '
+		function get(key, dir, i,   a) { split(v[key " " dir], a, ","); return a[i + 1] }
+		function has(key, i,   a) { return split(v[key " tx"], a, ",") > i && v[key " tx"] != "" }
+		/^step [0-9]+ (begin|end) tx=/ { k = $2 " " $3; sub(/^tx=/, "", $4); sub(/^rx=/, "", $5)
+			v[k " tx"] = $4; v[k " rx"] = $5; seen[k] = 1 }
+		/^step [0-9]+ sent=/ { sub(/^sent=/, "", $3); sent[$2] = $3 }
+		END {
+			b = m " begin"; e = m " end"
+			if (!seen[b] || !seen[e] || !seen["0 end"] || sent[m] == "") { print "no step " m " counters"; exit 1 }
+			ok = 1; on = ""; off = ""; ton = 0; ron = 0
+			for (i = 0; i < q; i++) {
+				if (i < m) {
+					dt = get(e, "tx", i) - get(b, "tx", i); dr = get(e, "rx", i) - get(b, "rx", i)
+					ton += dt; ron += dr; on = on sprintf(" q%d +%d/+%d", i, dt, dr)
+				} else if (has(e, i) && has(b, i)) {
+					dt = get(e, "tx", i) - get(b, "tx", i); dr = get(e, "rx", i) - get(b, "rx", i)
+					off = off sprintf(" q%d +%d/+%d", i, dt, dr)
+					if (dt != 0 || dr != 0) ok = 0
+				} else {
+					r = (i + 1) " begin"
+					if (!seen[r] || !has(r, i)) { off = off sprintf(" q%d ?", i); ok = 0; continue }
+					dt = get(r, "tx", i) - get("0 end", "tx", i); dr = get(r, "rx", i) - get("0 end", "rx", i)
+					off = off sprintf(" q%d +%d/+%d(steps 1-%d)", i, dt, dr, i)
+					if (dt != 0 || dr != 0) ok = 0
+				}
+			}
+			if (mode == "show") { printf "sent %d; enabled tx/rx%s (sum +%d/+%d); disabled%s\n", sent[m], on, ton, ron, (off == "" ? " none" : off); exit 0 }
+			if (mode == "on") exit !(ton >= sent[m] && ron >= sent[m] && sent[m] > 0)
+			exit !ok
+		}' "$1"
+}
 runguest() { # NAME ARGS...: boots the guest, log in $work/NAME.guest.log
 	local name=$1; shift
 	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
@@ -112,13 +156,20 @@ rm -f "$sock"
 
 if want server-report; then
 	vstart "$work/server-report.vhostmq.log" --log-level debug
-	runguest server-report --test report; grc=$?
+	runguest server-report --test report --append vhostmq.steptraffic=5; grc=$?
 	vstop TERM
 	g=$work/server-report.guest.log
 	check "server-report: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
 	check "server-report: ethtool -l max combined $Q" "grep -q '^VHOSTMQ-VM: max-combined=$Q\$' '$g'"
 	for M in $(seq "$Q"); do
 		check "server-report: ethtool -L combined $M" "grep -q '^set-channels combined=$M ok' '$g'"
+	done
+	for M in $(seq "$Q"); do
+		echo "     step $M: $(step_traffic "$g" "$M" show)"
+		check "server-report: combined $M: queues < $M carried the step's pings (tx and rx growth >= sent)" \
+			"step_traffic '$g' $M on"
+		[ "$M" -lt "$Q" ] && check "server-report: combined $M: no packet on queues $M..$((Q - 1)) (disabled)" \
+			"step_traffic '$g' $M off"
 	done
 	seq_=$(awk -v last=$((2 * Q - 1)) '/: vring [0-9]+ (enabled|disabled)$/ {
 		n = $(NF - 1); st[n] = ($NF == "enabled")

@@ -3,7 +3,27 @@
 # tests/vm/guest/report.sh - channels of eth0: `ethtool -l`, then
 # `ethtool -L combined M` for M = 1..max (each: ok/FAIL), then `ethtool -S`.
 # Leaves eth0 with max combined channels. Exit 1 if any step failed.
+# With vhostmq.steptraffic=N on the kernel command line (0: off, the
+# default), each step also sends N pings from every vCPU (one `taskset`-pinned
+# `ping -c N -i 0.05` each, to a static-ARP fake neighbour that vhostmq's
+# loopback port reflects back) and prints the per-queue packet counters:
+#   step 0 end tx=Q0,Q1,.. rx=Q0,Q1,..   (before the first ethtool -L)
+#   step M begin tx=.. rx=..             (after ethtool -L combined M)
+#   step M end tx=.. rx=..               (after that step's pings)
+#   step M sent=P                        (pings transmitted, all vCPUs)
+# virtio_net lists only the queues currently enabled in `ethtool -S`; the
+# counters of the others are kept and show again once they are re-enabled.
 rc=0
+steptraffic=0
+for w in $(cat /proc/cmdline); do
+	case $w in vhostmq.steptraffic=*) steptraffic=${w#vhostmq.steptraffic=} ;; esac
+done
+counters() { # LABEL: prints "LABEL tx=.. rx=.." from `ethtool -S eth0`
+	ethtool -S eth0 | awk -v l="$1" '
+		$1 ~ /^tx_queue_[0-9]+_packets:$/ { tx = tx (tx == "" ? "" : ",") $2 }
+		$1 ~ /^rx_queue_[0-9]+_packets:$/ { rx = rx (rx == "" ? "" : ",") $2 }
+		END { print l " tx=" tx " rx=" rx }'
+}
 echo "=== VHOSTMQ-VM BEGIN ethtool-l ==="
 ethtool -l eth0 || rc=1
 echo "=== VHOSTMQ-VM END ethtool-l ==="
@@ -12,6 +32,13 @@ echo "VHOSTMQ-VM: max-combined=$max"
 case $max in
 ''|*[!0-9]*) echo "VHOSTMQ-VM: no combined maximum"; exit 1 ;;
 esac
+ncpu=$(nproc)
+if [ "$steptraffic" -gt 0 ]; then
+	ip addr add 10.99.0.1/24 dev eth0
+	arp -i eth0 -s 10.99.0.2 52:54:00:00:00:02 || rc=1
+	echo "VHOSTMQ-VM: steptraffic=$steptraffic cpus=$ncpu"
+	counters "step 0 end"
+fi
 echo "=== VHOSTMQ-VM BEGIN ethtool-L ==="
 M=1
 while [ $M -le $max ]; do
@@ -24,6 +51,23 @@ while [ $M -le $max ]; do
 		fi
 	else
 		echo "set-channels combined=$M FAIL: $out"; rc=1
+	fi
+	if [ "$steptraffic" -gt 0 ]; then
+		counters "step $M begin"
+		c=0
+		while [ $c -lt $ncpu ]; do
+			taskset -c $c ping -q -c $steptraffic -i 0.05 -W 1 -I eth0 10.99.0.2 >/tmp/ping.$c 2>&1 &
+			c=$((c + 1))
+		done
+		wait
+		counters "step $M end"
+		c=0 sent=0
+		while [ $c -lt $ncpu ]; do
+			n=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' /tmp/ping.$c)
+			sent=$((sent + ${n:-0}))
+			c=$((c + 1))
+		done
+		echo "step $M sent=$sent"
 	fi
 	M=$((M + 1))
 done
