@@ -13,6 +13,7 @@
 #   step M sent=P                        (pings transmitted, all vCPUs)
 # virtio_net lists only the queues currently enabled in `ethtool -S`; the
 # counters of the others are kept and show again once they are re-enabled.
+. /tests/lib.sh
 rc=0
 steptraffic=0
 for w in $(cat /proc/cmdline); do
@@ -34,8 +35,7 @@ case $max in
 esac
 ncpu=$(nproc)
 if [ "$steptraffic" -gt 0 ]; then
-	ip addr add 10.99.0.1/24 dev eth0
-	arp -i eth0 -s 10.99.0.2 52:54:00:00:00:02 || rc=1
+	fake_neighbour || rc=1
 	echo "VHOSTMQ-VM: steptraffic=$steptraffic cpus=$ncpu"
 	counters "step 0 end"
 fi
@@ -54,12 +54,7 @@ while [ $M -le $max ]; do
 	fi
 	if [ "$steptraffic" -gt 0 ]; then
 		counters "step $M begin"
-		c=0
-		while [ $c -lt $ncpu ]; do
-			taskset -c $c ping -q -c $steptraffic -i 0.05 -W 1 -I eth0 10.99.0.2 >/tmp/ping.$c 2>&1 &
-			c=$((c + 1))
-		done
-		wait
+		ping_every_cpu -c "$steptraffic" -i 0.05 -W 1
 		counters "step $M end"
 		c=0 sent=0
 		while [ $c -lt $ncpu ]; do

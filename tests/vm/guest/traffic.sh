@@ -8,38 +8,27 @@
 # are not for us). Prints `ethtool -S` and the per-queue packet counters as
 # "queue N tx=.. rx=..". Env from the kernel command line: vhostmq.count=N
 # pings per vCPU (default 20).
+. /tests/lib.sh
 /tests/report.sh
 rc=$?
 count=20
 for w in $(cat /proc/cmdline); do
 	case $w in vhostmq.count=*) count=${w#vhostmq.count=} ;; esac
 done
-ip addr add 10.99.0.1/24 dev eth0
-arp -i eth0 -s 10.99.0.2 52:54:00:00:00:02 || rc=1
-ncpu=$(nproc)
+fake_neighbour || rc=1
 echo "=== VHOSTMQ-VM BEGIN ping ==="
+ping_every_cpu -c "$count" -i 0.05 -W 1
 c=0
-while [ $c -lt $ncpu ]; do
-	taskset -c $c ping -q -c $count -i 0.05 -W 1 -I eth0 10.99.0.2 >/tmp/ping.$c 2>&1 &
-	c=$((c + 1))
-done
-wait
-c=0
-while [ $c -lt $ncpu ]; do
+while [ $c -lt "$(nproc)" ]; do
 	echo "cpu $c: $(grep 'packets transmitted' /tmp/ping.$c)"
 	c=$((c + 1))
 done
 echo "=== VHOSTMQ-VM END ping ==="
+queue_lines "" >/tmp/queues || rc=1
 echo "=== VHOSTMQ-VM BEGIN ethtool-S ==="
-ethtool -S eth0 | tee /tmp/stats || rc=1
+cat /tmp/stats
 echo "=== VHOSTMQ-VM END ethtool-S ==="
 echo "=== VHOSTMQ-VM BEGIN queues ==="
-q=0
-while grep -q "tx_queue_${q}_packets:" /tmp/stats; do
-	tx=$(awk -v k="tx_queue_${q}_packets:" '$1 == k { print $2 }' /tmp/stats)
-	rx=$(awk -v k="rx_queue_${q}_packets:" '$1 == k { print $2 }' /tmp/stats)
-	echo "queue $q tx=$tx rx=$rx"
-	q=$((q + 1))
-done
+cat /tmp/queues
 echo "=== VHOSTMQ-VM END queues ==="
 exit $rc
