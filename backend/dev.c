@@ -202,17 +202,27 @@ be_quiesce(void *owner, uint32_t vqi)
  * for it in its held slots and inbox would otherwise arrive whenever the ring
  * comes back, long after. No plan lists the ring (quiesced) and steering no
  * longer names it, so this thread is the only consumer now. */
-static void
-be_drop_for_disabled(struct be_dev *d, uint16_t qp)
+/* Frees what waits for pair qp's guest RX in its held slots and inbox; the
+ * caller has made sure no poll thread reads either. Returns how many. */
+static unsigned
+be_drop_waiting(struct be_dev *d, uint16_t qp)
 {
-	struct pmd_qp_state *st = &d->qps[qp];
-	unsigned n = pmd_qp_state_drop_held(st);
+	unsigned n = pmd_qp_state_drop_held(&d->qps[qp]);
 	void *m;
 
 	while (d->inbox != NULL && rte_ring_sc_dequeue(d->inbox[qp], &m) == 0) {
 		rte_pktmbuf_free(m);
 		n++;
 	}
+	return n;
+}
+
+static void
+be_drop_for_disabled(struct be_dev *d, uint16_t qp)
+{
+	struct pmd_qp_state *st = &d->qps[qp];
+	unsigned n = be_drop_waiting(d, qp);
+
 	if (n)
 		__atomic_store_n(&st->stats.rx_drop_disabled, st->stats.rx_drop_disabled + n,
 		                 __ATOMIC_RELAXED);
@@ -315,17 +325,9 @@ be_reset(void *owner)
 	unsigned dropped = 0;
 
 	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
-		dropped += pmd_qp_state_drop_held(&d->qps[qp]);
+		dropped += be_drop_waiting(d, qp);
 		if (d->port->ops->drain != NULL)
 			dropped += d->port->ops->drain(d->port, qp);
-		if (d->inbox != NULL) {
-			void *m;
-
-			while (rte_ring_sc_dequeue(d->inbox[qp], &m) == 0) {
-				rte_pktmbuf_free(m);
-				dropped++;
-			}
-		}
 	}
 	if (d->affinity != NULL)         /* the next driver's flows are its own */
 		memset(d->affinity, 0, PMD_AFFINITY_SLOTS * sizeof(d->affinity[0]));

@@ -11,11 +11,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "tests/frontend/frontend.h"
@@ -475,4 +477,22 @@ fe_rx(struct fe *f, uint16_t qp, void *out, uint32_t cap, int timeout_ms)
 	if (!f->no_kick)
 		fe_kick(q);
 	return (int)got;
+}
+
+int
+fe_stop_backend(pid_t pid)
+{
+	int status = -1;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		sleep_us(50000);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		status = -1;
+	}
+	return status;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "vhost-user/proto.h"
 #include "virtio/spec.h"
 
@@ -53,6 +54,10 @@ int fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms);
  * a backend in client mode. */
 int fe_adopt(struct fe *f, int sock, uint16_t nqp);
 void fe_close(struct fe *f);
+
+/* Stops a backend process: SIGTERM, then SIGKILL if it is still there after
+ * 5 s. Its exit status (waitpid form), or -1 if it had to be killed. */
+int fe_stop_backend(pid_t pid);
 
 /* QEMU's device bring-up: vhost_user_backend_init + vhost_dev_init for each
  * queue pair (features, protocol features, queue count, owner, call fds). */

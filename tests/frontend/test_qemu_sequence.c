@@ -106,23 +106,11 @@ check_table(void)
 	return rows == 2 && bad == 0 ? 0 : -1;
 }
 
-/* Stops vhostmq with SIGTERM; its exit status (waitpid form), -1 if it had
- * to be killed. */
 static int
 terminate_backend(void)
 {
-	int status = -1;
+	int status = fe_stop_backend(backend);
 
-	if (backend <= 0)
-		return -1;
-	kill(backend, SIGTERM);
-	for (int i = 0; i < 100 && waitpid(backend, &status, WNOHANG) == 0; i++)
-		usleep(50000);
-	if (waitpid(backend, &status, WNOHANG) == 0) {
-		kill(backend, SIGKILL);
-		waitpid(backend, NULL, 0);
-		status = -1;
-	}
 	backend = 0;
 	return status;
 }

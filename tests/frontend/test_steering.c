@@ -212,16 +212,9 @@ start_affinity(void **state)
 static int
 stop_backend(void **state)
 {
-	int status = 0;
+	int status = fe_stop_backend(backend);
 
 	(void)state;
-	kill(backend, SIGTERM);
-	for (int i = 0; i < 100 && waitpid(backend, &status, WNOHANG) == 0; i++)
-		usleep(50000);
-	if (waitpid(backend, &status, WNOHANG) == 0) {
-		kill(backend, SIGKILL);
-		waitpid(backend, &status, 0);
-	}
 	unlink(pcap_path);
 	unlink(sock_path);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
