@@ -17,7 +17,11 @@ vnet_features_offered(bool mq)
 	             VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 	             VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 	             VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-	             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	             /* We use buffers in the order they were made available
+	              * anyway (bad chains and partial receives included), and
+	              * drivers have faster paths when they know it. */
+	             VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 
 	if (mq)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);

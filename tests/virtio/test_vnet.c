@@ -174,7 +174,8 @@ test_features_offered(void **state)
 	                      VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 	                      VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 	                      VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-	                      VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	                      VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	                      VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 
 	(void)state;
 	assert_int_equal(vnet_features_offered(false), base);
