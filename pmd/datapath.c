@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include "pmd/pmd.h"
@@ -88,6 +89,15 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 	}
 	iov_skip(&src, q->tx_hdr_len);
 	m->pkt_len = (uint32_t)left;
+	/* The usual shape (header pushed in front of the frame, or in a piece
+	 * of its own): the frame is one guest piece and fits one mbuf. */
+	if (src.i < src.n && src.v[src.i].iov_len - src.off >= left &&
+	    left <= rte_pktmbuf_tailroom(m)) {
+		rte_memcpy(rte_pktmbuf_mtod(m, void *),
+		           (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
+		m->data_len = (uint16_t)left;
+		return COPY_OK;
+	}
 	for (;;) {
 		uint16_t k = (uint16_t)RTE_MIN(left, (uint64_t)rte_pktmbuf_tailroom(seg));
 
@@ -206,6 +216,7 @@ guest_tx(const struct pmd_qp *q)
 		return 0;                /* the guest's frames wait in its ring */
 	}
 	st->tx_nombuf = false;
+	vq_prefetch(vq, q->mem, n);
 	while (popped < n) {
 		struct vq_mark mark = vq_mark(vq);
 		struct vq_chain c;
@@ -328,6 +339,7 @@ guest_rx(const struct pmd_qp *q)
 		st->held_n = rx_source_take(q, st->held, RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
+		vq_prefetch(vq, q->mem, st->held_n);
 	}
 	for (i = st->held_next; i < st->held_n; i++) {
 		struct rte_mbuf *m = st->held[i];

@@ -3,6 +3,7 @@
  * Security model: see vnet.h. */
 #include <endian.h>
 #include <stddef.h>
+#include <string.h>
 #include "virtio/base.h"
 #include "virtio/iov.h"
 #include "virtio/vnet.h"
@@ -85,6 +86,21 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 	if (first.in_len < (fmt->mrg_rxbuf ? fmt->hdr_len : (uint64_t)fmt->hdr_len + pkt_len)) {
 		vq_rewind(vq, m);
 		return VNET_RX_TOO_BIG;
+	}
+	/* The usual shape: header and frame fit the first piece of the first
+	 * buffer, so neither needs a cursor (num_buffers is 1). */
+	if (npkt == 1 && first.seg[0].iov_len >= (uint64_t)fmt->hdr_len + pkt_len) {
+		struct virtio_net_hdr h = zero;
+		char *d = first.seg[0].iov_base;
+
+		h.num_buffers = htole16(1);
+		if (fmt->hdr_len == sizeof(h))
+			memcpy(d, &h, sizeof(h));
+		else
+			memcpy(d, &h, offsetof(struct virtio_net_hdr, num_buffers));
+		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
+		vq_push(vq, first.head, fmt->hdr_len + pkt_len);
+		return VNET_RX_OK;
 	}
 	for (;;) {
 		struct iov_cursor dst = iov_cursor(c->seg, c->n_in);

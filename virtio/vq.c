@@ -130,6 +130,44 @@ vq_avail_count(struct vq *vq)
 	return (uint16_t)(vq->shadow_avail - vq->last_avail);
 }
 
+void
+vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
+{
+	uint32_t hint = vq->hint;        /* a copy: a hint must not steer vq_pop */
+	uint16_t avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
+
+	if (vq->broken)
+		return;
+	if (n > avail)
+		n = avail;
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t head = guest_load16(&vq->avail->ring[(vq->last_avail + i) & vq->mask]);
+		struct vring_desc d;
+		uint64_t len = 2 * VQ_CACHE_LINE;
+		const char *hva;
+
+		if (head >= vq->size)
+			return;              /* vq_pop will say why */
+		d = desc_load(&vq->desc[head]);
+		if (d.flags & VRING_DESC_F_INDIRECT)
+			continue;
+		len = d.len < len ? d.len : len;
+		hva = gmem_gpa_to_hva(mem, d.addr, &len, &hint);
+		if (hva == NULL)
+			continue;
+		/* A frame and the header in front of it usually span two lines. */
+		if (vq->dir == VQ_DIR_DEVICE_WRITES) {
+			__builtin_prefetch(hva, 1, 3);
+			if (len > VQ_CACHE_LINE)
+				__builtin_prefetch(hva + VQ_CACHE_LINE, 1, 3);
+		} else {
+			__builtin_prefetch(hva, 0, 3);
+			if (len > VQ_CACHE_LINE)
+				__builtin_prefetch(hva + VQ_CACHE_LINE, 0, 3);
+		}
+	}
+}
+
 /* Appends one descriptor's buffer, split at region boundaries. */
 static enum vq_err
 vq_add_buffer(struct vq *vq, const struct gmem *mem, struct vq_chain *c,

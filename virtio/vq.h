@@ -104,6 +104,14 @@ enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs 
  * on. VQ_EMPTY and VQ_E_BROKEN mean stop. */
 enum vq_err vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
 
+/* Prefetches the descriptors and first buffer lines of up to n of the entries
+ * counted by the last vq_avail_count(), so a burst's cache misses overlap
+ * instead of stalling one packet at a time. A hint only: guest values read
+ * here are bounds-checked just enough to stay inside guest memory and are used
+ * for nothing but prefetch addresses; vq_pop() reads and checks them again. */
+#define VQ_CACHE_LINE 64
+void vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
+
 /* Number of avail entries not yet consumed (takes a fresh snapshot). */
 uint16_t vq_avail_count(struct vq *vq);
 
