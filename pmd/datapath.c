@@ -171,23 +171,38 @@ port_rx_steer(const struct pmd_qp *q)
 {
 	const struct pmd_steer *s = q->steer;
 	struct rte_mbuf *pkts[PMD_BURST];
-	uint16_t n;
+	uint16_t target[PMD_BURST], n;
 
 	if (s->rss.n_enabled == 0)
 		return 0;                /* nothing can receive: frames wait in the port */
 	n = q->port->ops->rx(q->port, q->port_q, pkts, PMD_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct pmd_flow f;
-		uint16_t j;
 
 		pmd_flow_of(pkts[i], &f);
-		j = pmd_steer_target(s, &f);
-		if (rte_ring_mp_enqueue(s->inbox[j], pkts[i]) != 0) {
-			rte_pktmbuf_free(pkts[i]);
-			STAT_ADD(q->st, steer_drop_full, 1);
-		} else if (j != q->qp) {
-			STAT_ADD(q->st, steer_handoff, 1);
+		target[i] = pmd_steer_target(s, &f);
+	}
+	/* One enqueue per target inbox, frames in arrival order: the inboxes
+	 * are multi-producer, and each enqueue is an atomic exchange. */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *batch[PMD_BURST];
+		uint16_t j = target[i], k = 0;
+		unsigned sent;
+
+		if (pkts[i] == NULL)
+			continue;
+		for (uint16_t u = i; u < n; u++)
+			if (pkts[u] != NULL && target[u] == j) {
+				batch[k++] = pkts[u];
+				pkts[u] = NULL;
+			}
+		sent = rte_ring_mp_enqueue_burst(s->inbox[j], (void **)batch, k, NULL);
+		if (sent < k) {
+			rte_pktmbuf_free_bulk(&batch[sent], k - sent);
+			STAT_ADD(q->st, steer_drop_full, k - sent);
 		}
+		if (j != q->qp)
+			STAT_ADD(q->st, steer_handoff, sent);
 	}
 	return n;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pmd/rss.c - software receive-side scaling for frames going to the guest:
  * the flow parser that finds the IPv4/IPv6 addresses and TCP/UDP ports, the
- * Toeplitz hash over them (rte_thash with a pre-converted key), and the build
+ * Toeplitz hash over them (by per-byte tables built from the key), and the build
  * of the immutable indirection table from the administrator's weights or
  * explicit table and the set of enabled RX queues. The table build runs on
  * the control thread; the parser and the hash run per frame on poll threads.
@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include <rte_thash.h>
 #include "pmd/rss.h"
 
 const uint8_t pmd_rss_default_key[PMD_RSS_KEY_LEN] = {
@@ -159,29 +158,53 @@ pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f)
 uint32_t
 pmd_rss_hash(const struct pmd_rss *r, const struct pmd_flow *f)
 {
-	/* rte_softrss_be() with a converted key wants each 32-bit word of the
-	 * big-endian input as a CPU-order integer: addresses as be32 loads,
-	 * then the source port in the high half of the last word. */
-	uint32_t t[2 * 4 + 1], n = 0, words;
+	unsigned alen = f->family == 4 ? 4 : 16, i = 0;
+	uint32_t h = 0;
 
-	if (f->family == 4)
-		words = 1;
-	else if (f->family == 6)
-		words = 4;
-	else
+	if (f->family != 4 && f->family != 6)
 		return 0;
-	for (uint32_t i = 0; i < words; i++, n++) {
-		memcpy(&t[n], f->src + 4 * i, 4);
-		t[n] = rte_be_to_cpu_32(t[n]);
+	/* Microsoft RSS input order, network byte order throughout. */
+	for (unsigned k = 0; k < alen; k++, i++)
+		h ^= r->byte_hash[i][f->src[k]];
+	for (unsigned k = 0; k < alen; k++, i++)
+		h ^= r->byte_hash[i][f->dst[k]];
+	if (f->has_ports) {
+		const uint8_t *sp = (const uint8_t *)&f->sport, *dp = (const uint8_t *)&f->dport;
+
+		h ^= r->byte_hash[i][sp[0]] ^ r->byte_hash[i + 1][sp[1]] ^
+		     r->byte_hash[i + 2][dp[0]] ^ r->byte_hash[i + 3][dp[1]];
 	}
-	for (uint32_t i = 0; i < words; i++, n++) {
-		memcpy(&t[n], f->dst + 4 * i, 4);
-		t[n] = rte_be_to_cpu_32(t[n]);
+	return h;
+}
+
+/* byte_hash from the key: input bit b (0 = the first byte's top bit) selects
+ * the 32 key bits starting at key bit b. */
+static void
+rss_fill_byte_hash(struct pmd_rss *r, const uint8_t *key)
+{
+	uint8_t k[PMD_RSS_KEY_LEN + 8] = { 0 };  /* windows read 8 bytes */
+
+	memcpy(k, key, PMD_RSS_KEY_LEN);
+	for (unsigned i = 0; i < PMD_RSS_INPUT_MAX; i++) {
+		uint32_t win[8];
+
+		for (unsigned j = 0; j < 8; j++) {
+			unsigned bit = 8 * i + j;
+			uint64_t w = 0;
+
+			for (unsigned b = 0; b < 8; b++)
+				w = w << 8 | k[bit / 8 + b];
+			win[j] = (uint32_t)(w << (bit % 8) >> 32);
+		}
+		for (unsigned v = 0; v < 256; v++) {
+			uint32_t h = 0;
+
+			for (unsigned j = 0; j < 8; j++)
+				if (v & (0x80u >> j))
+					h ^= win[j];
+			r->byte_hash[i][v] = h;
+		}
 	}
-	if (f->has_ports)
-		t[n++] = (uint32_t)rte_be_to_cpu_16(f->sport) << 16 |
-		         rte_be_to_cpu_16(f->dport);
-	return rte_softrss_be(t, n, (const uint8_t *)r->key_be);
 }
 
 void
@@ -330,7 +353,6 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
               const bool *enabled, uint16_t nqp, char *why, size_t why_len)
 {
 	uint16_t pair[PMD_RSS_RETA_MAX], weight[PMD_RSS_RETA_MAX];
-	uint32_t key_words[PMD_RSS_KEY_LEN / 4];
 	uint16_t n_enabled = 0, n = 0;
 	int rc;
 
@@ -372,9 +394,7 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 
 	memset(out, 0, sizeof(*out));
 	memcpy(out->key, cfg->key, PMD_RSS_KEY_LEN);
-	/* cfg->key is only 2-byte aligned; rte_convert_rss_key() loads words. */
-	memcpy(key_words, cfg->key, PMD_RSS_KEY_LEN);
-	rte_convert_rss_key(key_words, out->key_be, PMD_RSS_KEY_LEN);
+	rss_fill_byte_hash(out, cfg->key);
 	out->reta_size = cfg->reta_size;
 	out->n_enabled = n_enabled;
 	if (n_enabled == 0)

@@ -44,8 +44,14 @@ struct pmd_rss_cfg {
 	uint16_t table[PMD_RSS_RETA_MAX];
 };
 
+/* Longest hash input: IPv6 source and destination, then both ports. */
+#define PMD_RSS_INPUT_MAX (16 + 16 + 2 + 2)
+
 struct pmd_rss {
-	uint32_t key_be[PMD_RSS_KEY_LEN / 4];    /* rte_convert_rss_key() form */
+	/* Toeplitz by table: hash = XOR of byte_hash[i][input[i]], where each
+	 * entry is the XOR of the 32-bit key windows of the bits set in that
+	 * byte (one lookup per input byte instead of a loop per bit). */
+	uint32_t byte_hash[PMD_RSS_INPUT_MAX][256];
 	uint8_t key[PMD_RSS_KEY_LEN];
 	uint16_t reta_size;
 	uint16_t n_enabled;              /* 0: nothing can receive */

@@ -578,9 +578,12 @@ test_default_key(void **state)
 	assert_int_equal(cfg.n_table, 0);
 	build_one(&r, NULL);
 	assert_memory_equal(r.key, ms_key, PMD_RSS_KEY_LEN);
-	/* The converted key: each word read big-endian. */
-	assert_int_equal(r.key_be[0], 0x6d5a56da);
-	assert_int_equal(r.key_be[9], 0xbeac01fa);
+	/* A byte's top bit selects the 32 key bits starting at that byte;
+	 * a set of bits, the XOR of their windows. */
+	assert_int_equal(r.byte_hash[0][0x80], 0x6d5a56da);
+	assert_int_equal(r.byte_hash[1][0x80], 0x5a56da25);
+	assert_int_equal(r.byte_hash[0][0x40], 0xdab4adb4);
+	assert_int_equal(r.byte_hash[0][0xc0], 0x6d5a56da ^ 0xdab4adb4);
 }
 
 static void
