@@ -3,20 +3,36 @@
 """bench/bench.py - vhostmq against DPDK's own vhost (net_vhost in testpmd)
 on the same traffic from the same frontend (testpmd net_virtio_user).
 
-For every point (topology x size) the two backends run alternately
-A B A B ... (--runs each). A run: start the backend, start the frontend, wait
-until traffic flows, warm up 1 s, read the counter, sleep --seconds, read it
-again: rate = delta / measured time. Counters:
+A point is topology x frontend variant x queue pairs x frame size. For every
+point the two backends run alternately A B A B ... (--runs each). A run:
+start the backend, start the frontend, wait until traffic flows, warm up 1 s,
+read the counter, sleep --seconds, read it again: rate = delta / measured
+time. Counters:
   guest-to-host  vhostmq: sum of tx_packets (vhostmqctl --json stats);
                  reference: ipackets of its net_vhost port (DPDK telemetry).
-  loopback       frontend ipackets (DPDK telemetry of the frontend testpmd).
+  loopback,      frontend ipackets (DPDK telemetry of the frontend testpmd).
+  host-to-guest
 Gbps = Mpps x frame size x 8 (L2 frame without FCS, preamble, IFG).
-Every process is started here, pinned (frontend lcores on the lowest allowed
-CPU, backend poll thread on the highest), stopped by PID (SIGINT/SIGTERM,
+The ratio of a point is the median of the per-pair ratios (vhostmq run i /
+reference run i, neighbours in time), which the machine's slow swings bias
+less than the ratio of the medians (also reported).
+
+Placement: by default the frontend's lcores share the lowest allowed CPU and
+the backend's poll thread takes the highest, whatever the queue count. With
+--be-cores/--fe-cores (queue-scaling mode) N queue pairs get the first N CPUs
+of each list, one poll thread or forwarding lcore per CPU.
+
+After the points, bench/extras.py (if present) adds the memcpy bound,
+instructions per packet, idle CPU and wake-up latency; the JSON goes to
+--out, PNG plots (gnuplot, bench/plot.gp) beside it, and a targets block
+compares the ratios with issue 5's targets (reported only: the exit status
+says whether every run passed traffic).
+
+Every process is started here, pinned, stopped by PID (SIGINT/SIGTERM,
 SIGKILL after 3 s); sockets and /var/run/dpdk/<prefix> are removed on every
 exit path, Ctrl-C included. Python standard library only.
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess
+import argparse, json, os, re, shutil, signal, socket, statistics, subprocess
 import sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,6 +41,29 @@ RUNDIR = "/var/run/dpdk"
 WARMUP_S = 1.0
 READY_S = 10.0      # bound on: socket appears, traffic starts
 STOP_S = 3.0        # SIGINT/SIGTERM grace before SIGKILL
+PLOT_S = 60         # bound on one gnuplot run
+BACKENDS = ("vhostmq", "reference")
+
+# Frontend variants: net_virtio_user devargs, and the feature bit the variant
+# must (True) or must not (False) have negotiated. virtio-user silently drops
+# a feature the backend does not offer, so every run checks the features in
+# the frontend's log: a run must not measure something else than its name.
+VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_RING_PACKED, VIRTIO_F_IN_ORDER = 15, 34, 35
+VARIANTS = {
+    "default": ("", None),
+    "mrg0": (",mrg_rxbuf=0", (VIRTIO_NET_F_MRG_RXBUF, False)),
+    "inorder0": (",in_order=0", (VIRTIO_F_IN_ORDER, False)),
+    "packed": (",packed_vq=1", (VIRTIO_F_RING_PACKED, True)),
+}
+FEATURES_RE = re.compile(r"features after negotiate = ([0-9a-fA-F]+)")
+# (backend, variant) pairs not run, and why. Seen with DPDK 22.11: with
+# packed_vq=1 virtio-user asks for bit 34, vhostmq does not offer it, split
+# rings are negotiated and traffic flows as if nothing had been asked.
+UNSUPPORTED = {
+    ("vhostmq", "packed"): "unsupported by vhostmq: it does not offer "
+                           "VIRTIO_F_RING_PACKED, so virtio-user would silently "
+                           "run split rings",
+}
 
 
 class BenchError(Exception):
@@ -115,8 +154,8 @@ def port_by_name(prefix, name):
     raise BenchError("no port %s in %s" % (name, prefix))
 
 
-def port_ipackets(prefix, port):
-    return int(telemetry(prefix, "/ethdev/stats,%d" % port)["ipackets"])
+def port_stats(prefix, port):
+    return telemetry(prefix, "/ethdev/stats,%d" % port)
 
 
 def vhostmq_stats(ctl, csock):
@@ -130,22 +169,38 @@ def vhostmq_tx(ctl, csock):
     return sum(q["tx_packets"] for d in st["devices"] for q in d["queue_pairs"])
 
 
+def negotiated_features(log):
+    """The virtio features the frontend settled on, from its debug log."""
+    try:
+        with open(log, errors="replace") as f:
+            found = FEATURES_RE.findall(f.read())
+    except OSError:
+        return None
+    return int(found[-1], 16) if found else None
+
+
 # ------------------------------------------------------------ topologies
 # A topology says how the frontend is run, how each backend is run, and
 # which counter is the result. Add one by adding an entry to TOPOLOGIES.
 class Topology:
-    fe_mode = []            # testpmd forwarding options of the frontend
+    fe_receives = False     # the result is frames the frontend received
+    note = None             # said of its points with more than one queue
 
-    def vhostmq_port(self):
+    def fe_mode(self, size):
+        """testpmd forwarding options of the frontend."""
         raise NotImplementedError
 
-    def ref_args(self):
+    def vhostmq_port(self, size):
+        raise NotImplementedError
+
+    def ref_args(self, size):
         """(extra EAL vdevs, testpmd app options) of the reference."""
         raise NotImplementedError
 
-    def counter(self, run, backend):
+    def counter(self, run):
         """A function returning the cumulative frame count that is measured."""
-        raise NotImplementedError
+        port = port_by_name(run.fe_prefix, "net_virtio_user0")
+        return lambda: int(port_stats(run.fe_prefix, port)["ipackets"])
 
 
 class GuestToHost(Topology):
@@ -157,51 +212,98 @@ class GuestToHost(Topology):
 
     # no-rx: the sink is only a sink, so neither backend spends its core
     # on frames net_null would otherwise make up endlessly.
-    def vhostmq_port(self):
+    def vhostmq_port(self, size):
         return "ethdev:net_null0,no-rx=1"
 
-    def ref_args(self):
+    def ref_args(self, size):
         return ["--vdev", "net_null0,no-rx=1"], ["--forward-mode=io"]
 
-    def counter(self, run, backend):
-        if backend == "vhostmq":
+    def counter(self, run):
+        if run.backend == "vhostmq":
             return lambda: vhostmq_tx(run.ctl, run.sock + ".ctl")
         port = port_by_name(run.be_prefix, "net_vhost0")
-        return lambda: port_ipackets(run.be_prefix, port)
+        return lambda: int(port_stats(run.be_prefix, port)["ipackets"])
 
 
 class Loopback(Topology):
     name = "loopback"
     what = "frames the frontend received back"
+    fe_receives = True
 
     def fe_mode(self, size):
         return ["--forward-mode=flowgen", "--txpkts=%d" % size]
 
-    def vhostmq_port(self):
+    def vhostmq_port(self, size):
         return "loopback"
 
-    def ref_args(self):
+    def ref_args(self, size):
         return [], ["--forward-mode=macswap", "--port-topology=loop"]
 
-    def counter(self, run, backend):
-        port = port_by_name(run.fe_prefix, "net_virtio_user0")
-        return lambda: port_ipackets(run.fe_prefix, port)
+
+class HostToGuest(Topology):
+    name = "host-to-guest"
+    what = "frames the frontend received from net_null through the backend"
+    fe_receives = True
+    note = ("net_null writes no headers, so its frames are all one (non-IP) "
+            "flow: vhostmq's RSS steers every frame to one guest RX queue, while "
+            "the reference (testpmd io) forwards net_null RX queue i to vhost "
+            "queue i and fills all of them: neither spreads by flow (see "
+            "frontend_rx_queues_used)")
+
+    def fe_mode(self, size):
+        return ["--forward-mode=rxonly"]
+
+    def vhostmq_port(self, size):
+        return "ethdev:net_null0,size=%d" % size
+
+    def ref_args(self, size):
+        return ["--vdev", "net_null0,size=%d" % size], ["--forward-mode=io"]
 
 
-TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback())}
+TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest())}
 
 
 # ------------------------------------------------------------ one run
+class Point:
+    """One configuration both backends run, and the CPUs it runs on."""
+
+    def __init__(self, cfg, topo, variant, queues, size):
+        self.topo, self.variant, self.queues, self.size = topo, variant, queues, size
+        if cfg.be_cores:
+            self.be_cpus, self.fe_cpus = cfg.be_cores[:queues], cfg.fe_cores[:queues]
+        else:
+            self.be_cpus, self.fe_cpus = [cfg.be_cpu], [cfg.fe_cpu]
+
+    def fields(self):
+        return {"topology": self.topo.name, "variant": self.variant,
+                "size": self.size, "queues": self.queues,
+                "backend_cpus": self.be_cpus, "frontend_cpus": self.fe_cpus}
+
+    def label(self):
+        return "%s %s size %d q %d" % (self.topo.name, self.variant, self.size,
+                                      self.queues)
+
+
+def testpmd_argv(cfg, cpus, prefix, eal, app):
+    """dpdk-testpmd with one forwarding lcore per CPU of cpus; the main lcore,
+    which only prints the stats, shares the first."""
+    lcores = ["0@%d" % cpus[0]] + ["%d@%d" % (i + 1, c) for i, c in enumerate(cpus)]
+    return [cfg.testpmd, "--lcores", ",".join(lcores), "--file-prefix", prefix,
+            "--no-huge", "-m", str(cfg.mem), "--no-pci"] + eal + \
+        ["--", "--nb-cores=%d" % len(cpus), "--auto-start", "--stats-period", "1"] + app
+
+
 class Run:
-    def __init__(self, cfg, procs, topo, backend, size, idx):
-        self.cfg, self.procs, self.topo = cfg, procs, topo
-        self.backend, self.size, self.idx = backend, size, idx
+    def __init__(self, cfg, procs, point, backend, idx):
+        self.cfg, self.procs, self.pt = cfg, procs, point
+        self.topo, self.backend, self.idx = point.topo, backend, idx
         tag = "vmqb%d" % os.getpid()
         self.fe_prefix = tag + "fe"
         self.be_prefix = tag + "be"
         self.sock = os.path.join(cfg.work, "vhost.sock")
         self.ctl = cfg.vhostmqctl
-        base = "%s-%s-%d-%d" % (topo.name, backend, size, idx)
+        base = "%s-%s-q%d-%d-%s-%d" % (self.topo.name, point.variant, point.queues,
+                                       point.size, backend, idx)
         self.fe_log = os.path.join(cfg.work, base + ".frontend.log")
         self.be_log = os.path.join(cfg.work, base + ".backend.log")
         procs.prefixes.update((self.fe_prefix, self.be_prefix))
@@ -211,38 +313,35 @@ class Run:
         for pfx in (self.fe_prefix, self.be_prefix):
             shutil.rmtree(os.path.join(RUNDIR, pfx), ignore_errors=True)
 
-    def eal_mem(self):
-        return ["--no-huge", "-m", str(self.cfg.mem), "--no-pci"]
-
     def start_backend(self):
-        q, cpu = self.cfg.queues, self.cfg.be_cpu
+        q, size = self.pt.queues, self.pt.size
         if self.backend == "vhostmq":
             argv = [self.cfg.vhostmq, "--socket", self.sock, "--queues", str(q),
-                    "--cores", str(cpu), "--poll-mode", "busy",
-                    "--port", self.topo.vhostmq_port(), "--stats-interval", "0"]
+                    "--cores", ",".join(map(str, self.pt.be_cpus)),
+                    "--poll-mode", "busy", "--port", self.topo.vhostmq_port(size),
+                    "--stats-interval", "0"]
             p = self.procs.start(argv, self.be_log, signal.SIGTERM)
             need = [self.sock, self.sock + ".ctl"]
         else:
-            vdevs, app = self.topo.ref_args()
-            argv = [self.cfg.testpmd, "--lcores", "0@%d,1@%d" % (cpu, cpu),
-                    "--file-prefix", self.be_prefix] + self.eal_mem() + \
-                ["--vdev", "net_vhost0,iface=%s,queues=%d" % (self.sock, q)] + \
-                vdevs + ["--", "--rxq=%d" % q, "--txq=%d" % q, "--auto-start",
-                         "--stats-period", "1"] + app
+            vdevs, app = self.topo.ref_args(size)
+            eal = ["--vdev", "net_vhost0,iface=%s,queues=%d" % (self.sock, q)] + vdevs
+            argv = testpmd_argv(self.cfg, self.pt.be_cpus, self.be_prefix, eal,
+                                ["--rxq=%d" % q, "--txq=%d" % q] + app)
             p = self.procs.start(argv, self.be_log, signal.SIGINT)
             need = [self.sock]
         self.wait_for(lambda: all(os.path.exists(n) for n in need), p,
                       "backend socket")
-        self.be_pid = p.pid
         return p
 
     def start_frontend(self):
-        q, cpu = self.cfg.queues, self.cfg.fe_cpu
-        argv = [self.cfg.testpmd, "--lcores", "0@%d,1@%d" % (cpu, cpu),
-                "--file-prefix", self.fe_prefix] + self.eal_mem() + \
-            ["--vdev", "net_virtio_user0,path=%s,queues=%d%s" % (self.sock, q, os.environ.get("FEX", "")),
-             "--", "--rxq=%d" % q, "--txq=%d" % q, "--auto-start",
-             "--stats-period", "1"] + self.topo.fe_mode(self.size)
+        q = self.pt.queues
+        vdev = "net_virtio_user0,path=%s,queues=%d%s" % (
+            self.sock, q, VARIANTS[self.pt.variant][0])
+        # init:debug logs the negotiated features (a few dozen lines at start)
+        eal = ["--log-level=pmd.net.virtio.init:debug", "--vdev", vdev]
+        argv = testpmd_argv(self.cfg, self.pt.fe_cpus, self.fe_prefix, eal,
+                            ["--rxq=%d" % q, "--txq=%d" % q] +
+                            self.topo.fe_mode(self.pt.size))
         return self.procs.start(argv, self.fe_log, signal.SIGINT)
 
     def wait_for(self, cond, procs, what, timeout=READY_S):
@@ -265,8 +364,31 @@ class Run:
         raise BenchError("%s: no %s within %.0f s" % (self.label(), what, timeout))
 
     def label(self):
-        return "%s %s size %d run %d" % (self.topo.name, self.backend,
-                                        self.size, self.idx)
+        return "%s %s run %d" % (self.pt.label(), self.backend, self.idx)
+
+    def frontend_rx_queues(self):
+        """How many of the frontend's RX queues received frames. ethdev
+        counts per queue for the first 16 only (RTE_ETHDEV_QUEUE_STAT_CNTRS
+        in Debian's DPDK 22.11)."""
+        port = port_by_name(self.fe_prefix, "net_virtio_user0")
+        q = port_stats(self.fe_prefix, port)["q_ipackets"][:self.pt.queues]
+        return sum(1 for n in q if n > 0)
+
+    def check_variant(self, rec):
+        """Fails a run whose frontend did not negotiate what its variant asks."""
+        feats = negotiated_features(self.fe_log)
+        rec["negotiated_features"] = None if feats is None else "0x%x" % feats
+        want = VARIANTS[self.pt.variant][1]
+        if not rec["ok"] or want is None:
+            return
+        bit, on = want
+        if feats is None:
+            rec.update(ok=False, error="%s: no negotiated features in the frontend "
+                       "log: variant %s unconfirmed" % (self.label(), self.pt.variant))
+        elif bool(feats >> bit & 1) != on:
+            rec.update(ok=False, error="%s: variant %s needs feature bit %d %s, "
+                       "negotiated 0x%x" % (self.label(), self.pt.variant, bit,
+                                            "on" if on else "off", feats))
 
     def execute(self):
         self.clean_prefixes()
@@ -274,17 +396,15 @@ class Run:
             os.unlink(self.sock)
         except OSError:
             pass
-        rec = {"topology": self.topo.name, "backend": self.backend,
-               "size": self.size, "queues": self.cfg.queues, "run": self.idx,
-               "counter": self.topo.what}
+        rec = dict(self.pt.fields(), backend=self.backend, run=self.idx,
+                   counter=self.topo.what)
         be = fe = None
         try:
             be = self.start_backend()
             fe = self.start_frontend()
             # the counter's source (telemetry socket / control socket) must
             # answer, then the count must move
-            count = self.wait_for(lambda: self.topo.counter(self, self.backend),
-                                  [be, fe], "counter")
+            count = self.wait_for(lambda: self.topo.counter(self), [be, fe], "counter")
             self.wait_for(lambda: count() > 0, [be, fe], "traffic")
             time.sleep(WARMUP_S)
             t0, c0 = time.monotonic(), count()
@@ -297,16 +417,15 @@ class Run:
             dt = t1 - t0
             pps = (c1 - c0) / dt
             rec.update(ok=True, frames=c1 - c0, seconds=round(dt, 4),
-                       mpps=pps / 1e6, gbps=pps * self.size * 8 / 1e9)
+                       mpps=pps / 1e6, gbps=pps * self.pt.size * 8 / 1e9)
+            if self.topo.fe_receives:
+                rec["frontend_rx_queues_used"] = self.frontend_rx_queues()
             if self.backend == "vhostmq":
-                try:
-                    rec["vhostmq_stats"] = vhostmq_stats(self.ctl, self.sock + ".ctl")
-                except Exception:
-                    pass
-        except BenchError as e:
-            rec.update(ok=False, error=str(e))
-            rec["frontend_log_tail"] = tail(self.fe_log)
-            rec["backend_log_tail"] = tail(self.be_log)
+                rec["vhostmq_stats"] = vhostmq_stats(self.ctl, self.sock + ".ctl")
+        except (BenchError, OSError, ValueError, KeyError,
+                subprocess.SubprocessError) as e:
+            rec.update(ok=False, error=str(e) if isinstance(e, BenchError)
+                       else "%s: %s: %s" % (self.label(), type(e).__name__, e))
         finally:
             if fe is not None:
                 self.procs.stop(fe)
@@ -322,6 +441,10 @@ class Run:
                     os.unlink(n)
                 except OSError:
                     pass
+        self.check_variant(rec)
+        if not rec["ok"]:
+            rec["frontend_log_tail"] = tail(self.fe_log)
+            rec["backend_log_tail"] = tail(self.be_log)
         return rec
 
 
@@ -334,26 +457,164 @@ def tail(path, n=15):
         return []
 
 
+# ------------------------------------------------------------ extras
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def run_extras(cfg):
+    """The figures of bench/extras.py. It is another tool's module, imported
+    only here so that bench.py works without it; whatever goes wrong in it
+    becomes {"error": ...} and never stops the benchmark. "missing": the
+    module or the compiled tools are not there at all."""
+    if not os.path.exists(os.path.join(HERE, "extras.py")):
+        return {"error": "bench/extras.py is missing", "missing": True}
+    if not os.path.isdir(cfg.tool_dir):
+        return {"error": "no bench tools in %s (configure the build with "
+                         "-Dbench=true; scripts/bench.sh does)" % cfg.tool_dir,
+                "missing": True}
+    sys.path.insert(0, HERE)
+    try:
+        import extras
+    except Exception as e:      # anything the module raises while loading
+        return {"error": "bench/extras.py: cannot import: %s: %s" % (type(e).__name__, e)}
+    finally:
+        sys.path.remove(HERE)
+    tiny = cfg.smoke
+    calls = [
+        ("memcpy_bound", lambda: extras.memcpy_bound(
+            cfg.tool_dir, cfg.be_cpu, size=1518, seconds=0.2 if tiny else 1.0)),
+        ("instructions_per_packet", lambda: extras.instructions_per_packet(cfg.tool_dir)),
+        ("idle_and_wakeup", lambda: extras.idle_and_wakeup(
+            cfg.tool_dir, cfg.vhostmq, cfg.be_cpu, cfg.fe_cpu,
+            idle_seconds=1.0 if tiny else 5.0, samples=20 if tiny else 200)),
+    ]
+    out = {}
+    for name, call in calls:
+        # without valgrind it cannot run: the smoke leaves it out rather
+        # than fail, a full run records extras.py's error
+        if name == "instructions_per_packet" and tiny and not shutil.which("valgrind"):
+            out[name] = {"skipped": "no valgrind"}
+            continue
+        print("# extras: %s ..." % name, flush=True)
+        try:
+            out[name] = call()
+        except extras.ExtraError as e:
+            out[name] = {"error": str(e)}
+        except Exception as e:  # a bug in extras.py must not lose the run
+            out[name] = {"error": "bench/extras.py %s: %s: %s" % (name, type(e).__name__, e)}
+    return out
+
+
+def extras_without_numbers(ex):
+    """--smoke: the extras that ran but gave no numbers (empty: all fine).
+    Missing module or tools are not counted: the build may leave them out."""
+    if "missing" in ex or "skipped" in ex:
+        return []
+    if "error" in ex:
+        return ["extras: " + ex["error"]]
+    bad = []
+    m = ex.get("memcpy_bound", {})
+    if not all(is_number(m.get(k)) and m[k] > 0 for k in ("gbps", "mpps")):
+        bad.append("memcpy_bound: %s" % m)
+    ipp = ex.get("instructions_per_packet")
+    ipp_skipped = isinstance(ipp, dict) and "skipped" in ipp
+    ipp_counted = isinstance(ipp, list) and len(ipp) > 0 and all(
+        is_number(r.get("instructions_per_packet")) for r in ipp)
+    if not (ipp_skipped or ipp_counted):
+        bad.append("instructions_per_packet: %s" % ipp)
+    iw = ex.get("idle_and_wakeup", {})
+    w = iw.get("wakeup_us") if isinstance(iw.get("wakeup_us"), dict) else {}
+    if not (is_number(iw.get("idle_cpu_percent")) and
+            all(is_number(w.get(k)) for k in ("p50", "p99", "max"))):
+        bad.append("idle_and_wakeup: %s" % iw)
+    return bad
+
+
+def extras_lines(ex):
+    if "error" in ex or "skipped" in ex:
+        return ["extras: not measured: " + ex.get("error", ex.get("skipped"))]
+    lines = []
+    m = ex["memcpy_bound"]
+    if "error" in m:
+        lines.append("memcpy bound: not measured: " + m["error"])
+    else:
+        lines.append("memcpy bound (one core, %s B): %s Gbps, %s Mpps" % (
+            m.get("size"), fmt(m.get("gbps")), fmt(m.get("mpps"))))
+    ipp = ex["instructions_per_packet"]
+    if isinstance(ipp, dict):
+        lines.append("instructions per packet: not measured: %s" %
+                     ipp.get("error", ipp.get("skipped")))
+    elif not ipp:
+        lines.append("instructions per packet: no scenario reported")
+    else:
+        for r in ipp:
+            lines.append("instructions per packet: %s %s B: %s" % (
+                r.get("scenario"), r.get("size"), fmt(r.get("instructions_per_packet"), "%.0f")))
+    iw = ex["idle_and_wakeup"]
+    if "error" in iw:
+        lines.append("idle and wake-up: not measured: " + iw["error"])
+    else:
+        w = iw.get("wakeup_us", {})
+        lines.append("idle vhostmq: %s%% of a core; wake-up p50/p99/max: %s/%s/%s us "
+                     "(%s samples)" % (fmt(iw.get("idle_cpu_percent")), fmt(w.get("p50"), "%.1f"),
+                                       fmt(w.get("p99"), "%.1f"), fmt(w.get("max"), "%.1f"),
+                                       iw.get("samples")))
+    return lines
+
+
+def memcpy_gbps(ex):
+    m = ex.get("memcpy_bound", {})
+    return m["gbps"] if is_number(m.get("gbps")) and m["gbps"] > 0 else None
+
+
 # ------------------------------------------------------------ report
-def summarize(records, backends):
+def summarize(records, skipped, ex):
+    def key(r):
+        return r["topology"], r["variant"], r["queues"], r["size"]
+
     points = {}
+    for r in records + skipped:
+        points.setdefault(key(r), {"runs": [], "skipped": {}, "cpus": r["backend_cpus"]})
     for r in records:
-        points.setdefault((r["topology"], r["size"], r["queues"]), []).append(r)
+        points[key(r)]["runs"].append(r)
+    for s in skipped:
+        points[key(s)]["skipped"][s["backend"]] = s["reason"]
+    bound = memcpy_gbps(ex)
     out = []
-    for (topo, size, q), rs in points.items():
-        s = {"topology": topo, "size": size, "queues": q}
-        for b in backends:
-            ok = [r for r in rs if r["backend"] == b and r.get("ok")]
+    for (topo, variant, q, size), p in points.items():
+        rs = p["runs"]
+        s = {"topology": topo, "variant": variant, "size": size, "queues": q,
+             "backend_cores": len(p["cpus"])}
+        for b in BACKENDS:
+            if b in p["skipped"]:
+                s[b] = {"runs": 0, "skipped": p["skipped"][b]}
+                continue
+            ok = [r for r in rs if r["backend"] == b and r["ok"]]
             mp = [r["mpps"] for r in ok]
             s[b] = {"runs": len(ok),
-                    "failed": len([r for r in rs if r["backend"] == b and not r.get("ok")]),
+                    "failed": len([r for r in rs if r["backend"] == b and not r["ok"]]),
                     "median_mpps": statistics.median(mp) if mp else None,
                     "median_gbps": statistics.median([r["gbps"] for r in ok]) if ok else None,
                     "min_mpps": min(mp) if mp else None,
                     "max_mpps": max(mp) if mp else None}
-        a, b = s.get("vhostmq", {}), s.get("reference", {})
-        s["ratio"] = (a["median_mpps"] / b["median_mpps"]
-                      if a.get("median_mpps") and b.get("median_mpps") else None)
+            used = [r["frontend_rx_queues_used"] for r in ok if "frontend_rx_queues_used" in r]
+            if used:
+                s[b]["frontend_rx_queues_used"] = max(used)
+        a = {r["run"]: r["mpps"] for r in rs if r["backend"] == "vhostmq" and r["ok"]}
+        b = {r["run"]: r["mpps"] for r in rs if r["backend"] == "reference" and r["ok"]}
+        pairs = [a[i] / b[i] for i in sorted(a) if b.get(i)]
+        va, vb = s["vhostmq"].get("median_mpps"), s["reference"].get("median_mpps")
+        s.update(ratio=statistics.median(pairs) if pairs else None,
+                 pair_ratios=pairs,
+                 pair_ratio_min=min(pairs) if pairs else None,
+                 pair_ratio_max=max(pairs) if pairs else None,
+                 ratio_of_medians=va / vb if va and vb else None)
+        if TOPOLOGIES[topo].note and q > 1:
+            s["note"] = TOPOLOGIES[topo].note
+        if (bound and size == 1518 and topo in ("guest-to-host", "loopback")
+                and s["backend_cores"] == 1 and s["vhostmq"].get("median_gbps")):
+            s["vhostmq_memcpy_fraction"] = s["vhostmq"]["median_gbps"] / bound
         out.append(s)
     return out
 
@@ -362,116 +623,355 @@ def fmt(v, f="%.2f"):
     return "-" if v is None else f % v
 
 
-def table(summary, backends):
-    hdr = "%-14s %5s %2s" % ("topology", "size", "q")
-    for b in backends:
-        hdr += " | %-9s %7s %7s %13s" % (b[:9], "Mpps", "Gbps", "min-max Mpps")
-    hdr += " | %6s" % "ratio"
-    lines = [hdr, "-" * len(hdr)]
+def span(lo, hi, f="%.2f"):
+    return "-" if lo is None else (f + "-" + f) % (lo, hi)
+
+
+def table(summary):
+    head = ["topology", "variant", "size", "q", "cores"]
+    for b in BACKENDS:
+        head += [b, "Mpps", "Gbps", "min-max"]
+    head += ["ratio", "pairs min-max", "of medians"]
+    rows = [head]
     for s in summary:
-        l = "%-14s %5d %2d" % (s["topology"], s["size"], s["queues"])
-        for b in backends:
+        row = [s["topology"], s["variant"], str(s["size"]), str(s["queues"]),
+               str(s["backend_cores"])]
+        for b in BACKENDS:
             d = s[b]
-            rng = "-" if d["min_mpps"] is None else "%.2f-%.2f" % (d["min_mpps"], d["max_mpps"])
-            l += " | %-9s %7s %7s %13s" % ("%d ok%s" % (d["runs"], "/%d bad" % d["failed"] if d["failed"] else ""),
-                                           fmt(d["median_mpps"]), fmt(d["median_gbps"]), rng)
-        l += " | %6s" % fmt(s["ratio"], "%.3f")
-        lines.append(l)
+            if "skipped" in d:
+                row += ["skipped", "-", "-", "-"]
+                continue
+            runs = "%d ok" % d["runs"] + (" %d bad" % d["failed"] if d["failed"] else "")
+            row += [runs, fmt(d["median_mpps"]), fmt(d["median_gbps"]),
+                    span(d["min_mpps"], d["max_mpps"])]
+        row += [fmt(s["ratio"], "%.3f"), span(s["pair_ratio_min"], s["pair_ratio_max"]),
+                fmt(s["ratio_of_medians"], "%.3f")]
+        rows.append(row)
+    width = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, width))) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    said = {}                    # long explanations, each printed once at the end
+    for s in summary:
+        tag = "%s %s %d B %d q" % (s["topology"], s["variant"], s["size"], s["queues"])
+        if "note" in s:
+            mark = said.setdefault(s["note"], "[%d]" % (len(said) + 1))
+            used = ", ".join("%s %s" % (b, s[b].get("frontend_rx_queues_used", "-"))
+                             for b in BACKENDS if "skipped" not in s[b])
+            lines.append("# %s: frontend RX queues that received: %s %s" % (tag, used, mark))
+        for b in BACKENDS:
+            if "skipped" in s[b]:
+                mark = said.setdefault(s[b]["skipped"], "[%d]" % (len(said) + 1))
+                lines.append("# %s: %s skipped %s" % (tag, b, mark))
+        if "vhostmq_memcpy_fraction" in s:
+            lines.append("# %s: vhostmq %.2f Gbps = %.2f of the memcpy bound" % (
+                tag, s["vhostmq"]["median_gbps"], s["vhostmq_memcpy_fraction"]))
+    lines += ["# %s %s" % (mark, text) for text, mark in said.items()]
     return "\n".join(lines)
 
 
+def targets(summary, ex):
+    """Issue 5's targets against this run: met / not met / not measured.
+    Only default-variant points whose backend had one poll core count."""
+    def point(topo, size, queues):
+        for s in summary:
+            if (s["topology"], s["size"], s["queues"], s["variant"],
+                    s["backend_cores"]) == (topo, size, queues, "default", 1):
+                return s
+        return {}
+
+    rows = []
+
+    def check(what, value, goal):
+        status = "not measured" if value is None else "met" if goal(value) else "not met"
+        rows.append({"target": what, "value": value, "status": status})
+
+    for size, goal in ((64, 1.15), (1518, 1.05)):
+        for topo in ("guest-to-host", "loopback"):
+            check("%s %d B 1 qp: ratio >= %.2f" % (topo, size, goal),
+                  point(topo, size, 1).get("ratio"), lambda v, g=goal: v >= g)
+    for topo in ("guest-to-host", "loopback"):
+        check("%s 1518 B 1 qp: vhostmq >= 0.70 of the memcpy bound" % topo,
+              point(topo, 1518, 1).get("vhostmq_memcpy_fraction"), lambda v: v >= 0.70)
+    h2g = [s for s in summary if (s["topology"], s["queues"], s["variant"],
+                                  s["backend_cores"]) == ("host-to-guest", 4, "default", 1)]
+    for s in h2g or [{}]:
+        check("host-to-guest %s 4 RX queues, one poll core: ratio >= 0.95" %
+              ("%d B" % s["size"] if s else "any size"), s.get("ratio"), lambda v: v >= 0.95)
+    iw = ex.get("idle_and_wakeup", {})
+    idle = iw.get("idle_cpu_percent")
+    p99 = iw.get("wakeup_us", {}).get("p99") if isinstance(iw.get("wakeup_us"), dict) else None
+    check("idle vhostmq < 1% of a core", idle if is_number(idle) else None, lambda v: v < 1.0)
+    check("wake-up p99 < 50 us", p99 if is_number(p99) else None, lambda v: v < 50.0)
+    return rows
+
+
+def targets_lines(rows):
+    lines = ["targets (issue 5; reported only, the exit status does not depend on them):"]
+    width = max(len(r["target"]) for r in rows)
+    for r in rows:
+        v = r["value"]
+        lines.append("  %s  %8s  %s" % (r["target"].ljust(width),
+                                        fmt(v, "%.3f" if v is None or v < 10 else "%.0f"),
+                                        r["status"]))
+    return lines
+
+
+# ------------------------------------------------------------ plots
+# (file suffix, x key, x label, the other axis that splits lines, its label)
+PLOTS = (("sizes", "size", "frame size (B)", "queues", "%d qp"),
+         ("queues", "queues", "queue pairs", "size", "%d B"))
+
+
+def gp_str(s):
+    return "'" + s.replace("'", "''") + "'"      # a gnuplot single-quoted string
+
+
+def plots(cfg, summary):
+    """PNGs next to the JSON; what was written or why not."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return {"error": "gnuplot not found (Debian: apt-get install gnuplot-nox; "
+                         "scripts/bench.sh installs it): no PNGs written"}
+    base = os.path.splitext(os.path.abspath(cfg.out))[0]
+    variants = {s["variant"] for s in summary}
+    res = {"files": [], "skipped": []}
+    tmp = tempfile.mkdtemp(prefix="vmqplot.")
+    try:
+        for kind, xkey, xname, other, other_fmt in PLOTS:
+            xs = sorted({s[xkey] for s in summary})
+            if len(xs) < 2:
+                res["skipped"].append("%s: needs two or more, measured %s" % (kind, xs))
+                continue
+            split_other = len({s[other] for s in summary}) > 1
+            panels, names, nlines = [], [], []
+            for topo in dict.fromkeys(s["topology"] for s in summary):
+                lines = {}
+                for s in summary:
+                    if s["topology"] != topo:
+                        continue
+                    for b in BACKENDS:
+                        d = s[b]
+                        if d.get("median_mpps") is None:
+                            continue
+                        title = b + (" " + s["variant"] if len(variants) > 1 else "") + \
+                            (" " + other_fmt % s[other] if split_other else "")
+                        lines.setdefault(title, []).append(
+                            (s[xkey], d["median_mpps"], d["min_mpps"], d["max_mpps"]))
+                if not lines:
+                    continue
+                path = os.path.join(tmp, "%d.dat" % len(panels))
+                with open(path, "w") as f:
+                    f.write("\n\n".join('"x" "%s" "min" "max"\n' % t + "".join(
+                        "%d %f %f %f\n" % row for row in sorted(rows))
+                        for t, rows in lines.items()))
+                panels.append(path)
+                names.append(topo)
+                nlines.append(str(len(lines)))
+            if not panels:
+                res["skipped"].append("%s: no point measured" % kind)
+                continue
+            png = "%s-%s.png" % (base, kind)
+            heading = "vhostmq vs DPDK vhost (reference), %s" % time.strftime("%Y-%m-%d %H:%M")
+            expr = "; ".join("%s=%s" % (k, gp_str(v)) for k, v in (
+                ("out", png), ("heading", heading), ("xname", xname),
+                ("panels", " ".join(panels)), ("names", " ".join(names)),
+                ("nlines", " ".join(nlines)), ("xs", " ".join(map(str, xs)))))
+            p = subprocess.run([gnuplot, "-e", expr, os.path.join(HERE, "plot.gp")],
+                               capture_output=True, text=True, timeout=PLOT_S)
+            if p.returncode != 0:
+                res["skipped"].append("%s: gnuplot failed: %s" % (kind, p.stderr.strip()[-500:]))
+            else:
+                res["files"].append(png)
+    except (OSError, subprocess.SubprocessError) as e:
+        res["error"] = "%s: %s" % (type(e).__name__, e)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
 # ------------------------------------------------------------ main
+def int_list(text):
+    return [int(x) for x in text.split(",")]
+
+
+def cpu_list(text):
+    """'2-5,8' -> [2, 3, 4, 5, 8], the syntax of vhostmq --cores."""
+    cpus = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise argparse.ArgumentTypeError("not a CPU list: %r" % text)
+        if last < first:
+            raise argparse.ArgumentTypeError("backwards range: %r" % part)
+        cpus.extend(range(first, last + 1))
+    if len(set(cpus)) != len(cpus):
+        raise argparse.ArgumentTypeError("a CPU appears twice: %r" % text)
+    return cpus
+
+
 def allowed_cpus():
     return sorted(os.sched_getaffinity(0))
 
 
+def write_json(path, result):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=3, help="runs per backend and point")
+    ap.add_argument("--runs", type=int, default=5, help="runs per backend and point")
     ap.add_argument("--seconds", type=float, default=5, help="measured seconds a run")
-    ap.add_argument("--sizes", default="64,1518", help="frame sizes, comma separated")
-    ap.add_argument("--queues", type=int, default=1)
+    ap.add_argument("--sizes", type=int_list, default="64,256,512,1518",
+                    help="frame sizes, comma separated")
+    ap.add_argument("--queues", type=int_list, default="1",
+                    help="queue pair counts, comma separated (e.g. 1,2,4)")
     ap.add_argument("--topologies", default=",".join(TOPOLOGIES),
                     help="comma separated: " + ", ".join(TOPOLOGIES))
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
+    ap.add_argument("--variants", default="default",
+                    help="frontend variants, comma separated: " + ", ".join(VARIANTS) +
+                         " (mrg_rxbuf=0, in_order=0, packed_vq=1)")
+    ap.add_argument("--be-cores", type=cpu_list, metavar="LIST",
+                    help="queue-scaling mode: N queue pairs get the first N of "
+                         "these CPUs as backend poll cores (with --fe-cores)")
+    ap.add_argument("--fe-cores", type=cpu_list, metavar="LIST",
+                    help="queue-scaling mode: the frontend's forwarding lcores")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
+                    help="JSON result; the PNGs go beside it (NAME-sizes.png, NAME-queues.png)")
+    ap.add_argument("--no-extras", action="store_true",
+                    help="skip bench/extras.py (memcpy bound, instructions per "
+                         "packet, idle CPU and wake-up latency)")
     ap.add_argument("--vhostmq", default=os.path.join(ROOT, "build", "backend", "vhostmq"))
     ap.add_argument("--vhostmqctl", default=None)
+    ap.add_argument("--tool-dir", default=None,
+                    help="compiled tools of bench/extras.py (default: bench/tools "
+                         "in vhostmq's build tree)")
     ap.add_argument("--testpmd", default=shutil.which("dpdk-testpmd") or "dpdk-testpmd")
     ap.add_argument("--mem", type=int, default=1024, help="MB of --no-huge memory per testpmd")
     ap.add_argument("--smoke", action="store_true",
-                    help="1 run per backend, 2 s, size 64, all topologies; "
-                         "exit 0 iff every run passed traffic (no speed check)")
+                    help="1 run per backend, 2 s, size 64, 1 queue, all topologies, "
+                         "tiny extras; exit 0 iff every run passed traffic and the "
+                         "extras that ran gave numbers (no speed check)")
     cfg = ap.parse_args()
     if cfg.smoke:
-        cfg.runs, cfg.seconds, cfg.sizes = 1, 2, "64"
-        cfg.topologies = ",".join(TOPOLOGIES)
+        cfg.runs, cfg.seconds, cfg.sizes, cfg.queues = 1, 2, [64], [1]
+        cfg.topologies, cfg.variants = ",".join(TOPOLOGIES), "default"
     if cfg.vhostmqctl is None:
         cfg.vhostmqctl = os.path.join(os.path.dirname(cfg.vhostmq), "vhostmqctl")
-    try:
-        sizes = [int(x) for x in cfg.sizes.split(",")]
-        topos = [TOPOLOGIES[t] for t in cfg.topologies.split(",")]
-    except (ValueError, KeyError) as e:
-        ap.error("bad --sizes or --topologies: %s" % e)
-    if cfg.runs < 1 or cfg.seconds <= 0 or not 1 <= cfg.queues <= 128:
-        ap.error("--runs >= 1, --seconds > 0, --queues 1..128")
+    if cfg.tool_dir is None:
+        build = os.path.dirname(os.path.dirname(os.path.abspath(cfg.vhostmq)))
+        cfg.tool_dir = os.path.join(build, "bench", "tools")
+    topos = [TOPOLOGIES.get(t) for t in cfg.topologies.split(",")]
+    variants = cfg.variants.split(",")
+    if None in topos or not set(variants) <= set(VARIANTS):
+        ap.error("--topologies: %s; --variants: %s" % (", ".join(TOPOLOGIES),
+                                                       ", ".join(VARIANTS)))
+    if cfg.runs < 1 or cfg.seconds <= 0 or not all(1 <= q <= 128 for q in cfg.queues) \
+            or not all(60 <= s <= 9000 for s in cfg.sizes):
+        ap.error("--runs >= 1, --seconds > 0, --queues 1..128, --sizes 60..9000")
+    cpus = allowed_cpus()
+    if (cfg.be_cores is None) != (cfg.fe_cores is None):
+        ap.error("--be-cores and --fe-cores go together")
+    if cfg.be_cores:
+        need = max(cfg.queues)
+        if min(len(cfg.be_cores), len(cfg.fe_cores)) < need:
+            ap.error("--be-cores and --fe-cores need %d CPUs each (--queues)" % need)
+        if set(cfg.be_cores) & set(cfg.fe_cores):
+            ap.error("--be-cores and --fe-cores must not share a CPU")
+        if not set(cfg.be_cores + cfg.fe_cores) <= set(cpus):
+            ap.error("CPUs not allowed here: %s (allowed: %s)" % (
+                sorted(set(cfg.be_cores + cfg.fe_cores) - set(cpus)), cpus))
+        cfg.fe_cpu, cfg.be_cpu = cfg.fe_cores[0], cfg.be_cores[0]
+    else:
+        cfg.fe_cpu, cfg.be_cpu = cpus[0], cpus[-1]
+        if cfg.fe_cpu == cfg.be_cpu:
+            print("# warning: one CPU only; frontend and backend share it", file=sys.stderr)
     for exe in (cfg.vhostmq, cfg.vhostmqctl, cfg.testpmd):
         if not (shutil.which(exe) or os.access(exe, os.X_OK)):
             print("bench: %s not found/executable" % exe, file=sys.stderr)
             return 2
-    cpus = allowed_cpus()
-    cfg.fe_cpu, cfg.be_cpu = cpus[0], cpus[-1]
-    if cfg.fe_cpu == cfg.be_cpu:
-        print("# warning: one CPU only; frontend and backend share it", file=sys.stderr)
     cfg.work = tempfile.mkdtemp(prefix="vmqbench.")
-    backends = ["vhostmq", "reference"]
     procs = Procs()
-    interrupted = [False]
 
     def on_signal(sig, frm):
-        interrupted[0] = True
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
-    records = []
+    points = [Point(cfg, t, v, q, s) for t in topos for v in variants
+              for q in cfg.queues for s in cfg.sizes]
+    records, skipped = [], []
+    ex = {"skipped": "--no-extras" if cfg.no_extras else "interrupted"}
     rc = 0
     try:
-        for topo in topos:
-            for size in sizes:
-                for i in range(cfg.runs):
-                    for b in backends:               # A B A B ...
-                        r = Run(cfg, procs, topo, b, size, i).execute()
-                        records.append(r)
-                        msg = ("%.3f Mpps" % r["mpps"]) if r.get("ok") else "FAILED: " + r["error"]
-                        print("# %-14s %-9s size %5d run %d: %s" % (topo.name, b, size, i, msg),
-                              flush=True)
+        for pt in points:
+            runners = [b for b in BACKENDS if (b, pt.variant) not in UNSUPPORTED]
+            for b in BACKENDS:
+                if b not in runners:
+                    reason = UNSUPPORTED[(b, pt.variant)]
+                    skipped.append(dict(pt.fields(), backend=b, reason=reason))
+                    print("# %s: %s skipped: %s" % (pt.label(), b, reason), flush=True)
+            for i in range(cfg.runs):
+                for b in runners:                    # A B A B ...
+                    r = Run(cfg, procs, pt, b, i).execute()
+                    records.append(r)
+                    msg = ("%.3f Mpps" % r["mpps"]) if r["ok"] else "FAILED: " + r["error"]
+                    print("# %s %-9s run %d: %s" % (pt.label(), b, i, msg), flush=True)
+        if not cfg.no_extras:
+            ex = run_extras(cfg)
     except KeyboardInterrupt:
         print("# interrupted; cleaning up", file=sys.stderr)
         rc = 130
     finally:
         procs.stop_all()
-    summary = summarize(records, backends)
+    summary = summarize(records, skipped, ex)
+    goals = targets(summary, ex)
     result = {"tool": "bench/bench.py", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "config": {"runs": cfg.runs, "seconds": cfg.seconds, "sizes": sizes,
+              "config": {"runs": cfg.runs, "seconds": cfg.seconds, "sizes": cfg.sizes,
                          "queues": cfg.queues, "topologies": [t.name for t in topos],
-                         "frontend_cpu": cfg.fe_cpu, "backend_cpu": cfg.be_cpu,
+                         "variants": variants,
+                         "placement": "queue-scaling" if cfg.be_cores else "one core each",
+                         "backend_cores": cfg.be_cores or [cfg.be_cpu],
+                         "frontend_cores": cfg.fe_cores or [cfg.fe_cpu],
                          "smoke": cfg.smoke, "memory": "--no-huge -m %d" % cfg.mem,
                          "warmup_s": WARMUP_S, "vhostmq": cfg.vhostmq,
-                         "testpmd": cfg.testpmd, "interrupted": rc == 130},
-              "summary": summary, "runs": records}
-    os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
-    with open(cfg.out, "w") as f:
-        json.dump(result, f, indent=1)
-    print(table(summary, backends))
+                         "testpmd": cfg.testpmd, "tool_dir": cfg.tool_dir,
+                         "interrupted": rc == 130},
+              "summary": summary, "extras": ex, "targets": goals,
+              "skipped": skipped, "runs": records}
+    # The JSON first: a plot that fails (or is interrupted) must not lose it.
+    write_json(cfg.out, result)
+    print(table(summary))
+    print("\n".join("# " + l for l in extras_lines(ex)))
+    print("\n".join(targets_lines(goals)))
+    if summary and rc == 0:
+        result["plots"] = plots(cfg, summary)
+        write_json(cfg.out, result)
+        pl = result["plots"]
+        for f in pl.get("files", []):
+            print("# plot: %s" % f)
+        for why in pl.get("skipped", []) + ([pl["error"]] if "error" in pl else []):
+            print("# plot: none: %s" % why)
     print("# raw runs: %s" % cfg.out)
-    bad = [r for r in records if not r.get("ok") or r["frames"] <= 0]
+    bad = [r for r in records if not r["ok"] or r["frames"] <= 0]
     for r in bad:
-        print("# FAILED %s %s size %d run %d: %s" % (r["topology"], r["backend"], r["size"],
-                                                     r["run"], r.get("error", "no frames")))
+        print("# FAILED %s %s %s size %d q %d run %d: %s" % (
+            r["topology"], r["variant"], r["backend"], r["size"], r["queues"],
+            r["run"], r.get("error", "no frames")))
         for l in r.get("backend_log_tail", [])[-5:]:
             print("#   backend: " + l)
         for l in r.get("frontend_log_tail", [])[-5:]:
             print("#   frontend: " + l)
     if rc == 0 and (bad or not records):
         rc = 1
+    if cfg.smoke and rc != 130:
+        if "missing" in ex:
+            print("# smoke: extras not checked: %s" % ex["error"])
+        for why in extras_without_numbers(ex):
+            print("# FAILED extras without numbers: %s" % why)
+            rc = 1
     if rc == 0 or not bad:
         shutil.rmtree(cfg.work, ignore_errors=True)
     else:
