@@ -79,6 +79,9 @@ int be_dev_try_connect(struct be_dev *d);
 void be_dev_attach(struct be_dev *d, int fd);
 /* The frontend's socket is readable (or hung up). */
 void be_dev_conn_event(struct be_dev *d);
+/* The SIGBUS guard's eventfd is readable: each device whose guest memory
+ * vanished under a poll thread is logged and detached; the others run on. */
+void be_guard_event(struct be *be);
 uint64_t be_now_ns(void);
 
 /* stats.c: the per-queue table; rates over the time each device had a frontend. */

@@ -5,8 +5,10 @@
  * pair. The only module that publishes with RCU: every plan change goes
  * through be_replan(), which returns after a grace period. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <rte_errno.h>
@@ -16,6 +18,7 @@
 #include <rte_ring.h>
 #include "backend/be.h"
 #include "vhost-user/dev.h"
+#include "vhost-user/guard.h"
 #include "vhost-user/sock.h"
 #include "virtio/log.h"
 #include "vhostmq_conf.h"
@@ -374,6 +377,41 @@ be_dev_conn_event(struct be_dev *d)
 		be_dev_detach(d);
 }
 
+/* The guard already put zero pages where the lost ones were, so the poll
+ * threads run on; detaching is the normal path: quiesce (grace period),
+ * then unmap, which also frees the guard's slots. */
+void
+be_guard_event(struct be *be)
+{
+	struct vhu_guard_fault f;
+
+	while (vhu_guard_next_fault(&f)) {
+		struct be_dev *d = NULL;
+
+		/* The fault names the memory table: the device using it now.
+		 * A replaced table is unmapped (and its slots gone) before the
+		 * control thread gets here, so one always matches. */
+		for (unsigned i = 0; i < be->ndev && d == NULL; i++)
+			if (be->dev[i].conn != NULL && vhu_dev_mem(be->dev[i].conn) == f.owner)
+				d = &be->dev[i];
+		if (d == NULL) {
+			vlog_warn("guest memory region %u of no current device faulted (SIGBUS at "
+			          "offset 0x%" PRIx64 ")", f.tag, f.file_off);
+			continue;
+		}
+		if (f.sealed)
+			vlog_err("device %s: guest memory region %u could not be read (SIGBUS at "
+			         "offset 0x%" PRIx64 "; its file is sealed against shrinking, so an "
+			         "I/O or hugepage error); closing the connection", d->cfg.name, f.tag,
+			         f.file_off);
+		else
+			vlog_err("device %s: guest memory region %u shrank under us (SIGBUS at "
+			         "offset 0x%" PRIx64 "); closing the connection", d->cfg.name, f.tag,
+			         f.file_off);
+		be_dev_detach(d);
+	}
+}
+
 /* The thread serving core c, started on first use. */
 static struct pmd *
 be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
@@ -429,6 +467,18 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 	return be_steer_update(d, why, why_len);
 }
 
+/* Who can attach, as the socket file says after vhu_listen_as(). */
+static void
+be_log_access(const struct be_dev *d)
+{
+	struct stat st;
+
+	if (lstat(d->cfg.socket, &st) == 0)
+		vlog_info("device %s: socket owner %u, group %u, mode %04o: who can attach",
+		          d->cfg.name, (unsigned)st.st_uid, (unsigned)st.st_gid,
+		          (unsigned)(st.st_mode & 07777));
+}
+
 static int
 be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 {
@@ -474,7 +524,13 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		return rc;
 	}
 	if (!c->client) {
-		d->listen_fd = vhu_listen(c->socket, (mode_t)c->socket_mode, why, sizeof(why));
+		const struct vhu_sock_access a = {
+			.mode = (mode_t)c->socket_mode,
+			.uid = c->socket_uid == CFG_ID_NONE ? (uid_t)-1 : (uid_t)c->socket_uid,
+			.gid = c->socket_gid == CFG_ID_NONE ? (gid_t)-1 : (gid_t)c->socket_gid,
+		};
+
+		d->listen_fd = vhu_listen_as(c->socket, &a, why, sizeof(why));
 		if (d->listen_fd < 0) {
 			vlog_err("device %s: socket: %s", c->name, why);
 			return d->listen_fd;
@@ -484,6 +540,8 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 	          d->port->kind, c->port_kind == CFG_PORT_ETHDEV ? " " : "",
 	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs : "",
 	          c->client ? "connecting to" : "listening on", c->socket);
+	if (!c->client)
+		be_log_access(d);
 	return 0;
 }
 

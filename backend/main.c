@@ -21,6 +21,7 @@
 #include "backend/ctl.h"
 #include "config/default_config.h"
 #include "vhost-user/dev.h"
+#include "vhost-user/guard.h"
 #include "vhost-user/sock.h"
 #include "vhostmq_conf.h"
 #include "virtio/log.h"
@@ -50,6 +51,11 @@ static const char usage[] =
 "                          ethdev port pick a guest RX queue\n"
 "  -k, --client            connect to --socket (QEMU chardev server=on) and\n"
 "                          reconnect when it goes, instead of listening\n"
+"      --socket-user USER  owner of the listening socket (name or uid;\n"
+"                          default: vhostmq's own)\n"
+"      --socket-group GROUP  its group (name or gid; default: vhostmq's own)\n"
+"      --socket-mode MODE  its permission bits, octal (default 0660): owner,\n"
+"                          group and mode decide who can attach\n"
 "  -l, --log-level LEVEL   err | warn | info | debug\n"
 "  -i, --stats-interval S  print the per-queue table every S seconds (0: off)\n"
 "      --control PATH      control socket for vhostmqctl (default: the first\n"
@@ -57,13 +63,15 @@ static const char usage[] =
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"--socket, --queues, --port, --cores, --poll-mode, --steering and --client\n"
-"override the device of a config that has exactly one. SIGUSR1 prints the\n"
-"table now; SIGINT/SIGTERM print it and exit.\n";
+"--socket, --queues, --port, --cores, --poll-mode, --steering, --client and\n"
+"--socket-user/-group/-mode override the device of a config that has exactly\n"
+"one; the --socket-* ones are for a listening socket, not with --client.\n"
+"SIGUSR1 prints the table now; SIGINT/SIGTERM print it and exit.\n";
 
 struct cli {
 	const char *config;
 	const char *socket, *queues, *port, *cores, *poll_mode, *log_level, *steering;
+	const char *socket_user, *socket_group, *socket_mode;
 	bool client;
 	const char *control;
 	unsigned stats_interval;
@@ -79,7 +87,7 @@ die_usage(const char *fmt, const char *arg)
 }
 
 /* Long options without a short form. */
-enum { OPT_CONTROL = 256 };
+enum { OPT_CONTROL = 256, OPT_SOCKET_USER, OPT_SOCKET_GROUP, OPT_SOCKET_MODE };
 
 static int
 parse_cli(int argc, char **argv, struct cli *cli)
@@ -96,6 +104,9 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "stats-interval", required_argument, NULL, 'i' },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "socket-user", required_argument, NULL, OPT_SOCKET_USER },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -117,6 +128,9 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		case 'k': cli->client = true; break;
 		case 'l': cli->log_level = optarg; break;
 		case OPT_CONTROL: cli->control = optarg; break;
+		case OPT_SOCKET_USER: cli->socket_user = optarg; break;
+		case OPT_SOCKET_GROUP: cli->socket_group = optarg; break;
+		case OPT_SOCKET_MODE: cli->socket_mode = optarg; break;
 		case 'i':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -167,11 +181,13 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	if (cli->log_level && cfg_parse_log_level(cli->log_level, &cfg->log_level, &err) != 0)
 		return cfg_fail(&err);
 	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode ||
-	      cli->steering || cli->client))
+	      cli->steering || cli->client || cli->socket_user || cli->socket_group ||
+	      cli->socket_mode))
 		return 0;
 	if (cfg->n_devices != 1) {
 		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering/"
-		        "--client override the config's single device, but %s has %u devices\n",
+		        "--client/--socket-user/--socket-group/--socket-mode override the "
+		        "config's single device, but %s has %u devices\n",
 		        cli->config, cfg->n_devices);
 		return 2;
 	}
@@ -181,10 +197,17 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	    (cli->port && cfg_parse_port(cli->port, d, &err) != 0) ||
 	    (cli->cores && cfg_parse_cores(cli->cores, d, &err) != 0) ||
 	    (cli->poll_mode && cfg_parse_poll_mode(cli->poll_mode, d, &err) != 0) ||
-	    (cli->steering && cfg_parse_steering(cli->steering, d, &err) != 0))
+	    (cli->steering && cfg_parse_steering(cli->steering, d, &err) != 0) ||
+	    (cli->socket_user && cfg_parse_socket_user(cli->socket_user, d, &err) != 0) ||
+	    (cli->socket_group && cfg_parse_socket_group(cli->socket_group, d, &err) != 0) ||
+	    (cli->socket_mode && cfg_parse_socket_mode(cli->socket_mode, d, &err) != 0))
 		return cfg_fail(&err);
 	if (cli->client)
 		d->client = true;
+	/* The overrides may have made the device inconsistent (--client with a
+	 * config's socket_user, or --socket-user with its "client": true). */
+	if (cfg_check_device(d, &err) != 0)
+		return cfg_fail(&err);
 	return 0;
 }
 
@@ -310,7 +333,7 @@ remove_runtime_dir(void)
 	rmdir(eal_runtime_dir);
 }
 
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL, EV_RECONNECT };
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_LISTEN, EV_CONN, EV_CTL, EV_RECONNECT, EV_GUARD };
 
 static uint64_t
 ev_tag(enum ev_kind k, unsigned dev)
@@ -341,7 +364,8 @@ run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1, rfd = -1;
 
 	if (ep < 0 || ep_add(ep, sfd, ev_tag(EV_SIGNAL, 0)) != 0 ||
-	    ep_add(ep, be_ctl_fd(ctl), ev_tag(EV_CTL, 0)) != 0)
+	    ep_add(ep, be_ctl_fd(ctl), ev_tag(EV_CTL, 0)) != 0 ||
+	    ep_add(ep, vhu_guard_fd(), ev_tag(EV_GUARD, 0)) != 0)
 		return -errno;
 	if (stats_interval) {
 		struct itimerspec its = { .it_interval = { stats_interval, 0 },
@@ -431,6 +455,11 @@ run_loop(struct be *be, struct be_ctl *ctl, int sfd, unsigned stats_interval)
 			case EV_CTL:
 				be_ctl_event(ctl);
 				break;
+			case EV_GUARD:
+				/* A detached device's socket left epoll when it
+				 * closed; later events of this batch see conn NULL. */
+				be_guard_event(be);
+				break;
 			}
 		}
 	}
@@ -490,6 +519,17 @@ main(int argc, char **argv)
 	}
 	if (start_eal(&cfg, &allowed) != 0)
 		return 1;
+	/* Before the first device: from its first SET_MEM_TABLE on, a frontend
+	 * that shrinks its memory must cost only its own connection. After
+	 * EAL init, though EAL's hugepage allocator still swaps in a SIGBUS
+	 * handler of its own for as long as it touches a new hugepage (and
+	 * restores ours): a fault in that window is not guarded. */
+	if ((rc = vhu_guard_install()) != 0) {
+		fprintf(stderr, "vhostmq: SIGBUS guard: %s\n", strerror(-rc));
+		rte_eal_cleanup();
+		remove_runtime_dir();
+		return 1;
+	}
 	be.start_ns = be_now_ns();
 	be.allowed = allowed;
 	rc = be_devs_create(&be, &cfg);

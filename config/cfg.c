@@ -12,6 +12,8 @@
  * user text is escaped and truncated before it is quoted in an error, because
  * errors end up on a terminal or in a log. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +34,11 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_CORE_LIMIT  1024            /* core numbers are below this */
 #define CFG_IDLE_US_MAX 1000000         /* one second: longer is a stall */
 #define CFG_MODE_MAX    0777            /* permission bits only, no setuid */
+#define CFG_ID_MAX      4294967294L     /* uid_t/gid_t less (uid_t)-1 */
+/* getpwnam_r/getgrnam_r buffer: 4 KiB holds any passwd line; a group line
+ * lists its members, so it may grow (ERANGE) up to 1 MiB. */
+#define CFG_NSS_BUF     4096u
+#define CFG_NSS_BUF_MAX (1u << 20)
 #define CFG_PATH_LEN    sizeof(((struct cfg_err *)NULL)->path)
 #define CFG_GOT_LEN     80              /* a quoted value in an error */
 
@@ -44,6 +51,8 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_NAME  "1..31 characters from [A-Za-z0-9_.-]"
 #define CFG_FORM_SOCK  "an absolute path shorter than 108 bytes"
 #define CFG_FORM_MODE  "a string of octal digits like \"0660\", at most 0777"
+#define CFG_FORM_USER  "a user name, or a uid 0..4294967294 as an integer or digits"
+#define CFG_FORM_GROUP "a group name, or a gid 0..4294967294 as an integer or digits"
 #define CFG_FORM_QP    "an integer 1.." CFG_STR(VHOSTMQ_MAX_QP)
 #define CFG_FORM_PORT  "\"loopback\" or \"ethdev:<devargs>\""
 #define CFG_FORM_CORES "core numbers 0..1023 as an array or a string like \"1,3-5\""
@@ -68,7 +77,7 @@ static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" 
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
 	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
-	"rss_table", "client",
+	"rss_table", "client", "socket_user", "socket_group",
 };
 
 /* Scratch for a cores list: filled in full before the device is touched. */
@@ -232,7 +241,7 @@ static int
 cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
 		size_t n_keys, const json_error_t *je, struct cfg_err *err)
 {
-	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], list[160];
+	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], list[256];
 	const char *key;
 	json_t *v;
 	size_t k, o = 0;
@@ -361,7 +370,124 @@ cfg_mode_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 		return cfg_fail(err, path, "must be " CFG_FORM_MODE ", got %s",
 				cfg_quote(s, got, sizeof(got)));
 	d->socket_mode = v;
+	d->socket_mode_set = true;
 	return 0;
+}
+
+/* Looks name up in the user (or group) database: 1 with *id set, 0 when
+ * there is no such entry, or -errno when the lookup itself failed. */
+static int
+cfg_lookup_id(const char *name, bool group, uint32_t *id)
+{
+	json_malloc_t alloc_fn;
+	json_free_t free_fn;
+	size_t len = CFG_NSS_BUF;
+	bool found = false;
+	int rc;
+
+	/* jansson's allocator, like the rest of config/: tests leak-check it. */
+	json_get_alloc_funcs(&alloc_fn, &free_fn);
+	for (;;) {
+		char *buf = alloc_fn(len);
+
+		if (buf == NULL)
+			return -ENOMEM;
+		if (group) {
+			struct group gr, *res = NULL;
+
+			rc = getgrnam_r(name, &gr, buf, len, &res);
+			if (rc == 0 && res != NULL) {
+				*id = (uint32_t)res->gr_gid;
+				found = true;
+			}
+		} else {
+			struct passwd pw, *res = NULL;
+
+			rc = getpwnam_r(name, &pw, buf, len, &res);
+			if (rc == 0 && res != NULL) {
+				*id = (uint32_t)res->pw_uid;
+				found = true;
+			}
+		}
+		free_fn(buf);
+		if (rc != ERANGE || len >= CFG_NSS_BUF_MAX)
+			break;
+		len *= 4;
+	}
+	/* getpwnam_r(3): "not found" is 0 with no result, or one of these. */
+	if (found || rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+		return found;
+	return -rc;
+}
+
+/* A user (group) name, else a numeric id: names win, as with chown(1). */
+static int
+cfg_id_str(const char *s, bool group, const char *path, uint32_t *out, struct cfg_err *err)
+{
+	const char *what = group ? "group" : "user";
+	const char *form = group ? CFG_FORM_GROUP : CFG_FORM_USER;
+	char got[CFG_GOT_LEN];
+	const char *p = s;
+	uint32_t id = 0;
+	long v;
+	int rc;
+
+	if (s == NULL || *s == '\0')
+		return cfg_fail(err, path, "must be %s, got %s", form,
+				cfg_quote(s, got, sizeof(got)));
+	rc = cfg_lookup_id(s, group, &id);
+	if (rc < 0)
+		return cfg_fail(err, path, "cannot look up %s %s: %s", what,
+				cfg_quote(s, got, sizeof(got)), strerror(-rc));
+	if (rc == 0) {
+		v = cfg_digits(&p, CFG_ID_MAX);
+		if (v < 0 || *p != '\0')
+			return cfg_fail(err, path, "must be %s, got %s: no such %s", form,
+					cfg_quote(s, got, sizeof(got)), what);
+		id = (uint32_t)v;
+	}
+	*out = id;
+	return 0;
+}
+
+static int
+cfg_id_json(const json_t *v, bool group, const char *path, uint32_t *out,
+	    struct cfg_err *err)
+{
+	const char *form = group ? CFG_FORM_GROUP : CFG_FORM_USER;
+	json_int_t x = 0;
+
+	if (json_is_string(v))
+		return cfg_id_str(json_string_value(v), group, path, out, err);
+	if (cfg_json_int(v, 0, CFG_ID_MAX, form, path, &x, err) < 0)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+/* The cross-field rules of one device; base is its JSON path ("" for the
+ * command line). */
+static int
+cfg_check_device_at(const struct cfg_device *d, const char *base, struct cfg_err *err)
+{
+	char path[CFG_PATH_LEN];
+	const char *key = NULL;
+
+	/* In client mode the frontend (QEMU's server=on) creates the socket and
+	 * decides who may connect; a setting that would do nothing is a
+	 * mistake worth hearing about. */
+	if (!d->client)
+		return 0;
+	if (d->socket_uid != CFG_ID_NONE)
+		key = "socket_user";
+	else if (d->socket_gid != CFG_ID_NONE)
+		key = "socket_group";
+	else if (d->socket_mode_set)
+		key = "socket_mode";
+	if (key == NULL)
+		return 0;
+	return cfg_fail(err, cfg_path(path, base, key), "is only for a listening socket: in "
+			"client mode the frontend creates the socket and decides who can attach");
 }
 
 static int
@@ -616,6 +742,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
 	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
 	json_t *reta = NULL, *weights = NULL, *table = NULL, *client = NULL;
+	json_t *user = NULL, *group = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -627,12 +754,14 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 		return cfg_fail(err, base, "must be an object, got %s",
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
-			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}",
+			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o,"
+			   " s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
 			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
 			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights,
-			   "rss_table", &table, "client", &client) < 0)
+			   "rss_table", &table, "client", &client, "socket_user", &user,
+			   "socket_group", &group) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -649,6 +778,13 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	if (cfg_given(mode) &&
 	    (cfg_json_str(mode, CFG_FORM_MODE, cfg_path(path, base, "socket_mode"), &s, err) < 0 ||
 	     cfg_mode_str(s, path, d, err) < 0))
+		return -1;
+	if (cfg_given(user) &&
+	    cfg_id_json(user, false, cfg_path(path, base, "socket_user"), &d->socket_uid, err) < 0)
+		return -1;
+	if (cfg_given(group) &&
+	    cfg_id_json(group, true, cfg_path(path, base, "socket_group"), &d->socket_gid,
+			err) < 0)
 		return -1;
 	if (cfg_given(qp)) {
 		if (cfg_json_int(qp, 1, VHOSTMQ_MAX_QP, CFG_FORM_QP,
@@ -722,7 +858,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 			return cfg_fail(err, path, "has %u entries but rss_table_size is %u",
 					d->n_rss_table, d->rss_table_size);
 	}
-	return 0;
+	return cfg_check_device_at(d, base, err);
 }
 
 /* Two devices on one socket would fight over bind(), and two with one name
@@ -949,6 +1085,34 @@ cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err)
 }
 
 int
+cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_mode_str(s, "socket_mode", d, err);
+}
+
+int
+cfg_parse_socket_user(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_id_str(s, false, "socket_user", &d->socket_uid, err);
+}
+
+int
+cfg_parse_socket_group(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_id_str(s, true, "socket_group", &d->socket_gid, err);
+}
+
+int
+cfg_check_device(const struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_check_device_at(d, "", err);
+}
+
+int
 cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err)
 {
 	cfg_err_clear(err);
@@ -961,6 +1125,8 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "vm%u", index);
 	d->socket_mode = 0660;
+	d->socket_uid = CFG_ID_NONE;
+	d->socket_gid = CFG_ID_NONE;
 	d->queue_pairs = 1;
 	d->port_kind = CFG_PORT_LOOPBACK;
 	d->n_cores = 0;

@@ -20,6 +20,10 @@ enum cfg_port_kind { CFG_PORT_LOOPBACK = 0, CFG_PORT_ETHDEV };
  * always answers on the pair a frame came from). */
 enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 
+/* socket_uid/socket_gid not given: the socket keeps the process's ids.
+ * (uid_t)-1 is what chown() takes for "unchanged", and no user can have it. */
+#define CFG_ID_NONE UINT32_MAX
+
 #define CFG_RSS_KEY_LEN 40
 #define CFG_RSS_TABLE_MAX 512
 #define CFG_RSS_WEIGHTS_MAX 128          /* one per queue pair */
@@ -28,6 +32,9 @@ struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
 	char socket[108];                /* sun_path; required */
 	uint32_t socket_mode;            /* default 0660 (server sockets) */
+	bool socket_mode_set;            /* given: an error in client mode */
+	uint32_t socket_uid;             /* CFG_ID_NONE (default): the process's */
+	uint32_t socket_gid;             /* CFG_ID_NONE (default): the process's */
 	bool client;                     /* connect to socket (a QEMU server) and
 	                                    reconnect, instead of listening */
 	uint16_t queue_pairs;            /* 1..VHOSTMQ_MAX_QP, default 1 */
@@ -73,6 +80,16 @@ int cfg_parse_poll_mode(const char *s, struct cfg_device *d, struct cfg_err *err
 int cfg_parse_log_level(const char *s, int *level, struct cfg_err *err);
 int cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* A user or group name, or a numeric id; names are looked up in the
+ * system's databases (getpwnam_r/getgrnam_r: /etc/passwd, NSS) now, so an
+ * unknown name is a config error rather than a failure at start-up. */
+int cfg_parse_socket_user(const char *s, struct cfg_device *d, struct cfg_err *err);
+int cfg_parse_socket_group(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* Rules across a device's fields that command-line overrides can break
+ * (socket_user, socket_group and socket_mode only for a listening socket);
+ * the file parser applies them too. 0 or -1 with err. */
+int cfg_check_device(const struct cfg_device *d, struct cfg_err *err);
 /* 40 bytes as 80 hex digits, optionally separated by ':' (ethtool's form). */
 int cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err);
 

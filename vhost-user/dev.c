@@ -219,7 +219,8 @@ h_set_mem_table(struct vhu_dev *d, struct vhu_msg *m)
 	d->mem = mem;
 	vhu_resume_all(d);
 	vhu_mem_unmap(old);
-	vlog_info("device %s: memory table: %u region(s)", d->name, t->nregions);
+	vlog_info("device %s: memory table: %u region(s), %u sealed against shrinking",
+	          d->name, t->nregions, vhu_mem_nsealed(mem));
 	return 0;                        /* the dispatcher closes the fds: mmap holds its own */
 }
 

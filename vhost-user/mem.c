@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vhost-user/mem.c - mapping the frontend's memory regions.
+/* vhost-user/mem.c - mapping the frontend's memory regions, and registering
+ * each mapping with the SIGBUS guard (vhost-user/guard.h) for as long as it
+ * exists.
  * Security model: see mem.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include "vhost-user/guard.h"
 #include "vhost-user/mem.h"
+
+/* What the guard needs of a region beyond its gmem entry. */
+struct map_info {
+	uint64_t file_off;               /* offset of map_base in the file */
+	bool sealed;                     /* F_SEAL_SHRINK: the file cannot shrink */
+};
 
 static void
 unmap_regions(struct gmem_region *g, uint32_t n)
@@ -18,11 +28,12 @@ unmap_regions(struct gmem_region *g, uint32_t n)
 /* Maps one region; 0 or -errno with why filled. */
 static int
 map_region(const struct vhu_mem_region *r, int fd, uint32_t i, struct gmem_region *g,
-           char *why, size_t why_len)
+           struct map_info *info, char *why, size_t why_len)
 {
 	struct stat st;
 	uint64_t align, start, len;
 	void *base;
+	int seals;
 
 	if (r->size == 0) {
 		snprintf(why, why_len, "region %u: memory_size is 0", i);
@@ -64,6 +75,13 @@ map_region(const struct vhu_mem_region *r, int fd, uint32_t i, struct gmem_regio
 		         (unsigned long long)len, (unsigned long long)start, strerror(errno));
 		return -errno;
 	}
+	/* A file sealed against shrinking (QEMU's memory-backend-memfd seals by
+	 * default) keeps every page the size check above saw; any other may
+	 * be cut short under us at any time, which the guard survives.
+	 * F_GET_SEALS fails (EINVAL) for files that cannot carry seals. */
+	seals = fcntl(fd, F_GET_SEALS);
+	*info = (struct map_info){ .file_off = start,
+	                           .sealed = seals >= 0 && (seals & F_SEAL_SHRINK) };
 	*g = (struct gmem_region){
 		.gpa = r->gpa, .fva = r->fva, .size = r->size,
 		.hva = (uint8_t *)base + (r->mmap_offset - start),
@@ -77,6 +95,7 @@ vhu_mem_map(const struct vhu_mem_region *r, const int *fds, uint32_t n,
             struct gmem **out, char *why, size_t why_len)
 {
 	struct gmem_region g[GMEM_MAX_REGIONS];
+	struct map_info info[GMEM_MAX_REGIONS];
 	enum gmem_err ge;
 	uint32_t i, bad;
 	int rc;
@@ -87,7 +106,7 @@ vhu_mem_map(const struct vhu_mem_region *r, const int *fds, uint32_t n,
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
-		rc = map_region(&r[i], fds[i], i, &g[i], why, why_len);
+		rc = map_region(&r[i], fds[i], i, &g[i], &info[i], why, why_len);
 		if (rc != 0)
 			goto err_unmap;
 	}
@@ -97,11 +116,39 @@ vhu_mem_map(const struct vhu_mem_region *r, const int *fds, uint32_t n,
 		rc = ge == GMEM_E_NOMEM ? -ENOMEM : -EINVAL;
 		goto err_unmap;
 	}
+	/* Registered before anyone can see the table: no thread touches these
+	 * mappings until the caller publishes it. */
+	for (i = 0; i < n; i++) {
+		rc = vhu_guard_add(*out, i, g[i].map_base, g[i].map_len, info[i].file_off,
+		                   info[i].sealed);
+		if (rc != 0) {
+			snprintf(why, why_len, "region %u: the SIGBUS guard has no free slot "
+			         "(%u guest mappings)", i, VHU_GUARD_SLOTS);
+			goto err_unguard;
+		}
+	}
 	return 0;
 
+err_unguard:
+	vhu_guard_del(*out);
+	gmem_free(*out);
+	*out = NULL;
+	i = n;
 err_unmap:
 	unmap_regions(g, i);
 	return rc;
+}
+
+uint32_t
+vhu_mem_nsealed(const struct gmem *m)
+{
+	uint32_t n = 0;
+	bool sealed;
+
+	for (uint32_t i = 0; i < m->n; i++)
+		if (vhu_guard_sealed(m, i, &sealed) && sealed)
+			n++;
+	return n;
 }
 
 void
@@ -109,6 +156,10 @@ vhu_mem_unmap(struct gmem *m)
 {
 	if (m == NULL)
 		return;
+	/* The caller's grace period is behind us: no thread can fault in
+	 * these mappings any more, so their slots can go, then the mappings
+	 * (the guard never looks at an address that is no longer ours). */
+	vhu_guard_del(m);
 	unmap_regions(m->r, m->n);
 	gmem_free(m);
 }

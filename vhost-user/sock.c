@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vhost-user/sock.c - listening sockets for devices. Replacing a stale socket
  * safely: only a path that is a socket and refuses connections is unlinked, so
- * a second vhostmq (or anything else) using the path is never disturbed. */
+ * a second vhostmq (or anything else) using the path is never disturbed.
+ * Who can attach is settled before anyone can: the file gets its mode and
+ * owner between bind() and listen(), and a unix socket refuses connections
+ * until listen(). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -55,8 +59,25 @@ clear_stale(const char *path, const struct sockaddr_un *sa, char *why, size_t wh
 	return 0;
 }
 
+/* Gives the bound socket file at path its final mode and owner. Neither call
+ * follows a symlink: if the file was swapped for one since bind(), they fail
+ * rather than change whatever it points to. */
+static int
+set_access(const char *path, const struct vhu_sock_access *a)
+{
+	if ((a->uid != (uid_t)-1 || a->gid != (gid_t)-1) &&
+	    fchownat(AT_FDCWD, path, a->uid, a->gid, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	/* Mode last, so it is exactly what was asked for whatever chown did
+	 * (it clears set-id bits). */
+	if (fchmodat(AT_FDCWD, path, a->mode, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	return 0;
+}
+
 int
-vhu_listen(const char *path, mode_t mode, char *why, size_t why_len)
+vhu_listen_as(const char *path, const struct vhu_sock_access *a, char *why,
+              size_t why_len)
 {
 	struct sockaddr_un sa;
 	int fd, rc;
@@ -74,19 +95,47 @@ vhu_listen(const char *path, mode_t mode, char *why, size_t why_len)
 		rc = -errno;
 		goto err_why;
 	}
-	if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, mode) != 0 || listen(fd, 16) != 0) {
+	/* Linux creates the file with the socket inode's mode less the umask:
+	 * never more open than asked, whatever the umask, even before
+	 * set_access() makes it exact (a umask of 022 would take a group's
+	 * write bit, which is what lets it connect). */
+	if (fchmod(fd, a->mode) != 0 || bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		rc = -errno;
 		snprintf(why, why_len, "%s: %s", path, strerror(-rc));
-		close(fd);
-		return rc;
+		goto err_close;
+	}
+	if ((rc = set_access(path, a)) != 0) {
+		/* -1: left as created, chown's own notation */
+		snprintf(why, why_len, "%s: cannot give it owner %ld, group %ld, mode %04o: %s",
+		         path, a->uid == (uid_t)-1 ? -1L : (long)a->uid,
+		         a->gid == (gid_t)-1 ? -1L : (long)a->gid, (unsigned)a->mode,
+		         strerror(-rc));
+		goto err_unlink;
+	}
+	if (listen(fd, 16) != 0) {
+		rc = -errno;
+		snprintf(why, why_len, "%s: %s", path, strerror(-rc));
+		goto err_unlink;
 	}
 	return fd;
 
+err_unlink:
+	unlink(path);
+err_close:
+	close(fd);
+	return rc;
 err_why:
 	if (why[0] == '\0')
 		snprintf(why, why_len, "%s: %s", path, strerror(-rc));
 	return rc;
+}
+
+int
+vhu_listen(const char *path, mode_t mode, char *why, size_t why_len)
+{
+	const struct vhu_sock_access a = { .mode = mode, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+
+	return vhu_listen_as(path, &a, why, why_len);
 }
 
 int

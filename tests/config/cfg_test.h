@@ -31,6 +31,9 @@
 #define FORM_CORE  "must be an integer 0..1023"
 #define FORM_POLL  "must be \"adaptive\" or \"busy\""
 #define FORM_IDLE  "must be an integer 0..1000000"
+#define FORM_USER  "must be a user name, or a uid 0..4294967294 as an integer or digits"
+#define FORM_GROUP "must be a group name, or a gid 0..4294967294 as an integer or digits"
+#define FORM_LISTEN_ONLY "is only for a listening socket"
 
 static inline void *
 cfg_test_malloc(size_t n)

@@ -43,6 +43,9 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_string_equal(d->name, name);
 	assert_string_equal(d->socket, socket);
 	assert_int_equal(d->socket_mode, 0660);
+	assert_false(d->socket_mode_set);
+	assert_int_equal(d->socket_uid, CFG_ID_NONE);
+	assert_int_equal(d->socket_gid, CFG_ID_NONE);
 	assert_int_equal(d->queue_pairs, 1);
 	assert_int_equal(d->port_kind, CFG_PORT_LOOPBACK);
 	assert_string_equal(d->port_devargs, "");
@@ -161,6 +164,12 @@ static const struct null_case null_cases[] = {
 	NULL_DEV("cores"),
 	NULL_DEV("poll_mode"),
 	NULL_DEV("idle_us"),
+	NULL_DEV("socket_user"),
+	NULL_DEV("socket_group"),
+	/* null ownership keys are "not given", so they do not clash with client */
+	{ "ownership keys with client",
+	  "{\"devices\": [{\"socket\": \"/a\", \"client\": null, \"socket_user\": null,"
+	  " \"socket_group\": null, \"socket_mode\": null}]}" },
 	{ "every optional key",
 	  "{\"log_level\": null, \"eal_args\": null, \"devices\": [{\"socket\": \"/a\","
 	  " \"name\": null, \"socket_mode\": null, \"queue_pairs\": null, \"port\": null,"
@@ -533,6 +542,75 @@ test_parse_port(void **state)
 			  FORM_PORT " with devargs shorter than 256 bytes, got 256 bytes");
 }
 
+/* socket_user/socket_group: names from the system's databases (Debian has
+ * nobody/nogroup and daemon), numeric ids as integers or digits; socket_mode
+ * on the command line too; and none of them with client mode. */
+static void
+test_socket_owner(void **state)
+{
+	struct cfg_device d, before;
+	struct cfg_err err;
+	struct cfg c;
+
+	(void)state;
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"socket_user\": \"nobody\","
+	        " \"socket_group\": \"nogroup\"},"
+	        " {\"socket\": \"/b\", \"socket_user\": 0, \"socket_group\": \"1\"},"
+	        " {\"socket\": \"/c\", \"socket_user\": \"4294967294\","
+	        " \"socket_group\": 4294967294},"
+	        " {\"socket\": \"/d\", \"socket_user\": \"daemon\"}]}", &c);
+	assert_int_equal(c.dev[0].socket_uid, 65534);
+	assert_int_equal(c.dev[0].socket_gid, 65534);
+	assert_int_equal(c.dev[1].socket_uid, 0);
+	assert_int_equal(c.dev[1].socket_gid, 1);
+	assert_int_equal(c.dev[2].socket_uid, 4294967294u);
+	assert_int_equal(c.dev[2].socket_gid, 4294967294u);
+	assert_int_equal(c.dev[3].socket_uid, 1);
+	assert_int_equal(c.dev[3].socket_gid, CFG_ID_NONE);
+	assert_false(c.dev[0].socket_mode_set);
+
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_socket_user("daemon", &d, &err), 0);
+	assert_int_equal(d.socket_uid, 1);
+	assert_int_equal(cfg_parse_socket_user("1234", &d, &err), 0);
+	assert_int_equal(d.socket_uid, 1234);
+	assert_int_equal(cfg_parse_socket_group("nogroup", &d, &err), 0);
+	assert_int_equal(d.socket_gid, 65534);
+	assert_int_equal(cfg_parse_socket_mode("0600", &d, &err), 0);
+	assert_int_equal(d.socket_mode, 0600);
+	assert_true(d.socket_mode_set);
+	before = d;
+	assert_cli_reject(cfg_parse_socket_user("no-such-user-vhostmq", &d, &err), &err, &d,
+			  &before, "socket_user", FORM_USER);
+	cfg_test_reason_has(&err, "no such user");
+	assert_cli_reject(cfg_parse_socket_user("", &d, &err), &err, &d, &before,
+			  "socket_user", FORM_USER);
+	assert_cli_reject(cfg_parse_socket_user("4294967295", &d, &err), &err, &d, &before,
+			  "socket_user", FORM_USER);
+	assert_cli_reject(cfg_parse_socket_group("no-such-group-vhostmq", &d, &err), &err, &d,
+			  &before, "socket_group", FORM_GROUP);
+	cfg_test_reason_has(&err, "no such group");
+	assert_cli_reject(cfg_parse_socket_mode("0668", &d, &err), &err, &d, &before,
+			  "socket_mode", FORM_MODE);
+
+	/* What --client over a config with ownership keys (or the reverse)
+	 * leaves behind: the combined check names the key. */
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	d.client = true;
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "socket_user");
+	cfg_test_reason_has(&err, FORM_LISTEN_ONLY);
+	d.socket_uid = CFG_ID_NONE;
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "socket_group");
+	d.socket_gid = CFG_ID_NONE;
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "socket_mode");
+	d.socket_mode_set = false;
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	assert_string_equal(err.path, "");
+}
+
 static void
 test_parse_poll_mode(void **state)
 {
@@ -739,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_parse_cores),
 		cmocka_unit_test(test_parse_port),
 		cmocka_unit_test(test_parse_poll_mode),
+		cmocka_unit_test(test_socket_owner),
 		cmocka_unit_test(test_parse_log_level),
 		cmocka_unit_test(test_set_socket),
 		cmocka_unit_test(test_device_defaults),

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/integration/cli.sh - the vhostmq command line and config errors, as a
 # user meets them: --help/--version, exit codes, and errors that name the file,
-# the field and what was expected. Starts nothing that serves traffic.
+# the field and what was expected; and who can attach: the owner, group and
+# mode the socket gets. Starts nothing that serves traffic.
 # Usage: cli.sh PATH-TO-VHOSTMQ
 set -uo pipefail
 bin=$1
@@ -82,6 +83,54 @@ else
 	fail=$((fail + 1))
 	echo "FAIL leave-nothing: vhostmq did not start with its own runtime dir"
 fi
+
+# Who can attach: --socket-user/--socket-group/--socket-mode and the config
+# keys. Unknown names and client mode are config errors naming the field.
+cat >"$work/nouser.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "socket_user": "no-such-user-vhostmq" } ] }
+J
+cat >"$work/client-owner.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "client": true, "socket_group": "nogroup" } ] }
+J
+expect help-lists-socket-user 0 '--socket-user USER' -- --help
+expect unknown-socket-user 2 'socket_user: must be a user name.*"no-such-user-vhostmq": no such user' -- --socket-user no-such-user-vhostmq
+expect unknown-socket-group 2 'socket_group: must be a group name.*no such group' -- --socket-group no-such-group-vhostmq
+expect bad-socket-mode 2 'socket_mode: must be a string of octal digits' -- --socket-mode 0999
+expect socket-user-with-client 2 'socket_user: is only for a listening socket' -- --client --socket-user nobody
+expect config-unknown-user 2 'nouser.json: devices\[0\]\.socket_user: .*no such user' -- --config "$work/nouser.json"
+expect config-owner-with-client 2 'client-owner.json: devices\[0\]\.socket_group: is only for a listening socket' -- --config "$work/client-owner.json"
+
+# owned NAME WANT SOCKET ARGS...: starts vhostmq with ARGS, checks that
+# SOCKET shows up as WANT ("user:group mode" as stat prints it), stops it.
+owned() {
+	local name=$1 want=$2 sock=$3 got="" vpid
+	shift 3
+	"$bin" "$@" >"$work/$name.log" 2>&1 &
+	vpid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	[ -S "$sock" ] && got=$(stat -c '%U:%G %a' "$sock")
+	kill -TERM "$vpid" 2>/dev/null
+	wait "$vpid"
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: socket is '$got', want '$want'; log:"
+		sed 's/^/    /' "$work/$name.log" | head -20
+	fi
+}
+cat >"$work/owner.json" <<J
+{ "devices": [ { "socket": "$work/owner-config.sock", "socket_user": "daemon",
+                 "socket_group": 65534, "socket_mode": "0600" } ] }
+J
+owned owner-default "$(id -un):$(id -gn) 660" "$work/d.sock" --socket "$work/d.sock"
+owned owner-cli 'nobody:nogroup 620' "$work/c.sock" --socket "$work/c.sock" \
+	--socket-user nobody --socket-group nogroup --socket-mode 0620
+owned owner-numeric 'daemon:nogroup 660' "$work/n.sock" --socket "$work/n.sock" \
+	--socket-user 1 --socket-group 65534
+owned owner-config 'daemon:nogroup 600' "$work/owner-config.sock" --config "$work/owner.json"
+owned owner-cli-over-config 'nobody:nogroup 640' "$work/owner-config.sock" \
+	--config "$work/owner.json" --socket-user nobody --socket-mode 0640
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

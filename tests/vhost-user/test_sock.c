@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* tests/vhost-user/test_sock.c - the listening socket of a device: created
- * with the requested mode, non-blocking and close-on-exec; a stale socket file
+ * with the requested mode (whatever the umask) and owner, which decide who
+ * can connect, non-blocking and close-on-exec; a stale socket file
  * left by a dead process is replaced; a live listener, a regular file, a
  * directory or a symlink at the path are refused and left untouched; paths too
  * long for sun_path are refused, and a busy live listener must not make
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,99 @@ test_listen_mode(void **state)
 		expect_serving(fd, d->sock);
 		close(fd);                        /* leaves a stale file: the next round
 		                                     replaces it */
+	}
+}
+
+/* The mode is exact whatever the process's umask: bits the umask would take
+ * (022 takes the group's write bit, which is what lets the group connect)
+ * are put back, and nothing beyond the mode is ever granted. */
+static void
+test_listen_mode_ignores_umask(void **state)
+{
+	static const mode_t masks[] = { 0, 022, 077, 0777 };
+	struct dir *d = *state;
+
+	for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
+		mode_t old = umask(masks[k]);
+		char why[256];
+		struct stat st;
+		int fd = vhu_listen(d->sock, 0660, why, sizeof(why));
+
+		umask(old);
+		assert_true(fd >= 0);
+		assert_int_equal(lstat(d->sock, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0660);
+		close(fd);
+	}
+}
+
+/* In a child: take uid/gid, connect to path; 0 if it connected, else errno. */
+static int
+connect_as(const char *path, uid_t uid, gid_t gid)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+			_exit(100);
+		fd = connect_to(path);
+		_exit(fd >= 0 ? 0 : -fd);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Owner and group are set before anyone can connect, and with the mode they
+ * decide who can: nobody:nogroup 0660 lets nobody and members of nogroup in,
+ * and daemon (neither) out. Needs root to chown and to change users. */
+static void
+test_listen_owner(void **state)
+{
+	const struct vhu_sock_access a = { .mode = 0660, .uid = 65534, .gid = 65534 };
+	struct dir *d = *state;
+	char why[256] = "untouched";
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(d->path, 0755), 0);  /* others may reach the socket */
+	fd = vhu_listen_as(d->sock, &a, why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_string_equal(why, "");
+	assert_int_equal(lstat(d->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(connect_as(d->sock, 65534, 65534), 0);   /* the owner */
+	assert_int_equal(connect_as(d->sock, 1, 65534), 0);       /* the group */
+	assert_int_equal(connect_as(d->sock, 1, 1), EACCES);      /* anyone else */
+	for (int k = 0; k < 2; k++) {
+		int c = vhu_accept(fd);
+
+		assert_true(c >= 0);
+		close(c);
+	}
+	close(fd);
+
+	/* Only the group given: the owner stays the process's own. */
+	{
+		const struct vhu_sock_access g = { .mode = 0600, .uid = (uid_t)-1, .gid = 1 };
+
+		fd = vhu_listen_as(d->sock, &g, why, sizeof(why));
+		assert_true(fd >= 0);
+		assert_int_equal(lstat(d->sock, &st), 0);
+		assert_int_equal(st.st_uid, geteuid());
+		assert_int_equal(st.st_gid, 1);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(connect_as(d->sock, 1, 1), EACCES);  /* group has no bits */
+		close(fd);
 	}
 }
 
@@ -359,6 +454,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_listen_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_mode_ignores_umask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_none_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_replaces_stale_socket, setup,
 		                                teardown),
