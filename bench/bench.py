@@ -190,10 +190,10 @@ class Topology:
         """testpmd forwarding options of the frontend."""
         raise NotImplementedError
 
-    def vhostmq_port(self, size):
+    def vhostmq_port(self, run):
         raise NotImplementedError
 
-    def ref_args(self, size):
+    def ref_args(self, run):
         """(extra EAL vdevs, testpmd app options) of the reference."""
         raise NotImplementedError
 
@@ -212,10 +212,10 @@ class GuestToHost(Topology):
 
     # no-rx: the sink is only a sink, so neither backend spends its core
     # on frames net_null would otherwise make up endlessly.
-    def vhostmq_port(self, size):
+    def vhostmq_port(self, run):
         return "ethdev:net_null0,no-rx=1"
 
-    def ref_args(self, size):
+    def ref_args(self, run):
         return ["--vdev", "net_null0,no-rx=1"], ["--forward-mode=io"]
 
     def counter(self, run):
@@ -233,31 +233,43 @@ class Loopback(Topology):
     def fe_mode(self, size):
         return ["--forward-mode=flowgen", "--txpkts=%d" % size]
 
-    def vhostmq_port(self, size):
+    def vhostmq_port(self, run):
         return "loopback"
 
-    def ref_args(self, size):
+    def ref_args(self, run):
         return [], ["--forward-mode=macswap", "--port-topology=loop"]
 
 
 class HostToGuest(Topology):
     name = "host-to-guest"
-    what = "frames the frontend received from net_null through the backend"
+    what = "frames the frontend received from a pcap source through the backend"
     fe_receives = True
-    note = ("net_null writes no headers, so its frames are all one (non-IP) "
-            "flow: vhostmq's RSS steers every frame to one guest RX queue, while "
-            "the reference (testpmd io) forwards net_null RX queue i to vhost "
-            "queue i and fills all of them: neither spreads by flow (see "
-            "frontend_rx_queues_used)")
+    note = ("source: net_pcap replaying (infinite_rx) 1000 UDP flows, one RX "
+            "queue per queue pair; vhostmq spreads them over the guest RX "
+            "queues by its software RSS (handing frames between pairs), the "
+            "reference (testpmd io) forwards port queue i to vhost queue i "
+            "and hashes nothing")
 
     def fe_mode(self, size):
         return ["--forward-mode=rxonly"]
 
-    def vhostmq_port(self, size):
-        return "ethdev:net_null0,size=%d" % size
+    @staticmethod
+    def source(run):
+        """net_pcap devargs replaying a pcap of 1000 flows of this size,
+        written once per size by the test suite's pcaptool."""
+        pcap = os.path.join(run.cfg.work, "flows-%d.pcap" % run.pt.size)
+        if not os.path.exists(pcap):
+            subprocess.run([run.cfg.pcaptool, "gen", pcap, "--count", "1000",
+                            "--sizes", str(run.pt.size), "--flows", "1000"],
+                           check=True, stdout=subprocess.DEVNULL, timeout=30)
+        return "net_pcap0,%s,infinite_rx=1" % ",".join(
+            ["rx_pcap=" + pcap] * run.pt.queues)
 
-    def ref_args(self, size):
-        return ["--vdev", "net_null0,size=%d" % size], ["--forward-mode=io"]
+    def vhostmq_port(self, run):
+        return "ethdev:" + self.source(run)
+
+    def ref_args(self, run):
+        return ["--vdev", self.source(run)], ["--forward-mode=io"]
 
 
 TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest())}
@@ -314,16 +326,16 @@ class Run:
             shutil.rmtree(os.path.join(RUNDIR, pfx), ignore_errors=True)
 
     def start_backend(self):
-        q, size = self.pt.queues, self.pt.size
+        q = self.pt.queues
         if self.backend == "vhostmq":
             argv = [self.cfg.vhostmq, "--socket", self.sock, "--queues", str(q),
                     "--cores", ",".join(map(str, self.pt.be_cpus)),
-                    "--poll-mode", "busy", "--port", self.topo.vhostmq_port(size),
+                    "--poll-mode", "busy", "--port", self.topo.vhostmq_port(self),
                     "--stats-interval", "0"]
             p = self.procs.start(argv, self.be_log, signal.SIGTERM)
             need = [self.sock, self.sock + ".ctl"]
         else:
-            vdevs, app = self.topo.ref_args(size)
+            vdevs, app = self.topo.ref_args(self)
             eal = ["--vdev", "net_vhost0,iface=%s,queues=%d" % (self.sock, q)] + vdevs
             argv = testpmd_argv(self.cfg, self.pt.be_cpus, self.be_prefix, eal,
                                 ["--rxq=%d" % q, "--txq=%d" % q] + app)
@@ -850,6 +862,9 @@ def main():
     ap.add_argument("--tool-dir", default=None,
                     help="compiled tools of bench/extras.py (default: bench/tools "
                          "in vhostmq's build tree)")
+    ap.add_argument("--pcaptool", default=None,
+                    help="writes host-to-guest's flows (default: tests/tools in "
+                         "vhostmq's build tree)")
     ap.add_argument("--testpmd", default=shutil.which("dpdk-testpmd") or "dpdk-testpmd")
     ap.add_argument("--mem", type=int, default=1024, help="MB of --no-huge memory per testpmd")
     ap.add_argument("--smoke", action="store_true",
@@ -862,9 +877,11 @@ def main():
         cfg.topologies, cfg.variants = ",".join(TOPOLOGIES), "default"
     if cfg.vhostmqctl is None:
         cfg.vhostmqctl = os.path.join(os.path.dirname(cfg.vhostmq), "vhostmqctl")
+    build = os.path.dirname(os.path.dirname(os.path.abspath(cfg.vhostmq)))
     if cfg.tool_dir is None:
-        build = os.path.dirname(os.path.dirname(os.path.abspath(cfg.vhostmq)))
         cfg.tool_dir = os.path.join(build, "bench", "tools")
+    if cfg.pcaptool is None:
+        cfg.pcaptool = os.path.join(build, "tests", "tools", "pcaptool")
     topos = [TOPOLOGIES.get(t) for t in cfg.topologies.split(",")]
     variants = cfg.variants.split(",")
     if None in topos or not set(variants) <= set(VARIANTS):
@@ -890,7 +907,7 @@ def main():
         cfg.fe_cpu, cfg.be_cpu = cpus[0], cpus[-1]
         if cfg.fe_cpu == cfg.be_cpu:
             print("# warning: one CPU only; frontend and backend share it", file=sys.stderr)
-    for exe in (cfg.vhostmq, cfg.vhostmqctl, cfg.testpmd):
+    for exe in (cfg.vhostmq, cfg.vhostmqctl, cfg.testpmd, cfg.pcaptool):
         if not (shutil.which(exe) or os.access(exe, os.X_OK)):
             print("bench: %s not found/executable" % exe, file=sys.stderr)
             return 2

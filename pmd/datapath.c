@@ -13,6 +13,7 @@
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
+#include <rte_prefetch.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include "pmd/pmd.h"
@@ -176,6 +177,10 @@ port_rx_steer(const struct pmd_qp *q)
 	if (s->rss.n_enabled == 0)
 		return 0;                /* nothing can receive: frames wait in the port */
 	n = q->port->ops->rx(q->port, q->port_q, pkts, PMD_BURST);
+	/* The parse below touches each frame's first line: start every miss
+	 * of the burst before the first one is waited for. */
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct pmd_flow f;
 

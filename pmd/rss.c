@@ -396,6 +396,8 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 	memcpy(out->key, cfg->key, PMD_RSS_KEY_LEN);
 	rss_fill_byte_hash(out, cfg->key);
 	out->reta_size = cfg->reta_size;
+	if ((cfg->reta_size & (cfg->reta_size - 1)) == 0)
+		out->reta_mask = (uint16_t)(cfg->reta_size - 1);
 	out->n_enabled = n_enabled;
 	if (n_enabled == 0)
 		return 0;                        /* reta all 0, never consulted */

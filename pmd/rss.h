@@ -54,6 +54,7 @@ struct pmd_rss {
 	uint32_t byte_hash[PMD_RSS_INPUT_MAX][256];
 	uint8_t key[PMD_RSS_KEY_LEN];
 	uint16_t reta_size;
+	uint16_t reta_mask;              /* reta_size - 1 if a power of two, else 0 */
 	uint16_t n_enabled;              /* 0: nothing can receive */
 	uint16_t reta[PMD_RSS_RETA_MAX]; /* queue pair per entry */
 };
@@ -82,7 +83,9 @@ uint32_t pmd_rss_hash(const struct pmd_rss *r, const struct pmd_flow *f);
 static inline uint16_t
 pmd_rss_queue(const struct pmd_rss *r, uint32_t hash)
 {
-	return r->reta[hash % r->reta_size];
+	/* A division per frame costs more than the rest of the lookup; the
+	 * usual table sizes are powers of two and need none. */
+	return r->reta[r->reta_mask ? hash & r->reta_mask : hash % r->reta_size];
 }
 
 #endif

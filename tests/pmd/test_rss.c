@@ -1154,11 +1154,34 @@ test_distribution(void **state)
 	}
 }
 
+/* Entry hash mod size for every table size, whichever way it is computed. */
+static void
+test_queue_is_hash_mod_size(void **state)
+{
+	static const uint16_t sizes[] = { 1, 3, 64, 100, 128, 500, 512 };
+	bool en[8] = { true, true, true, true, true, true, true, true };
+	struct pmd_rss_cfg cfg;
+	struct pmd_rss r;
+
+	(void)state;
+	for (unsigned s = 0; s < ARRAY_SIZE(sizes); s++) {
+		pmd_rss_cfg_default(&cfg);
+		cfg.reta_size = sizes[s];
+		build_ok(&r, &cfg, en, 8);
+		for (uint32_t h = 0; h < 4096; h++) {
+			uint32_t hash = h * 2654435761u;
+
+			assert_int_equal(pmd_rss_queue(&r, hash), r.reta[hash % sizes[s]]);
+		}
+	}
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_key),
+		cmocka_unit_test(test_queue_is_hash_mod_size),
 		cmocka_unit_test(test_ms_vectors_ipv4),
 		cmocka_unit_test(test_ms_vectors_ipv6),
 		cmocka_unit_test(test_ms_vectors_frames),
