@@ -257,10 +257,13 @@ be_resume(void *owner, uint32_t vqi)
 	}
 	/* A re-initialised ring may break (and be reported) again. The pair's
 	 * other ring may be running: these are separate bytes of the state. */
-	if (dir == VNET_TX)
+	if (dir == VNET_TX) {
 		d->qps[vnet_vqi_qp(vqi)].tx_broken_logged = false;
-	else
+		d->qps[vnet_vqi_qp(vqi)].tx_drop_logged = false;
+	} else {
 		d->qps[vnet_vqi_qp(vqi)].rx_broken_logged = false;
+		d->qps[vnet_vqi_qp(vqi)].rx_drop_logged = false;
+	}
 	d->has_pos[vqi] = true;
 	d->running[vqi] = true;
 	/* NOFD: the driver never kicks, so the thread must look on its own. */

@@ -23,7 +23,8 @@
 #define QSTAT(f) { #f, offsetof(struct pmd_qstats, f) }
 const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
-	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
+	QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_notify), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
@@ -55,6 +56,17 @@ report_broken(const struct pmd_qp *q, const struct pmd_vring *r, bool *logged,
 	notify(r->err_fd);
 }
 
+static VHOSTMQ_COLD void
+report_drop(const struct pmd_qp *q, bool *logged, const char *dir, const char *why)
+{
+	if (*logged)
+		return;
+	*logged = true;
+	vlog_warn("device %s: queue pair %u %s: dropped a guest buffer: %s (counted; "
+	          "further drops on this ring are counted, not logged)",
+	          q->dev_name, q->qp, dir, why);
+}
+
 /* Publishes the burst's used entries and tells the guest if it wants to know. */
 static void
 finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
@@ -77,6 +89,7 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 {
 	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
 	struct rte_mbuf *seg = m;
+	uint8_t hdr[2];
 	uint64_t left;
 
 	if (c->out_len <= q->tx_hdr_len) {
@@ -88,6 +101,20 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		STAT_ADD(q->st, tx_drop_too_big, 1);
 		return COPY_DROPPED;
 	}
+	/* flags and gso_type lead the header. We negotiate no checksum or
+	 * segmentation offload, so a frame asking for one would leave here
+	 * unfinished (spec 5.1.6.2: the driver must not set them). */
+	if (c->seg[0].iov_len >= sizeof(hdr))
+		memcpy(hdr, c->seg[0].iov_base, sizeof(hdr));
+	else
+		iov_read(&src, hdr, sizeof(hdr));
+	if (unlikely(hdr[0] != 0 || hdr[1] != VIRTIO_NET_HDR_GSO_NONE)) {
+		STAT_ADD(q->st, tx_drop_bad_hdr, 1);
+		report_drop(q, &q->st->tx_drop_logged, "TX",
+		            "net header asks for checksum or GSO offload, not negotiated");
+		return COPY_DROPPED;
+	}
+	src = iov_cursor(c->seg, c->n_out);
 	iov_skip(&src, q->tx_hdr_len);
 	m->pkt_len = (uint32_t)left;
 	/* The usual shape (header pushed in front of the frame, or in a piece
@@ -248,6 +275,7 @@ guest_tx(const struct pmd_qp *q)
 		popped++;
 		if (e != VQ_OK) {
 			STAT_ADD(st, tx_drop_bad_chain, 1);
+			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
 			continue;        /* vq_pop returned the chain */
 		}
 		r = chain_to_mbuf(q, &c, pkts[k]);
@@ -391,6 +419,8 @@ guest_rx(const struct pmd_qp *q)
 	st->held_next = i;
 	/* Also publishes bad chains vq_pop() gave back while no frame fitted. */
 	finish_burst(vq, q->rx.call_fd, st, true);
+	if (unlikely(vq->last_chain_err != VQ_OK) && !st->rx_drop_logged)
+		report_drop(q, &st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
 	if (unlikely(vq->broken))
 		report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
 	if (ndone)

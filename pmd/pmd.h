@@ -28,6 +28,8 @@ struct pmd_qstats {
 	uint64_t tx_drop_runt;           /* chain shorter than the net header + 1 */
 	uint64_t tx_drop_too_big;        /* frame over VNET_MAX_FRAME */
 	uint64_t tx_drop_bad_chain;      /* chain rejected by vq_pop */
+	uint64_t tx_drop_bad_hdr;        /* net header asks for offloads (checksum,
+	                                    GSO) that were not negotiated */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;
@@ -77,6 +79,9 @@ struct pmd_qp_state {
 	bool rx_blocked, tx_nombuf;
 	uint16_t rx_blocked_avail;
 	bool tx_broken_logged, rx_broken_logged;
+	/* The first dropped chain or frame of a ring is logged, the rest only
+	 * counted (a guest can make one per packet). */
+	bool tx_drop_logged, rx_drop_logged;
 };
 
 /* One virtqueue as a poll thread sees it; vq == NULL: not running. */

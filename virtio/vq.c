@@ -318,6 +318,7 @@ vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	e = vq_walk(vq, mem, d, c);
 	if (unlikely(e != VQ_OK)) {
 		vq->stats.err[e]++;
+		vq->last_chain_err = e;
 		vq_push(vq, head, 0);
 	}
 	return e;

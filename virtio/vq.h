@@ -86,6 +86,7 @@ struct vq {
 	bool broken;
 	uint32_t hint;                   /* gmem region cache for this queue */
 	struct vq_stats stats;
+	enum vq_err last_chain_err;      /* VQ_OK until a chain violation */
 };
 
 /* Prepares a stopped vq: translates rings through mem (each part must be fully

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -206,7 +207,7 @@ static const struct {
 } stat_fields[] = {
 #define F(x) { #x, offsetof(struct pmd_qstats, x) }
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
-	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_nombuf), F(tx_notify),
+	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_nombuf), F(tx_notify),
 	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
 	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
 	F(steer_drop_full), F(rx_drop_disabled),
@@ -1022,6 +1023,21 @@ runt_split_hdr(struct rig *r)
 	fg_avail(r->g, a);
 }
 
+/* A 60-byte frame whose header's first two bytes (flags, gso_type) are set. */
+static void
+hdr_asks(struct rig *r, uint8_t flags, uint8_t gso_type)
+{
+	uint16_t d = one_desc(r, r->hdr_len + 60, 0, 0);
+	uint8_t h[2] = { flags, gso_type };
+
+	assert_int_equal(fg_write(r->g, le64toh(r->g->desc[d].addr), h, sizeof(h)), 0);
+	fg_avail(r->g, d);
+}
+
+static void bad_hdr_csum(struct rig *r) { hdr_asks(r, 1, 0); }      /* NEEDS_CSUM */
+static void bad_hdr_gso(struct rig *r) { hdr_asks(r, 0, 1); }       /* GSO_TCPV4 */
+static void bad_hdr_ecn(struct rig *r) { hdr_asks(r, 0, 0x80); }    /* GSO_ECN */
+
 /* VNET_MAX_FRAME + 1 bytes after the header, in four descriptors. */
 static void
 too_big(struct rig *r)
@@ -1059,6 +1075,12 @@ static const struct bad_tx bad_tx_rows[] = {
 	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
 	{ "tx: frame of VNET_MAX_FRAME + 1 bytes", too_big,
 	  offsetof(struct pmd_qstats, tx_drop_too_big), VQ_OK },
+	{ "tx: header asks for a checksum, not negotiated", bad_hdr_csum,
+	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
+	{ "tx: header asks for GSO, not negotiated", bad_hdr_gso,
+	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
+	{ "tx: header asks for ECN, not negotiated", bad_hdr_ecn,
+	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
 };
 
 /* One bad chain, then a good frame in the same burst: the bad one comes back
@@ -1087,6 +1109,58 @@ test_bad_tx(void **state)
 		assert_int_equal(r->g->vq->stats.err[e], e == (int)b->err ? 1 : 0);
 	assert_int_equal(efd_take(r->tx_err), 0);
 	expect_pool_whole(r);
+}
+
+/* Counts lines of text holding needle. */
+static unsigned
+count_lines_with(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A guest can make every packet a bad one: each ring logs its first drop and
+ * counts the rest, over several bursts, until the ring restarts. */
+static void
+test_drops_logged_once_per_ring(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	struct fake_guest *v = &r->rxv;
+	int saved = dup(2), mfd = memfd_create("log", 0);
+	char text[8192];
+	ssize_t got;
+
+	(void)state;
+	assert_true(saved >= 0 && mfd >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(mfd, 2), 2);
+	for (int round = 0; round < 3; round++) {
+		uint16_t h = (uint16_t)(r->rx_desc++ & (v->qsize - 1));
+
+		bad_zero_len(r);
+		bad_hdr_csum(r);
+		bad_hdr_gso(r);
+		/* RX: a readable buffer is a chain the device cannot write */
+		fg_desc(v, h, fg_alloc(r->g, 64, 16), 64, 0, 0);
+		fg_avail(v, h);
+		tx_post(r, (uint32_t)round, 60, NULL);   /* a frame to receive */
+		pmd_poll_qp(&r->q);
+	}
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	got = pread(mfd, text, sizeof(text) - 1, 0);
+	close(mfd);
+	assert_true(got > 0);
+	text[got] = '\0';
+	assert_int_equal(count_lines_with(text, "queue pair 0 TX: dropped a guest buffer"), 1);
+	assert_int_equal(count_lines_with(text, "queue pair 0 RX: dropped a guest buffer"), 1);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_bad_chain), 3);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_bad_hdr), 6);
+	assert_int_equal(r->rxv.vq->stats.err[VQ_E_DIRECTION], 3);
 }
 
 /* --- hostile: RX buffer too small, bad RX chain ----------------------------- */
@@ -1646,6 +1720,7 @@ main(int argc, char **argv)
 		T(test_rx_short_holds_in_order),
 		T(test_loopback_backpressure),
 		T(test_rx_too_big_keeps_buffer),
+		T(test_drops_logged_once_per_ring),
 		T(test_rx_bad_chain_mid_packet),
 		T(test_rx_violation),
 		T(test_rx_violation_mid_burst),
