@@ -288,6 +288,8 @@ guest_tx(const struct pmd_qp *q)
 		vq_push(vq, c.head, 0);
 		if (r == COPY_OK)
 			bytes += pkts[k++]->pkt_len;
+		if (bytes >= PMD_TX_BYTE_BUDGET)
+			break;
 	}
 	if (popped)
 		finish_burst(vq, q->tx.call_fd, st, false);
