@@ -325,16 +325,6 @@ vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 }
 
 void
-vq_push(struct vq *vq, uint16_t head, uint32_t written)
-{
-	struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
-
-	u->id = htole32(head);
-	u->len = htole32(written);
-	vq->used_idx++;
-}
-
-void
 vq_void_since(struct vq *vq, struct vq_mark m)
 {
 	for (uint16_t i = m.used_idx; i != vq->used_idx; i++)

@@ -10,6 +10,7 @@
  * grace period), so no field here needs atomics except the guest-visible ones. */
 #ifndef VHOSTMQ_VIRTIO_VQ_H
 #define VHOSTMQ_VIRTIO_VQ_H
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -117,7 +118,15 @@ void vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
 uint16_t vq_avail_count(struct vq *vq);
 
 /* Records a used entry in the guest's used ring without publishing it. */
-void vq_push(struct vq *vq, uint16_t head, uint32_t written);
+static inline void
+vq_push(struct vq *vq, uint16_t head, uint32_t written)
+{
+	struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
+
+	u->id = htole32(head);
+	u->len = htole32(written);
+	vq->used_idx++;
+}
 
 /* Undo point for multi-chain packets: pops and pushes after vq_mark() can be
  * taken back with vq_rewind() as long as nothing was published in between. */
