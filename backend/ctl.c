@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <rte_mempool.h>
 #include "backend/ctl.h"
 #include "vhost-user/sock.h"
 #include "virtio/log.h"
@@ -214,11 +215,15 @@ ctl_port(const struct be_dev *d, char *buf, size_t len)
 	return buf;
 }
 
-/* One device's pairs: core and ring state, with every counter if counters. */
+/* One device's pairs: core and ring state, with every counter if counters.
+ * With counters also the device's mbufs in use: what its rings, port queues
+ * and held frames pin right now (a detached device must come back to its
+ * idle value, or something leaks). Mbufs in the poll threads' per-lcore
+ * caches count as free. */
 static json_t *
 ctl_dev_pairs(const struct be_dev *d, bool counters)
 {
-	json_t *qps = json_array();
+	json_t *qps = json_array(), *dev;
 	char port[300];
 
 	for (uint16_t qp = 0; qps != NULL && qp < d->cfg.queue_pairs; qp++) {
@@ -240,9 +245,16 @@ ctl_dev_pairs(const struct be_dev *d, bool counters)
 			qps = NULL;
 		}
 	}
-	return json_pack("{s:s, s:s, s:b, s:o}", "name", d->cfg.name,
-	                 "port", ctl_port(d, port, sizeof(port)), "frontend", d->conn != NULL,
-	                 "queue_pairs", qps);
+	dev = json_pack("{s:s, s:s, s:b, s:o}", "name", d->cfg.name,
+	                "port", ctl_port(d, port, sizeof(port)), "frontend", d->conn != NULL,
+	                "queue_pairs", qps);
+	if (dev != NULL && counters &&
+	    json_object_set_new(dev, "mbufs_in_use",
+	                        json_integer((json_int_t)rte_mempool_in_use_count(d->pool))) != 0) {
+		json_decref(dev);
+		dev = NULL;
+	}
+	return dev;
 }
 
 static json_t *

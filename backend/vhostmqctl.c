@@ -36,7 +36,8 @@ static const char usage[] =
 "Shows and changes a running vhostmq through its control socket.\n"
 "\n"
 "Commands:\n"
-"  stats                      per-queue-pair counters of every device\n"
+"  stats                      per-queue-pair counters of every device, and\n"
+"                             the mbufs each device has in use\n"
 "  queues                     the core serving each queue pair, rings running\n"
 "  rss show                   RSS key and indirection table (like ethtool -x)\n"
 "  rss set-key KEY            40-byte key: 6d:5a:56:... or 80 hex digits\n"
@@ -278,6 +279,9 @@ print_stats(const json_t *reply)
 			       json_is_true(json_object_get(q, "tx_enabled")) ? "on" : "off",
 			       num(q, "tx_packets"), sum(q, tx_drops), num(q, "rx_packets"),
 			       sum(q, rx_drops), num(q, "steer_handoff"), sum(q, notify));
+		/* Per device, not per pair: a line of its own under the table. */
+		if (json_is_integer(json_object_get(d, "mbufs_in_use")))
+			printf("mbufs in use %" JSON_INTEGER_FORMAT "\n", num(d, "mbufs_in_use"));
 	}
 }
 

@@ -65,7 +65,7 @@ fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms)
 		return -EINVAL;
 	f->nqp = nqp;
 	for (unsigned i = 0; i < 2u * FE_MAX_QP; i++)
-		f->q[i].kick_fd = f->q[i].call_fd = -1;
+		f->q[i].kick_fd = f->q[i].call_fd = f->q[i].err_fd = -1;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	for (int waited = 0;; waited += 10) {
 		f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -92,7 +92,7 @@ fe_adopt(struct fe *f, int sock, uint16_t nqp)
 		return -EINVAL;
 	f->nqp = nqp;
 	for (unsigned i = 0; i < 2u * FE_MAX_QP; i++)
-		f->q[i].kick_fd = f->q[i].call_fd = -1;
+		f->q[i].kick_fd = f->q[i].call_fd = f->q[i].err_fd = -1;
 	return fe_guest_memory(f);
 }
 
@@ -120,7 +120,9 @@ fe_close(struct fe *f)
 			close(f->q[i].kick_fd);
 		if (f->q[i].call_fd >= 0)
 			close(f->q[i].call_fd);
-		f->q[i].kick_fd = f->q[i].call_fd = -1;
+		if (f->q[i].err_fd >= 0)
+			close(f->q[i].err_fd);
+		f->q[i].kick_fd = f->q[i].call_fd = f->q[i].err_fd = -1;
 	}
 	if (f->mem != NULL)
 		munmap(f->mem, f->mem_size);
@@ -265,9 +267,19 @@ fe_ring_layout(struct fe *f, struct fe_queue *q, uint16_t size, uint32_t buf_len
 	q->avail = fe_hva(f, q->avail_gpa);
 	q->used = fe_hva(f, q->used_gpa);
 	q->next_avail = q->used_seen = q->next_desc = 0;
+	/* A second bring-up (after RESET_OWNER) gets fresh notifiers. */
+	if (q->kick_fd >= 0)
+		close(q->kick_fd);
+	if (q->call_fd >= 0)
+		close(q->call_fd);
+	if (q->err_fd >= 0)
+		close(q->err_fd);
+	q->err_fd = -1;
 	q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	return q->kick_fd < 0 || q->call_fd < 0 ? -errno : 0;
+	if (f->err_fds)
+		q->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return q->kick_fd < 0 || q->call_fd < 0 || (f->err_fds && q->err_fd < 0) ? -errno : 0;
 }
 
 static void
@@ -343,9 +355,13 @@ fe_qemu_start(struct fe *f, uint64_t want, uint16_t ring_size, uint32_t rx_buf_l
 			                       f->no_kick ? -1 : q->kick_fd)))
 				return rc;
 		}
-		for (uint32_t vqi = 2u * qp; vqi < 2u * qp + 2; vqi++)
+		for (uint32_t vqi = 2u * qp; vqi < 2u * qp + 2; vqi++) {
 			if ((rc = set_vring_fd(f, VHOST_USER_SET_VRING_CALL, vqi, f->q[vqi].call_fd)))
 				return rc;
+			if (f->err_fds &&
+			    (rc = set_vring_fd(f, VHOST_USER_SET_VRING_ERR, vqi, f->q[vqi].err_fd)))
+				return rc;
+		}
 	}
 	for (uint32_t vqi = 0; vqi < 2u * f->nqp; vqi++)
 		if ((rc = set_state(f, VHOST_USER_SET_VRING_ENABLE, vqi, 1)) != 0)
@@ -378,6 +394,26 @@ static uint16_t
 used_idx(const struct fe_queue *q)
 {
 	return le16toh(__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE));
+}
+
+void *
+fe_gpa_to_hva(struct fe *f, uint64_t gpa)
+{
+	return gpa >= FE_GPA_BASE && gpa - FE_GPA_BASE < f->mem_size ? fe_hva(f, gpa) : NULL;
+}
+
+uint64_t
+fe_alloc_gpa(struct fe *f, uint64_t len, uint64_t align)
+{
+	return fe_alloc(f, len, align);
+}
+
+void
+fe_avail_add(struct fe *f, uint32_t vqi, uint16_t head)
+{
+	fe_publish(&f->q[vqi], head);
+	if (!f->no_kick)
+		fe_kick(&f->q[vqi]);
 }
 
 uint16_t

@@ -28,6 +28,7 @@ struct fe_queue {
 	uint64_t buf_gpa;                    /* size buffers of buf_len each */
 	uint32_t buf_len;
 	int kick_fd, call_fd;
+	int err_fd;                          /* SET_VRING_ERR eventfd; -1: none */
 };
 
 struct fe {
@@ -41,6 +42,9 @@ struct fe {
 	uint64_t backend_features, protocol_features;
 	uint64_t queue_num;                  /* GET_QUEUE_NUM */
 	bool no_kick;                        /* SET_VRING_KICK with NOFD: never kick */
+	bool err_fds;                        /* fe_qemu_start also sends SET_VRING_ERR
+	                                        with an eventfd per vring (QEMU does
+	                                        not: for tests of broken rings) */
 	struct fe_queue q[2 * FE_MAX_QP];
 };
 
@@ -83,6 +87,16 @@ int fe_recv_reply(struct fe *f, uint32_t req, void *payload, uint32_t size, int 
 /* Queues one frame (with a zeroed net header) on pair qp's TX ring and kicks.
  * split_hdr: header and frame in two descriptors. */
 int fe_tx(struct fe *f, uint16_t qp, const void *frame, uint32_t len, bool split_hdr);
+/* Raw access, for hostile tests that build their own descriptors. The
+ * frontend's mapping of guest address gpa; NULL outside its memory. */
+void *fe_gpa_to_hva(struct fe *f, uint64_t gpa);
+/* Guest memory no ring or buffer uses yet (after fe_qemu_start's rings);
+ * 0 when none is left. */
+uint64_t fe_alloc_gpa(struct fe *f, uint64_t len, uint64_t align);
+/* Puts head in vring vqi's avail ring, publishes it and kicks (unless
+ * no_kick), as a driver adding one chain does. */
+void fe_avail_add(struct fe *f, uint32_t vqi, uint16_t head);
+
 /* Number of TX buffers the backend has returned so far. */
 uint16_t fe_tx_done(struct fe *f, uint16_t qp);
 /* Receives one frame from pair qp within timeout_ms into buf; returns its
