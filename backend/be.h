@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "config/cfg.h"
 #include "pmd/pmd.h"
+#include "virtio/log.h"
 
 struct vhu_dev;
 struct rte_mempool;
@@ -45,6 +46,8 @@ struct be_dev {
 	uint64_t connected_ns;           /* time with a frontend, for rates */
 	uint64_t connect_start_ns;
 	unsigned connections;
+	struct vlog_ratelimit log_limit; /* the frontend's rejections, across
+	                                    connections */
 };
 
 struct be {

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +254,10 @@ be_resume(void *owner, uint32_t vqi)
 	if (e != VQ_OK) {
 		vlog_err("device %s: vring %u (%s of pair %u): cannot start: %s", d->cfg.name,
 		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
+		/* The driver learns of it as of a ring broken later. */
+		if (v->err_fd >= 0 && eventfd_write(v->err_fd, 1) != 0)
+			vlog_warn("device %s: vring %u: cannot signal its err eventfd: %s",
+			          d->cfg.name, vqi, strerror(errno));
 		return;
 	}
 	/* A re-initialised ring may break (and be reported) again. The pair's
@@ -300,7 +305,8 @@ void
 be_dev_attach(struct be_dev *d, int fd)
 {
 	struct vhu_dev_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
-	                            .ops = &be_vhu_ops, .owner = d };
+	                            .ops = &be_vhu_ops, .owner = d,
+	                            .log_limit = &d->log_limit };
 
 	if (d->conn != NULL) {
 		vlog_warn("device %s: refusing a second frontend on %s", d->cfg.name,
@@ -490,7 +496,8 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 	char name[RTE_MEMPOOL_NAMESIZE], why[256];
 	int rc;
 
-	*d = (struct be_dev){ .be = be, .cfg = *c, .listen_fd = -1 };
+	*d = (struct be_dev){ .be = be, .cfg = *c, .listen_fd = -1,
+	                      .log_limit = VLOG_RATELIMIT_INIT };
 	d->qps = rte_zmalloc("qp-state", nq * sizeof(d->qps[0]), RTE_CACHE_LINE_SIZE);
 	d->qp_pmd = calloc(nq, sizeof(d->qp_pmd[0]));
 	d->vq = calloc(2u * nq, sizeof(d->vq[0]));

@@ -26,7 +26,7 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
 	QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
-	QSTAT(rx_drop_bad_chain), QSTAT(rx_notify), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
+	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
 };
 const unsigned pmd_qstat_nfields = ARRAY_SIZE(pmd_qstat_fields);
@@ -51,8 +51,9 @@ report_broken(const struct pmd_qp *q, const struct pmd_vring *r, bool *logged,
 	if (*logged)
 		return;
 	*logged = true;
-	vlog_err("device %s: queue pair %u %s ring broken by the guest; it stays stopped "
-	         "until the frontend re-initialises it", q->dev_name, q->qp, dir);
+	vlog_err("device %s: queue pair %u %s ring broken by the guest: %s; it stays "
+	         "stopped until the frontend re-initialises it", q->dev_name, q->qp, dir,
+	         vq_strerror(r->vq->broken_why));
 	notify(r->err_fd);
 }
 
@@ -94,11 +95,14 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 
 	if (c->out_len <= q->tx_hdr_len) {
 		STAT_ADD(q->st, tx_drop_runt, 1);
+		report_drop(q, &q->st->tx_drop_logged, "TX",
+		            "frame no longer than the net header (runt)");
 		return COPY_DROPPED;
 	}
 	left = c->out_len - q->tx_hdr_len;
 	if (left > VNET_MAX_FRAME) {
 		STAT_ADD(q->st, tx_drop_too_big, 1);
+		report_drop(q, &q->st->tx_drop_logged, "TX", "frame above 65535 bytes");
 		return COPY_DROPPED;
 	}
 	/* flags and gso_type lead the header. We negotiate no checksum or
@@ -371,7 +375,7 @@ guest_rx(const struct pmd_qp *q)
 	struct pmd_qp_state *st = q->st;
 	struct rte_mbuf *done[PMD_BURST];
 	uint16_t i, ndone = 0, delivered = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, chain_errs = vq->chain_errs;
 
 	if (unlikely(vq->broken))
 		return drop_for_broken(q);
@@ -421,8 +425,10 @@ guest_rx(const struct pmd_qp *q)
 	st->held_next = i;
 	/* Also publishes bad chains vq_pop() gave back while no frame fitted. */
 	finish_burst(vq, q->rx.call_fd, st, true);
-	if (unlikely(vq->last_chain_err != VQ_OK) && !st->rx_drop_logged)
+	if (unlikely(vq->chain_errs != chain_errs)) {
+		STAT_ADD(st, rx_bad_chain, vq->chain_errs - chain_errs);
 		report_drop(q, &st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
+	}
 	if (unlikely(vq->broken))
 		report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
 	if (ndone)

@@ -40,6 +40,8 @@ struct pmd_qstats {
 	uint64_t rx_drop_too_big;        /* frame larger than the guest's buffers */
 	uint64_t rx_drop_broken;         /* queue broken: frames dropped */
 	uint64_t rx_drop_bad_chain;      /* a bad chain cut the frame's buffers */
+	uint64_t rx_bad_chain;           /* malformed RX chains returned empty
+	                                    (frames went to the next good one) */
 	uint64_t rx_notify;
 	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
 	                                    RX buffers (ports that can tell) */

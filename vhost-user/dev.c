@@ -26,6 +26,7 @@ struct vhu_dev {
 	uint16_t max_qp;
 	const struct vhu_ops *ops;
 	void *owner;
+	struct vlog_ratelimit *log_limit;
 	struct vhu_rx rx;
 	unsigned nacks;                  /* rejections answered by REPLY_ACK */
 
@@ -69,13 +70,20 @@ req_name(uint32_t req);
 static int __attribute__((format(printf, 4, 5)))
 vhu_reject(struct vhu_dev *d, const struct vhu_msg *m, int err, const char *fmt, ...)
 {
-	char what[256];
+	char what[256], line[320];
+	unsigned missed;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	vlog_err("device %s: %s: %s", d->name, req_name(m->hdr.request), what);
+	snprintf(line, sizeof(line), "%s: %s", req_name(m->hdr.request), what);
+	if (!vlog_ratelimit_ok(d->log_limit, line, &missed))
+		return err;
+	if (missed)
+		vlog_err("device %s: %s (%u similar lines not logged)", d->name, line, missed);
+	else
+		vlog_err("device %s: %s", d->name, line);
 	return err;
 }
 
@@ -102,10 +110,24 @@ msg_vqi(const struct vhu_msg *m, uint8_t need)
 	return (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 }
 
+/* Every reply goes out here. A frontend that does not read its replies fills
+ * the socket; we never block the control thread on it: the connection closes. */
+static int
+send_reply(struct vhu_dev *d, const struct vhu_msg *m, const void *payload, uint32_t size)
+{
+	int rc = vhu_msg_send(d->sock, m->hdr.request, payload, size);
+
+	if (rc != 0)
+		return vhu_reject(d, m, rc, "cannot send the reply (%s): the frontend does "
+		                  "not read its socket; closing the connection",
+		                  rc == -EAGAIN ? "socket buffer full" : strerror(-rc));
+	return 0;
+}
+
 static int
 reply_u64(struct vhu_dev *d, const struct vhu_msg *m, uint64_t v)
 {
-	return vhu_msg_send(d->sock, m->hdr.request, &v, sizeof(v));
+	return send_reply(d, m, &v, sizeof(v));
 }
 
 /* Quiesce every vring, apply a device-wide change, resume every vring. */
@@ -301,7 +323,7 @@ h_get_vring_base(struct vhu_dev *d, struct vhu_msg *m)
 	v->started = false;
 	v->base = (uint16_t)st.num;
 	close_fd(&v->kick_fd);
-	return vhu_msg_send(d->sock, m->hdr.request, &st, sizeof(st));
+	return send_reply(d, m, &st, sizeof(st));
 }
 
 /* The spec says eventfd; a poll thread writes call and err fds in its burst
@@ -511,7 +533,8 @@ vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *
 		return vhu_reject(d, m, -EBADMSG, "carries %u fds, expected %u..%u",
 		                  m->nfds, h->fds_min, h->fds_max);
 	if (h->frame != NULL && (why = h->frame(m)) != NULL)
-		return vhu_reject(d, m, -EBADMSG, "%s", why);
+		return vhu_reject(d, m, -EBADMSG, "%s (payload %u bytes, %u fds)", why,
+		                  m->hdr.size, m->nfds);
 	if (!(h->need & (VHU_QIDX_STATE | VHU_QIDX_ADDR | VHU_QIDX_FILE)))
 		return 0;
 	vqi = msg_vqi(m, h->need);
@@ -591,6 +614,7 @@ vhu_dev_new(const struct vhu_dev_params *p, int sock)
 	d->max_qp = p->max_qp;
 	d->ops = p->ops;
 	d->owner = p->owner;
+	d->log_limit = p->log_limit;
 	d->nvrings = n;
 	vhu_rx_init(&d->rx);
 	for (uint32_t i = 0; i < n; i++)

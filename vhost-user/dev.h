@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "vhost-user/msg.h"
 #include "virtio/gmem.h"
+#include "virtio/log.h"
 #include "virtio/vq.h"
 
 struct vhu_vring {
@@ -48,6 +49,8 @@ struct vhu_dev_params {
 	uint16_t max_qp;                 /* GET_QUEUE_NUM, 1..VHU_MAX_QP */
 	const struct vhu_ops *ops;
 	void *owner;
+	/* Limits this device's rejection lines across connections; NULL: none. */
+	struct vlog_ratelimit *log_limit;
 };
 
 struct vhu_dev;

@@ -40,3 +40,38 @@ vlog(enum vlog_level l, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;              /* nowhere left to report it */
 }
+
+bool
+vlog_ratelimit_ok(struct vlog_ratelimit *rl, const char *line, unsigned *missed)
+{
+	struct timespec now;
+	unsigned h = 2166136261u;        /* FNV-1a */
+	long long t;
+
+	*missed = 0;
+	if (rl == NULL)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (long long)now.tv_sec + 1;   /* never 0: at == 0 marks an empty slot */
+	for (const char *p = line; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (unsigned i = 0; i < VLOG_RATELIMIT_RECENT; i++)
+		if (rl->recent[i].at != 0 && rl->recent[i].hash == h &&
+		    t - rl->recent[i].at < (long long)rl->interval_s) {
+			rl->missed++;
+			return false;
+		}
+	if (t - rl->window >= (long long)rl->interval_s) {
+		rl->window = t;
+		rl->printed = 0;
+	}
+	if (rl->printed >= rl->burst) {
+		rl->missed++;
+		return false;
+	}
+	rl->printed++;
+	rl->recent[rl->next++ % VLOG_RATELIMIT_RECENT] = (struct vlog_recent){ h, t };
+	*missed = rl->missed;
+	rl->missed = 0;
+	return true;
+}

@@ -30,6 +30,10 @@ vq_strerror(enum vq_err e)
 		[VQ_E_DIRECTION]       = "buffer direction wrong for this queue",
 		[VQ_E_TOO_MANY_SEGS]   = "chain has too many segments",
 		[VQ_E_ZERO_LEN]        = "chain carries no bytes",
+		[VQ_E_RING_SIZE]       = "ring size is 0, not a power of two, or above 32768",
+		[VQ_E_RING_ALIGN]      = "ring address misaligned (descriptors 16, avail 2, "
+		                         "used 4 bytes)",
+		[VQ_E_RING_ADDR]       = "ring not wholly inside one guest memory region",
 	};
 	return (unsigned)e < VQ_ERR_COUNT ? names[e] : "unknown";
 }
@@ -58,6 +62,7 @@ static VHOSTMQ_COLD enum vq_err
 vq_fail(struct vq *vq, enum vq_err e)
 {
 	vq->broken = true;              /* sticky until vq_map() */
+	vq->broken_why = e;
 	vq->stats.err[e]++;
 	return e;
 }
@@ -82,9 +87,10 @@ vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
 
 	/* Spec 2.7: alignment 16 / 2 / 4 for desc / avail / used. */
 	*vq = (struct vq){ .broken = true };     /* until fully mapped */
-	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)) != 0 ||
-	    (a->desc_fva & 15) != 0 || (a->avail_fva & 1) != 0 || (a->used_fva & 3) != 0)
-		return VQ_E_LAYOUT;
+	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)) != 0)
+		return VQ_E_RING_SIZE;
+	if ((a->desc_fva & 15) != 0 || (a->avail_fva & 1) != 0 || (a->used_fva & 3) != 0)
+		return VQ_E_RING_ALIGN;
 	*vq = (struct vq){
 		.desc  = gmem_fva_to_hva_full(mem, a->desc_fva, vring_desc_bytes(size)),
 		.avail = gmem_fva_to_hva_full(mem, a->avail_fva, vring_avail_bytes(size)),
@@ -97,7 +103,7 @@ vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
 	};
 	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
 		vq->broken = true;
-		return VQ_E_ADDR;
+		return VQ_E_RING_ADDR;
 	}
 	used_idx = guest_load16(&vq->used->idx);     /* see vq.h: no base needed */
 	vq->last_avail = used_idx;
@@ -318,6 +324,7 @@ vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	e = vq_walk(vq, mem, d, c);
 	if (unlikely(e != VQ_OK)) {
 		vq->stats.err[e]++;
+		vq->chain_errs++;
 		vq->last_chain_err = e;
 		vq_push(vq, head, 0);
 	}

@@ -37,6 +37,10 @@ enum vq_err {
 	VQ_E_DIRECTION,          /* writable buffer on a TX queue, readable on RX */
 	VQ_E_TOO_MANY_SEGS,      /* more than VQ_MAX_SEGS host pieces */
 	VQ_E_ZERO_LEN,           /* chain carries no bytes at all */
+	/* vq_map(): the rings the frontend placed cannot be used */
+	VQ_E_RING_SIZE,          /* 0, not a power of two, or above 32768 */
+	VQ_E_RING_ALIGN,         /* a ring part misaligned (spec 2.7: 16/2/4) */
+	VQ_E_RING_ADDR,          /* a ring part not wholly inside one region */
 	VQ_ERR_COUNT
 };
 
@@ -87,7 +91,9 @@ struct vq {
 	bool broken;
 	uint32_t hint;                   /* gmem region cache for this queue */
 	struct vq_stats stats;
+	uint64_t chain_errs;             /* chain violations (sum of stats.err) */
 	enum vq_err last_chain_err;      /* VQ_OK until a chain violation */
+	enum vq_err broken_why;          /* the ring violation, if broken by one */
 };
 
 /* Prepares a stopped vq: translates rings through mem (each part must be fully
@@ -95,7 +101,7 @@ struct vq {
  * guest's used->idx. The frontend's SET_VRING_BASE value is not needed: we
  * complete every chain before a queue stops, so nothing is ever in flight and
  * used->idx is what the guest last saw (a base that disagreed would only lose
- * or repeat buffers). Returns VQ_OK or VQ_E_ADDR / VQ_E_LAYOUT; on failure
+ * or repeat buffers). Returns VQ_OK or VQ_E_RING_*; on failure
  * the vq is left broken, so a stray vq_pop() returns VQ_E_BROKEN. Run by the
  * control thread. */
 enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,

@@ -209,7 +209,7 @@ static const struct {
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
 	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_nombuf), F(tx_notify),
 	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
-	F(rx_drop_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
+	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
 	F(steer_drop_full), F(rx_drop_disabled),
 #undef F
 };
@@ -1189,6 +1189,7 @@ test_drops_logged_once_per_ring(void **state)
 	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_bad_chain), 3);
 	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_bad_hdr), 6);
 	assert_int_equal(r->rxv.vq->stats.err[VQ_E_DIRECTION], 3);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_bad_chain), 3);
 }
 
 /* --- hostile: RX buffer too small, bad RX chain ----------------------------- */
@@ -1258,6 +1259,7 @@ test_rx_bad_chain_mid_packet(void **state)
 	expect_stats(r, &(struct pmd_qstats){
 		.tx_packets = 2, .tx_bytes = 8000, .tx_notify = 2,
 		.rx_packets = 1, .rx_bytes = 4000, .rx_notify = 2, .rx_drop_bad_chain = 1,
+		.rx_bad_chain = 1,
 	});
 	expect_pool_whole(r);
 }

@@ -541,6 +541,7 @@ test_hostile(void **state)
 	if (is_ring_violation(h->want)) {
 		/* Broken, sticky, nothing handed back, nothing counted twice. */
 		assert_true(g->vq->broken);
+		assert_int_equal(g->vq->broken_why, h->want);
 		add_good(g, h->dir);
 		assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_E_BROKEN);
 		assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_E_BROKEN);
@@ -710,28 +711,28 @@ used_straddles_regions(struct fake_guest *g, struct vq_addrs *a, uint32_t *s)
 static const struct map_case map_cases[] = {
 	{ "vq_map: valid rings", 1, unchanged, VQ_OK },
 	{ "vq_map: size 32768", 1, size_32768, VQ_OK },
-	{ "vq_map: size 0", 1, size_0, VQ_E_LAYOUT },
-	{ "vq_map: size 3", 1, size_3, VQ_E_LAYOUT },
-	{ "vq_map: size 12", 1, size_12, VQ_E_LAYOUT },
-	{ "vq_map: size 32769", 1, size_32769, VQ_E_LAYOUT },
-	{ "vq_map: size 65536", 1, size_65536, VQ_E_LAYOUT },
-	{ "vq_map: desc misaligned by 8", 1, desc_plus_8, VQ_E_LAYOUT },
-	{ "vq_map: desc misaligned by 1", 1, desc_plus_1, VQ_E_LAYOUT },
-	{ "vq_map: avail misaligned by 1", 1, avail_plus_1, VQ_E_LAYOUT },
-	{ "vq_map: used misaligned by 2", 1, used_plus_2, VQ_E_LAYOUT },
-	{ "vq_map: used misaligned by 1", 1, used_plus_1, VQ_E_LAYOUT },
-	{ "vq_map: desc outside memory", 1, desc_outside, VQ_E_ADDR },
-	{ "vq_map: desc given as gpa", 1, desc_gpa_not_fva, VQ_E_ADDR },
-	{ "vq_map: desc last entry outside", 1, desc_last_entry_outside, VQ_E_ADDR },
+	{ "vq_map: size 0", 1, size_0, VQ_E_RING_SIZE },
+	{ "vq_map: size 3", 1, size_3, VQ_E_RING_SIZE },
+	{ "vq_map: size 12", 1, size_12, VQ_E_RING_SIZE },
+	{ "vq_map: size 32769", 1, size_32769, VQ_E_RING_SIZE },
+	{ "vq_map: size 65536", 1, size_65536, VQ_E_RING_SIZE },
+	{ "vq_map: desc misaligned by 8", 1, desc_plus_8, VQ_E_RING_ALIGN },
+	{ "vq_map: desc misaligned by 1", 1, desc_plus_1, VQ_E_RING_ALIGN },
+	{ "vq_map: avail misaligned by 1", 1, avail_plus_1, VQ_E_RING_ALIGN },
+	{ "vq_map: used misaligned by 2", 1, used_plus_2, VQ_E_RING_ALIGN },
+	{ "vq_map: used misaligned by 1", 1, used_plus_1, VQ_E_RING_ALIGN },
+	{ "vq_map: desc outside memory", 1, desc_outside, VQ_E_RING_ADDR },
+	{ "vq_map: desc given as gpa", 1, desc_gpa_not_fva, VQ_E_RING_ADDR },
+	{ "vq_map: desc last entry outside", 1, desc_last_entry_outside, VQ_E_RING_ADDR },
 	{ "vq_map: desc fits exactly at end", 1, desc_fits_at_end, VQ_OK },
-	{ "vq_map: desc straddles two regions", 2, desc_straddles_regions, VQ_E_ADDR },
-	{ "vq_map: avail used_event outside", 1, avail_used_event_outside, VQ_E_ADDR },
+	{ "vq_map: desc straddles two regions", 2, desc_straddles_regions, VQ_E_RING_ADDR },
+	{ "vq_map: avail used_event outside", 1, avail_used_event_outside, VQ_E_RING_ADDR },
 	{ "vq_map: avail fits exactly at end", 1, avail_fits_at_end, VQ_OK },
-	{ "vq_map: avail outside memory", 1, avail_outside, VQ_E_ADDR },
-	{ "vq_map: used avail_event outside", 1, used_avail_event_outside, VQ_E_ADDR },
-	{ "vq_map: used avail_event outside (2 regions)", 2, used_avail_event_outside, VQ_E_ADDR },
+	{ "vq_map: avail outside memory", 1, avail_outside, VQ_E_RING_ADDR },
+	{ "vq_map: used avail_event outside", 1, used_avail_event_outside, VQ_E_RING_ADDR },
+	{ "vq_map: used avail_event outside (2 regions)", 2, used_avail_event_outside, VQ_E_RING_ADDR },
 	{ "vq_map: used fits at end", 1, used_fits_at_end, VQ_OK },
-	{ "vq_map: used straddles two regions", 2, used_straddles_regions, VQ_E_ADDR },
+	{ "vq_map: used straddles two regions", 2, used_straddles_regions, VQ_E_RING_ADDR },
 };
 
 static void
