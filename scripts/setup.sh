@@ -11,6 +11,11 @@ VHOSTMQ_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config python3 procps
                   libdpdk-dev dpdk dpdk-dev liburcu-dev libjansson-dev libcmocka-dev)
 # The guest the VM tests boot under QEMU (tests/vm/): test.sh only.
 VHOSTMQ_VM_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ethtool cpio)
+# The bench smoke's instruction counts (bench/extras.py runs callgrind): test.sh.
+VHOSTMQ_BENCH_PACKAGES=(valgrind)
+# The fuzz targets (tests/fuzz/, scripts/fuzz.sh): clang 14 and its runtimes,
+# libFuzzer and the sanitizers (libclang_rt.fuzzer-x86_64.a).
+VHOSTMQ_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # 512 x 2 MiB: two testpmd peers with default mbuf counts (~185 pages each).
 VHOSTMQ_HUGEPAGES=${VHOSTMQ_HUGEPAGES:-512}
 

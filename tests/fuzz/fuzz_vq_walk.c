@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/fuzz/fuzz_vq_walk.c - libFuzzer target for the split-ring walker, the
+ * one gate for guest ring data: the input lays out a fake guest (ring size,
+ * regions, features, direction), fills its descriptor table, avail ring and an
+ * area for indirect tables, then runs a sequence of device operations (vq_pop,
+ * vq_push, vq_publish, vq_kick_needed, vq_set_notify, mark/rewind/void,
+ * vnet_rx_packet) interleaved with guest writes to its rings; layout in
+ * fuzz.h. Guest memory is a memfd with a PROT_NONE page after every region
+ * (tests/fake_guest.c), so a read or write past a region's host mapping
+ * faults even where ASan, which does not track mmap'd memory, would not see it.
+ * Invariants checked, beyond the sanitizers:
+ * - a chain from vq_pop() has 1..VQ_MAX_SEGS segments, each non-empty and
+ *   entirely inside one guest region's host mapping, readable ones before
+ *   writable ones, only the direction the queue allows, lengths summing to
+ *   out_len/in_len, and the head the guest put in the avail ring;
+ * - each vq_pop() result moves the indices as vq.h says (a chain violation
+ *   consumes one entry and returns it with length 0, a ring violation breaks
+ *   the queue for good), and vnet_rx_packet() gives every avail entry it
+ *   consumed exactly one used entry (but for an out-of-range head, which
+ *   breaks the queue), whose lengths add up to header + frame when it says
+ *   the packet went in, and to 0 when it says it did not. The lengths are
+ *   checked when the input moves the used ring out of guest memory
+ *   (FZ_VQF_HOST_USED): else a guest may aim a receive buffer at its own
+ *   used ring, and the frame overwrites them. */
+#include <endian.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "tests/fake_guest.h"
+#include "tests/fuzz/fuzz.h"
+#include "virtio/vnet.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_PEND_MAX 65536u               /* popped heads not yet pushed */
+
+struct fz_vq {
+	struct fake_guest *g;
+	uint64_t features;
+	enum vq_dir dir;
+	struct vnet_rx_fmt fmt;
+	uint64_t end_gpa;                /* one past the last region */
+	uint16_t pend[FZ_PEND_MAX];      /* FIFO of popped heads */
+	uint32_t pend_head, pend_tail;
+	struct vq_mark mark;
+	uint32_t mark_pend_head, mark_pend_tail;
+	bool mark_ok;                    /* set, and nothing published since */
+	/* FZ_VQF_HOST_USED: the used ring the device writes, moved out of guest
+	 * memory into a malloc'd copy of exactly its size (so ASan bounds it). */
+	struct vring_used *host_used;
+};
+
+#define FZ_LAX_RX_QSIZE 256u
+#define FZ_DEFAULT_POPS 256u             /* 8 bursts of 32 */
+
+static bool fz_verbose;                  /* FUZZ_VERBOSE=1: each result, for replays */
+static bool fz_lax_rx;                   /* FUZZ_KNOWN "rx-skip" */
+static uint8_t fz_frame[VNET_MAX_FRAME];
+static const struct gmem_region *
+fz_region_of(const struct fake_guest *g, const void *hva, size_t len)
+{
+	for (uint32_t k = 0; k < g->mem->n; k++) {
+		const struct gmem_region *r = &g->mem->r[k];
+		uintptr_t lo = (uintptr_t)r->hva, p = (uintptr_t)hva;
+
+		if (p >= lo && p - lo < r->size && len <= r->size - (p - lo))
+			return r;
+	}
+	return NULL;
+}
+
+/* A used entry as the device wrote it (host copy or guest ring). */
+static struct vring_used_elem
+fz_used_elem(const struct fz_vq *f, uint16_t i)
+{
+	const struct vring_used_elem *u = &f->g->vq->used->ring[i & (f->g->qsize - 1)];
+
+	return (struct vring_used_elem){ .id = le32toh(u->id), .len = le32toh(u->len) };
+}
+
+static uint16_t
+fz_avail_entry(const struct fake_guest *g, uint16_t slot)
+{
+	return le16toh(g->avail->ring[slot & (g->qsize - 1)]);
+}
+
+static void
+fz_check_chain(const struct fz_vq *f, const struct vq_chain *c, uint16_t want_head)
+{
+	unsigned n = (unsigned)c->n_out + c->n_in;
+	uint64_t out = 0, in = 0;
+
+	FZ_CHECK(c->head == want_head, "head %u, avail entry says %u", c->head, want_head);
+	FZ_CHECK(c->head < f->g->qsize, "head %u, ring of %u", c->head, f->g->qsize);
+	FZ_CHECK(n >= 1 && n <= VQ_MAX_SEGS, "%u segments", n);
+	FZ_CHECK(f->dir == VQ_DIR_DEVICE_READS ? c->n_in == 0 : c->n_out == 0,
+	         "%u readable and %u writable segments on a %s queue", c->n_out, c->n_in,
+	         f->dir == VQ_DIR_DEVICE_READS ? "TX" : "RX");
+	for (unsigned k = 0; k < n; k++) {
+		const struct iovec *s = &c->seg[k];
+		const volatile uint8_t *b = s->iov_base;
+
+		FZ_CHECK(s->iov_len > 0, "segment %u is empty", k);
+		FZ_CHECK(fz_region_of(f->g, s->iov_base, s->iov_len) != NULL,
+		         "segment %u (%p, %zu bytes) is not inside one guest region", k,
+		         s->iov_base, s->iov_len);
+		(void)b[0];                  /* the guard pages fault here if it lied */
+		(void)b[s->iov_len - 1];
+		if (k < c->n_out)
+			out += s->iov_len;
+		else
+			in += s->iov_len;
+	}
+	FZ_CHECK(out == c->out_len && in == c->in_len,
+	         "lengths %llu/%llu, segments add up to %llu/%llu",
+	         (unsigned long long)c->out_len, (unsigned long long)c->in_len,
+	         (unsigned long long)out, (unsigned long long)in);
+}
+
+static void
+fz_pend_add(struct fz_vq *f, uint16_t head)
+{
+	if (f->pend_tail - f->pend_head < FZ_PEND_MAX)
+		f->pend[f->pend_tail++ % FZ_PEND_MAX] = head;
+}
+
+static void
+fz_pop(struct fz_vq *f)
+{
+	struct vq *vq = f->g->vq;
+	uint16_t la0 = vq->last_avail, ui0 = vq->used_idx;
+	uint16_t head = fz_avail_entry(f->g, la0);
+	bool broken0 = vq->broken;
+	struct vq_chain c;
+	enum vq_err e = vq_pop(vq, f->g->mem, &c);
+	uint16_t dla = (uint16_t)(vq->last_avail - la0), dui = (uint16_t)(vq->used_idx - ui0);
+
+	if (fz_verbose)
+		fprintf(stderr, "pop: %s (head %u, %u out, %u in)\n", vq_strerror(e),
+		        e == VQ_OK ? c.head : head, e == VQ_OK ? c.n_out : 0,
+		        e == VQ_OK ? c.n_in : 0);
+	FZ_CHECK((unsigned)e < VQ_ERR_COUNT, "vq_pop returned %d", e);
+	FZ_CHECK(!broken0 || e == VQ_E_BROKEN, "broken queue popped: %s", vq_strerror(e));
+	switch (e) {
+	case VQ_OK:
+		FZ_CHECK(dla == 1 && dui == 0, "ok: avail +%u used +%u", dla, dui);
+		fz_check_chain(f, &c, head);
+		fz_pend_add(f, c.head);
+		break;
+	case VQ_EMPTY:
+	case VQ_E_BROKEN:
+		FZ_CHECK(dla == 0 && dui == 0, "%s: avail +%u used +%u", vq_strerror(e), dla, dui);
+		FZ_CHECK(e == VQ_EMPTY ? !vq->broken : broken0, "%s", vq_strerror(e));
+		break;
+	case VQ_E_AVAIL_JUMP:
+	case VQ_E_HEAD_RANGE:
+		FZ_CHECK(vq->broken, "ring violation left the queue working: %s", vq_strerror(e));
+		FZ_CHECK(dla == (e == VQ_E_HEAD_RANGE) && dui == 0, "%s: avail +%u used +%u",
+		         vq_strerror(e), dla, dui);
+		break;
+	default:                         /* chain violations */
+		FZ_CHECK(!vq->broken, "chain violation broke the queue: %s", vq_strerror(e));
+		FZ_CHECK(dla == 1 && dui == 1, "%s: avail +%u used +%u", vq_strerror(e), dla, dui);
+		FZ_CHECK(fz_used_elem(f, ui0).id == head && fz_used_elem(f, ui0).len == 0,
+		         "%s: used entry %u/%u, want %u/0", vq_strerror(e),
+		         fz_used_elem(f, ui0).id, fz_used_elem(f, ui0).len, head);
+		break;
+	}
+}
+
+static void
+fz_push(struct fz_vq *f, uint32_t written)
+{
+	struct vq *vq = f->g->vq;
+	uint16_t ui0 = vq->used_idx;
+
+	if (f->pend_head == f->pend_tail)
+		return;                      /* a device pushes only what it popped */
+	vq_push(vq, f->pend[f->pend_head++ % FZ_PEND_MAX], written);
+	FZ_CHECK((uint16_t)(vq->used_idx - ui0) == 1, "vq_push moved used_idx by %u",
+	         (uint16_t)(vq->used_idx - ui0));
+}
+
+static void
+fz_publish(struct fz_vq *f)
+{
+	struct vq *vq = f->g->vq;
+	bool want = vq->used_idx != vq->published_used;
+
+	FZ_CHECK(vq_publish(vq) == want, "vq_publish: want %d", want);
+	FZ_CHECK(vq->published_used == vq->used_idx &&
+	         le16toh(vq->used->idx) == vq->used_idx,
+	         "published %u, used->idx %u, used_idx %u", vq->published_used,
+	         le16toh(vq->used->idx), vq->used_idx);
+	if (want)
+		f->mark_ok = false;
+}
+
+static void
+fz_rx(struct fz_vq *f, uint16_t len, uint8_t pieces)
+{
+	struct vq *vq = f->g->vq;
+	uint16_t la0 = vq->last_avail, ui0 = vq->used_idx, dla, dui;
+	unsigned npkt = 1 + pieces % 4;
+	struct iovec pkt[4];
+	uint32_t off = 0;
+	uint64_t sum = 0;
+	enum vnet_rx_res r;
+
+	if (f->dir != VQ_DIR_DEVICE_WRITES)
+		return;                      /* the datapath receives on RX queues only */
+	/* FUZZ_KNOWN "rx-skip": one receive walks every bad chain the guest
+	 * made available, each up to the ring size: size^2 descriptor reads,
+	 * seconds per call at 32768. Small rings keep the rest of RX fuzzed. */
+	if (fz_lax_rx && f->g->qsize > FZ_LAX_RX_QSIZE)
+		return;
+	for (unsigned k = 0; k < npkt; k++) {
+		uint32_t n = k + 1 == npkt ? len - off : len / npkt;
+
+		pkt[k] = (struct iovec){ .iov_base = fz_frame + off, .iov_len = n };
+		off += n;
+	}
+	r = vnet_rx_packet(vq, f->g->mem, &f->fmt, pkt, npkt, len);
+	if (fz_verbose)
+		fprintf(stderr, "rx %u bytes in %u pieces: %d, %u buffers\n", len, npkt, r,
+		        (uint16_t)(vq->used_idx - ui0));
+	dla = (uint16_t)(vq->last_avail - la0);
+	dui = (uint16_t)(vq->used_idx - ui0);
+	FZ_CHECK(r <= VNET_RX_BROKEN, "vnet_rx_packet returned %d", r);
+	FZ_CHECK(r != VNET_RX_BROKEN || vq->broken, "rx broken, queue is not");
+	/* An entry whose head is out of range breaks the queue without a used
+	 * entry (there is no head to return); every other one gets exactly one. */
+	FZ_CHECK(dla == dui || (r == VNET_RX_BROKEN && dla == dui + 1),
+	         "rx %d: %u avail entries consumed, %u used entries", r, dla, dui);
+	/* The lengths are only ours to check where no guest buffer can
+	 * overlap the used ring (a frame written over it is the guest's doing). */
+	if (f->host_used == NULL)
+		return;
+	for (uint16_t i = ui0; i != vq->used_idx; i++)
+		sum += fz_used_elem(f, i).len;
+	if (r == VNET_RX_OK)
+		FZ_CHECK(sum == (uint64_t)f->fmt.hdr_len + len, "rx ok: %llu bytes used for %u",
+		         (unsigned long long)sum, f->fmt.hdr_len + len);
+	else
+		FZ_CHECK(sum == 0, "rx %d: %llu bytes used", r, (unsigned long long)sum);
+}
+
+static void
+fz_desc(struct fz_vq *f, struct fz_in *in, uint16_t i)
+{
+	uint64_t addr = fz_u64(in);
+	uint32_t len = fz_u32(in);
+	uint16_t flags = fz_u16(in), next = fz_u16(in);
+
+	fg_desc(f->g, (uint16_t)(i & (f->g->qsize - 1)), fz_vq_addr(addr, f->end_gpa),
+	        fz_vq_len(len), flags, next);
+}
+
+static void
+fz_remap(struct fz_vq *f)
+{
+	FZ_CHECK(fg_map(f->g, f->dir, f->features) == VQ_OK, "the fake guest's rings");
+	if (f->host_used != NULL) {
+		memcpy(f->host_used, f->g->used, vring_used_bytes(f->g->qsize));
+		f->g->vq->used = f->host_used;
+	}
+	f->pend_head = f->pend_tail = 0;  /* vq.h: nothing is in flight across a stop */
+	f->mark_ok = false;
+}
+
+static void
+fz_op(struct fz_vq *f, struct fz_in *in)
+{
+	struct vq *vq = f->g->vq;
+	uint16_t a, b;
+
+	switch ((enum fz_vq_op)(fz_u8(in) % FZ_OP_COUNT)) {
+	case FZ_OP_POP:
+		fz_pop(f);
+		break;
+	case FZ_OP_PUSH:
+		fz_push(f, fz_u32(in));
+		break;
+	case FZ_OP_PUBLISH:
+		fz_publish(f);
+		break;
+	case FZ_OP_KICK:
+		(void)vq_kick_needed(vq);
+		FZ_CHECK(vq->signalled_valid && vq->signalled_used == vq->published_used,
+		         "kick decision did not record what it signalled");
+		break;
+	case FZ_OP_RX:
+		a = fz_u16(in);
+		fz_rx(f, a, fz_u8(in));
+		break;
+	case FZ_OP_NOTIFY:
+		vq_set_notify(vq, fz_u8(in) & 1);
+		break;
+	case FZ_OP_AVAIL_IDX:
+		fg_set_avail_idx(f->g, fz_u16(in));
+		break;
+	case FZ_OP_AVAIL_ENTRY:
+		a = fz_u16(in);
+		b = fz_u16(in);
+		f->g->avail->ring[a & (f->g->qsize - 1)] = htole16(b);
+		break;
+	case FZ_OP_DESC:
+		fz_desc(f, in, fz_u16(in));
+		break;
+	case FZ_OP_MARK:
+		f->mark = vq_mark(vq);
+		f->mark_pend_head = f->pend_head;
+		f->mark_pend_tail = f->pend_tail;
+		f->mark_ok = true;
+		break;
+	case FZ_OP_REWIND:
+		if (!f->mark_ok)
+			break;
+		vq_rewind(vq, f->mark);
+		f->pend_head = f->mark_pend_head;
+		f->pend_tail = f->mark_pend_tail;
+		break;
+	case FZ_OP_VOID:
+		if (f->mark_ok)
+			vq_void_since(vq, f->mark);
+		break;
+	case FZ_OP_COUNT_AVAIL:
+		a = vq_avail_count(vq);
+		FZ_CHECK(a <= f->g->qsize && (!vq->broken || a == 0), "%u avail entries", a);
+		break;
+	case FZ_OP_REMAP:
+		fz_remap(f);
+		break;
+	case FZ_OP_EVENT:
+		fg_set_used_event(f->g, fz_u16(in));
+		fg_set_avail_flags(f->g, fz_u16(in));
+		break;
+	case FZ_OP_COUNT:
+		break;
+	}
+}
+
+/* No operations in the input: what a poll thread does with the queue in a
+ * few bursts. Bounded: every bad chain may cost a walk of the whole ring. */
+static void
+fz_default(struct fz_vq *f)
+{
+	struct vq *vq = f->g->vq;
+
+	for (uint32_t k = 0; k < FZ_DEFAULT_POPS; k++) {
+		uint16_t ui0 = vq->used_idx;
+
+		if (f->dir == VQ_DIR_DEVICE_WRITES) {
+			fz_rx(f, (uint16_t)(k & 1 ? 60 : 1514), (uint8_t)k);
+			if (vq->used_idx == ui0)
+				break;
+		} else {
+			fz_pop(f);
+			if (f->pend_head == f->pend_tail && vq->used_idx == ui0)
+				break;       /* empty or broken */
+			fz_push(f, 0);
+		}
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_report_init();
+	fz_verbose = getenv("FUZZ_VERBOSE") != NULL;
+	fz_lax_rx = fz_known("rx-skip");
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fz_vq f;
+	struct fz_in in = { .p = data, .n = size };
+	struct fz_vq_hdr h;
+	struct fg_opts o;
+	size_t got;
+	const uint8_t *heap;
+
+	fz_vq_hdr_read(&in, &h);
+	memset(&f, 0, sizeof(f));
+	f.dir = h.flags & FZ_VQF_RX ? VQ_DIR_DEVICE_WRITES : VQ_DIR_DEVICE_READS;
+	f.features = (h.flags & FZ_VQF_EVENT_IDX ? VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) : 0) |
+	             (h.flags & FZ_VQF_INDIRECT ? VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) : 0);
+	f.fmt = (struct vnet_rx_fmt){
+		.mrg_rxbuf = h.flags & FZ_VQF_MRG_RXBUF,
+		.hdr_len = (h.flags & FZ_VQF_HDR10) && !(h.flags & FZ_VQF_MRG_RXBUF) ? 10 : 12,
+	};
+	o = (struct fg_opts){
+		.qsize = 1u << FZ_VQ_QSIZE_LOG2(h.shape),
+		.n_regions = FZ_VQ_NREGIONS(h.shape),
+		.region_size = FZ_VQ_REGION_SIZE(h.shape),
+		.dir = f.dir, .features = f.features, .start_idx = h.start_idx,
+		.no_map = true,
+	};
+	f.g = fg_new_opts(&o);
+	if (f.g == NULL)
+		return 0;                    /* the rings do not fit region 0: no guest */
+	if (h.flags & FZ_VQF_HOST_USED) {
+		f.host_used = malloc(vring_used_bytes(f.g->qsize));
+		FZ_CHECK(f.host_used != NULL, "malloc");
+	}
+	f.end_gpa = fg_region_end(f.g, f.g->n_regions - 1);
+	for (uint32_t i = 0; i < h.ndesc && i < f.g->qsize; i++)
+		fz_desc(&f, &in, (uint16_t)i);
+	for (uint32_t k = 0; k < h.navail && k < f.g->qsize; k++)
+		f.g->avail->ring[(h.start_idx + k) & (f.g->qsize - 1)] = htole16(fz_u16(&in));
+	heap = fz_span(&in, h.nheap, &got);
+	if (got > f.g->heap_end - f.g->heap_gpa)
+		got = f.g->heap_end - f.g->heap_gpa;
+	FZ_CHECK(fg_write(f.g, f.g->heap_gpa, heap, got) == 0, "heap write");
+	fg_set_avail_flags(f.g, h.avail_flags);
+	fg_set_used_event(f.g, h.used_event);
+	fz_remap(&f);
+	fg_set_avail_idx(f.g, h.avail_idx);
+
+	if (fz_left(&in) == 0)
+		fz_default(&f);
+	while (fz_left(&in) > 0)
+		fz_op(&f, &in);
+	fz_publish(&f);
+	(void)vq_kick_needed(f.g->vq);
+	fg_free(f.g);
+	free(f.host_used);
+	return 0;
+}
