@@ -83,6 +83,8 @@ ctl_fail(struct ctl_err *e, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
 	va_end(ap);
+	cfg_scrub(e->path);
+	cfg_scrub(e->reason);
 	return -1;
 }
 

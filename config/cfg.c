@@ -90,6 +90,14 @@ struct cfg_cores {
 static int cfg_fail(struct cfg_err *err, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+void
+cfg_scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int
 cfg_fail(struct cfg_err *err, const char *path, const char *fmt, ...)
 {
@@ -101,6 +109,8 @@ cfg_fail(struct cfg_err *err, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
 	va_end(ap);
+	cfg_scrub(err->path);
+	cfg_scrub(err->reason);
 	return -1;
 }
 

@@ -96,6 +96,11 @@ int cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_er
 /* Fills a device with every default (socket left empty). */
 void cfg_device_defaults(struct cfg_device *d, unsigned index);
 
+/* Error text may quote hostile input (a key, jansson's view of a bad
+ * token): control characters in s become '?', so a message can neither
+ * break a log line nor carry terminal escapes. */
+void cfg_scrub(char *s);
+
 /* What a JSON value was, for the "got ..." half of a message: strings quoted,
  * escaped (a hostile value cannot forge a log line or a terminal sequence)
  * and cut to fit; buf or a literal. Shared with the control API. */

@@ -47,16 +47,21 @@ vnet_hdr_len(uint64_t features)
 
 /* The first buffer of a packet: bad chains before it are final (vq_pop gave
  * them back and counted them), so the undo point is taken after them and a
- * retry never walks or counts them again. */
+ * retry never walks or counts them again. At most VNET_RX_MAX_SKIP of them per
+ * packet: a ring of bad chains must not hold the poll thread for a whole ring
+ * of walks; the packet is dropped instead (reported as a bad chain). */
+#define VNET_RX_MAX_SKIP 32
+
 static enum vq_err
 rx_pop_first(struct vq *vq, const struct gmem *mem, struct vq_chain *c, struct vq_mark *m)
 {
 	enum vq_err e;
+	unsigned skipped = 0;
 
 	do {
 		*m = vq_mark(vq);
 		e = vq_pop(vq, mem, c);
-	} while (e > VQ_E_BROKEN && !vq->broken);
+	} while (e > VQ_E_BROKEN && !vq->broken && ++skipped < VNET_RX_MAX_SKIP);
 	return e;
 }
 
@@ -79,7 +84,10 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 	struct vq_mark m;
 	enum vq_err e;
 
-	if (rx_pop_first(vq, mem, &first, &m) != VQ_OK)
+	e = rx_pop_first(vq, mem, &first, &m);
+	if (e > VQ_E_BROKEN && !vq->broken)
+		return VNET_RX_BAD_CHAIN;        /* VNET_RX_MAX_SKIP bad chains in a row */
+	if (e != VQ_OK)
 		return rx_result(vq);
 	/* A buffer that cannot hold this packet (non-mergeable), or not even the
 	 * header (mergeable: spec 5.1.6.3.2), stays with us for a later packet. */

@@ -44,8 +44,9 @@ enum vnet_rx_res {
 	VNET_RX_NO_BUF,      /* not enough guest buffers now: nothing consumed */
 	VNET_RX_TOO_BIG,     /* can never fit (non-mergeable buffer too small):
 	                        packet dropped, buffer kept for the next one */
-	VNET_RX_BAD_CHAIN,   /* a bad chain interrupted the packet's buffers:
-	                        packet dropped, its buffers returned empty */
+	VNET_RX_BAD_CHAIN,   /* a bad chain interrupted the packet's buffers, or
+	                        32 bad chains came before any good one: packet
+	                        dropped, its buffers returned empty */
 	VNET_RX_BROKEN,      /* queue broken */
 };
 

@@ -9,6 +9,8 @@
 #include "virtio/base.h"
 #include "virtio/vq.h"
 
+_Static_assert(VQ_MAX_CHAIN_DESCS == 256, "the VQ_E_LOOP text below says 256");
+
 const char *
 vq_strerror(enum vq_err e)
 {
@@ -19,7 +21,7 @@ vq_strerror(enum vq_err e)
 		[VQ_E_AVAIL_JUMP]      = "avail index moved by more than the ring size",
 		[VQ_E_HEAD_RANGE]      = "avail entry out of range",
 		[VQ_E_NEXT_RANGE]      = "descriptor next index out of range",
-		[VQ_E_LOOP]            = "descriptor chain loops",
+		[VQ_E_LOOP]            = "descriptor chain loops (or exceeds 256 descriptors)",
 		[VQ_E_NESTED_INDIRECT] = "nested indirect table",
 		[VQ_E_INDIRECT_LEN]    = "indirect table length invalid",
 		[VQ_E_INDIRECT_NEXT]   = "descriptor has both INDIRECT and NEXT",
@@ -104,6 +106,14 @@ vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
 	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
 		vq->broken = true;
 		return VQ_E_RING_ADDR;
+	}
+	/* Aligned frontend addresses can still land misaligned in our mapping
+	 * (a region at an odd address or file offset); the ring accesses are
+	 * atomics that need their natural alignment. */
+	if (((uintptr_t)vq->desc & 15) != 0 || ((uintptr_t)vq->avail & 1) != 0 ||
+	    ((uintptr_t)vq->used & 3) != 0) {
+		vq->broken = true;
+		return VQ_E_RING_ALIGN;
 	}
 	used_idx = guest_load16(&vq->used->idx);     /* see vq.h: no base needed */
 	vq->last_avail = used_idx;
@@ -238,7 +248,8 @@ static enum vq_err
 vq_walk(struct vq *vq, const struct gmem *mem, struct vring_desc d, struct vq_chain *c)
 {
 	struct desc_src src = { .tbl = vq->desc };
-	uint32_t tbl_n = vq->size, budget = vq->size - 1, i;
+	uint32_t tbl_n = vq->size, i;
+	uint32_t budget = (vq->size < VQ_MAX_CHAIN_DESCS ? vq->size : VQ_MAX_CHAIN_DESCS) - 1;
 	bool in_indirect = false;
 	enum vq_err e;
 
@@ -256,11 +267,15 @@ vq_walk(struct vq *vq, const struct gmem *mem, struct vring_desc d, struct vq_ch
 			if (d.addr + d.len < d.addr)
 				return VQ_E_INDIRECT_ADDR;
 			/* A table that is split across regions, or not 8-byte
-			 * aligned for desc_load(), is copied piecewise instead. */
-			src.tbl = (d.addr & 7) ? NULL : gmem_gpa_to_hva_full(mem, d.addr, d.len);
+			 * aligned in our mapping for desc_load(), is copied
+			 * piecewise instead. */
+			src.tbl = gmem_gpa_to_hva_full(mem, d.addr, d.len);
+			if (((uintptr_t)src.tbl & 7) != 0)
+				src.tbl = NULL;
 			src.gpa = d.addr;
 			in_indirect = true;
-			tbl_n = budget = d.len / 16;
+			tbl_n = d.len / 16;
+			budget = tbl_n < VQ_MAX_CHAIN_DESCS ? tbl_n : VQ_MAX_CHAIN_DESCS;
 			i = 0;
 		} else {
 			if ((e = vq_add_buffer(vq, mem, c, &d)) != VQ_OK)

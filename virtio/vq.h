@@ -26,7 +26,8 @@ enum vq_err {
 	VQ_E_HEAD_RANGE,         /* avail entry >= ring size */
 	/* chain violations: the chain is returned with length 0 and counted */
 	VQ_E_NEXT_RANGE,         /* next index >= table size */
-	VQ_E_LOOP,               /* chain longer than its table: a cycle */
+	VQ_E_LOOP,               /* chain longer than its table (a cycle) or
+	                            than VQ_MAX_CHAIN_DESCS */
 	VQ_E_NESTED_INDIRECT,
 	VQ_E_INDIRECT_LEN,       /* indirect table length 0, not a multiple of 16, too big */
 	VQ_E_INDIRECT_NEXT,      /* INDIRECT and NEXT both set */
@@ -49,6 +50,10 @@ const char *vq_strerror(enum vq_err e);
 /* Enough for Linux's MAX_SKB_FRAGS + 2 chains even when every piece straddles
  * a region boundary; longer chains are dropped, not truncated. */
 #define VQ_MAX_SEGS 64
+/* Descriptors one walk reads at most, empty ones included: a chain that is
+ * longer cannot be one we carry (only empty descriptors add no segment), and
+ * the cap keeps a looping chain from costing a whole 32768-entry ring. */
+#define VQ_MAX_CHAIN_DESCS (4 * VQ_MAX_SEGS)
 
 struct vq_chain {
 	uint16_t head;

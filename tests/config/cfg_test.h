@@ -79,6 +79,11 @@ cfg_test_reject(const char *text, const char *path, const char *reason_part,
 	cfg_test_reason_has(&err, reason_part);
 	if (got_part != NULL)
 		cfg_test_reason_has(&err, got_part);
+	/* Whatever the input held, the message is printable text. */
+	for (const char *c = err.path; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	for (const char *c = err.reason; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
 	assert_memory_equal(&out, &before, sizeof(out));
 }
 

@@ -35,6 +35,11 @@ static const struct hostile cases[] = {
 	{ "truncated text", "{\"devices\": [", "", "invalid JSON at line 1", NULL },
 	{ "empty text", "", "", "invalid JSON at line 1", NULL },
 	{ "NUL escape in a string", DEV(", \"name\": \"a\\u0000b\""), "", "invalid JSON", NULL },
+	/* Control bytes of the input never reach the message (fuzz_cfg found
+	 * both: jansson's token text and an unknown key in the path). */
+	{ "escape byte as a bare token", "{\"devices\": \x1b[2J}", "", "invalid JSON", NULL },
+	{ "unknown key with an escape and a newline", DEV(", \"x\\u001b[2J\\n\": 1"),
+	  "devices[0].x?[2J?", "unknown key", NULL },
 	{ "integer too big for jansson", DEV(", \"idle_us\": 99999999999999999999"),
 	  "", "invalid JSON", NULL },
 	{ "top level is an array", "[]", "", "must be an object with a \"devices\" array",

@@ -260,25 +260,6 @@ fz_vq_hdr_write(struct fz_out *o, const struct fz_vq_hdr *h)
 	fz_put16(o, h->nheap);
 }
 
-/* ---- findings not fixed yet --------------------------------------------------
- * FUZZ_KNOWN names, space-separated, the findings that are reported and not
- * yet fixed (reproducers in tests/fuzz/crashers/, README there). A target
- * steers around each one named, so a CI run keeps fuzzing everything else
- * instead of stopping at the same finding; without FUZZ_KNOWN a reproducer
- * still shows it. scripts/fuzz.sh sets the list; a fix removes its word. */
-static inline bool
-fz_known(const char *name)
-{
-	const char *k = getenv("FUZZ_KNOWN");
-	size_t n = strlen(name);
-
-	for (; k != NULL && (k = strstr(k, name)) != NULL; k += n)
-		if ((k[n] == ' ' || k[n] == '\0') &&
-		    (k == getenv("FUZZ_KNOWN") || k[-1] == ' '))
-			return true;
-	return false;
-}
-
 /* ---- checks and resource counters ------------------------------------------ */
 
 /* Where FZ_CHECK() reports: stderr as it was at start-up. A target whose

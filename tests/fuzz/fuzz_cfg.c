@@ -29,10 +29,6 @@ enum {
 	FZ_CFG_GOT = 2,                  /* u8 buffer size, then a JSON value */
 };
 
-/* FUZZ_KNOWN "cfg-text": config/cfg.c copies jansson's error text and
- * unknown keys into errors unescaped; skip the printable-error check. */
-static bool fz_lax_text;
-
 /* Real callers pass 48 bytes or more (CFG_GOT_LEN is 80). */
 #define FZ_GOT_MIN 16
 
@@ -61,10 +57,8 @@ fz_check_err(const struct cfg_err *err)
 	         fz_terminated(err->path, sizeof(err->path)) &&
 	         fz_terminated(err->reason, sizeof(err->reason)), "unterminated error field");
 	FZ_CHECK(err->reason[0] != '\0', "an error without a reason (path \"%s\")", err->path);
-	if (!fz_lax_text) {
-		FZ_CHECK(fz_printable(err->path), "control bytes in the error path");
-		FZ_CHECK(fz_printable(err->reason), "control bytes in the error reason");
-	}
+	FZ_CHECK(fz_printable(err->path), "control bytes in the error path");
+	FZ_CHECK(fz_printable(err->reason), "control bytes in the error reason");
 	/* Exactly sized heap buffers, so ASan sees one byte too many. */
 	big = malloc(sizeof(*err));
 	FZ_CHECK(big != NULL, "malloc");
@@ -171,7 +165,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fz_report_init();
-	fz_lax_text = fz_known("cfg-text");
 	return 0;
 }
 

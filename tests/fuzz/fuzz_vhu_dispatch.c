@@ -39,7 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * message or more, or finds the socket empty. */
 #define FZ_MAX_EVENTS 100000
 
-static bool fz_lax_align;                /* FUZZ_KNOWN "ring-align" */
 
 /* The owner as the backend would be, reduced to the vhu_ops contract. */
 struct fz_owner {
@@ -82,18 +81,10 @@ fz_start_ring(const struct fz_owner *o, uint32_t vqi)
 	struct vq vq;
 	struct vq_chain c;
 
-	/* FUZZ_KNOWN "ring-align": vq_map() checks the alignment of the
-	 * frontend's addresses, not of the host addresses they translate to,
-	 * which differ when a region's fva (or mmap_offset) is misaligned. */
-	if (fz_lax_align &&
-	    (((uintptr_t)gmem_fva_to_hva_full(mem, v->addrs.desc_fva, 16) & 15) ||
-	     ((uintptr_t)gmem_fva_to_hva_full(mem, v->addrs.avail_fva, 2) & 1) ||
-	     ((uintptr_t)gmem_fva_to_hva_full(mem, v->addrs.used_fva, 4) & 3)))
-		return;
-	if (vq_map(&vq, vhu_dev_mem(o->d), &v->addrs, v->num, dir,
+	if (vq_map(&vq, mem, &v->addrs, v->num, dir,
 	           vhu_dev_features(o->d)) != VQ_OK)
 		return;
-	(void)vq_pop(&vq, vhu_dev_mem(o->d), &c);
+	(void)vq_pop(&vq, mem, &c);
 	(void)vq_publish(&vq);
 }
 
@@ -280,7 +271,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fz_report_init();
-	fz_lax_align = fz_known("ring-align");
 	/* Rejections still log, as in production; FUZZ_VERBOSE=1 shows every
 	 * message too, for replaying one input by hand. */
 	vlog_set_level(getenv("FUZZ_VERBOSE") != NULL ? VLOG_DEBUG : VLOG_ERR);

@@ -51,11 +51,9 @@ struct fz_vq {
 	struct vring_used *host_used;
 };
 
-#define FZ_LAX_RX_QSIZE 256u
 #define FZ_DEFAULT_POPS 256u             /* 8 bursts of 32 */
 
 static bool fz_verbose;                  /* FUZZ_VERBOSE=1: each result, for replays */
-static bool fz_lax_rx;                   /* FUZZ_KNOWN "rx-skip" */
 static uint8_t fz_frame[VNET_MAX_FRAME];
 static const struct gmem_region *
 fz_region_of(const struct fake_guest *g, const void *hva, size_t len)
@@ -210,11 +208,6 @@ fz_rx(struct fz_vq *f, uint16_t len, uint8_t pieces)
 
 	if (f->dir != VQ_DIR_DEVICE_WRITES)
 		return;                      /* the datapath receives on RX queues only */
-	/* FUZZ_KNOWN "rx-skip": one receive walks every bad chain the guest
-	 * made available, each up to the ring size: size^2 descriptor reads,
-	 * seconds per call at 32768. Small rings keep the rest of RX fuzzed. */
-	if (fz_lax_rx && f->g->qsize > FZ_LAX_RX_QSIZE)
-		return;
 	for (unsigned k = 0; k < npkt; k++) {
 		uint32_t n = k + 1 == npkt ? len - off : len / npkt;
 
@@ -371,7 +364,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fz_report_init();
 	fz_verbose = getenv("FUZZ_VERBOSE") != NULL;
-	fz_lax_rx = fz_known("rx-skip");
 	return 0;
 }
 

@@ -768,6 +768,57 @@ test_map(void **state)
 	fg_free(g);
 }
 
+/* The frontend's addresses are aligned, but its region starts 2 bytes into a
+ * page of our mapping (an odd fva or file offset): the rings would land
+ * misaligned for the atomic accesses, so they are refused (fuzz_vhu_dispatch
+ * found this). */
+static void
+test_map_host_misaligned(void **state)
+{
+	struct fake_guest *g = fg_new(16, TX, F_INDIRECT);
+	struct gmem_region r;
+	struct gmem *m;
+	struct vq vq;
+	uint32_t bad;
+
+	(void)state;
+	assert_non_null(g);
+	r = g->region[0];
+	r.hva = (uint8_t *)r.hva + 2;
+	r.size -= 2;
+	assert_int_equal(gmem_new(&r, 1, &m, &bad), GMEM_OK);
+	assert_int_equal(vq_map(&vq, m, &g->addrs, 16, TX, F_INDIRECT), VQ_E_RING_ALIGN);
+	assert_true(vq.broken);
+	gmem_free(m);
+	fg_free(g);
+}
+
+/* A chain reads at most VQ_MAX_CHAIN_DESCS descriptors, empty ones included,
+ * even on a ring big enough for a longer one (a looping chain on a 32768-entry
+ * ring would otherwise cost 32768 reads; fuzz_vq_walk found it). */
+static void
+test_chain_desc_cap(void **state)
+{
+	struct fake_guest *g = fg_new(1024, TX, 0);
+	struct vq_chain c;
+
+	(void)state;
+	assert_non_null(g);
+	for (unsigned len = VQ_MAX_CHAIN_DESCS; len <= VQ_MAX_CHAIN_DESCS + 1; len++) {
+		uint16_t head = (uint16_t)(len == VQ_MAX_CHAIN_DESCS ? 0 : 512);
+
+		for (unsigned k = 0; k + 1 < len; k++)       /* empty, chained */
+			fg_desc(g, (uint16_t)(head + k), B(g, 1), 0, N, (uint16_t)(head + k + 1));
+		fg_desc(g, (uint16_t)(head + len - 1), B(g, 8), 8, 0, 0);
+		fg_avail(g, head);
+	}
+	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_OK);
+	assert_int_equal(c.n_out, 1);
+	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_E_LOOP);
+	assert_false(g->vq->broken);
+	fg_free(g);
+}
+
 /* One broken queue does not leak into a fresh vq_map() of another ring. */
 static void
 test_counts_are_per_queue(void **state)
@@ -823,6 +874,8 @@ main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_counts_are_per_queue),
+		cmocka_unit_test(test_map_host_misaligned),
+		cmocka_unit_test(test_chain_desc_cap),
 		cmocka_unit_test(test_bad_chains_in_a_row),
 	};
 	struct CMUnitTest t[ARRAY_SIZE(cases) + ARRAY_SIZE(map_cases) + ARRAY_SIZE(fixed)];
