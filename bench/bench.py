@@ -567,11 +567,14 @@ def extras_lines(ex):
     if "error" in iw:
         lines.append("idle and wake-up: not measured: " + iw["error"])
     else:
-        w = iw.get("wakeup_us", {})
+        w, fl = iw.get("wakeup_us", {}), iw.get("floor_us", {})
         lines.append("idle vhostmq: %s%% of a core; wake-up p50/p99/max: %s/%s/%s us "
-                     "(%s samples)" % (fmt(iw.get("idle_cpu_percent")), fmt(w.get("p50"), "%.1f"),
-                                       fmt(w.get("p99"), "%.1f"), fmt(w.get("max"), "%.1f"),
-                                       iw.get("samples")))
+                     "(%s samples); a bare sleeping thread on the same CPU wakes in "
+                     "%s/%s/%s us (the platform's floor)"
+                     % (fmt(iw.get("idle_cpu_percent")), fmt(w.get("p50"), "%.1f"),
+                        fmt(w.get("p99"), "%.1f"), fmt(w.get("max"), "%.1f"),
+                        iw.get("samples"), fmt(fl.get("p50"), "%.1f"),
+                        fmt(fl.get("p99"), "%.1f"), fmt(fl.get("max"), "%.1f")))
     return lines
 
 

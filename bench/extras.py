@@ -175,9 +175,11 @@ def _tail(path, n=2000):
 def idle_and_wakeup(tool_dir, vhostmq, be_cpu, fe_cpu, idle_seconds=5.0, samples=200):
     """Starts vhostmq (loopback port, adaptive polling, one queue pair, poll
     thread on be_cpu) and runs vhostmq-wakeup against it on fe_cpu:
-    {"idle_cpu_percent", "wakeup_us": {"p50", "p99", "max"}, "samples"}.
-    wakeup_us is the round trip of the first frame after 20 ms of silence
-    (frontend -> vhostmq wakes -> loopback -> guest RX). tool_dir None:
+    {"idle_cpu_percent", "wakeup_us": {"p50", "p99", "max"}, "floor_us": {...},
+    "samples"}. wakeup_us is the round trip of the first frame after 20 ms of
+    silence (frontend -> vhostmq wakes -> loopback -> guest RX); floor_us is
+    the same number of bare wake-ups of a thread sleeping on be_cpu (this
+    machine's cost of waking any sleeper). tool_dir None:
     <repo>/build/bench/tools; vhostmq None: <repo>/build/backend/vhostmq."""
     vhostmq = vhostmq or VHOSTMQ
     if not os.access(vhostmq, os.X_OK):
@@ -209,8 +211,8 @@ def idle_and_wakeup(tool_dir, vhostmq, be_cpu, fe_cpu, idle_seconds=5.0, samples
         try:
             out = _run([tool, "--socket", sock, "--pid", str(p.pid),
                         "--idle-seconds", repr(float(idle_seconds)),
-                        "--samples", str(int(samples))],
-                       timeout=float(idle_seconds) + int(samples) * 0.05 + 30.0,
+                        "--samples", str(int(samples)), "--floor-cpu", str(be_cpu)],
+                       timeout=float(idle_seconds) + int(samples) * 0.1 + 30.0,
                        cpu=fe_cpu)
         except ExtraError as e:
             raise ExtraError("%s; vhostmq log: %s" % (e, _tail(log)))
@@ -219,7 +221,8 @@ def idle_and_wakeup(tool_dir, vhostmq, be_cpu, fe_cpu, idle_seconds=5.0, samples
             raise ExtraError("vhostmq exited (%d) during the run: %s"
                              % (p.returncode, _tail(log)))
         return {"idle_cpu_percent": r["idle_cpu_percent"],
-                "wakeup_us": r["wakeup_us"], "samples": r["samples"]}
+                "wakeup_us": r["wakeup_us"], "floor_us": r["floor_us"],
+                "samples": r["samples"]}
     finally:
         if p is not None:
             _stop(p)

@@ -208,15 +208,21 @@ port_rx_steer(const struct pmd_qp *q)
 	if (s->rss.n_enabled == 0)
 		return 0;                /* nothing can receive: frames wait in the port */
 	n = q->port->ops->rx(q->port, q->port_q, pkts, PMD_BURST);
-	/* The parse below touches each frame's first line: start every miss
-	 * of the burst before the first one is waited for. */
-	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		struct pmd_flow f;
+	if (s->rss.n_enabled == 1) {
+		/* One RX queue enabled: every flow lands there, unparsed. */
+		for (uint16_t i = 0; i < n; i++)
+			target[i] = s->rss.reta[0];
+	} else {
+		/* The parse touches each frame's first line: start every miss
+		 * of the burst before the first one is waited for. */
+		for (uint16_t i = 0; i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (uint16_t i = 0; i < n; i++) {
+			struct pmd_flow f;
 
-		pmd_flow_of(pkts[i], &f);
-		target[i] = pmd_steer_target(s, &f);
+			pmd_flow_of(pkts[i], &f);
+			target[i] = pmd_steer_target(s, &f);
+		}
 	}
 	/* One enqueue per target inbox, frames in arrival order: the inboxes
 	 * are multi-producer, and each enqueue is an atomic exchange. */

@@ -98,14 +98,20 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 	/* The usual shape: header and frame fit the first piece of the first
 	 * buffer, so neither needs a cursor (num_buffers is 1). */
 	if (npkt == 1 && first.seg[0].iov_len >= (uint64_t)fmt->hdr_len + pkt_len) {
-		struct virtio_net_hdr h = zero;
+		/* A constant, not a header built on the stack: reading back a
+		 * just-written partial struct fails store forwarding, and such a
+		 * load waits for every older store, including those into guest
+		 * buffers that are still missing the cache. */
+		static const uint8_t hdr[sizeof(struct virtio_net_hdr)] = {
+			[offsetof(struct virtio_net_hdr, num_buffers)] = 1,   /* LE 1 */
+		};
 		char *d = first.seg[0].iov_base;
 
-		h.num_buffers = htole16(1);
-		if (fmt->hdr_len == sizeof(h))
-			memcpy(d, &h, sizeof(h));
+		_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "an all-zero header is GSO_NONE");
+		if (fmt->hdr_len == sizeof(hdr))
+			memcpy(d, hdr, sizeof(hdr));
 		else
-			memcpy(d, &h, offsetof(struct virtio_net_hdr, num_buffers));
+			memcpy(d, hdr, offsetof(struct virtio_net_hdr, num_buffers));
 		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
 		vq_push(vq, first.head, fmt->hdr_len + pkt_len);
 		return VNET_RX_OK;

@@ -7,14 +7,22 @@
  * the poll thread to fall asleep: frontend TX and kick, vhostmq wakes, copies
  * the frame to the loopback and back into the guest RX ring. The clock stops
  * when the RX used index moves (busy-polled), so a sample is the round trip
- * including one wake-up. Prints one JSON line. */
+ * including one wake-up. With --floor-cpu it also times the same number of
+ * bare wake-ups of a thread sleeping in epoll_wait on that CPU (an eventfd
+ * write, no vhostmq): what this machine's scheduler and hypervisor charge
+ * any sleeping poller, so vhostmq's figure can be read against it. Prints one
+ * JSON line. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 #include "tests/frontend/frontend.h"
@@ -31,7 +39,7 @@
 
 static const char usage[] =
 "Usage: vhostmq-wakeup --socket PATH --pid PID [--idle-seconds S] [--samples N]\n"
-"                      [--gap-ms M]\n"
+"                      [--gap-ms M] [--floor-cpu C]\n"
 "Attaches to a running vhostmq (started with --port loopback --poll-mode\n"
 "adaptive --queues 1 --cores X) as a vhost-user frontend with one queue\n"
 "pair, and measures:\n"
@@ -44,9 +52,13 @@ static const char usage[] =
 "        RX ring, and the used index moving stops the clock (busy-polled,\n"
 "        CLOCK_MONOTONIC). It is frontend -> wake -> loopback -> guest RX, not\n"
 "        the wake-up alone.\n"
+"  floor (--floor-cpu C): N bare wake-ups, after the same silences, of a\n"
+"        thread of this tool sleeping in epoll_wait on CPU C (an eventfd\n"
+"        write; the clock stops when it runs): the platform's own cost of\n"
+"        waking a sleeper, vhostmq's lower bound.\n"
 "Prints one JSON line:\n"
 "{\"idle_seconds\":..,\"idle_cpu_percent\":..,\"samples\":N,\n"
-" \"wakeup_us\":{\"p50\":..,\"p99\":..,\"max\":..}}\n";
+" \"wakeup_us\":{\"p50\":..,\"p99\":..,\"max\":..}[,\"floor_us\":{...}]}\n";
 
 static int64_t
 now_ns(void)
@@ -147,11 +159,81 @@ one_sample(struct fe *f, uint32_t seq)
 	return t1 - t0;
 }
 
+/* The floor: a thread that sleeps in epoll_wait on an eventfd and says when
+ * it ran. */
+struct sleeper {
+	int efd, epfd;
+	unsigned cpu;
+	int woke;                        /* atomic: set by the sleeper */
+};
+
+static void *
+sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+	struct epoll_event ev;
+	cpu_set_t set;
+	eventfd_t v = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(s->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return NULL;
+	for (;;) {
+		if (epoll_wait(s->epfd, &ev, 1, -1) != 1)
+			continue;
+		if (eventfd_read(s->efd, &v) == 0)
+			__atomic_store_n(&s->woke, 1, __ATOMIC_RELEASE);
+		if (v == 2)
+			return NULL;             /* asked to stop */
+	}
+}
+
+/* n wake-ups after gap_ms silences, sorted into lat; 0 or -1. */
+static int
+floor_samples(unsigned cpu, unsigned n, unsigned gap_ms, int64_t *lat)
+{
+	struct sleeper s = { .cpu = cpu };
+	struct epoll_event ev = { .events = EPOLLIN };
+	pthread_t t;
+	int rc = -1;
+
+	s.efd = eventfd(0, EFD_NONBLOCK);
+	s.epfd = epoll_create1(0);
+	if (s.efd < 0 || s.epfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.efd, &ev) != 0 ||
+	    pthread_create(&t, NULL, sleeper_main, &s) != 0)
+		goto out;
+	for (unsigned k = 0; k < n; k++) {
+		int64_t t0;
+
+		sleep_ns((int64_t)gap_ms * 1000000);
+		__atomic_store_n(&s.woke, 0, __ATOMIC_RELAXED);
+		t0 = now_ns();
+		if (eventfd_write(s.efd, 1) != 0)
+			break;
+		while (!__atomic_load_n(&s.woke, __ATOMIC_ACQUIRE))
+			if (now_ns() - t0 > SAMPLE_TIMEOUT_NS)
+				break;
+		lat[k] = now_ns() - t0;
+		rc = k + 1 == n ? 0 : -1;
+	}
+	(void)eventfd_write(s.efd, 2);
+	pthread_join(t, NULL);
+	qsort(lat, n, sizeof(lat[0]), cmp_i64);
+out:
+	if (s.efd >= 0)
+		close(s.efd);
+	if (s.epfd >= 0)
+		close(s.epfd);
+	return rc;
+}
+
 struct args {
 	const char *socket;
 	long pid;
 	double idle_s;
 	unsigned samples, gap_ms;
+	long floor_cpu;                  /* -1: no floor */
 };
 
 static int
@@ -163,6 +245,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "idle-seconds", required_argument, NULL, 'i' },
 		{ "samples", required_argument, NULL, 'n' },
 		{ "gap-ms", required_argument, NULL, 'g' },
+		{ "floor-cpu", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,7 +253,7 @@ parse_args(int argc, char **argv, struct args *a)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:p:i:n:g:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:i:n:g:f:h", opts, NULL)) != -1) {
 		errno = 0;
 		switch (c) {
 		case 's':
@@ -200,6 +283,13 @@ parse_args(int argc, char **argv, struct args *a)
 			}
 			*(c == 'n' ? &a->samples : &a->gap_ms) = (unsigned)v;
 			break;
+		case 'f':
+			a->floor_cpu = strtol(optarg, &end, 10);
+			if (errno || *end || a->floor_cpu < 0 || a->floor_cpu >= CPU_SETSIZE) {
+				fprintf(stderr, "vhostmq-wakeup: --floor-cpu: a CPU number\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -218,7 +308,7 @@ parse_args(int argc, char **argv, struct args *a)
 int
 main(int argc, char **argv)
 {
-	struct args a = { .idle_s = 5.0, .samples = 200, .gap_ms = 20 };
+	struct args a = { .idle_s = 5.0, .samples = 200, .gap_ms = 20, .floor_cpu = -1 };
 	long long c0, c1;
 	int64_t t0, t1, *lat = NULL;
 	double idle_pct;
@@ -267,9 +357,20 @@ main(int argc, char **argv)
 	}
 	qsort(lat, a.samples, sizeof(lat[0]), cmp_i64);
 	printf("{\"idle_seconds\":%.3f,\"idle_cpu_percent\":%.3f,\"samples\":%u,"
-	       "\"wakeup_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
+	       "\"wakeup_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
 	       (double)(t1 - t0) / 1e9, idle_pct, a.samples, pct_us(lat, a.samples, 50),
 	       pct_us(lat, a.samples, 99), (double)lat[a.samples - 1] / 1000.0);
+	if (a.floor_cpu >= 0) {
+		if (floor_samples((unsigned)a.floor_cpu, a.samples, a.gap_ms, lat) != 0) {
+			fprintf(stderr, "vhostmq-wakeup: floor: a sleeper on CPU %ld did not wake\n",
+			        a.floor_cpu);
+			goto fail;
+		}
+		printf(",\"floor_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+		       pct_us(lat, a.samples, 50), pct_us(lat, a.samples, 99),
+		       (double)lat[a.samples - 1] / 1000.0);
+	}
+	printf("}\n");
 	fe_close(&f);
 	free(lat);
 	return 0;

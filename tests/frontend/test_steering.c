@@ -414,6 +414,35 @@ test_disable_enable_mid_traffic(void **state)
 	fe_close(&f);
 }
 
+/* ethtool -L combined 1 on a pair other than 0 (the guest keeps pair 2):
+ * with one RX queue left, every flow lands on it (the steering skips the
+ * hash then, and must still name that queue, not queue 0). */
+static void
+test_one_queue_left(void **state)
+{
+	const bool only2[NQP] = { false, false, true, false };
+	int where[NFLOWS], flows[NQP] = { 0 };
+	uint16_t frozen[NQP];
+	struct fe f;
+
+	(void)state;
+	bring_up(&f);
+	drain(&f, (const bool[NQP]){ true, true, true, true }, IN_FLIGHT);
+	for (uint32_t vqi = 0; vqi < 2 * NQP; vqi++)
+		if (vqi / 2 != 2)
+			assert_int_equal(fe_set_vring_enable(&f, vqi, false), 0);
+	drain(&f, only2, IN_FLIGHT);
+	for (uint16_t qp = 0; qp < NQP; qp++)
+		frozen[qp] = fe_used_idx(&f, 2u * qp);
+	memset(where, -1, sizeof(where));
+	collect(&f, only2, 4000, where, flows);
+	for (uint16_t qp = 0; qp < NQP; qp++)
+		if (qp != 2)
+			assert_int_equal(fe_used_idx(&f, 2u * qp), frozen[qp]);
+	assert_true(flows[2] >= NFLOWS * 85 / 100);
+	fe_close(&f);
+}
+
 /* Flow affinity: the guest answers flow k on TX queue k % 4, so flow k's
  * frames must from then on arrive on RX queue k % 4 (RX follows TX). */
 static void
@@ -512,6 +541,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest rss[] = {
 		cmocka_unit_test(test_rss_spread),
 		cmocka_unit_test(test_disable_enable_mid_traffic),
+		cmocka_unit_test(test_one_queue_left),
 		cmocka_unit_test(test_table_and_key_change),
 	};
 	const struct CMUnitTest sixteen[] = {
