@@ -329,6 +329,13 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 		fg_set_used_event(f->g, fz_u16(in));
 		fg_set_avail_flags(f->g, fz_u16(in));
 		break;
+	case FZ_OP_PREFETCH: {
+		struct vq before = *vq;
+
+		vq_prefetch(vq, f->g->mem, fz_u16(in));
+		FZ_CHECK(memcmp(&before, vq, sizeof(before)) == 0, "vq_prefetch changed the vq");
+		break;
+	}
 	case FZ_OP_COUNT:
 		break;
 	}
