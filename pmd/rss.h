@@ -23,11 +23,13 @@ extern const uint8_t pmd_rss_default_key[PMD_RSS_KEY_LEN];
 
 /* A flow as the hash sees it; addresses and ports in network byte order. */
 struct pmd_flow {
+	/* Aligned for the word loads of rte_hash_crc (flow affinity). */
+	_Alignas(8) uint8_t src[16];     /* IPv4 uses the first 4 bytes */
+	_Alignas(8) uint8_t dst[16];
+	uint16_t sport, dport;
 	uint8_t family;                  /* 4, 6, or 0 (not IP) */
 	uint8_t proto;                   /* IPPROTO_TCP / IPPROTO_UDP / other */
 	bool has_ports;                  /* TCP or UDP, not a fragment */
-	uint8_t src[16], dst[16];        /* IPv4 uses the first 4 bytes */
-	uint16_t sport, dport;
 };
 
 /* How the administrator wants the table filled (ethtool -X). */
