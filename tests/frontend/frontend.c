@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -513,6 +515,35 @@ fe_rx(struct fe *f, uint16_t qp, void *out, uint32_t cap, int timeout_ms)
 	if (!f->no_kick)
 		fe_kick(q);
 	return (int)got;
+}
+
+pid_t
+fe_spawn_backend(const char *log_path, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (freopen(log_path, "w", stderr) == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void
+fe_dump_log(const char *log_path)
+{
+	char line[512];
+	FILE *f = fopen(log_path, "r");
+
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- vhostmq log ----\n");
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
 }
 
 int

@@ -59,9 +59,15 @@ int fe_connect(struct fe *f, const char *path, uint16_t nqp, int timeout_ms);
 int fe_adopt(struct fe *f, int sock, uint16_t nqp);
 void fe_close(struct fe *f);
 
+/* Starts a backend process: argv[0] is the program, stdout and stderr go to
+ * log_path (truncated), and it gets SIGTERM if this process dies. Its pid, or
+ * -1. */
+pid_t fe_spawn_backend(const char *log_path, char *const argv[]);
 /* Stops a backend process: SIGTERM, then SIGKILL if it is still there after
  * 5 s. Its exit status (waitpid form), or -1 if it had to be killed. */
 int fe_stop_backend(pid_t pid);
+/* Copies a backend's log to stderr, for a failing test. */
+void fe_dump_log(const char *log_path);
 
 /* QEMU's device bring-up: vhost_user_backend_init + vhost_dev_init for each
  * queue pair (features, protocol features, queue count, owner, call fds). */

@@ -506,17 +506,9 @@ start_backend(void)
 	        " \"queue_pairs\": %d, \"poll_mode\": \"adaptive\" } ] }\n",
 	        sock_by, NQP, sock_host, NQP);
 	fclose(f);
-	backend = fork();
-	if (backend == 0) {
-		FILE *log = freopen(log_path, "w", stderr);
-
-		if (log == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(vhostmq_bin, vhostmq_bin, "--config", cfg_path, "--control", ctl_path,
-		      "--stats-interval", "0", (char *)NULL);
-		_exit(127);
-	}
+	backend = fe_spawn_backend(log_path, (char *[]){
+		(char *)vhostmq_bin, "--config", cfg_path, "--control", ctl_path,
+		"--stats-interval", "0", NULL });
 	if (backend < 0)
 		return -1;
 	for (end = now_ms() + 30000; access(ctl_path, F_OK) != 0; sleep_ms(20))

@@ -58,30 +58,9 @@ start_backend(void **state)
 	        "  { \"name\": \"hostile\", \"socket\": \"%s\", \"port\": \"loopback\","
 	        " \"poll_mode\": \"adaptive\" } ] }\n", sock_by, sock_host);
 	fclose(f);
-	backend = fork();
-	if (backend == 0) {
-		FILE *log = freopen(log_path, "w", stderr);
-
-		if (log == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(vhostmq_bin, vhostmq_bin, "--config", cfg_path, (char *)NULL);
-		_exit(127);
-	}
+	backend = fe_spawn_backend(log_path, (char *[]){ (char *)vhostmq_bin, "--config",
+	                                                 cfg_path, NULL });
 	return backend > 0 ? 0 : -1;
-}
-
-static void
-dump_log(void)
-{
-	char line[512];
-	FILE *f = fopen(log_path, "r");
-
-	if (f == NULL)
-		return;
-	fprintf(stderr, "---- vhostmq log ----\n");
-	while (fgets(line, sizeof(line), f))
-		fputs(line, stderr);
-	fclose(f);
 }
 
 static int
@@ -91,7 +70,7 @@ stop_backend(void **state)
 	if (backend > 0) {               /* a test failed before the exit test */
 		fe_stop_backend(backend);
 		backend = 0;
-		dump_log();
+		fe_dump_log(log_path);
 	}
 	unlink(sock_by);
 	unlink(sock_host);
@@ -249,7 +228,7 @@ test_shrunk_memory_closes_only_that_device(void **state)
 	/* ...and is still there, serving the bystander. */
 	if (!backend_alive()) {
 		backend = 0;
-		dump_log();
+		fe_dump_log(log_path);
 		fail_msg("vhostmq died when the hostile frontend shrank its memory");
 	}
 	assert_true(bystander_advances(&b, 200));
@@ -290,7 +269,7 @@ test_backend_exits_cleanly(void **state)
 	    access(sock_host, F_OK) == 0) {
 		fprintf(stderr, "vhostmq did not exit cleanly (status 0x%x) or left a socket\n",
 		        status);
-		dump_log();
+		fe_dump_log(log_path);
 		fail();
 	}
 	if (getenv("KEEP_LOG") == NULL)

@@ -49,32 +49,11 @@ start_backend(void **state)
 	memset(rx_max, 0, sizeof(rx_max));
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-qseq-%d.sock", getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-qseq-%d.log", getpid());
-	backend = fork();
-	if (backend == 0) {
-		FILE *log = freopen(log_path, "w", stderr);
-
-		if (log == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", "2",
-		      "--port", backend_port, "--poll-mode", "adaptive", "--log-level", "info",
-		      backend_client ? "--client" : (char *)NULL, (char *)NULL);
-		_exit(127);
-	}
+	backend = fe_spawn_backend(log_path, (char *[]){
+		(char *)vhostmq_bin, "--socket", sock_path, "--queues", "2", "--port",
+		(char *)backend_port, "--poll-mode", "adaptive", "--log-level", "info",
+		backend_client ? "--client" : NULL, NULL });
 	return backend > 0 ? 0 : -1;
-}
-
-static void
-dump_log(void)
-{
-	char line[512];
-	FILE *f = fopen(log_path, "r");
-
-	if (f == NULL)
-		return;
-	fprintf(stderr, "---- vhostmq log ----\n");
-	while (fgets(line, sizeof(line), f))
-		fputs(line, stderr);
-	fclose(f);
 }
 
 /* vhostmq prints its per-queue table on exit: tx/rx packets of each pair
@@ -128,7 +107,7 @@ test_backend_exits_cleanly(void **state)
 	    check_table() != 0) {
 		fprintf(stderr, "vhostmq did not exit cleanly (status 0x%x), left its socket, "
 		        "or its table disagrees with what was sent\n", status);
-		dump_log();
+		fe_dump_log(log_path);
 		fail();
 	}
 	if (getenv("KEEP_LOG") == NULL)
@@ -141,7 +120,7 @@ stop_backend(void **state)
 	(void)state;
 	if (backend > 0) {           /* a test failed before the exit test */
 		terminate_backend();
-		dump_log();
+		fe_dump_log(log_path);
 	}
 	unlink(sock_path);
 	return 0;

@@ -151,15 +151,10 @@ check_predictions(const int *where)
 static int
 exec_backend(const char *queues, const char *port, const char *steering, const char *cores)
 {
-	backend = fork();
-	if (backend == 0) {
-		if (freopen(log_path, "w", stderr) == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(vhostmq_bin, vhostmq_bin, "--socket", sock_path, "--queues", queues, "--port",
-		      port, "--steering", steering, "--cores", cores, "--log-level", "info",
-		      (char *)NULL);
-		_exit(127);
-	}
+	backend = fe_spawn_backend(log_path, (char *[]){
+		(char *)vhostmq_bin, "--socket", sock_path, "--queues", (char *)queues, "--port",
+		(char *)port, "--steering", (char *)steering, "--cores", (char *)cores,
+		"--log-level", "info", NULL });
 	return backend > 0 ? 0 : -1;
 }
 
