@@ -130,7 +130,7 @@ enum fz_vq_op {
 	FZ_OP_COUNT_AVAIL,               /* -                                       */
 	FZ_OP_REMAP,                     /* - vq_map() again: clears broken         */
 	FZ_OP_EVENT,                     /* u16 used_event, u16 avail flags         */
-	FZ_OP_PREFETCH,                  /* u16 n: vq_prefetch(), a hint only       */
+	FZ_OP_PREFETCH,                  /* u8 n: vq_prefetch(), a hint only        */
 	FZ_OP_COUNT
 };
 
