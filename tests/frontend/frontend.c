@@ -532,6 +532,23 @@ fe_spawn_backend(const char *log_path, char *const argv[])
 	return pid;
 }
 
+int
+fe_write_bystander_config(const char *path, const char *sock_by, const char *sock_host,
+                          unsigned nqp)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "{ \"log_level\": \"info\", \"devices\": [\n"
+	        "  { \"name\": \"bystander\", \"socket\": \"%s\", \"port\": \"loopback\","
+	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\" },\n"
+	        "  { \"name\": \"hostile\", \"socket\": \"%s\", \"port\": \"loopback\","
+	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\" } ] }\n",
+	        sock_by, nqp, sock_host, nqp);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 void
 fe_dump_log(const char *log_path)
 {

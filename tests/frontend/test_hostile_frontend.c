@@ -486,26 +486,14 @@ static int
 start_backend(void)
 {
 	int64_t end;
-	FILE *f;
 
 	snprintf(cfg_path, sizeof(cfg_path), "/tmp/vhostmq-hostile-%d.json", getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-hostile-%d.log", getpid());
 	snprintf(sock_by, sizeof(sock_by), "/tmp/vhostmq-hostile-%d-by.sock", getpid());
 	snprintf(sock_host, sizeof(sock_host), "/tmp/vhostmq-hostile-%d-h.sock", getpid());
 	snprintf(ctl_path, sizeof(ctl_path), "/tmp/vhostmq-hostile-%d.ctl", getpid());
-	f = fopen(cfg_path, "w");
-	if (f == NULL)
+	if (fe_write_bystander_config(cfg_path, sock_by, sock_host, NQP) != 0)
 		return -1;
-	/* No cores given: both devices' pairs share the poll thread of the
-	 * highest allowed CPU, so whatever the hostile frontend costs that
-	 * thread, the bystander feels. */
-	fprintf(f, "{ \"log_level\": \"info\", \"devices\": [\n"
-	        "  { \"name\": \"bystander\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"queue_pairs\": %d, \"poll_mode\": \"adaptive\" },\n"
-	        "  { \"name\": \"hostile\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"queue_pairs\": %d, \"poll_mode\": \"adaptive\" } ] }\n",
-	        sock_by, NQP, sock_host, NQP);
-	fclose(f);
 	backend = fe_spawn_backend(log_path, (char *[]){
 		(char *)vhostmq_bin, "--config", cfg_path, "--control", ctl_path,
 		"--stats-interval", "0", NULL });
@@ -670,6 +658,15 @@ h_reply_u64(uint32_t req)
 
 	assert_int_equal(fe_recv_reply(&cx.h, req, &v, sizeof(v), WAIT_MS), 0);
 	return v;
+}
+
+/* GET_VRING_BASE of s->index: the reply lands in *s. */
+static void
+h_vring_base(struct vhu_vring_state *s)
+{
+	assert_int_equal(fe_send(&cx.h, VHOST_USER_GET_VRING_BASE, 0, s, sizeof(*s), NULL, 0), 0);
+	assert_int_equal(fe_recv_reply(&cx.h, VHOST_USER_GET_VRING_BASE, s, sizeof(*s), WAIT_MS),
+	                 0);
 }
 
 static void
@@ -959,9 +956,7 @@ run_rings_first(const struct hcase *c)
 	assert_int_equal(h_reply_u64(VHOST_USER_SET_VRING_ENABLE), 0);
 	assert_int_equal(stat_get("hostile", 0, "rx_enabled"), 0);
 	s = (struct vhu_vring_state){ 0, 0 };
-	assert_int_equal(fe_send(&cx.h, VHOST_USER_GET_VRING_BASE, 0, &s, sizeof(s), NULL, 0), 0);
-	assert_int_equal(fe_recv_reply(&cx.h, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), WAIT_MS),
-	                 0);
+	h_vring_base(&s);
 	assert_int_equal(s.index, 0);
 	assert_int_equal(s.num, 0);
 	h_usable();
@@ -976,9 +971,7 @@ run_base_never_started(const struct hcase *c)
 
 	(void)c;
 	h_init();
-	assert_int_equal(fe_send(&cx.h, VHOST_USER_GET_VRING_BASE, 0, &s, sizeof(s), NULL, 0), 0);
-	assert_int_equal(fe_recv_reply(&cx.h, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), WAIT_MS),
-	                 0);
+	h_vring_base(&s);
 	assert_int_equal(s.index, 3);
 	assert_int_equal(s.num, 0);
 	h_usable();
@@ -1030,9 +1023,7 @@ run_place(const struct hcase *c)
 
 	h_up();
 	q = &cx.h.q[1];
-	assert_int_equal(fe_send(&cx.h, VHOST_USER_GET_VRING_BASE, 0, &s, sizeof(s), NULL, 0), 0);
-	assert_int_equal(fe_recv_reply(&cx.h, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), WAIT_MS),
-	                 0);
+	h_vring_base(&s);
 	a = (struct vhu_vring_addr){
 		.index = 1,
 		.desc_fva = FVA(q->desc_gpa) + r->desc_off,
@@ -1275,9 +1266,7 @@ reinit_vring(uint32_t vqi)
 	                            .used_fva = FVA(q->used_gpa), .avail_fva = FVA(q->avail_gpa) };
 	uint64_t v = vqi;
 
-	assert_int_equal(fe_send(&cx.h, VHOST_USER_GET_VRING_BASE, 0, &s, sizeof(s), NULL, 0), 0);
-	assert_int_equal(fe_recv_reply(&cx.h, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), WAIT_MS),
-	                 0);
+	h_vring_base(&s);
 	s.num = RING;
 	assert_int_equal(fe_send(&cx.h, VHOST_USER_SET_VRING_NUM, 0, &s, sizeof(s), NULL, 0), 0);
 	s.num = fe_used_idx(&cx.h, vqi);

@@ -40,24 +40,15 @@ static pid_t backend;
 static int
 start_backend(void **state)
 {
-	FILE *f;
-
 	(void)state;
 	snprintf(cfg_path, sizeof(cfg_path), "/tmp/vhostmq-shrink-%d.json", getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-shrink-%d.log", getpid());
 	snprintf(sock_by, sizeof(sock_by), "/tmp/vhostmq-shrink-%d-by.sock", getpid());
 	snprintf(sock_host, sizeof(sock_host), "/tmp/vhostmq-shrink-%d-host.sock", getpid());
-	f = fopen(cfg_path, "w");
-	if (f == NULL)
+	/* Both devices on one poll thread: the fault hits the thread the
+	 * bystander needs. */
+	if (fe_write_bystander_config(cfg_path, sock_by, sock_host, 1) != 0)
 		return -1;
-	/* No cores given: both devices share the poll thread of the highest
-	 * allowed CPU, so the fault hits the thread the bystander needs. */
-	fprintf(f, "{ \"log_level\": \"info\", \"devices\": [\n"
-	        "  { \"name\": \"bystander\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"poll_mode\": \"adaptive\" },\n"
-	        "  { \"name\": \"hostile\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"poll_mode\": \"adaptive\" } ] }\n", sock_by, sock_host);
-	fclose(f);
 	backend = fe_spawn_backend(log_path, (char *[]){ (char *)vhostmq_bin, "--config",
 	                                                 cfg_path, NULL });
 	return backend > 0 ? 0 : -1;
