@@ -612,36 +612,35 @@ flow_v6(struct pmd_flow *f, const struct ms_vector *v, bool ports)
 	f->dport = htons(v->dport);
 }
 
+/* Each vector hashed with ports (4-tuple) and without (2-tuple). */
 static void
-test_ms_vectors_ipv4(void **state)
+check_ms_vectors(const struct ms_vector *v, size_t n,
+                 void (*flow)(struct pmd_flow *, const struct ms_vector *, bool))
 {
 	struct pmd_rss r;
 	struct pmd_flow f;
 
-	(void)state;
 	build_one(&r, NULL);
-	for (size_t k = 0; k < ARRAY_SIZE(ms_v4); k++) {
-		flow_v4(&f, &ms_v4[k], true);
-		assert_int_equal(pmd_rss_hash(&r, &f), ms_v4[k].hash_l4);
-		flow_v4(&f, &ms_v4[k], false);
-		assert_int_equal(pmd_rss_hash(&r, &f), ms_v4[k].hash_l3);
+	for (size_t k = 0; k < n; k++) {
+		flow(&f, &v[k], true);
+		assert_int_equal(pmd_rss_hash(&r, &f), v[k].hash_l4);
+		flow(&f, &v[k], false);
+		assert_int_equal(pmd_rss_hash(&r, &f), v[k].hash_l3);
 	}
+}
+
+static void
+test_ms_vectors_ipv4(void **state)
+{
+	(void)state;
+	check_ms_vectors(ms_v4, ARRAY_SIZE(ms_v4), flow_v4);
 }
 
 static void
 test_ms_vectors_ipv6(void **state)
 {
-	struct pmd_rss r;
-	struct pmd_flow f;
-
 	(void)state;
-	build_one(&r, NULL);
-	for (size_t k = 0; k < ARRAY_SIZE(ms_v6); k++) {
-		flow_v6(&f, &ms_v6[k], true);
-		assert_int_equal(pmd_rss_hash(&r, &f), ms_v6[k].hash_l4);
-		flow_v6(&f, &ms_v6[k], false);
-		assert_int_equal(pmd_rss_hash(&r, &f), ms_v6[k].hash_l3);
-	}
+	check_ms_vectors(ms_v6, ARRAY_SIZE(ms_v6), flow_v6);
 }
 
 /* The same vectors through real frames: parser and hash agree on byte order.
