@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include "config/cfg.h"
 #include "pmd/pmd.h"
-#include "virtio/log.h"
+#include "common/log.h"
 
-struct vhu_dev;
+struct vhu_conn;
 struct rte_mempool;
 
 /* Highest CPU number a core list may name. */
@@ -26,7 +26,7 @@ struct be_dev {
 	struct be *be;
 	struct cfg_device cfg;
 	int listen_fd;
-	struct vhu_dev *conn;            /* NULL while no frontend is attached */
+	struct vhu_conn *conn;            /* NULL while no frontend is attached */
 	struct pmd_port *port;
 	struct rte_mempool *pool;
 	struct pmd_qp_state *qps;        /* [queue_pairs], cache aligned */

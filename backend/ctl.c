@@ -28,7 +28,7 @@
 #include <rte_mempool.h>
 #include "backend/ctl.h"
 #include "vhost-user/sock.h"
-#include "virtio/log.h"
+#include "common/log.h"
 
 _Static_assert(CFG_RSS_KEY_LEN == PMD_RSS_KEY_LEN, "one RSS key length");
 

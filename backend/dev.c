@@ -18,10 +18,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include "backend/be.h"
-#include "vhost-user/dev.h"
+#include "vhost-user/conn.h"
 #include "vhost-user/guard.h"
 #include "vhost-user/sock.h"
-#include "virtio/log.h"
+#include "common/log.h"
 #include "vhostmq_conf.h"
 
 _Static_assert(VHOSTMQ_MAX_QP <= VHU_MAX_QP, "more queue pairs than vhost-user can address");
@@ -90,13 +90,13 @@ be_replan(struct be *be, struct pmd *pmd)
 
 			if (d->qp_pmd[qp] != pmd || !be_qp_listed(d, qp))
 				continue;
-			vrx = vhu_dev_vring(d->conn, rx);
-			vtx = vhu_dev_vring(d->conn, tx);
-			features = vhu_dev_features(d->conn);
+			vrx = vhu_conn_vring(d->conn, rx);
+			vtx = vhu_conn_vring(d->conn, tx);
+			features = vhu_conn_features(d->conn);
 			plan->q[k++] = (struct pmd_qp){
 				.rx = { d->running[rx] ? &d->vq[rx] : NULL, vrx->call_fd, vrx->err_fd },
 				.tx = { d->running[tx] ? &d->vq[tx] : NULL, vtx->call_fd, vtx->err_fd },
-				.mem = vhu_dev_mem(d->conn),
+				.mem = vhu_conn_mem(d->conn),
 				.rx_fmt = { .hdr_len = vnet_hdr_len(features),
 				            .mrg_rxbuf = features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) },
 				.tx_hdr_len = vnet_hdr_len(features),
@@ -191,7 +191,7 @@ be_quiesce(void *owner, uint32_t vqi)
 
 	if (!d->running[vqi])            /* also whenever no frontend is attached */
 		return;
-	v = vhu_dev_vring(d->conn, vqi);
+	v = vhu_conn_vring(d->conn, vqi);
 	d->running[vqi] = false;
 	if (d->watched[vqi])
 		pmd_unwatch_fd(pmd, v->kick_fd);
@@ -237,7 +237,7 @@ be_resume(void *owner, uint32_t vqi)
 {
 	struct be_dev *d = owner_dev(owner);
 	struct pmd *pmd = d->qp_pmd[vnet_vqi_qp(vqi)];
-	const struct vhu_vring *v = vhu_dev_vring(d->conn, vqi);
+	const struct vhu_vring *v = vhu_conn_vring(d->conn, vqi);
 	enum vnet_dir dir = vnet_vqi_dir(vqi);
 	enum vq_err e;
 
@@ -248,9 +248,9 @@ be_resume(void *owner, uint32_t vqi)
 			be_drop_for_disabled(d, vnet_vqi_qp(vqi));
 		return;
 	}
-	e = vq_map(&d->vq[vqi], vhu_dev_mem(d->conn), &v->addrs, v->num,
+	e = vq_map(&d->vq[vqi], vhu_conn_mem(d->conn), &v->addrs, v->num,
 	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
-	           vhu_dev_features(d->conn));
+	           vhu_conn_features(d->conn));
 	if (e != VQ_OK) {
 		vlog_err("device %s: vring %u (%s of pair %u): cannot start: %s", d->cfg.name,
 		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
@@ -304,7 +304,7 @@ static const struct vhu_ops be_vhu_ops = {
 void
 be_dev_attach(struct be_dev *d, int fd)
 {
-	struct vhu_dev_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
+	struct vhu_conn_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
 	                            .ops = &be_vhu_ops, .owner = d,
 	                            .log_limit = &d->log_limit };
 
@@ -315,7 +315,7 @@ be_dev_attach(struct be_dev *d, int fd)
 		return;
 	}
 	memset(d->has_pos, 0, 2u * d->cfg.queue_pairs * sizeof(d->has_pos[0]));
-	d->conn = vhu_dev_new(&p, fd);
+	d->conn = vhu_conn_new(&p, fd);
 	if (d->conn == NULL) {
 		vlog_err("device %s: out of memory for a connection", d->cfg.name);
 		return;
@@ -351,7 +351,7 @@ be_reset(void *owner)
 static void
 be_dev_detach(struct be_dev *d)
 {
-	vhu_dev_free(d->conn);           /* quiesces every vring, then be_reset() */
+	vhu_conn_free(d->conn);           /* quiesces every vring, then be_reset() */
 	d->conn = NULL;
 	be_replan_dev(d);                /* no entry of d is listed any more */
 	d->connected_ns += be_now_ns() - d->connect_start_ns;
@@ -382,7 +382,7 @@ be_dev_try_connect(struct be_dev *d)
 void
 be_dev_conn_event(struct be_dev *d)
 {
-	if (vhu_dev_readable(d->conn) != 0)
+	if (vhu_conn_readable(d->conn) != 0)
 		be_dev_detach(d);
 }
 
@@ -401,7 +401,7 @@ be_guard_event(struct be *be)
 		 * A replaced table is unmapped (and its slots gone) before the
 		 * control thread gets here, so one always matches. */
 		for (unsigned i = 0; i < be->ndev && d == NULL; i++)
-			if (be->dev[i].conn != NULL && vhu_dev_mem(be->dev[i].conn) == f.owner)
+			if (be->dev[i].conn != NULL && vhu_conn_mem(be->dev[i].conn) == f.owner)
 				d = &be->dev[i];
 		if (d == NULL) {
 			vlog_warn("guest memory region %u of no current device faulted (SIGBUS at "

@@ -20,11 +20,11 @@
 #include "backend/be.h"
 #include "backend/ctl.h"
 #include "config/default_config.h"
-#include "vhost-user/dev.h"
+#include "vhost-user/conn.h"
 #include "vhost-user/guard.h"
 #include "vhost-user/sock.h"
 #include "vhostmq_conf.h"
-#include "virtio/log.h"
+#include "common/log.h"
 
 /* EAL memory: what the mbuf pools need (a 2176-byte buffer, the 128-byte
  * mbuf and the mempool's object header and alignment: 3 KiB is safe) plus
@@ -353,7 +353,7 @@ ep_add(int ep, int fd, uint64_t tag)
 static void
 watch_conn(int ep, struct be_dev *d, int fd, unsigned idx)
 {
-	if (fd >= 0 && d->conn != NULL && vhu_dev_sock(d->conn) == fd &&
+	if (fd >= 0 && d->conn != NULL && vhu_conn_sock(d->conn) == fd &&
 	    ep_add(ep, fd, ev_tag(EV_CONN, idx)) != 0)
 		vlog_err("device %s: epoll: %s", d->cfg.name, strerror(errno));
 }

@@ -3,7 +3,7 @@
  * threads' own counters (read with relaxed loads while they run). */
 #include <inttypes.h>
 #include "backend/be.h"
-#include "vhost-user/dev.h"
+#include "vhost-user/conn.h"
 
 static uint64_t
 tx_drops(const struct pmd_qstats *s)

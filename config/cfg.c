@@ -20,8 +20,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "vhostmq_conf.h"
-#include "virtio/base.h"
-#include "virtio/log.h"
+#include "common/base.h"
+#include "common/log.h"
 #include "config/cfg.h"
 
 /* virtio-net 1.1, 5.1.4.1: max_virtqueue_pairs is 1..0x8000. */

@@ -18,7 +18,7 @@
 #include <rte_ring.h>
 #include "pmd/pmd.h"
 #include "virtio/iov.h"
-#include "virtio/log.h"
+#include "common/log.h"
 
 #define QSTAT(f) { #f, offsetof(struct pmd_qstats, f) }
 const struct pmd_qstat_field pmd_qstat_fields[] = {

@@ -15,7 +15,7 @@
 #include <rte_lcore.h>
 #include "pmd/pmd.h"
 #include "pmd/rcu.h"
-#include "virtio/log.h"
+#include "common/log.h"
 
 /* How long an idle thread with a port that cannot wake it (an ethdev) sleeps
  * before looking again: 1 ms keeps an idle thread near 0% CPU while adding at

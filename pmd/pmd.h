@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include "pmd/port.h"
 #include "pmd/rss.h"
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 

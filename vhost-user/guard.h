@@ -16,7 +16,7 @@
  * (which may run on any thread, at any instruction) reads them without a
  * lock. A slot is removed only when no thread can touch its mapping any
  * more: the same precondition as munmap() itself, which vhost-user's owner
- * guarantees with a grace period before it unmaps (see vhost-user/dev.h).
+ * guarantees with a grace period before it unmaps (see vhost-user/conn.h).
  * A poll thread inside the handler has not passed a quiescent state, so that
  * grace period also waits for every handler that may still read the slot. */
 #ifndef VHOSTMQ_VHOST_USER_GUARD_H

@@ -4,7 +4,7 @@
 #include <endian.h>
 #include <stddef.h>
 #include <string.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/iov.h"
 #include "virtio/vnet.h"
 

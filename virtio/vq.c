@@ -6,7 +6,7 @@
  * check), converted from little-endian once, and checked before use. */
 #include <endian.h>
 #include <stddef.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/vq.h"
 
 _Static_assert(VQ_MAX_CHAIN_DESCS == 256, "the VQ_E_LOOP text below says 256");

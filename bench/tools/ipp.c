@@ -40,7 +40,7 @@
 #include <rte_mempool.h>
 #include "pmd/pmd.h"
 #include "pmd/port.h"
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/iov.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"

@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
-#include "virtio/base.h"
-#include "virtio/log.h"
+#include "common/base.h"
+#include "common/log.h"
 #include "config/default_config.h"
 #include "tests/config/cfg_test.h"
 

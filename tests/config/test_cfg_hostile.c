@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "tests/config/cfg_test.h"
 
 struct hostile {

@@ -50,7 +50,7 @@
 #include <jansson.h>
 #include "tests/frontend/frontend.h"
 #include "tests/wire.h"
-#include "virtio/base.h"
+#include "common/base.h"
 
 #define NQP       2
 #define RING      256

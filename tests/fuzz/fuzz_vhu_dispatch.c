@@ -3,18 +3,18 @@
  * the input is what a frontend writes to the socket (raw bytes in chunks, with
  * memfds, eventfds or pipes attached; layout in fuzz.h), fed through a
  * socketpair into the real reassembly (vhost-user/msg.c) and dispatcher
- * (vhost-user/dev.c), exactly as the backend's epoll loop drives a device:
- * vhu_dev_readable() on every readable event, vhu_dev_free() once it returns
+ * (vhost-user/conn.c), exactly as the backend's epoll loop drives a device:
+ * vhu_conn_readable() on every readable event, vhu_conn_free() once it returns
  * an error or the frontend goes away. A vring that becomes ready is started
  * as the backend starts it (vq_map() over the device's memory table, one
  * vq_pop()), so ring addresses from the frontend meet the real translation.
  * What counts as a finding, beyond what ASan/UBSan/LeakSanitizer report:
- * - an fd or a guest-memory mapping still open after vhu_dev_free(): neither
+ * - an fd or a guest-memory mapping still open after vhu_conn_free(): neither
  *   is memory, so LeakSanitizer cannot see them;
  * - a vhu_ops contract broken: a vring resumed while running (no quiesce
  *   first), a running vring whose memory, features, ring or fds changed under
  *   the poll thread, a vring index outside the device, a vring still running
- *   after vhu_dev_free();
+ *   after vhu_conn_free();
  * - an fd the device holds that is closed, or held twice. */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +26,8 @@
 #include <unistd.h>
 #include "tests/fuzz/fuzz.h"
 #include "tests/wire.h"
-#include "vhost-user/dev.h"
-#include "virtio/log.h"
+#include "vhost-user/conn.h"
+#include "common/log.h"
 #include "virtio/vnet.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The owner as the backend would be, reduced to the vhu_ops contract. */
 struct fz_owner {
-	struct vhu_dev *d;               /* NULL until vhu_dev_new() returned */
+	struct vhu_conn *d;               /* NULL until vhu_conn_new() returned */
 	bool know_position;
 	bool running[FZ_MAX_VRINGS];     /* resumed while ready, not quiesced since */
 	struct vhu_vring snap[FZ_MAX_VRINGS];  /* what each running vring started with */
@@ -53,9 +53,9 @@ struct fz_owner {
 static void
 fz_vqi_check(const struct fz_owner *o, uint32_t vqi)
 {
-	FZ_CHECK(o->d != NULL, "owner called before vhu_dev_new() returned");
-	FZ_CHECK(vqi < vhu_dev_nvrings(o->d) && vqi < FZ_MAX_VRINGS,
-	         "vring %u, device has %u", vqi, vhu_dev_nvrings(o->d));
+	FZ_CHECK(o->d != NULL, "owner called before vhu_conn_new() returned");
+	FZ_CHECK(vqi < vhu_conn_nvrings(o->d) && vqi < FZ_MAX_VRINGS,
+	         "vring %u, device has %u", vqi, vhu_conn_nvrings(o->d));
 }
 
 static void
@@ -74,15 +74,15 @@ fz_quiesce(void *owner, uint32_t vqi)
 static void
 fz_start_ring(const struct fz_owner *o, uint32_t vqi)
 {
-	const struct vhu_vring *v = vhu_dev_vring(o->d, vqi);
+	const struct vhu_vring *v = vhu_conn_vring(o->d, vqi);
 	enum vq_dir dir = vnet_vqi_dir(vqi) == VNET_RX ? VQ_DIR_DEVICE_WRITES
 	                                               : VQ_DIR_DEVICE_READS;
-	const struct gmem *mem = vhu_dev_mem(o->d);
+	const struct gmem *mem = vhu_conn_mem(o->d);
 	struct vq vq;
 	struct vq_chain c;
 
 	if (vq_map(&vq, mem, &v->addrs, v->num, dir,
-	           vhu_dev_features(o->d)) != VQ_OK)
+	           vhu_conn_features(o->d)) != VQ_OK)
 		return;
 	(void)vq_pop(&vq, mem, &c);
 	(void)vq_publish(&vq);
@@ -99,9 +99,9 @@ fz_resume(void *owner, uint32_t vqi)
 	FZ_CHECK(!o->running[vqi], "vring %u resumed while running", vqi);
 	o->running[vqi] = vhu_vring_ready(o->d, vqi);
 	if (o->running[vqi]) {
-		o->snap[vqi] = *vhu_dev_vring(o->d, vqi);
-		o->snap_mem[vqi] = vhu_dev_mem(o->d);
-		o->snap_features[vqi] = vhu_dev_features(o->d);
+		o->snap[vqi] = *vhu_conn_vring(o->d, vqi);
+		o->snap_mem[vqi] = vhu_conn_mem(o->d);
+		o->snap_features[vqi] = vhu_conn_features(o->d);
 		fz_start_ring(o, vqi);
 	}
 }
@@ -147,8 +147,8 @@ fz_check_device(const struct fz_owner *o, int sock)
 	int held[3 * FZ_MAX_VRINGS];
 	unsigned nheld = 0;
 
-	for (uint32_t i = 0; i < vhu_dev_nvrings(o->d); i++) {
-		const struct vhu_vring *v = vhu_dev_vring(o->d, i);
+	for (uint32_t i = 0; i < vhu_conn_nvrings(o->d); i++) {
+		const struct vhu_vring *v = vhu_conn_vring(o->d, i);
 		const struct vhu_vring *s = &o->snap[i];
 		const int fds[3] = { v->kick_fd, v->call_fd, v->err_fd };
 
@@ -164,8 +164,8 @@ fz_check_device(const struct fz_owner *o, int sock)
 		if (!o->running[i])
 			continue;
 		FZ_CHECK(vhu_vring_ready(o->d, i), "running vring %u is not ready", i);
-		FZ_CHECK(vhu_dev_mem(o->d) == o->snap_mem[i], "memory of running vring %u", i);
-		FZ_CHECK(vhu_dev_features(o->d) == o->snap_features[i],
+		FZ_CHECK(vhu_conn_mem(o->d) == o->snap_mem[i], "memory of running vring %u", i);
+		FZ_CHECK(vhu_conn_features(o->d) == o->snap_features[i],
 		         "features of running vring %u", i);
 		FZ_CHECK(v->num == s->num && v->base == s->base &&
 		         v->addrs.desc_fva == s->addrs.desc_fva &&
@@ -240,10 +240,10 @@ fz_drain(int peer)
 static int
 fz_readable(struct fz_owner *o, int peer)
 {
-	int sock = vhu_dev_sock(o->d);
+	int sock = vhu_conn_sock(o->d);
 
 	for (unsigned ev = 0; ev < FZ_MAX_EVENTS; ev++) {
-		int rc = vhu_dev_readable(o->d), avail = 0;
+		int rc = vhu_conn_readable(o->d), avail = 0;
 
 		fz_drain(peer);
 		if (rc != 0)
@@ -259,10 +259,10 @@ fz_readable(struct fz_owner *o, int peer)
 static void
 fz_free_device(struct fz_owner *o)
 {
-	vhu_dev_free(o->d);
+	vhu_conn_free(o->d);
 	o->d = NULL;
 	for (uint32_t i = 0; i < FZ_MAX_VRINGS; i++)
-		FZ_CHECK(!o->running[i], "vring %u still running after vhu_dev_free()", i);
+		FZ_CHECK(!o->running[i], "vring %u still running after vhu_conn_free()", i);
 }
 
 int
@@ -284,7 +284,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct fz_owner o;        /* static: big, and reset below */
 	unsigned fds0 = fz_count_fds();
 	uint8_t dev = fz_u8(&in);
-	struct vhu_dev_params p = {
+	struct vhu_conn_params p = {
 		.name = "fuzz", .max_qp = (uint16_t)(1 + (dev & FZ_VHU_QP_MASK)),
 		.ops = &fz_ops, .owner = &o,
 	};
@@ -295,8 +295,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.know_position = dev & FZ_VHU_POSITION;
 	FZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0,
 	         "socketpair: %s", strerror(errno));
-	o.d = vhu_dev_new(&p, sv[0]);    /* owns sv[0] from here */
-	FZ_CHECK(o.d != NULL, "vhu_dev_new refused max_qp %u", p.max_qp);
+	o.d = vhu_conn_new(&p, sv[0]);    /* owns sv[0] from here */
+	FZ_CHECK(o.d != NULL, "vhu_conn_new refused max_qp %u", p.max_qp);
 
 	while (!gone && fz_left(&in) > 0) {
 		uint8_t ctl = fz_u8(&in), pages = fz_u8(&in);

@@ -24,7 +24,7 @@
 #include <netinet/in.h>
 #include <rte_mbuf.h>
 #include "pmd/rss.h"
-#include "virtio/base.h"
+#include "common/base.h"
 
 /* ---- Microsoft RSS verification suite ----
  * "Verifying the RSS Hash Calculation" (Microsoft Windows driver docs, RSS

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/vhost-user/vhu_test.h"
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/gmem.h"
 #include "virtio/spec.h"
 
@@ -66,7 +66,7 @@ expect_calls(struct vt *t, const char *want)
 static void
 all_calls(const struct vt *t, bool ready, char *buf, size_t len)
 {
-	uint32_t n = vhu_dev_nvrings(t->d);
+	uint32_t n = vhu_conn_nvrings(t->d);
 	size_t off = 0;
 
 	buf[0] = '\0';
@@ -91,7 +91,7 @@ nready(const struct vt *t)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++)
+	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++)
 		n += vhu_vring_ready(t->d, i);
 	return n;
 }
@@ -129,7 +129,7 @@ qemu_ack(uint64_t offered)
 static void
 qemu_sequence(struct vt *t, const char *memfd_name)
 {
-	uint32_t n = vhu_dev_nvrings(t->d);
+	uint32_t n = vhu_conn_nvrings(t->d);
 	uint64_t features, pf, again;
 	char want[64];
 
@@ -176,15 +176,15 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 	/* vhost_dev_start */
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, qemu_ack(features)), 0);
 	vt_no_reply(t);
-	assert_int_equal(vhu_dev_features(t->d), qemu_ack(features));
+	assert_int_equal(vhu_conn_features(t->d), qemu_ack(features));
 	expect_all_calls(t, false);
 
 	send_one_region(t, memfd_name, MIB, SEQ_FVA, true);
-	assert_non_null(vhu_dev_mem(t->d));
+	assert_non_null(vhu_conn_mem(t->d));
 	expect_all_calls(t, false);
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 
 		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, i, SEQ_RING_SIZE),
 		                 0);
@@ -234,7 +234,7 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 static void
 qemu_stop(struct vt *t)
 {
-	uint32_t n = vhu_dev_nvrings(t->d);
+	uint32_t n = vhu_conn_nvrings(t->d);
 	char want[64];
 
 	t->o.npos = 0;
@@ -243,7 +243,7 @@ qemu_stop(struct vt *t)
 		t->o.pos[i] = (uint16_t)(0xfff0 + i);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 		uint16_t want_base = t->o.has_pos[i] ? (uint16_t)(0xfff0 + i) : (uint16_t)(7 + i);
 		struct vhu_vring_state st;
 
@@ -275,9 +275,9 @@ qemu_sequence_qp(uint16_t max_qp)
 	qemu_sequence(t, name);
 	assert_int_equal(vt_count_maps(name), 1);
 	/* The device holds a kick and a call fd per vring, and its socket. */
-	assert_int_equal(vt_count_fds(), fds0 + 2 + 2 * vhu_dev_nvrings(t->d));
+	assert_int_equal(vt_count_fds(), fds0 + 2 + 2 * vhu_conn_nvrings(t->d));
 	qemu_stop(t);
-	assert_int_equal(vt_count_fds(), fds0 + 2 + vhu_dev_nvrings(t->d));
+	assert_int_equal(vt_count_fds(), fds0 + 2 + vhu_conn_nvrings(t->d));
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
 	assert_int_equal(vt_count_maps(name), 0);
@@ -302,7 +302,7 @@ test_restart_after_get_vring_base(void **state)
 	expect_calls(t, "");
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
 	expect_calls(t, "q1 r1+");             /* still enabled from before */
-	assert_int_equal(vhu_dev_vring(t->d, 1)->num, 512);
+	assert_int_equal(vhu_conn_vring(t->d, 1)->num, 512);
 	t->o.has_pos[1] = false;
 	assert_int_equal(vt_send_state(t, VHOST_USER_GET_VRING_BASE, 0, 1, 0), 0);
 	vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
@@ -317,7 +317,7 @@ static void
 prepare_ring(struct vt *t, uint32_t vqi, uint64_t features)
 {
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, features), 0);
-	if (vhu_dev_mem(t->d) == NULL)
+	if (vhu_conn_mem(t->d) == NULL)
 		send_one_region(t, "ring", MIB, SEQ_FVA, false);
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, vqi, 64), 0);
 	assert_int_equal(vt_send_addr(t, 0, vqi, ring_fva(vqi, 0), ring_fva(vqi, 1),
@@ -337,13 +337,13 @@ test_kick_enables_without_protocol_features(void **state)
 	assert_int_equal(nready(t), 0);
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
 	expect_calls(t, "q0 r0+");
-	assert_true(vhu_dev_vring(t->d, 0)->enabled);
+	assert_true(vhu_conn_vring(t->d, 0)->enabled);
 	assert_true(vhu_vring_ready(t->d, 0));
 	assert_false(vhu_vring_ready(t->d, 1));
 	/* A kick without an fd (the frontend polls) starts the vring too. */
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, -1), 0);
 	expect_calls(t, "q1 r1+");
-	assert_int_equal(vhu_dev_vring(t->d, 1)->kick_fd, -1);
+	assert_int_equal(vhu_conn_vring(t->d, 1)->kick_fd, -1);
 	assert_int_equal(nready(t), 2);
 	vt_free(t);
 }
@@ -458,11 +458,11 @@ test_reset_owner(void **state)
 	assert_int_equal(vt_send0(t, VHOST_USER_RESET_OWNER, 0), 0);
 	expect_calls(t, "q0 q1 q2 q3");
 	vt_no_reply(t);
-	assert_int_equal(vhu_dev_features(t->d), 0);
-	assert_null(vhu_dev_mem(t->d));
+	assert_int_equal(vhu_conn_features(t->d), 0);
+	assert_null(vhu_conn_mem(t->d));
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "reset"), 0);
-	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++) {
-		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++) {
+		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 
 		assert_int_equal(v->num, 0);
 		assert_false(v->addr_set);
@@ -526,7 +526,7 @@ test_mem_table_mapped(void **state)
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-a"), 1);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-b"), 2);
 
-	m = vhu_dev_mem(t->d);
+	m = vhu_conn_mem(t->d);
 	assert_non_null(m);
 	assert_int_equal(m->n, 3);
 	len = sizeof(a_text);
@@ -584,7 +584,7 @@ test_mem_table_replaced(void **state)
 
 	(void)state;
 	qemu_sequence(t, "first");
-	old = vhu_dev_mem(t->d);
+	old = vhu_conn_mem(t->d);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "first"), 1);
 	fd = vt_memfd("second", 2 * MIB);
 	assert_int_equal(pwrite(fd, text, sizeof(text), 0x1234), sizeof(text));
@@ -595,16 +595,16 @@ test_mem_table_replaced(void **state)
 	}
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
 	expect_calls(t, "q0 q1 r0+ r1+");
-	assert_ptr_not_equal(vhu_dev_mem(t->d), old);
+	assert_ptr_not_equal(vhu_conn_mem(t->d), old);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "first"), 0);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "second"), 1);
-	p = gmem_gpa_to_hva(vhu_dev_mem(t->d), 0x1234, &len, &hint);
+	p = gmem_gpa_to_hva(vhu_conn_mem(t->d), 0x1234, &len, &hint);
 	assert_non_null(p);
 	assert_memory_equal(p, text, sizeof(text));
-	assert_int_equal(vhu_dev_mem(t->d)->r[0].size, 2 * MIB);
+	assert_int_equal(vhu_conn_mem(t->d)->r[0].size, 2 * MIB);
 	/* The running vrings were restarted on the new table. */
-	assert_ptr_equal(t->o.snap[0].mem, vhu_dev_mem(t->d));
-	assert_ptr_equal(t->o.snap[1].mem, vhu_dev_mem(t->d));
+	assert_ptr_equal(t->o.snap[0].mem, vhu_conn_mem(t->d));
+	assert_ptr_equal(t->o.snap[1].mem, vhu_conn_mem(t->d));
 	close(fd);
 	vt_free(t);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "second"), 0);
@@ -621,7 +621,7 @@ test_vring_fds_replaced(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < ARRAY_SIZE(reqs); k++) {
-		const struct vhu_vring *v = vhu_dev_vring(t->d, 1);
+		const struct vhu_vring *v = vhu_conn_vring(t->d, 1);
 		int e1 = vt_eventfd(), e2;
 
 		assert_int_equal(vt_send_file(t, reqs[k], 0, 1, e1), 0);
@@ -661,7 +661,7 @@ test_reply_ack(void **state)
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_NUM), 0);
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 32768), 0);
 	vt_no_reply(t);
-	assert_int_equal(vhu_dev_vring(t->d, 0)->num, 32768);
+	assert_int_equal(vhu_conn_vring(t->d, 0)->num, 32768);
 	assert_int_equal(vt_send0(t, VHOST_USER_SET_OWNER, NR), 0);
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_OWNER), 0);
 	/* Requests with their own reply get that reply only, no extra ack. */
@@ -684,13 +684,13 @@ test_set_features_unchanged(void **state)
 
 	(void)state;
 	qemu_sequence(t, "features");
-	f = vhu_dev_features(t->d);
+	f = vhu_conn_features(t->d);
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0, f), 0);
 	expect_calls(t, "");
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0,
 	                             f & ~VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)), 0);
 	expect_all_calls(t, true);
-	assert_int_equal(vhu_dev_features(t->d), f & ~VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	assert_int_equal(vhu_conn_features(t->d), f & ~VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
 	vt_free(t);
 }
 
@@ -698,7 +698,7 @@ test_set_features_unchanged(void **state)
  * (VHOST_USER_VRING_IDX_MASK), and QEMU masks it the same way, so a vhost-user
  * device can only ever start vrings 0..255: 128 queue pairs (DPDK's
  * VHOST_MAX_QUEUE_PAIRS is 0x80 for this reason). A device offering more would
- * see the kick of vring 256 arrive as vring 0's: vhu_dev_new() refuses it. */
+ * see the kick of vring 256 arrive as vring 0's: vhu_conn_new() refuses it. */
 static void
 test_queue_num_within_vring_index(void **state)
 {

@@ -8,7 +8,7 @@
  * of 1 with the connection kept and still usable. Every row also asserts that
  * each fd the message carried is closed, nothing got mapped, the owner saw no
  * quiesce/resume, and the device state is exactly as before (no half-applied
- * update). Then framing through a real socket and vhu_dev_readable(): short
+ * update). Then framing through a real socket and vhu_conn_readable(): short
  * headers, oversized sizes, too many fds, messages split across writes, EOF
  * between messages, bursts spread over several readable events, the bounded
  * allowance of negative REPLY_ACKs, and 10000 repeats with the open-fd count
@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "tests/vhost-user/vhu_test.h"
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/gmem.h"
-#include "virtio/log.h"
+#include "common/log.h"
 #include "virtio/spec.h"
 
 #define MIB  UINT64_C(0x100000)
@@ -511,19 +511,19 @@ static void
 state_get(const struct vt *t, struct dev_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++)
-		s->v[i] = *vhu_dev_vring(t->d, i);
-	s->mem = vhu_dev_mem(t->d);
-	s->features = vhu_dev_features(t->d);
+	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++)
+		s->v[i] = *vhu_conn_vring(t->d, i);
+	s->mem = vhu_conn_mem(t->d);
+	s->features = vhu_conn_features(t->d);
 }
 
 static void
 state_same(const struct vt *t, const struct dev_state *s)
 {
-	assert_ptr_equal(vhu_dev_mem(t->d), s->mem);
-	assert_int_equal(vhu_dev_features(t->d), s->features);
-	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++) {
-		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+	assert_ptr_equal(vhu_conn_mem(t->d), s->mem);
+	assert_int_equal(vhu_conn_features(t->d), s->features);
+	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++) {
+		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 
 		assert_int_equal(v->num, s->v[i].num);
 		assert_int_equal(v->addr_set, s->v[i].addr_set);
@@ -552,7 +552,7 @@ hostile_dev(uint16_t max_qp, enum variant v, bool started)
 	if (started) {
 		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()),
 		                 0);
-		assert_true(vhu_dev_vring(t->d, 0)->started);
+		assert_true(vhu_conn_vring(t->d, 0)->started);
 	}
 	vt_calls_clear(t);
 	return t;
@@ -566,7 +566,7 @@ still_usable(struct vt *t, enum variant v)
 	if (v == V_ACK)
 		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_NUM), 0);
 	vt_no_reply(t);
-	assert_int_equal(vhu_dev_vring(t->d, 1)->num, 512);
+	assert_int_equal(vhu_conn_vring(t->d, 1)->num, 512);
 	assert_int_equal(vt_send0(t, VHOST_USER_GET_QUEUE_NUM, 0), 0);
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_QUEUE_NUM), t->max_qp);
 }
@@ -639,7 +639,7 @@ wire_ack(struct vt *t)
 	struct vhu_msg m = vt_msg(VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, sizeof(pf));
 
 	vt_write_msg(t->peer, &m);
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	vt_no_reply(t);
 }
 
@@ -661,11 +661,11 @@ test_frame_short_header_then_eof(void **state)
 	(void)state;
 	vt_write(t->peer, &m.hdr, 5, &e, 1);     /* the fd rides on the partial header */
 	close(e);
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	assert_int_equal(t->o.ncalls, 0);
-	assert_int_equal(vhu_dev_readable(t->d), 0);   /* nothing new: still waiting */
+	assert_int_equal(vhu_conn_readable(t->d), 0);   /* nothing new: still waiting */
 	close_peer(t);
-	assert_int_equal(vhu_dev_readable(t->d), -EBADMSG);
+	assert_int_equal(vhu_conn_readable(t->d), -EBADMSG);
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
 }
@@ -683,10 +683,10 @@ test_frame_payload_then_eof(void **state)
 	memcpy(buf, &m.hdr, sizeof(m.hdr));
 	memcpy(buf + sizeof(m.hdr), &s, 4);
 	vt_write(t->peer, buf, sizeof(buf), NULL, 0);
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	close_peer(t);
-	assert_int_equal(vhu_dev_readable(t->d), -EBADMSG);
-	assert_int_equal(vhu_dev_vring(t->d, 0)->num, 0);
+	assert_int_equal(vhu_conn_readable(t->d), -EBADMSG);
+	assert_int_equal(vhu_conn_vring(t->d, 0)->num, 0);
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
 }
@@ -706,7 +706,7 @@ test_frame_size_too_big(void **state)
 
 		vt_write(t->peer, &h, sizeof(h), &e, 1);
 		close(e);
-		assert_int_equal(vhu_dev_readable(t->d), -EBADMSG);
+		assert_int_equal(vhu_conn_readable(t->d), -EBADMSG);
 		assert_int_equal(t->o.ncalls, 0);
 		vt_free(t);
 		assert_int_equal(vt_count_fds(), fds0);
@@ -735,10 +735,10 @@ test_frame_largest_message(void **state)
 	vt_write_msg(t->peer, &m);
 	for (uint32_t i = 0; i < VHU_MAX_FDS; i++)
 		close(fds[i]);
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
-	assert_non_null(vhu_dev_mem(t->d));
-	assert_int_equal(vhu_dev_mem(t->d)->n, VHU_MAX_FDS);
+	assert_non_null(vhu_conn_mem(t->d));
+	assert_int_equal(vhu_conn_mem(t->d)->n, VHU_MAX_FDS);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX HOSTILE_MEMFD), VHU_MAX_FDS);
 	assert_int_equal(vt_count_fds(), fds0 + 2);
 	vt_free(t);
@@ -765,8 +765,8 @@ test_frame_too_many_fds(void **state)
 	vt_write(t->peer, buf, sizeof(buf), fds, ARRAY_SIZE(fds));
 	for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
 		close(fds[i]);
-	assert_int_equal(vhu_dev_readable(t->d), -EBADMSG);
-	assert_null(vhu_dev_mem(t->d));
+	assert_int_equal(vhu_conn_readable(t->d), -EBADMSG);
+	assert_null(vhu_conn_mem(t->d));
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX HOSTILE_MEMFD), 0);
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
@@ -798,15 +798,15 @@ test_frame_split_message(void **state)
 		if (k == 1)
 			close(fd);
 		nap();
-		assert_int_equal(vhu_dev_readable(t->d), 0);
+		assert_int_equal(vhu_conn_readable(t->d), 0);
 		if (at < sizeof(buf)) {
-			assert_null(vhu_dev_mem(t->d));
+			assert_null(vhu_conn_mem(t->d));
 			assert_int_equal(t->o.ncalls, 0);
 			vt_no_reply(t);
 		}
 	}
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
-	assert_non_null(vhu_dev_mem(t->d));
+	assert_non_null(vhu_conn_mem(t->d));
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX HOSTILE_MEMFD), 1);
 
 	/* And one byte at a time. */
@@ -818,12 +818,12 @@ test_frame_split_message(void **state)
 		memcpy(b, &n.hdr, sizeof(n.hdr));
 		memcpy(b + sizeof(n.hdr), &s, sizeof(s));
 		for (size_t i = 0; i < sizeof(b); i++) {
-			assert_int_equal(vhu_dev_vring(t->d, 1)->num, 0);
+			assert_int_equal(vhu_conn_vring(t->d, 1)->num, 0);
 			vt_write(t->peer, b + i, 1, NULL, 0);
-			assert_int_equal(vhu_dev_readable(t->d), 0);
+			assert_int_equal(vhu_conn_readable(t->d), 0);
 		}
 		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_NUM), 0);
-		assert_int_equal(vhu_dev_vring(t->d, 1)->num, 4096);
+		assert_int_equal(vhu_conn_vring(t->d, 1)->num, 4096);
 	}
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
@@ -848,9 +848,9 @@ test_frame_eof_between_messages(void **state)
 	memcpy(buf + 32, &s2, sizeof(s2));
 	vt_write(t->peer, buf, sizeof(buf), NULL, 0);
 	close_peer(t);
-	assert_int_equal(vhu_dev_readable(t->d), -ECONNRESET);
-	assert_int_equal(vhu_dev_vring(t->d, 0)->num, 128);
-	assert_int_equal(vhu_dev_vring(t->d, 0)->base, 9);
+	assert_int_equal(vhu_conn_readable(t->d), -ECONNRESET);
+	assert_int_equal(vhu_conn_vring(t->d, 0)->num, 128);
+	assert_int_equal(vhu_conn_vring(t->d, 0)->base, 9);
 	vt_free(t);
 	assert_int_equal(vt_count_fds(), fds0);
 }
@@ -867,8 +867,8 @@ test_frame_stops_at_fatal_message(void **state)
 	(void)state;
 	vt_write_msg(t->peer, &a);
 	vt_write_msg(t->peer, &b);
-	assert_int_equal(vhu_dev_readable(t->d), -ERANGE);
-	assert_int_equal(vhu_dev_vring(t->d, 0)->num, 0);
+	assert_int_equal(vhu_conn_readable(t->d), -ERANGE);
+	assert_int_equal(vhu_conn_vring(t->d, 0)->num, 0);
 	vt_free(t);
 }
 
@@ -886,9 +886,9 @@ test_repeat_set_vring_num(void **state)
 		struct vhu_msg m = vt_msg(VHOST_USER_SET_VRING_NUM, NR, &s, sizeof(s));
 
 		vt_write_msg(t->peer, &m);
-		assert_int_equal(vhu_dev_readable(t->d), 0);
+		assert_int_equal(vhu_conn_readable(t->d), 0);
 		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_NUM), 0);
-		assert_int_equal(vhu_dev_vring(t->d, i % 4)->num, 1u << (i % 16));
+		assert_int_equal(vhu_conn_vring(t->d, i % 4)->num, 1u << (i % 16));
 	}
 	assert_int_equal(vt_count_fds(), fds0);
 	vt_free(t);
@@ -918,9 +918,9 @@ test_repeat_set_mem_table(void **state)
 		vt_msg_fd(&m, fd);
 		vt_write_msg(t->peer, &m);
 		close(fd);
-		assert_int_equal(vhu_dev_readable(t->d), 0);
+		assert_int_equal(vhu_conn_readable(t->d), 0);
 		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
-		p = gmem_gpa_to_hva(vhu_dev_mem(t->d), 0x100, &len, &hint);
+		p = gmem_gpa_to_hva(vhu_conn_mem(t->d), 0x100, &len, &hint);
 		assert_non_null(p);
 		memcpy(&got, p, sizeof(got));
 		assert_int_equal(got, i);
@@ -935,7 +935,7 @@ test_repeat_set_mem_table(void **state)
 /* Sends rejected messages with fds on one connection until it is closed:
  * either a handler rejection (region larger than its memfd) or an unknown
  * request. Returns how many negative REPLY_ACKs came first; *rc is what
- * vhu_dev_readable() returned for the message that closed it. */
+ * vhu_conn_readable() returned for the message that closed it. */
 static unsigned
 reject_until_closed(bool unknown, int *rc)
 {
@@ -955,11 +955,11 @@ reject_until_closed(bool unknown, int *rc)
 		vt_write_msg(t->peer, &m);
 		close(fds[0]);
 		close(fds[1]);
-		*rc = vhu_dev_readable(t->d);
+		*rc = vhu_conn_readable(t->d);
 		if (*rc != 0)
 			break;
 		assert_int_equal(vt_reply_u64(t, m.hdr.request), 1);
-		assert_null(vhu_dev_mem(t->d));
+		assert_null(vhu_conn_mem(t->d));
 		assert_true(++nacks < 1000);
 	}
 	vt_no_reply(t);                          /* the closing one is not answered */
@@ -1026,13 +1026,13 @@ test_frame_burst_across_events(void **state)
 		memcpy(buf + i * 20 + sizeof(m.hdr), &s, sizeof(s));
 	}
 	vt_write(t->peer, buf, sizeof(buf), NULL, 0);
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	total = drain_acks(t, VHOST_USER_SET_VRING_NUM);
 	assert_true(total > 0);
 	while (total < BURST) {
 		unsigned n;
 
-		assert_int_equal(vhu_dev_readable(t->d), 0);
+		assert_int_equal(vhu_conn_readable(t->d), 0);
 		n = drain_acks(t, VHOST_USER_SET_VRING_NUM);
 		assert_true(n > 0);
 		total += n;
@@ -1040,8 +1040,8 @@ test_frame_burst_across_events(void **state)
 	}
 	assert_int_equal(total, BURST);
 	for (uint32_t v = 0; v < 4; v++)      /* the last message for each vring won */
-		assert_int_equal(vhu_dev_vring(t->d, v)->num, 1u << ((BURST - 4 + v) % 16));
-	assert_int_equal(vhu_dev_readable(t->d), 0);
+		assert_int_equal(vhu_conn_vring(t->d, v)->num, 1u << ((BURST - 4 + v) % 16));
+	assert_int_equal(vhu_conn_readable(t->d), 0);
 	vt_no_reply(t);
 	vt_free(t);
 }

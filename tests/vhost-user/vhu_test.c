@@ -26,7 +26,7 @@ static void
 vt_record(struct vt_owner *o, char op, uint32_t vqi)
 {
 	assert_non_null(o->dev);
-	assert_true(vqi < vhu_dev_nvrings(o->dev));
+	assert_true(vqi < vhu_conn_nvrings(o->dev));
 	assert_true(vqi < VT_MAX_VRINGS);
 	if (o->ncalls < VT_MAX_CALLS)
 		o->calls[o->ncalls] = (struct vt_call){
@@ -55,9 +55,9 @@ vt_resume(void *owner, uint32_t vqi)
 	assert_false(o->running[vqi]);
 	o->running[vqi] = vhu_vring_ready(o->dev, vqi);
 	if (o->running[vqi])
-		o->snap[vqi] = (struct vt_snap){ .v = *vhu_dev_vring(o->dev, vqi),
-		                                 .mem = vhu_dev_mem(o->dev),
-		                                 .features = vhu_dev_features(o->dev) };
+		o->snap[vqi] = (struct vt_snap){ .v = *vhu_conn_vring(o->dev, vqi),
+		                                 .mem = vhu_conn_mem(o->dev),
+		                                 .features = vhu_conn_features(o->dev) };
 }
 
 static bool
@@ -82,14 +82,14 @@ const struct vhu_ops vt_ops = {
 void
 vt_check_running(const struct vt *t)
 {
-	for (uint32_t i = 0; i < vhu_dev_nvrings(t->d); i++) {
+	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++) {
 		const struct vt_snap *s = &t->o.snap[i];
-		const struct vhu_vring *v = vhu_dev_vring(t->d, i);
+		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 
 		if (!t->o.running[i])
 			continue;
-		assert_ptr_equal(vhu_dev_mem(t->d), s->mem);
-		assert_int_equal(vhu_dev_features(t->d), s->features);
+		assert_ptr_equal(vhu_conn_mem(t->d), s->mem);
+		assert_int_equal(vhu_conn_features(t->d), s->features);
 		assert_int_equal(v->num, s->v.num);
 		assert_int_equal(v->addrs.desc_fva, s->v.addrs.desc_fva);
 		assert_int_equal(v->addrs.avail_fva, s->v.addrs.avail_fva);
@@ -108,7 +108,7 @@ struct vt *
 vt_try_new(uint16_t max_qp)
 {
 	struct vt *t = test_calloc(1, sizeof(*t));
-	struct vhu_dev_params p = { .name = "vhut", .max_qp = max_qp, .ops = &vt_ops };
+	struct vhu_conn_params p = { .name = "vhut", .max_qp = max_qp, .ops = &vt_ops };
 	int sv[2];
 
 	assert_non_null(t);
@@ -118,15 +118,15 @@ vt_try_new(uint16_t max_qp)
 	p.owner = &t->o;
 	t->max_qp = max_qp;
 	t->peer = sv[1];
-	t->d = vhu_dev_new(&p, sv[0]);       /* owns sv[0] from here, also on failure */
+	t->d = vhu_conn_new(&p, sv[0]);       /* owns sv[0] from here, also on failure */
 	if (t->d == NULL) {
 		close(t->peer);
 		test_free(t);
 		return NULL;
 	}
 	t->o.dev = t->d;
-	assert_int_equal(vhu_dev_sock(t->d), sv[0]);
-	assert_int_equal(vhu_dev_nvrings(t->d), 2u * max_qp);
+	assert_int_equal(vhu_conn_sock(t->d), sv[0]);
+	assert_int_equal(vhu_conn_nvrings(t->d), 2u * max_qp);
 	return t;
 }
 
@@ -144,7 +144,7 @@ vt_close_dev(struct vt *t)
 {
 	if (t->d == NULL)
 		return;
-	vhu_dev_free(t->d);
+	vhu_conn_free(t->d);
 	t->d = NULL;
 	for (uint32_t i = 0; i < VT_MAX_VRINGS; i++)
 		assert_false(t->o.running[i]);      /* free quiesced every vring */

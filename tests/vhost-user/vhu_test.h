@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vhost-user/dev.h"
+#include "vhost-user/conn.h"
 #include "vhost-user/proto.h"
 
 #define VT_MAX_VRINGS 512                /* 256 queue pairs */
@@ -37,7 +37,7 @@ struct vt_snap {
 };
 
 struct vt_owner {
-	struct vhu_dev *dev;             /* set once vhu_dev_new() returned */
+	struct vhu_conn *dev;             /* set once vhu_conn_new() returned */
 	uint32_t ncalls;                 /* all calls, also those not kept */
 	struct vt_call calls[VT_MAX_CALLS];
 	bool has_pos[VT_MAX_VRINGS];     /* what position() answers */
@@ -51,14 +51,14 @@ extern const struct vhu_ops vt_ops;
 
 /* A device and the frontend's end of its socket. */
 struct vt {
-	struct vhu_dev *d;
+	struct vhu_conn *d;
 	int peer;                        /* non-blocking; -1 once a test closed it */
 	uint16_t max_qp;
 	struct vt_owner o;
 };
 
 struct vt *vt_new(uint16_t max_qp);
-/* As vt_new(), but NULL (nothing left open) if vhu_dev_new() refused. */
+/* As vt_new(), but NULL (nothing left open) if vhu_conn_new() refused. */
 struct vt *vt_try_new(uint16_t max_qp);
 /* Frees the device (if still there) and closes the peer. */
 void vt_free(struct vt *t);

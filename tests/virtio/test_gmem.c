@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/gmem.h"
 
 #define KB UINT64_C(1024)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/iov.h"
 
 /* Fills buf with a pattern that differs at every offset mod 251. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/vnet.h"
 #include "tests/fake_guest.h"
 

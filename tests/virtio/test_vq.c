@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/vq.h"
 #include "tests/fake_guest.h"
 

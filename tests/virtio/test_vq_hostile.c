@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virtio/base.h"
+#include "common/base.h"
 #include "virtio/vq.h"
 #include "tests/fake_guest.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* virtio/log.h - one line per event on stderr, with a level and a wall-clock
+/* common/log.h - one line per event on stderr, with a level and a wall-clock
  * timestamp. Shared by every module that logs (virtio/ itself never does: it
  * reports through return values and counters). Safe from any thread. */
-#ifndef VHOSTMQ_VIRTIO_LOG_H
-#define VHOSTMQ_VIRTIO_LOG_H
+#ifndef VHOSTMQ_COMMON_LOG_H
+#define VHOSTMQ_COMMON_LOG_H
 #include <stdbool.h>
 
 enum vlog_level { VLOG_ERR, VLOG_WARN, VLOG_INFO, VLOG_DEBUG };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* virtio/base.h - macros shared by every module; the bottom of the include graph.
+/* common/base.h - macros shared by every module; the bottom of the include graph.
  * Nothing here may pull in DPDK, socket or thread headers. */
-#ifndef VHOSTMQ_VIRTIO_BASE_H
-#define VHOSTMQ_VIRTIO_BASE_H
+#ifndef VHOSTMQ_COMMON_BASE_H
+#define VHOSTMQ_COMMON_BASE_H
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tests/virtio/test_log.c - the rate limiter a device's rejection lines go
+/* tests/common/test_log.c - the rate limiter a device's rejection lines go
  * through: a repeated line is dropped while recent, distinct lines pass up to
  * the burst, and the next line that passes says how many were dropped. */
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <cmocka.h>
-#include "virtio/log.h"
+#include "common/log.h"
 
 static void
 test_repeats_dropped_and_counted(void **state)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* virtio/log.c - the logger behind log.h. Each line is formatted into one
+/* common/log.c - the logger behind log.h. Each line is formatted into one
  * buffer and written with a single write(2), so lines from different threads
  * never interleave. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
-#include "virtio/log.h"
+#include "common/log.h"
 
 static enum vlog_level vlog_max = VLOG_INFO;   /* set once at start-up */
 

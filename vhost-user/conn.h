@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vhost-user/dev.h - one frontend connection: the protocol state machine for a
+/* vhost-user/conn.h - one frontend connection: the protocol state machine for a
  * virtio-net device. It records what the frontend configured (features, memory
  * table, vrings, fds) and tells its owner, through struct vhu_ops, when a
  * vring must stop being polled and when it may be (re)started. It never frees
@@ -8,13 +8,13 @@
  * Security model: every message passes vhu_dispatch(), which checks the
  * request code, header version, payload size, fd count and vring index against
  * one table before any handler runs; handlers check the payload's values. */
-#ifndef VHOSTMQ_VHOST_USER_DEV_H
-#define VHOSTMQ_VHOST_USER_DEV_H
+#ifndef VHOSTMQ_VHOST_USER_CONN_H
+#define VHOSTMQ_VHOST_USER_CONN_H
 #include <stdbool.h>
 #include <stdint.h>
 #include "vhost-user/msg.h"
 #include "virtio/gmem.h"
-#include "virtio/log.h"
+#include "common/log.h"
 #include "virtio/vq.h"
 
 struct vhu_vring {
@@ -44,7 +44,7 @@ struct vhu_ops {
  * vhost-user device can address 256 vrings: 128 queue pairs. */
 #define VHU_MAX_QP ((VHOST_USER_VRING_IDX_MASK + 1) / 2)
 
-struct vhu_dev_params {
+struct vhu_conn_params {
 	const char *name;                /* for log lines */
 	uint16_t max_qp;                 /* GET_QUEUE_NUM, 1..VHU_MAX_QP */
 	const struct vhu_ops *ops;
@@ -53,30 +53,29 @@ struct vhu_dev_params {
 	struct vlog_ratelimit *log_limit;
 };
 
-struct vhu_dev;
+struct vhu_conn;
 
 /* Takes ownership of sock (a connected, non-blocking unix socket); NULL (sock
  * closed) when out of memory or max_qp is outside 1..VHU_MAX_QP. */
-struct vhu_dev *vhu_dev_new(const struct vhu_dev_params *p, int sock);
+struct vhu_conn *vhu_conn_new(const struct vhu_conn_params *p, int sock);
 /* Quiesces every vring through the ops, closes every fd, unmaps memory. */
-void vhu_dev_free(struct vhu_dev *d);
+void vhu_conn_free(struct vhu_conn *d);
 
-int vhu_dev_sock(const struct vhu_dev *d);
+int vhu_conn_sock(const struct vhu_conn *d);
 /* The socket is readable: handle whatever arrived. 0 keeps the connection;
- * negative means close it (already logged): call vhu_dev_free(). */
-int vhu_dev_readable(struct vhu_dev *d);
+ * negative means close it (already logged): call vhu_conn_free(). */
+int vhu_conn_readable(struct vhu_conn *d);
 
 /* One whole message; also the entry point of tests and fuzzers. Takes the
  * message's fds on every path. 0 or -errno (connection must close). */
-int vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m);
+int vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m);
 
 /* What the owner reads when resuming a vring (control thread only). */
-uint32_t vhu_dev_nvrings(const struct vhu_dev *d);
-const struct vhu_vring *vhu_dev_vring(const struct vhu_dev *d, uint32_t vqi);
-const struct gmem *vhu_dev_mem(const struct vhu_dev *d);
-uint64_t vhu_dev_features(const struct vhu_dev *d);
-const char *vhu_dev_name(const struct vhu_dev *d);
-bool vhu_vring_ready(const struct vhu_dev *d, uint32_t vqi);
+uint32_t vhu_conn_nvrings(const struct vhu_conn *d);
+const struct vhu_vring *vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi);
+const struct gmem *vhu_conn_mem(const struct vhu_conn *d);
+uint64_t vhu_conn_features(const struct vhu_conn *d);
+bool vhu_vring_ready(const struct vhu_conn *d, uint32_t vqi);
 
 /* Protocol features we offer. */
 uint64_t vhu_protocol_features_offered(void);

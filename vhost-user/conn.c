@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vhost-user/dev.c - the per-connection state machine and its dispatcher.
+/* vhost-user/conn.c - the per-connection state machine and its dispatcher.
  * Security model: vhu_dispatch() is the gate. A message whose version,
  * size, fd count or vring index is wrong never reaches a handler and closes
  * the connection. A handler that rejects a value logs the message and field; the
@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "vhost-user/dev.h"
+#include "vhost-user/conn.h"
 #include "vhost-user/mem.h"
-#include "virtio/base.h"
-#include "virtio/log.h"
+#include "common/base.h"
+#include "common/log.h"
 #include "virtio/vnet.h"
 
-struct vhu_dev {
+struct vhu_conn {
 	char name[64];
 	int sock;
 	uint16_t max_qp;
@@ -57,7 +57,7 @@ struct vhu_handler {
 	uint32_t size;
 	uint8_t fds_min, fds_max;
 	uint8_t need;
-	int (*fn)(struct vhu_dev *d, struct vhu_msg *m);
+	int (*fn)(struct vhu_conn *d, struct vhu_msg *m);
 	/* Framing of a variable-size message; NULL if none. Returns NULL or
 	 * what is wrong (the connection closes). */
 	const char *(*frame)(const struct vhu_msg *m);
@@ -68,7 +68,7 @@ req_name(uint32_t req);
 
 /* Logs a rejection naming device, message and field; returns err. */
 static int __attribute__((format(printf, 4, 5)))
-vhu_reject(struct vhu_dev *d, const struct vhu_msg *m, int err, const char *fmt, ...)
+vhu_reject(struct vhu_conn *d, const struct vhu_msg *m, int err, const char *fmt, ...)
 {
 	char what[256], line[320];
 	unsigned missed;
@@ -88,7 +88,7 @@ vhu_reject(struct vhu_dev *d, const struct vhu_msg *m, int err, const char *fmt,
 }
 
 static bool
-vhu_has_protocol(const struct vhu_dev *d, unsigned bit)
+vhu_has_protocol(const struct vhu_conn *d, unsigned bit)
 {
 	return d->protocol_features & (UINT64_C(1) << bit);
 }
@@ -113,7 +113,7 @@ msg_vqi(const struct vhu_msg *m, uint8_t need)
 /* Every reply goes out here. A frontend that does not read its replies fills
  * the socket; we never block the control thread on it: the connection closes. */
 static int
-send_reply(struct vhu_dev *d, const struct vhu_msg *m, const void *payload, uint32_t size)
+send_reply(struct vhu_conn *d, const struct vhu_msg *m, const void *payload, uint32_t size)
 {
 	int rc = vhu_msg_send(d->sock, m->hdr.request, payload, size);
 
@@ -125,21 +125,21 @@ send_reply(struct vhu_dev *d, const struct vhu_msg *m, const void *payload, uint
 }
 
 static int
-reply_u64(struct vhu_dev *d, const struct vhu_msg *m, uint64_t v)
+reply_u64(struct vhu_conn *d, const struct vhu_msg *m, uint64_t v)
 {
 	return send_reply(d, m, &v, sizeof(v));
 }
 
 /* Quiesce every vring, apply a device-wide change, resume every vring. */
 static void
-vhu_quiesce_all(struct vhu_dev *d)
+vhu_quiesce_all(struct vhu_conn *d)
 {
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		d->ops->quiesce(d->owner, i);
 }
 
 static void
-vhu_resume_all(struct vhu_dev *d)
+vhu_resume_all(struct vhu_conn *d)
 {
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		d->ops->resume(d->owner, i);
@@ -164,7 +164,7 @@ vring_reset(struct vhu_vring *v)
 
 /* Back to the state of a new connection (RESET_OWNER, and teardown). */
 static void
-vhu_reset(struct vhu_dev *d)
+vhu_reset(struct vhu_conn *d)
 {
 	vhu_quiesce_all(d);
 	for (uint32_t i = 0; i < d->nvrings; i++)
@@ -180,19 +180,19 @@ vhu_reset(struct vhu_dev *d)
 /* ---- handlers ---------------------------------------------------------- */
 
 static uint64_t
-vhu_features_offered(const struct vhu_dev *d)
+vhu_features_offered(const struct vhu_conn *d)
 {
 	return vnet_features_offered(d->max_qp > 1);
 }
 
 static int
-h_get_features(struct vhu_dev *d, struct vhu_msg *m)
+h_get_features(struct vhu_conn *d, struct vhu_msg *m)
 {
 	return reply_u64(d, m, vhu_features_offered(d));
 }
 
 static int
-h_set_features(struct vhu_dev *d, struct vhu_msg *m)
+h_set_features(struct vhu_conn *d, struct vhu_msg *m)
 {
 	int bad = vnet_features_check(vhu_features_offered(d), m->p.u64);
 
@@ -208,7 +208,7 @@ h_set_features(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_owner(struct vhu_dev *d, struct vhu_msg *m)
+h_set_owner(struct vhu_conn *d, struct vhu_msg *m)
 {
 	/* QEMU sends one per queue pair's vhost device: nothing to do. */
 	(void)d;
@@ -217,7 +217,7 @@ h_set_owner(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_reset_owner(struct vhu_dev *d, struct vhu_msg *m)
+h_reset_owner(struct vhu_conn *d, struct vhu_msg *m)
 {
 	(void)m;
 	vhu_reset(d);
@@ -225,7 +225,7 @@ h_reset_owner(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_mem_table(struct vhu_dev *d, struct vhu_msg *m)
+h_set_mem_table(struct vhu_conn *d, struct vhu_msg *m)
 {
 	const struct vhu_mem_table *t = &m->p.mem;
 	struct gmem *mem, *old;
@@ -271,7 +271,7 @@ frame_reset_owner(const struct vhu_msg *m)
 }
 
 static int
-h_set_vring_num(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_num(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t num = m->p.state.num;
 
@@ -283,7 +283,7 @@ h_set_vring_num(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_vring_addr(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_addr(struct vhu_conn *d, struct vhu_msg *m)
 {
 	const struct vhu_vring_addr *a = &m->p.addr;
 	struct vhu_vring *v = &d->vring[a->index];
@@ -300,7 +300,7 @@ h_set_vring_addr(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_vring_base(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 {
 	if (m->p.state.num > UINT16_MAX)
 		return vhu_reject(d, m, -EINVAL, "num: %u is not a 16-bit ring index",
@@ -310,7 +310,7 @@ h_set_vring_base(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_get_vring_base(struct vhu_dev *d, struct vhu_msg *m)
+h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t vqi = m->p.state.index;
 	struct vhu_vring *v = &d->vring[vqi];
@@ -332,7 +332,7 @@ h_get_vring_base(struct vhu_dev *d, struct vhu_msg *m)
  * eventfds are taken, and they are made non-blocking (QEMU's and DPDK's
  * already are: the shared file flag changes nothing for them). */
 static int
-vring_check_fd(struct vhu_dev *d, const struct vhu_msg *m, int fd)
+vring_check_fd(struct vhu_conn *d, const struct vhu_msg *m, int fd)
 {
 	char link[64], path[32];
 	ssize_t n;
@@ -350,7 +350,7 @@ vring_check_fd(struct vhu_dev *d, const struct vhu_msg *m, int fd)
 
 /* SET_VRING_KICK / CALL / ERR: swap one of the vring's fds. */
 static int
-vring_set_fd(struct vhu_dev *d, struct vhu_msg *m, int *(*slot)(struct vhu_vring *))
+vring_set_fd(struct vhu_conn *d, struct vhu_msg *m, int *(*slot)(struct vhu_vring *))
 {
 	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 	int *fd = slot(&d->vring[vqi]);
@@ -372,7 +372,7 @@ static int *slot_call(struct vhu_vring *v) { return &v->call_fd; }
 static int *slot_err(struct vhu_vring *v)  { return &v->err_fd; }
 
 static int
-h_set_vring_kick(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_kick(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t vqi = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 	struct vhu_vring *v = &d->vring[vqi];
@@ -391,7 +391,7 @@ h_set_vring_kick(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_vring_call(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_call(struct vhu_conn *d, struct vhu_msg *m)
 {
 	int rc = vring_set_fd(d, m, slot_call);
 
@@ -401,7 +401,7 @@ h_set_vring_call(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_set_vring_err(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_err(struct vhu_conn *d, struct vhu_msg *m)
 {
 	int rc = vring_set_fd(d, m, slot_err);
 
@@ -411,13 +411,13 @@ h_set_vring_err(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_get_protocol_features(struct vhu_dev *d, struct vhu_msg *m)
+h_get_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 {
 	return reply_u64(d, m, vhu_protocol_features_offered());
 }
 
 static int
-h_set_protocol_features(struct vhu_dev *d, struct vhu_msg *m)
+h_set_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint64_t extra = m->p.u64 & ~vhu_protocol_features_offered();
 
@@ -429,13 +429,13 @@ h_set_protocol_features(struct vhu_dev *d, struct vhu_msg *m)
 }
 
 static int
-h_get_queue_num(struct vhu_dev *d, struct vhu_msg *m)
+h_get_queue_num(struct vhu_conn *d, struct vhu_msg *m)
 {
 	return reply_u64(d, m, d->max_qp);
 }
 
 static int
-h_set_vring_enable(struct vhu_dev *d, struct vhu_msg *m)
+h_set_vring_enable(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t vqi = m->p.state.index;
 
@@ -511,7 +511,7 @@ req_name(uint32_t req)
 
 /* A negative REPLY_ACK, while the frontend has not used up its allowance. */
 static int
-vhu_nack(struct vhu_dev *d, const struct vhu_msg *m)
+vhu_nack(struct vhu_conn *d, const struct vhu_msg *m)
 {
 	if (++d->nacks > VHU_MAX_NACKS)
 		return vhu_reject(d, m, -EPROTO, "more than %u rejected messages: closing",
@@ -521,7 +521,7 @@ vhu_nack(struct vhu_dev *d, const struct vhu_msg *m)
 
 /* Structural checks: anything failing here closes the connection. */
 static int
-vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *h)
+vhu_check(struct vhu_conn *d, const struct vhu_msg *m, const struct vhu_handler *h)
 {
 	const char *why;
 	uint32_t vqi;
@@ -560,7 +560,7 @@ vhu_check(struct vhu_dev *d, const struct vhu_msg *m, const struct vhu_handler *
 }
 
 int
-vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
+vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t req = m->hdr.request;
 	const struct vhu_handler *h = req < VHOST_USER_REQUEST_MAX ? &vhu_handlers[req] : NULL;
@@ -597,11 +597,11 @@ vhu_dispatch(struct vhu_dev *d, struct vhu_msg *m)
 
 /* ---- connection -------------------------------------------------------- */
 
-struct vhu_dev *
-vhu_dev_new(const struct vhu_dev_params *p, int sock)
+struct vhu_conn *
+vhu_conn_new(const struct vhu_conn_params *p, int sock)
 {
 	uint32_t n = 2u * p->max_qp;
-	struct vhu_dev *d = NULL;
+	struct vhu_conn *d = NULL;
 
 	if (p->max_qp >= 1 && p->max_qp <= VHU_MAX_QP)
 		d = calloc(1, sizeof(*d) + n * sizeof(d->vring[0]));
@@ -623,7 +623,7 @@ vhu_dev_new(const struct vhu_dev_params *p, int sock)
 }
 
 void
-vhu_dev_free(struct vhu_dev *d)
+vhu_conn_free(struct vhu_conn *d)
 {
 	if (d == NULL)
 		return;
@@ -634,13 +634,13 @@ vhu_dev_free(struct vhu_dev *d)
 }
 
 int
-vhu_dev_sock(const struct vhu_dev *d)
+vhu_conn_sock(const struct vhu_conn *d)
 {
 	return d->sock;
 }
 
 int
-vhu_dev_readable(struct vhu_dev *d)
+vhu_conn_readable(struct vhu_conn *d)
 {
 	for (unsigned n = 0; n < VHU_MSGS_PER_EVENT; n++) {
 		struct vhu_msg m;
@@ -666,21 +666,20 @@ vhu_dev_readable(struct vhu_dev *d)
 	return 0;
 }
 
-uint32_t vhu_dev_nvrings(const struct vhu_dev *d) { return d->nvrings; }
-const struct gmem *vhu_dev_mem(const struct vhu_dev *d) { return d->mem; }
-uint64_t vhu_dev_features(const struct vhu_dev *d) { return d->features; }
-const char *vhu_dev_name(const struct vhu_dev *d) { return d->name; }
+uint32_t vhu_conn_nvrings(const struct vhu_conn *d) { return d->nvrings; }
+const struct gmem *vhu_conn_mem(const struct vhu_conn *d) { return d->mem; }
+uint64_t vhu_conn_features(const struct vhu_conn *d) { return d->features; }
 
 const struct vhu_vring *
-vhu_dev_vring(const struct vhu_dev *d, uint32_t vqi)
+vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi)
 {
 	return vqi < d->nvrings ? &d->vring[vqi] : NULL;
 }
 
 bool
-vhu_vring_ready(const struct vhu_dev *d, uint32_t vqi)
+vhu_vring_ready(const struct vhu_conn *d, uint32_t vqi)
 {
-	const struct vhu_vring *v = vhu_dev_vring(d, vqi);
+	const struct vhu_vring *v = vhu_conn_vring(d, vqi);
 
 	return v != NULL && d->mem != NULL && v->started && v->enabled && v->num != 0 && v->addr_set;
 }
