@@ -229,10 +229,10 @@ ctl_dev_pairs(const struct be_dev *d, bool counters)
 	char port[300];
 
 	for (uint16_t qp = 0; qps != NULL && qp < d->cfg.queue_pairs; qp++) {
-		const struct pmd_qstats *s = &d->qps[qp].stats;
-		bool rx = d->running[vnet_vqi(qp, VNET_RX)], tx = d->running[vnet_vqi(qp, VNET_TX)];
+		const struct pmd_qstats *s = &d->qp[qp].st.stats;
+		bool rx = be_ring_running(d, qp, VNET_RX), tx = be_ring_running(d, qp, VNET_TX);
 		json_t *q = json_pack("{s:i, s:i, s:b, s:b}", "qp", qp,
-		                      "core", (int)pmd_core(d->qp_pmd[qp]),
+		                      "core", (int)pmd_core(d->qp[qp].pmd),
 		                      counters ? "rx_enabled" : "rx_running", rx,
 		                      counters ? "tx_enabled" : "tx_running", tx);
 
@@ -312,8 +312,8 @@ ctl_enabled(const struct be_dev *d)
 	json_t *a = json_array();
 
 	for (uint16_t qp = 0; a != NULL && qp < d->cfg.queue_pairs; qp++) {
-		bool on = d->steer != NULL ? d->steer->rx_enabled[qp]
-		                           : d->running[vnet_vqi(qp, VNET_RX)];
+		bool on = d->steer != NULL ? d->steer->snap->rx_enabled[qp]
+		                           : be_ring_running(d, qp, VNET_RX);
 
 		if (on && json_array_append_new(a, json_integer(qp)) != 0) {
 			json_decref(a);
@@ -338,7 +338,7 @@ ctl_table_all_enabled(const struct be_dev *d)
 	if (all != NULL && rss != NULL) {
 		for (uint16_t qp = 0; qp < nq; qp++)
 			all[qp] = true;
-		if (pmd_rss_build(rss, &d->rss_cfg, all, nq, why, sizeof(why)) == 0)
+		if (pmd_rss_build(rss, &d->steer->cfg, all, nq, why, sizeof(why)) == 0)
 			a = ctl_u16_array(rss->reta, rss->reta_size);
 		else
 			a = json_null();
@@ -357,21 +357,21 @@ ctl_rss_json(const struct be_dev *d)
 	if (d->steer == NULL)
 		return json_pack("{s:s, s:s, s:i, s:o}", "device", d->cfg.name, "mode", "pair",
 		                 "queue_pairs", d->cfg.queue_pairs, "enabled", ctl_enabled(d));
-	rss = &d->steer->rss;
+	rss = &d->steer->snap->rss;
 	for (unsigned i = 0; i < PMD_RSS_KEY_LEN; i++)
 		snprintf(key + 3 * i, sizeof(key) - 3 * i, "%02x%s", rss->key[i],
 		         i + 1 < PMD_RSS_KEY_LEN ? ":" : "");
 	return json_pack("{s:s, s:s, s:i, s:o, s:i, s:s, s:i, s:o, s:o, s:o, s:o}",
 	                 "device", d->cfg.name,
-	                 "mode", d->steer->mode == PMD_STEER_FLOW_AFFINITY ? "flow-affinity"
+	                 "mode", d->steer->snap->mode == PMD_STEER_FLOW_AFFINITY ? "flow-affinity"
 	                                                                   : "rss",
 	                 "queue_pairs", d->cfg.queue_pairs,
 	                 "enabled", ctl_enabled(d),
 	                 "n_enabled", rss->n_enabled,
 	                 "key", key,
 	                 "reta_size", rss->reta_size,
-	                 "weights", ctl_u16_array(d->rss_cfg.weights, d->rss_cfg.n_weights),
-	                 "configured_table", ctl_u16_array(d->rss_cfg.table, d->rss_cfg.n_table),
+	                 "weights", ctl_u16_array(d->steer->cfg.weights, d->steer->cfg.n_weights),
+	                 "configured_table", ctl_u16_array(d->steer->cfg.table, d->steer->cfg.n_table),
 	                 "table", ctl_u16_array(rss->reta, rss->reta_size),
 	                 "table_all_enabled", ctl_table_all_enabled(d));
 }
@@ -428,7 +428,7 @@ ctl_rss_set_key(struct ctl_req *r)
 		ctl_fail(&r->err, "key", "required: 40 bytes as hex, 6d:5a:56:... or 80 hex digits");
 		return NULL;
 	}
-	cfg = d->rss_cfg;
+	cfg = d->steer->cfg;
 	if (cfg_parse_rss_key(s, cfg.key, &ce) != 0) {
 		ctl_fail(&r->err, "key", "%s", ce.reason);
 		return NULL;
@@ -490,7 +490,7 @@ ctl_rss_set_table(struct ctl_req *r)
 	}
 	if ((has_size = ctl_int(r, "size", PMD_RSS_RETA_MIN, PMD_RSS_RETA_MAX, &size)) < 0)
 		return NULL;
-	cfg = d->rss_cfg;
+	cfg = d->steer->cfg;
 	cfg.n_weights = 0;
 	cfg.n_table = 0;
 	if (has_size)
@@ -599,7 +599,7 @@ ctl_rss_hash(struct ctl_req *r)
 	/* Network byte order, as pmd_flow_of() copies them from the frame. */
 	f.sport = htons((uint16_t)sport);
 	f.dport = htons((uint16_t)dport);
-	s = d->steer;
+	s = d->steer->snap;
 	h = pmd_rss_hash(&s->rss, &f);
 	snprintf(hash, sizeof(hash), "0x%08x", h);
 	/* With no RX ring enabled nothing is steered: there is no queue. */

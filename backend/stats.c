@@ -33,11 +33,11 @@ be_stats_print(FILE *out, const struct be *be)
 		fprintf(out, "%4s %5s %14s %9s %10s %14s %9s %10s\n", "qp", "core",
 		        "tx_packets", "tx_Mpps", "tx_drops", "rx_packets", "rx_Mpps", "rx_drops");
 		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
-			const struct pmd_qstats *s = &d->qps[qp].stats;
+			const struct pmd_qstats *s = &d->qp[qp].st.stats;
 			uint64_t tx = pmd_stat_read(&s->tx_packets), rx = pmd_stat_read(&s->rx_packets);
 
 			fprintf(out, "%4u %5u %14" PRIu64 " %9.3f %10" PRIu64 " %14" PRIu64
-			        " %9.3f %10" PRIu64 "\n", qp, pmd_core(d->qp_pmd[qp]), tx,
+			        " %9.3f %10" PRIu64 "\n", qp, pmd_core(d->qp[qp].pmd), tx,
 			        (double)tx / us, tx_drops(s), rx, (double)rx / us, rx_drops(s));
 		}
 	}

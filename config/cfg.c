@@ -22,6 +22,7 @@
 #include "vhostmq_conf.h"
 #include "common/base.h"
 #include "common/log.h"
+#include "common/tunables.h"
 #include "config/cfg.h"
 
 /* virtio-net 1.1, 5.1.4.1: max_virtqueue_pairs is 1..0x8000. */
@@ -1141,7 +1142,7 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->port_kind = CFG_PORT_LOOPBACK;
 	d->n_cores = 0;
 	d->poll_mode = CFG_POLL_ADAPTIVE;
-	d->idle_us = 200;
+	d->idle_us = TUNE_IDLE_US;
 	d->steering = CFG_STEER_RSS;
 	d->rss_table_size = 128;
 }

@@ -17,10 +17,6 @@
 #include "pmd/rcu.h"
 #include "common/log.h"
 
-/* How long an idle thread with a port that cannot wake it (an ethdev) sleeps
- * before looking again: 1 ms keeps an idle thread near 0% CPU while adding at
- * most a millisecond to the first packet after a pause. */
-#define PMD_PORT_POLL_MS 1
 
 struct pmd {
 	struct pmd_plan *plan;           /* RCU: written by the control thread */
@@ -64,12 +60,12 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 		    ops->tx_room(q->port, q->port_q) > 0) {
 			if (!q->st->tx_nombuf)
 				return true;
-			*timeout_ms = PMD_PORT_POLL_MS;  /* mbufs come back without a kick */
+			*timeout_ms = TUNE_PORT_POLL_MS;  /* mbufs come back without a kick */
 		}
 		/* Steering entries poll a port, other threads fill their inboxes,
 		 * NOFD rings are never kicked: none of them can wake us. */
 		if (q->steer != NULL || q->unwatched || (q->rx.vq != NULL && ops->rx_pending == NULL))
-			*timeout_ms = PMD_PORT_POLL_MS;
+			*timeout_ms = TUNE_PORT_POLL_MS;
 		if (q->rx.vq == NULL)
 			continue;
 		if (vq_avail_count(q->rx.vq) == 0)
@@ -250,13 +246,38 @@ pmd_stop(struct pmd *p)
 	free(p);
 }
 
-void
-pmd_publish(struct pmd *p, struct pmd_plan *next)
+/* Written and read by the control thread only. */
+static struct pmd_rcu_counts pmd_counts;
+
+struct pmd_plan *
+pmd_swap(struct pmd *p, struct pmd_plan *next)
 {
 	struct pmd_plan *old = rcu_xchg_pointer(&p->plan, next);
 
 	pmd_wake(p);
+	pmd_counts.publishes++;
+	return old;
+}
+
+void
+pmd_grace(void)
+{
 	urcu_qsbr_synchronize_rcu();     /* every thread passed a quiescent state */
+	pmd_counts.grace_periods++;
+}
+
+struct pmd_rcu_counts
+pmd_rcu_counts(void)
+{
+	return pmd_counts;
+}
+
+void
+pmd_publish(struct pmd *p, struct pmd_plan *next)
+{
+	struct pmd_plan *old = pmd_swap(p, next);
+
+	pmd_grace();
 	free(old);
 }
 

@@ -13,15 +13,13 @@
 #include "pmd/port.h"
 #include "pmd/rss.h"
 #include "common/base.h"
+#include "common/tunables.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 
-/* Packets per burst: DPDK's customary 32 (one cache line of mbuf pointers x4). */
-#define PMD_BURST 32
-/* Guest TX stops a visit after this many bytes too, so a guest sending 64 KiB
- * frames gets about the copy time of one sending 32 full-size ones, not 40
- * times more, from a poll thread its neighbours share. */
-#define PMD_TX_BYTE_BUDGET (64u * 1024)
+/* Budgets of one visit (common/tunables.h says why these values). */
+#define PMD_BURST TUNE_BURST
+#define PMD_TX_BYTE_BUDGET TUNE_TX_BYTE_BUDGET
 
 /* Per-queue-pair counters. Directions are the guest's: tx = guest to port,
  * rx = port to guest. Single writer: the owning poll thread. Readers use
@@ -166,6 +164,23 @@ unsigned pmd_core(const struct pmd *p);
  * plan: from then on nothing of the old plan is touched by this thread. */
 void pmd_publish(struct pmd *p, struct pmd_plan *next);
 struct pmd_plan *pmd_plan_new(uint32_t n);
+
+/* The two halves of pmd_publish(), so that one grace period serves the plans
+ * of many threads (one vhost-user message, one control operation).
+ * pmd_swap() installs next (taking ownership), wakes the thread and returns
+ * the old plan, which the thread may still be running: free it only after the
+ * next pmd_grace(). */
+struct pmd_plan *pmd_swap(struct pmd *p, struct pmd_plan *next);
+/* Returns once every poll thread has passed a quiescent state: none runs a
+ * plan that was swapped out before the call. */
+void pmd_grace(void);
+
+/* Plans swapped in and grace periods waited for since the process started
+ * (control thread: what one control-plane change costs the poll threads). */
+struct pmd_rcu_counts {
+	uint64_t publishes, grace_periods;
+};
+struct pmd_rcu_counts pmd_rcu_counts(void);
 
 /* Control thread: kick eventfds a sleeping thread must wake on. */
 int pmd_watch_fd(struct pmd *p, int fd);

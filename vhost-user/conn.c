@@ -29,6 +29,7 @@ struct vhu_conn {
 	struct vlog_ratelimit *log_limit;
 	struct vhu_rx rx;
 	unsigned nacks;                  /* rejections answered by REPLY_ACK */
+	struct vhu_vring_set pending;    /* touched since the last commit */
 
 	uint64_t features;               /* acked by SET_FEATURES */
 	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
@@ -110,12 +111,18 @@ msg_vqi(const struct vhu_msg *m, uint8_t need)
 	return (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
 }
 
+static void vhu_commit(struct vhu_conn *d);
+
 /* Every reply goes out here. A frontend that does not read its replies fills
- * the socket; we never block the control thread on it: the connection closes. */
+ * the socket; we never block the control thread on it: the connection closes.
+ * What the frontend asked for so far is in effect before it hears back. */
 static int
 send_reply(struct vhu_conn *d, const struct vhu_msg *m, const void *payload, uint32_t size)
 {
-	int rc = vhu_msg_send(d->sock, m->hdr.request, payload, size);
+	int rc;
+
+	vhu_commit(d);
+	rc = vhu_msg_send(d->sock, m->hdr.request, payload, size);
 
 	if (rc != 0)
 		return vhu_reject(d, m, rc, "cannot send the reply (%s): the frontend does "
@@ -130,19 +137,59 @@ reply_u64(struct vhu_conn *d, const struct vhu_msg *m, uint64_t v)
 	return send_reply(d, m, &v, sizeof(v));
 }
 
-/* Quiesce every vring, apply a device-wide change, resume every vring. */
-static void
-vhu_quiesce_all(struct vhu_conn *d)
+/* ---- transactions -------------------------------------------------------
+ * A handler stops what it is about to change (vhu_stop*), changes it, and
+ * marks what it touched (vhu_touch*); vhu_commit() hands the touched vrings
+ * to the owner once. */
+
+static struct vhu_vring_set
+vhu_all(const struct vhu_conn *d)
 {
+	struct vhu_vring_set s = { { 0 } };
+
 	for (uint32_t i = 0; i < d->nvrings; i++)
-		d->ops->quiesce(d->owner, i);
+		vhu_set_add(&s, i);
+	return s;
 }
 
 static void
-vhu_resume_all(struct vhu_conn *d)
+vhu_stop_all(struct vhu_conn *d)
 {
-	for (uint32_t i = 0; i < d->nvrings; i++)
-		d->ops->resume(d->owner, i);
+	struct vhu_vring_set s = vhu_all(d);
+
+	d->ops->stop(d->owner, &s);
+}
+
+static void
+vhu_stop_one(struct vhu_conn *d, uint32_t vqi)
+{
+	struct vhu_vring_set s = { { 0 } };
+
+	vhu_set_add(&s, vqi);
+	d->ops->stop(d->owner, &s);
+}
+
+static void
+vhu_touch_all(struct vhu_conn *d)
+{
+	d->pending = vhu_all(d);
+}
+
+static void
+vhu_touch(struct vhu_conn *d, uint32_t vqi)
+{
+	vhu_set_add(&d->pending, vqi);
+}
+
+static void
+vhu_commit(struct vhu_conn *d)
+{
+	struct vhu_vring_set s = d->pending;
+
+	if (vhu_set_empty(&s))
+		return;
+	d->pending = (struct vhu_vring_set){ { 0 } };
+	d->ops->commit(d->owner, &s);
 }
 
 static void
@@ -166,7 +213,8 @@ vring_reset(struct vhu_vring *v)
 static void
 vhu_reset(struct vhu_conn *d)
 {
-	vhu_quiesce_all(d);
+	vhu_stop_all(d);
+	d->pending = (struct vhu_vring_set){ { 0 } };
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		vring_reset(&d->vring[i]);
 	vhu_mem_unmap(d->mem);
@@ -201,9 +249,9 @@ h_set_features(struct vhu_conn *d, struct vhu_msg *m)
 	if (m->p.u64 == d->features)
 		return 0;
 	/* Ring layout choices (event idx, header length) change: restart rings. */
-	vhu_quiesce_all(d);
+	vhu_stop_all(d);
 	d->features = m->p.u64;
-	vhu_resume_all(d);
+	vhu_touch_all(d);
 	return 0;
 }
 
@@ -236,11 +284,11 @@ h_set_mem_table(struct vhu_conn *d, struct vhu_msg *m)
 	if (rc != 0)
 		return vhu_reject(d, m, rc, "%s", why);
 	/* Build, validate, swap: no poll thread sees the old table after this. */
-	vhu_quiesce_all(d);
+	vhu_stop_all(d);
 	old = d->mem;
 	d->mem = mem;
-	vhu_resume_all(d);
 	vhu_mem_unmap(old);
+	vhu_touch_all(d);
 	vlog_info("device %s: memory table: %u region(s), %u sealed against shrinking",
 	          d->name, t->nregions, vhu_mem_nsealed(mem));
 	return 0;                        /* the dispatcher closes the fds: mmap holds its own */
@@ -291,11 +339,11 @@ h_set_vring_addr(struct vhu_conn *d, struct vhu_msg *m)
 	if (a->flags != 0)
 		return vhu_reject(d, m, -ENOTSUP, "flags: 0x%x: used-ring logging was not offered",
 		                  a->flags);
-	d->ops->quiesce(d->owner, a->index);
+	vhu_stop_one(d, a->index);
 	v->addrs = (struct vq_addrs){ .desc_fva = a->desc_fva, .avail_fva = a->avail_fva,
 	                              .used_fva = a->used_fva };
 	v->addr_set = true;
-	d->ops->resume(d->owner, a->index);
+	vhu_touch(d, a->index);
 	return 0;
 }
 
@@ -317,12 +365,14 @@ h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 	struct vhu_vring_state st = { .index = vqi, .num = v->base };
 	uint16_t pos;
 
-	d->ops->quiesce(d->owner, vqi);
+	vhu_stop_one(d, vqi);
 	if (d->ops->position(d->owner, vqi, &pos))
 		st.num = pos;
 	v->started = false;
 	v->base = (uint16_t)st.num;
 	close_fd(&v->kick_fd);
+	/* Not touched: a stopped ring keeps what waits for it (held frames)
+	 * until it starts again or is disabled. */
 	return send_reply(d, m, &st, sizeof(st));
 }
 
@@ -358,12 +408,13 @@ vring_set_fd(struct vhu_conn *d, struct vhu_msg *m, int *(*slot)(struct vhu_vrin
 
 	if (m->nfds == 1 && (rc = vring_check_fd(d, m, m->fds[0])) != 0)
 		return rc;
-	d->ops->quiesce(d->owner, vqi);
+	vhu_stop_one(d, vqi);
 	close_fd(fd);
 	if (m->nfds == 1) {
 		*fd = m->fds[0];
 		m->fds[0] = -1;              /* taken */
 	}
+	vhu_touch(d, vqi);
 	return 0;
 }
 
@@ -386,28 +437,19 @@ h_set_vring_kick(struct vhu_conn *d, struct vhu_msg *m)
 	 * as it starts; with it, rings wait for SET_VRING_ENABLE. */
 	if (!(d->features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
 		v->enabled = true;
-	d->ops->resume(d->owner, vqi);
 	return 0;
 }
 
 static int
 h_set_vring_call(struct vhu_conn *d, struct vhu_msg *m)
 {
-	int rc = vring_set_fd(d, m, slot_call);
-
-	if (rc == 0)
-		d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
-	return rc;
+	return vring_set_fd(d, m, slot_call);
 }
 
 static int
 h_set_vring_err(struct vhu_conn *d, struct vhu_msg *m)
 {
-	int rc = vring_set_fd(d, m, slot_err);
-
-	if (rc == 0)
-		d->ops->resume(d->owner, (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK));
-	return rc;
+	return vring_set_fd(d, m, slot_err);
 }
 
 static int
@@ -442,9 +484,10 @@ h_set_vring_enable(struct vhu_conn *d, struct vhu_msg *m)
 	if (m->p.state.num > 1)
 		return vhu_reject(d, m, -EINVAL, "num: %u is neither 0 (disable) nor 1 (enable)",
 		                  m->p.state.num);
-	d->ops->quiesce(d->owner, vqi);
+	/* Nothing a poll thread reads changes here: the commit stops a ring
+	 * being disabled, together with the rest of the burst. */
 	d->vring[vqi].enabled = m->p.state.num == 1;
-	d->ops->resume(d->owner, vqi);
+	vhu_touch(d, vqi);
 	vlog_debug("device %s: vring %u %s", d->name, vqi,
 	           d->vring[vqi].enabled ? "enabled" : "disabled");
 	return 0;
@@ -559,8 +602,10 @@ vhu_check(struct vhu_conn *d, const struct vhu_msg *m, const struct vhu_handler 
 	return 0;
 }
 
-int
-vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m)
+/* One message, not yet committed (its changes wait in d->pending, unless a
+ * reply went out). */
+static int
+vhu_handle(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t req = m->hdr.request;
 	const struct vhu_handler *h = req < VHOST_USER_REQUEST_MAX ? &vhu_handlers[req] : NULL;
@@ -592,6 +637,16 @@ vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m)
 		return rc;
 	if (ack)                         /* answered: the connection stays */
 		return rc == 0 ? reply_u64(d, m, 0) : vhu_nack(d, m);
+	return rc;
+}
+
+int
+vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m)
+{
+	int rc = vhu_handle(d, m);
+
+	if (rc == 0)
+		vhu_commit(d);
 	return rc;
 }
 
@@ -649,6 +704,7 @@ vhu_conn_readable(struct vhu_conn *d)
 
 		switch (vhu_msg_recv(d->sock, &d->rx, &m, &why)) {
 		case VHU_RX_MORE:
+			vhu_commit(d);   /* the batch read together: one commit */
 			return 0;
 		case VHU_RX_EOF:
 			vlog_info("device %s: frontend disconnected", d->name);
@@ -657,12 +713,13 @@ vhu_conn_readable(struct vhu_conn *d)
 			vlog_err("device %s: bad message: %s", d->name, why);
 			return -EBADMSG;
 		case VHU_RX_MSG:
-			rc = vhu_dispatch(d, &m);
+			rc = vhu_handle(d, &m);
 			if (rc != 0)
-				return rc;
+				return rc;   /* closing: vhu_conn_free() stops everything */
 			break;
 		}
 	}
+	vhu_commit(d);
 	return 0;
 }
 

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vhost-user/conn.h - one frontend connection: the protocol state machine for a
  * virtio-net device. It records what the frontend configured (features, memory
- * table, vrings, fds) and tells its owner, through struct vhu_ops, when a
- * vring must stop being polled and when it may be (re)started. It never frees
- * or closes anything a poll thread can see without first asking the owner to
- * quiesce that vring (the owner returns only after a grace period).
+ * table, vrings, fds) and tells its owner, through struct vhu_ops, what each
+ * message changes: one transaction per message. A handler that is about to
+ * change what a poll thread reads (memory table, ring addresses, fds,
+ * features) first has the owner stop those vrings (one grace period for all
+ * of them); every vring the message touched is then handed to the owner's
+ * commit, which starts what is ready and stops what no longer is. Commits are
+ * made before any reply and at the end of each batch of messages read
+ * together, so QEMU's burst of SET_VRING_ENABLE for `ethtool -L` is one
+ * commit. Nothing a poll thread can see is freed or closed before its vring
+ * was stopped.
  * Security model: every message passes vhu_dispatch(), which checks the
  * request code, header version, payload size, fd count and vring index against
  * one table before any handler runs; handlers check the payload's values. */
@@ -27,22 +33,53 @@ struct vhu_vring {
 	bool enabled;                    /* SET_VRING_ENABLE, or implied (see dev.c) */
 };
 
+/* KICK/CALL/ERR carry a vring index in 8 bits (QEMU masks it so too), so a
+ * vhost-user device can address 256 vrings: 128 queue pairs. */
+#define VHU_MAX_VRINGS (VHOST_USER_VRING_IDX_MASK + 1)
+
+/* A set of vring indexes: what one transaction touches. */
+struct vhu_vring_set {
+	uint64_t w[VHU_MAX_VRINGS / 64];
+};
+
+static inline void
+vhu_set_add(struct vhu_vring_set *s, uint32_t vqi)
+{
+	s->w[vqi / 64] |= UINT64_C(1) << (vqi % 64);
+}
+
+static inline bool
+vhu_set_has(const struct vhu_vring_set *s, uint32_t vqi)
+{
+	return s->w[vqi / 64] >> (vqi % 64) & 1;
+}
+
+static inline bool
+vhu_set_empty(const struct vhu_vring_set *s)
+{
+	for (unsigned i = 0; i < VHU_MAX_VRINGS / 64; i++)
+		if (s->w[i] != 0)
+			return false;
+	return true;
+}
+
 struct vhu_ops {
-	/* Stop polling vqi; return once no poll thread can touch its vq, fds or
-	 * memory. Called for vrings that may not be running (then a no-op). */
-	void (*quiesce)(void *owner, uint32_t vqi);
-	/* vqi's configuration changed: start polling it if vhu_vring_ready(). */
-	void (*resume)(void *owner, uint32_t vqi);
-	/* For GET_VRING_BASE of a quiesced vring: its next avail index, if it ran. */
+	/* No poll thread may touch the vrings of set (vq, fds, memory) once this
+	 * returns: one grace period for all of them. Vrings that are not
+	 * running are skipped; a call with none running costs nothing. */
+	void (*stop)(void *owner, const struct vhu_vring_set *set);
+	/* The vrings of set changed (configuration, readiness, enable): bring
+	 * the poll threads in line with vhu_vring_ready(), starting what is
+	 * ready and stopping what is not, with one plan per thread. */
+	void (*commit)(void *owner, const struct vhu_vring_set *set);
+	/* For GET_VRING_BASE of a stopped vring: its next avail index, if it ran. */
 	bool (*position)(void *owner, uint32_t vqi, uint16_t *last_avail);
-	/* Every vring is quiesced and the device back to its initial state
+	/* Every vring is stopped and the device back to its initial state
 	 * (RESET_OWNER, disconnect): what waits for the old driver can go. */
 	void (*reset)(void *owner);
 };
 
-/* KICK/CALL/ERR carry a vring index in 8 bits (QEMU masks it so too), so a
- * vhost-user device can address 256 vrings: 128 queue pairs. */
-#define VHU_MAX_QP ((VHOST_USER_VRING_IDX_MASK + 1) / 2)
+#define VHU_MAX_QP (VHU_MAX_VRINGS / 2)
 
 struct vhu_conn_params {
 	const char *name;                /* for log lines */
@@ -58,7 +95,7 @@ struct vhu_conn;
 /* Takes ownership of sock (a connected, non-blocking unix socket); NULL (sock
  * closed) when out of memory or max_qp is outside 1..VHU_MAX_QP. */
 struct vhu_conn *vhu_conn_new(const struct vhu_conn_params *p, int sock);
-/* Quiesces every vring through the ops, closes every fd, unmaps memory. */
+/* Stops every vring through the ops, closes every fd, unmaps memory. */
 void vhu_conn_free(struct vhu_conn *d);
 
 int vhu_conn_sock(const struct vhu_conn *d);
@@ -66,11 +103,12 @@ int vhu_conn_sock(const struct vhu_conn *d);
  * negative means close it (already logged): call vhu_conn_free(). */
 int vhu_conn_readable(struct vhu_conn *d);
 
-/* One whole message; also the entry point of tests and fuzzers. Takes the
- * message's fds on every path. 0 or -errno (connection must close). */
+/* One whole message as one transaction (handled, then committed); also the
+ * entry point of tests and fuzzers. Takes the message's fds on every path.
+ * 0 or -errno (connection must close). */
 int vhu_dispatch(struct vhu_conn *d, struct vhu_msg *m);
 
-/* What the owner reads when resuming a vring (control thread only). */
+/* What the owner reads when it starts a vring (control thread only). */
 uint32_t vhu_conn_nvrings(const struct vhu_conn *d);
 const struct vhu_vring *vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi);
 const struct gmem *vhu_conn_mem(const struct vhu_conn *d);

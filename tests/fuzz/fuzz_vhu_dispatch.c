@@ -11,9 +11,8 @@
  * What counts as a finding, beyond what ASan/UBSan/LeakSanitizer report:
  * - an fd or a guest-memory mapping still open after vhu_conn_free(): neither
  *   is memory, so LeakSanitizer cannot see them;
- * - a vhu_ops contract broken: a vring resumed while running (no quiesce
- *   first), a running vring whose memory, features, ring or fds changed under
- *   the poll thread, a vring index outside the device, a vring still running
+ * - a vhu_ops contract broken: a running vring whose memory, features, ring
+ *   or fds changed under the poll thread (no stop first), an empty set, a vring index outside the device, a vring still running
  *   after vhu_conn_free();
  * - an fd the device holds that is closed, or held twice. */
 #include <errno.h>
@@ -44,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fz_owner {
 	struct vhu_conn *d;               /* NULL until vhu_conn_new() returned */
 	bool know_position;
-	bool running[FZ_MAX_VRINGS];     /* resumed while ready, not quiesced since */
+	bool running[FZ_MAX_VRINGS];     /* committed while ready, not stopped since */
 	struct vhu_vring snap[FZ_MAX_VRINGS];  /* what each running vring started with */
 	const struct gmem *snap_mem[FZ_MAX_VRINGS];
 	uint64_t snap_features[FZ_MAX_VRINGS];
@@ -58,13 +57,29 @@ fz_vqi_check(const struct fz_owner *o, uint32_t vqi)
 	         "vring %u, device has %u", vqi, vhu_conn_nvrings(o->d));
 }
 
+/* Checks every vring of a transaction's set; false for an empty set. */
+static bool
+fz_set_check(const struct fz_owner *o, const struct vhu_vring_set *set)
+{
+	bool any = false;
+
+	for (uint32_t vqi = 0; vqi < VHU_MAX_VRINGS; vqi++)
+		if (vhu_set_has(set, vqi)) {
+			fz_vqi_check(o, vqi);
+			any = true;
+		}
+	return any;
+}
+
 static void
-fz_quiesce(void *owner, uint32_t vqi)
+fz_stop(void *owner, const struct vhu_vring_set *set)
 {
 	struct fz_owner *o = owner;
 
-	fz_vqi_check(o, vqi);
-	o->running[vqi] = false;
+	FZ_CHECK(fz_set_check(o, set), "stop with an empty set");
+	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS; vqi++)
+		if (vhu_set_has(set, vqi))
+			o->running[vqi] = false;
 }
 
 /* What the backend does with a ready vring: translate its rings through the
@@ -89,16 +104,24 @@ fz_start_ring(const struct fz_owner *o, uint32_t vqi)
 }
 
 static void
-fz_resume(void *owner, uint32_t vqi)
+fz_commit(void *owner, const struct vhu_vring_set *set)
 {
 	struct fz_owner *o = owner;
 
-	fz_vqi_check(o, vqi);
-	/* A running vring resumed again would keep polling a configuration
-	 * that changed without a grace period. */
-	FZ_CHECK(!o->running[vqi], "vring %u resumed while running", vqi);
-	o->running[vqi] = vhu_vring_ready(o->d, vqi);
-	if (o->running[vqi]) {
+	FZ_CHECK(fz_set_check(o, set), "commit with an empty set");
+	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS; vqi++) {
+		bool ready;
+
+		if (!vhu_set_has(set, vqi))
+			continue;
+		ready = vhu_vring_ready(o->d, vqi);
+		/* A running vring stays as it started (checked after every
+		 * message against its snapshot) or stops. */
+		if (o->running[vqi] || !ready) {
+			o->running[vqi] = o->running[vqi] && ready;
+			continue;
+		}
+		o->running[vqi] = true;
 		o->snap[vqi] = *vhu_conn_vring(o->d, vqi);
 		o->snap_mem[vqi] = vhu_conn_mem(o->d);
 		o->snap_features[vqi] = vhu_conn_features(o->d);
@@ -128,8 +151,8 @@ fz_reset(void *owner)
 }
 
 static const struct vhu_ops fz_ops = {
-	.quiesce = fz_quiesce,
-	.resume = fz_resume,
+	.stop = fz_stop,
+	.commit = fz_commit,
 	.position = fz_position,
 	.reset = fz_reset,
 };

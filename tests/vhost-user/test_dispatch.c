@@ -34,7 +34,8 @@ static const uint64_t reply_ack_mq =
 	(UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
 	(UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
 
-/* The recorded owner calls as "q0 r0+ ...": op, vring, '+' if ready then. */
+/* The recorded owner calls as "s0,1 c0+,1+ ...": one token per call, its op
+ * (s stop, c commit) and its vrings, '+' if a commit found it ready. */
 static void
 calls_str(const struct vt *t, char *buf, size_t len)
 {
@@ -44,25 +45,30 @@ calls_str(const struct vt *t, char *buf, size_t len)
 	assert_true(t->o.ncalls <= VT_MAX_CALLS);
 	for (uint32_t i = 0; i < t->o.ncalls; i++) {
 		const struct vt_call *c = &t->o.calls[i];
-		int n = snprintf(buf + off, len - off, "%s%c%u%s", i ? " " : "", c->op, c->vqi,
-		                 c->ready ? "+" : "");
 
-		assert_true(n > 0 && (size_t)n < len - off);
-		off += (size_t)n;
+		for (uint32_t k = 0; k < c->n; k++) {
+			int n = snprintf(buf + off, len - off, "%s%u%s",
+			                 k ? "," : i ? (c->op == 's' ? " s" : " c")
+			                             : (c->op == 's' ? "s" : "c"),
+			                 c->vqi[k], c->op == 'c' && c->ready[k] ? "+" : "");
+
+			assert_true(n > 0 && (size_t)n < len - off);
+			off += (size_t)n;
+		}
 	}
 }
 
 static void
 expect_calls(struct vt *t, const char *want)
 {
-	char got[1024];
+	char got[4096];
 
 	calls_str(t, got, sizeof(got));
 	assert_string_equal(got, want);
 	vt_calls_clear(t);
 }
 
-/* "q0 q1 ... r0 r1 ...": what a device-wide change looks like. */
+/* "s0,1,... c0,1,...": a device-wide change, one transaction. */
 static void
 all_calls(const struct vt *t, bool ready, char *buf, size_t len)
 {
@@ -71,16 +77,17 @@ all_calls(const struct vt *t, bool ready, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < n; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sq%u", i ? " " : "", i);
+		off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? "," : "s", i);
 	for (uint32_t i = 0; i < n; i++)
-		off += (size_t)snprintf(buf + off, len - off, " r%u%s", i, ready ? "+" : "");
+		off += (size_t)snprintf(buf + off, len - off, "%s%u%s", i ? "," : " c", i,
+		                        ready ? "+" : "");
 	assert_true(off < len);
 }
 
 static void
 expect_all_calls(struct vt *t, bool ready)
 {
-	char want[1024];
+	char want[4096];
 
 	all_calls(t, ready, want, sizeof(want));
 	expect_calls(t, want);
@@ -169,7 +176,7 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 	/* vhost_dev_init: a call fd per vring (vhost_virtqueue_init). */
 	for (uint32_t i = 0; i < n; i++) {
 		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_CALL, 0, i, vt_eventfd()), 0);
-		snprintf(want, sizeof(want), "q%u r%u", i, i);
+		snprintf(want, sizeof(want), "s%u c%u", i, i);
 		expect_calls(t, want);
 	}
 
@@ -192,7 +199,7 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 		expect_calls(t, "");
 		assert_int_equal(vt_send_addr(t, 0, i, ring_fva(i, 0), ring_fva(i, 1),
 		                              ring_fva(i, 2), 0), 0);
-		snprintf(want, sizeof(want), "q%u r%u", i, i);
+		snprintf(want, sizeof(want), "s%u c%u", i, i);
 		expect_calls(t, want);
 		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, i, vt_eventfd()), 0);
 		expect_calls(t, want);
@@ -220,7 +227,7 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 		assert_int_equal(nready(t), i);
 		assert_false(vhu_vring_ready(t->d, i));
 		assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, i, 1), 0);
-		snprintf(want, sizeof(want), "q%u r%u+", i, i);
+		snprintf(want, sizeof(want), "c%u+", i);
 		expect_calls(t, want);
 		assert_true(vhu_vring_ready(t->d, i));
 		assert_true(t->o.running[i]);
@@ -251,7 +258,7 @@ qemu_stop(struct vt *t)
 		vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
 		assert_int_equal(st.index, i);
 		assert_int_equal(st.num, want_base);
-		snprintf(want, sizeof(want), "q%u", i);
+		snprintf(want, sizeof(want), "s%u", i);
 		expect_calls(t, want);
 		assert_false(t->o.running[i]);
 		assert_false(vhu_vring_ready(t->d, i));
@@ -301,14 +308,14 @@ test_restart_after_get_vring_base(void **state)
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_BASE, 0, 1, 55), 0);
 	expect_calls(t, "");
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
-	expect_calls(t, "q1 r1+");             /* still enabled from before */
+	expect_calls(t, "s1 c1+");             /* still enabled from before */
 	assert_int_equal(vhu_conn_vring(t->d, 1)->num, 512);
 	t->o.has_pos[1] = false;
 	assert_int_equal(vt_send_state(t, VHOST_USER_GET_VRING_BASE, 0, 1, 0), 0);
 	vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
 	assert_int_equal(st.index, 1);
 	assert_int_equal(st.num, 55);
-	expect_calls(t, "q1");
+	expect_calls(t, "s1");
 	vt_free(t);
 }
 
@@ -336,13 +343,13 @@ test_kick_enables_without_protocol_features(void **state)
 	prepare_ring(t, 1, f);
 	assert_int_equal(nready(t), 0);
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
-	expect_calls(t, "q0 r0+");
+	expect_calls(t, "s0 c0+");
 	assert_true(vhu_conn_vring(t->d, 0)->enabled);
 	assert_true(vhu_vring_ready(t->d, 0));
 	assert_false(vhu_vring_ready(t->d, 1));
 	/* A kick without an fd (the frontend polls) starts the vring too. */
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, -1), 0);
-	expect_calls(t, "q1 r1+");
+	expect_calls(t, "s1 c1+");
 	assert_int_equal(vhu_conn_vring(t->d, 1)->kick_fd, -1);
 	assert_int_equal(nready(t), 2);
 	vt_free(t);
@@ -358,17 +365,17 @@ test_enable_required_with_protocol_features(void **state)
 	(void)state;
 	prepare_ring(t, 0, f);
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
-	expect_calls(t, "q0 r0");
+	expect_calls(t, "s0 c0");
 	assert_false(vhu_vring_ready(t->d, 0));
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 1), 0);
-	expect_calls(t, "q0 r0+");
+	expect_calls(t, "c0+");
 	assert_true(vhu_vring_ready(t->d, 0));
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 0), 0);
-	expect_calls(t, "q0 r0");
+	expect_calls(t, "c0");
 	assert_false(vhu_vring_ready(t->d, 0));
 	assert_false(t->o.running[0]);
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 0, 1), 0);
-	expect_calls(t, "q0 r0+");
+	expect_calls(t, "c0+");
 	vt_free(t);
 }
 
@@ -381,9 +388,9 @@ test_enable_before_kick(void **state)
 	(void)state;
 	prepare_ring(t, 1, VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
 	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_ENABLE, 0, 1, 1), 0);
-	expect_calls(t, "q1 r1");
+	expect_calls(t, "c1");
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
-	expect_calls(t, "q1 r1+");
+	expect_calls(t, "s1 c1+");
 	vt_free(t);
 }
 
@@ -456,7 +463,7 @@ test_reset_owner(void **state)
 	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_ERR, 0, 3, vt_eventfd()), 0);
 	vt_calls_clear(t);
 	assert_int_equal(vt_send0(t, VHOST_USER_RESET_OWNER, 0), 0);
-	expect_calls(t, "q0 q1 q2 q3");
+	expect_calls(t, "s0,1,2,3");
 	vt_no_reply(t);
 	assert_int_equal(vhu_conn_features(t->d), 0);
 	assert_null(vhu_conn_mem(t->d));
@@ -594,7 +601,7 @@ test_mem_table_replaced(void **state)
 		assert_int_equal(vt_send_mem(t, NR, &r, &give, 1), 0);
 	}
 	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_MEM_TABLE), 0);
-	expect_calls(t, "q0 q1 r0+ r1+");
+	expect_calls(t, "s0,1 c0+,1+");
 	assert_ptr_not_equal(vhu_conn_mem(t->d), old);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "first"), 0);
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "second"), 1);

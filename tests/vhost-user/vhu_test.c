@@ -22,42 +22,60 @@
 
 /* ---- fake owner --------------------------------------------------------- */
 
+/* One owner call: op and the vrings of its set, with vhu_vring_ready() of
+ * each at the time. */
 static void
-vt_record(struct vt_owner *o, char op, uint32_t vqi)
+vt_record(struct vt_owner *o, char op, const struct vhu_vring_set *set)
 {
+	struct vt_call c = { .op = op };
+
 	assert_non_null(o->dev);
-	assert_true(vqi < vhu_conn_nvrings(o->dev));
-	assert_true(vqi < VT_MAX_VRINGS);
+	for (uint32_t vqi = 0; vqi < VHU_MAX_VRINGS; vqi++) {
+		if (!vhu_set_has(set, vqi))
+			continue;
+		assert_true(vqi < vhu_conn_nvrings(o->dev));
+		assert_true(c.n < VT_MAX_SET);
+		c.vqi[c.n] = vqi;
+		c.ready[c.n++] = vhu_vring_ready(o->dev, vqi);
+	}
+	assert_true(c.n > 0);            /* an empty transaction is never handed over */
 	if (o->ncalls < VT_MAX_CALLS)
-		o->calls[o->ncalls] = (struct vt_call){
-			.op = op, .vqi = vqi,
-			.ready = op == 'r' && vhu_vring_ready(o->dev, vqi) };
+		o->calls[o->ncalls] = c;
 	o->ncalls++;
 }
 
 static void
-vt_quiesce(void *owner, uint32_t vqi)
+vt_stop(void *owner, const struct vhu_vring_set *set)
 {
 	struct vt_owner *o = owner;
 
-	vt_record(o, 'q', vqi);
-	o->running[vqi] = false;
+	vt_record(o, 's', set);
+	for (uint32_t vqi = 0; vqi < VT_MAX_VRINGS; vqi++)
+		if (vhu_set_has(set, vqi))
+			o->running[vqi] = false;
 }
 
 static void
-vt_resume(void *owner, uint32_t vqi)
+vt_commit(void *owner, const struct vhu_vring_set *set)
 {
 	struct vt_owner *o = owner;
 
-	vt_record(o, 'r', vqi);
-	/* vhu_ops: a resume must follow a quiesce of the same vring, so a running
-	 * vring is never resumed twice over a changed configuration. */
-	assert_false(o->running[vqi]);
-	o->running[vqi] = vhu_vring_ready(o->dev, vqi);
-	if (o->running[vqi])
-		o->snap[vqi] = (struct vt_snap){ .v = *vhu_conn_vring(o->dev, vqi),
-		                                 .mem = vhu_conn_mem(o->dev),
-		                                 .features = vhu_conn_features(o->dev) };
+	vt_record(o, 'c', set);
+	for (uint32_t vqi = 0; vqi < VT_MAX_VRINGS; vqi++) {
+		if (!vhu_set_has(set, vqi))
+			continue;
+		/* vhu_ops: what a running vring was started with may change
+		 * only after a stop; vt_check_running() compares. */
+		if (o->running[vqi]) {
+			o->running[vqi] = vhu_vring_ready(o->dev, vqi);
+			continue;
+		}
+		o->running[vqi] = vhu_vring_ready(o->dev, vqi);
+		if (o->running[vqi])
+			o->snap[vqi] = (struct vt_snap){ .v = *vhu_conn_vring(o->dev, vqi),
+			                                 .mem = vhu_conn_mem(o->dev),
+			                                 .features = vhu_conn_features(o->dev) };
+	}
 }
 
 static bool
@@ -74,8 +92,8 @@ vt_position(void *owner, uint32_t vqi, uint16_t *last_avail)
 }
 
 const struct vhu_ops vt_ops = {
-	.quiesce = vt_quiesce,
-	.resume = vt_resume,
+	.stop = vt_stop,
+	.commit = vt_commit,
 	.position = vt_position,
 };
 
@@ -147,7 +165,7 @@ vt_close_dev(struct vt *t)
 	vhu_conn_free(t->d);
 	t->d = NULL;
 	for (uint32_t i = 0; i < VT_MAX_VRINGS; i++)
-		assert_false(t->o.running[i]);      /* free quiesced every vring */
+		assert_false(t->o.running[i]);      /* free stopped every vring */
 	t->o.dev = NULL;
 }
 

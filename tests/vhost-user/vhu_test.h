@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* tests/vhost-user/vhu_test.h - what the vhost-user tests share: a fake owner
- * that implements struct vhu_ops, records every quiesce/resume call in order
+ * that implements struct vhu_ops, records every stop/commit call in order
  * and checks that no configuration a poll thread could be using changes
  * behind its back; a device on one end of a socketpair whose other end plays
  * the frontend; message builders, both for vhu_dispatch() and for the wire
@@ -23,13 +23,17 @@
  * which of them are mapped. */
 #define VT_MEMFD_PREFIX "memfd:vhut-"
 
+/* One stop ('s') or commit ('c') call: the vrings of its set, in order, and
+ * whether each was vhu_vring_ready() then. */
+#define VT_MAX_SET VHU_MAX_VRINGS
 struct vt_call {
-	char op;                         /* 'q' quiesce, 'r' resume */
-	uint32_t vqi;
-	bool ready;                      /* resume only: vhu_vring_ready() then */
+	char op;
+	uint32_t n;
+	uint32_t vqi[VT_MAX_SET];
+	bool ready[VT_MAX_SET];
 };
 
-/* What a running vring was started with: must not change until quiesce. */
+/* What a running vring was started with: must not change until a stop. */
 struct vt_snap {
 	struct vhu_vring v;
 	const struct gmem *mem;
@@ -43,7 +47,7 @@ struct vt_owner {
 	bool has_pos[VT_MAX_VRINGS];     /* what position() answers */
 	uint16_t pos[VT_MAX_VRINGS];
 	uint32_t npos;                   /* position() calls */
-	bool running[VT_MAX_VRINGS];     /* resumed while ready, not quiesced since */
+	bool running[VT_MAX_VRINGS];     /* committed while ready, not stopped since */
 	struct vt_snap snap[VT_MAX_VRINGS];
 };
 
@@ -64,9 +68,9 @@ struct vt *vt_try_new(uint16_t max_qp);
 void vt_free(struct vt *t);
 /* Frees only the device, as the owner does when vhu_dispatch() fails. */
 void vt_close_dev(struct vt *t);
-/* Forgets the recorded quiesce/resume calls. */
+/* Forgets the recorded stop/commit calls. */
 void vt_calls_clear(struct vt *t);
-/* Asserts that the running vrings still look as they did when resumed. */
+/* Asserts that the running vrings still look as they did when started. */
 void vt_check_running(const struct vt *t);
 
 /* Message builders for vhu_dispatch(). flags gets VHOST_USER_VERSION added. */

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* backend/devctl.c - what the control API does to a running device: new RSS
+ * settings, and moving a queue pair to another poll thread. Each is one
+ * transaction (plan.c) and leaves the device as it was when it fails. */
+#include <errno.h>
+#include <string.h>
+#include "backend/be.h"
+#include "vhost-user/conn.h"
+
+struct be_dev *
+be_dev_by_name(struct be *be, const char *name)
+{
+	for (unsigned i = 0; i < be->ndev; i++)
+		if (strcmp(be->dev[i].cfg.name, name) == 0)
+			return &be->dev[i];
+	return NULL;
+}
+
+int
+be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len)
+{
+	struct be_txn t = { .wait = false };
+	int rc;
+
+	if (d->steer == NULL) {
+		snprintf(why, why_len, "device %s has a loopback port: frames come back on the "
+		         "pair they left by, there is no RSS to set", d->cfg.name);
+		return -EINVAL;
+	}
+	rc = be_steer_set(d, cfg, why, why_len);
+	if (rc != 0)
+		return rc;               /* the old snapshot is still published */
+	be_txn_replan_dev(&t, d);
+	be_txn_publish(d->be, &t);
+	vlog_info("device %s: RSS settings changed", d->cfg.name);
+	return 0;
+}
+
+int
+be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len)
+{
+	uint32_t vqi[2] = { vnet_vqi(qp, VNET_RX), vnet_vqi(qp, VNET_TX) };
+	struct be_txn t = { .wait = false };
+	bool was[2];
+	struct pmd *from, *to;
+
+	if (qp >= d->cfg.queue_pairs) {
+		snprintf(why, why_len, "qp: %u does not exist (device %s has %u)", qp, d->cfg.name,
+		         d->cfg.queue_pairs);
+		return -EINVAL;
+	}
+	if (core >= BE_MAX_CORES || !CPU_ISSET(core, &d->be->allowed)) {
+		snprintf(why, why_len, "core: %u is not available to this process", core);
+		return -EINVAL;
+	}
+	from = d->qp[qp].pmd;
+	to = be_pmd_for_core(d->be, &d->cfg, core);
+	if (to == NULL) {
+		snprintf(why, why_len, "core: cannot start a poll thread on core %u", core);
+		return -EIO;
+	}
+	if (to == from)
+		return 0;
+	/* Stop the pair's rings and park it: no thread lists it after one grace
+	 * period. Only then may the new thread touch its rings and port queue,
+	 * so the hand-over is two transactions. The rings resume from the
+	 * guest's used index: nothing is lost. */
+	d->qp[qp].parked = true;
+	for (int k = 0; k < 2; k++) {
+		was[k] = be_ring(d, vqi[k])->running;
+		be_ring_stop(d, vqi[k], &t);
+	}
+	be_txn_replan(&t, from);
+	t.wait = true;
+	be_txn_publish(d->be, &t);
+	d->qp[qp].pmd = to;
+	d->qp[qp].parked = false;
+	if (d->conn != NULL)
+		for (int k = 0; k < 2; k++)
+			be_ring_start(d, vqi[k], &t);
+	be_txn_replan(&t, to);
+	be_txn_publish(d->be, &t);
+	vlog_info("device %s: queue pair %u moved from core %u to core %u%s", d->cfg.name, qp,
+	          pmd_core(from), core, was[0] || was[1] ? " (rings restarted)" : "");
+	return 0;
+}
