@@ -279,10 +279,23 @@ ctl_devs_pairs(struct ctl_req *r, bool counters)
 	return json_pack("{s:o}", "devices", devs);
 }
 
+/* Every device's counters, and what control-plane changes have cost the poll
+ * threads so far (plans swapped in, grace periods waited for). */
 static json_t *
 ctl_stats(struct ctl_req *r)
 {
-	return ctl_devs_pairs(r, true);
+	json_t *j = ctl_devs_pairs(r, true);
+	struct pmd_rcu_counts c = pmd_rcu_counts();
+
+	if (j != NULL &&
+	    json_object_set_new(j, "rcu", json_pack("{s:I, s:I}",
+	                                             "publishes", (json_int_t)c.publishes,
+	                                             "grace_periods",
+	                                             (json_int_t)c.grace_periods)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 static json_t *
