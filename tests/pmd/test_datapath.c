@@ -1034,23 +1034,6 @@ runt_hdr_only(struct rig *r)
 	fg_avail(r->g, one_desc(r, r->hdr_len, 0, 0));
 }
 
-static void
-runt_short(struct rig *r)
-{
-	fg_avail(r->g, one_desc(r, 5, 0, 0));
-}
-
-static void
-runt_split_hdr(struct rig *r)
-{
-	uint16_t a = desc_take(r, 2);
-	uint64_t gpa = fg_alloc(r->g, r->hdr_len, 16);
-
-	fg_desc(r->g, a, gpa, 6, VRING_DESC_F_NEXT, (uint16_t)(a + 1));
-	fg_desc(r->g, (uint16_t)(a + 1), gpa + 6, (uint32_t)(r->hdr_len - 6), 0, 0);
-	fg_avail(r->g, a);
-}
-
 /* A 60-byte frame whose header's first two bytes (flags, gso_type) are set. */
 static void
 hdr_asks(struct rig *r, uint8_t flags, uint8_t gso_type)
@@ -1064,7 +1047,6 @@ hdr_asks(struct rig *r, uint8_t flags, uint8_t gso_type)
 
 static void bad_hdr_csum(struct rig *r) { hdr_asks(r, 1, 0); }      /* NEEDS_CSUM */
 static void bad_hdr_gso(struct rig *r) { hdr_asks(r, 0, 1); }       /* GSO_TCPV4 */
-static void bad_hdr_ecn(struct rig *r) { hdr_asks(r, 0, 0x80); }    /* GSO_ECN */
 
 /* VNET_MAX_FRAME + 1 bytes after the header, in four descriptors. */
 static void
@@ -1097,17 +1079,9 @@ static const struct bad_tx bad_tx_rows[] = {
 	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_INDIRECT_FEATURE },
 	{ "tx: runt, header only", runt_hdr_only,
 	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
-	{ "tx: runt, shorter than the header", runt_short,
-	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
-	{ "tx: runt, header split in two", runt_split_hdr,
-	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
 	{ "tx: frame of VNET_MAX_FRAME + 1 bytes", too_big,
 	  offsetof(struct pmd_qstats, tx_drop_too_big), VQ_OK },
 	{ "tx: header asks for a checksum, not negotiated", bad_hdr_csum,
-	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
-	{ "tx: header asks for GSO, not negotiated", bad_hdr_gso,
-	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
-	{ "tx: header asks for ECN, not negotiated", bad_hdr_ecn,
 	  offsetof(struct pmd_qstats, tx_drop_bad_hdr), VQ_OK },
 };
 
