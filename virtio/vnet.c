@@ -52,8 +52,7 @@ vnet_tx_strerror(enum vnet_tx_verdict v)
 		[VNET_TX_OK]       = "ok",
 		[VNET_TX_RUNT]     = "frame no longer than the net header (runt)",
 		[VNET_TX_TOO_BIG]  = "frame above 65535 bytes",
-		[VNET_TX_FLAGS]    = "net header flags a driver must not set (DATA_VALID, "
-		                     "RSC_INFO or undefined bits)",
+		[VNET_TX_FLAGS]    = "net header flags a driver must not set",
 		[VNET_TX_CSUM]     = "net header asks for checksum offload, not negotiated",
 		[VNET_TX_GSO_TYPE] = "net header gso_type undefined",
 		[VNET_TX_GSO]      = "net header asks for GSO, not negotiated",
