@@ -10,6 +10,7 @@
  * went back to its pool. The hostile cases feed bad chains, starve the guest
  * RX ring, fill the loopback, drain the mbuf pool and break the rings. EAL
  * runs without hugepages, PCI or shared config, so the tests run anywhere. */
+/* Full tables: tests/virtio/test_vq_hostile.c (chains, rings), test_vnet.c (TX header). */
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
@@ -961,71 +962,9 @@ bad_outside(struct rig *r)
 }
 
 static void
-bad_straddle(struct rig *r)
-{
-	uint16_t d = desc_take(r, 1);
-
-	fg_desc(r->g, d, fg_region_end(r->g, 0) - 16, 72, 0, 0);
-	fg_avail(r->g, d);
-}
-
-static void
-bad_below(struct rig *r)
-{
-	uint16_t d = desc_take(r, 1);
-
-	fg_desc(r->g, d, FG_GPA_BASE - 0x1000, 72, 0, 0);
-	fg_avail(r->g, d);
-}
-
-static void
-bad_writable(struct rig *r)
-{
-	fg_avail(r->g, one_desc(r, 72, VRING_DESC_F_WRITE, 0));
-}
-
-static void
-bad_next_range(struct rig *r)
-{
-	fg_avail(r->g, one_desc(r, 72, VRING_DESC_F_NEXT, (uint16_t)(r->g->qsize + 7)));
-}
-
-/* Two descriptors pointing at each other; len is each one's buffer size. */
-static void
-two_cycle(struct rig *r, uint32_t len)
-{
-	uint16_t a = desc_take(r, 2), b = (uint16_t)(a + 1);
-	uint64_t gpa = fg_alloc(r->g, 2 * len + 1, 16);
-
-	fg_desc(r->g, a, gpa, len, VRING_DESC_F_NEXT, b);
-	fg_desc(r->g, b, gpa + len, len, VRING_DESC_F_NEXT, a);
-	fg_avail(r->g, a);
-}
-
-/* Empty descriptors: only the step budget can end the walk. */
-static void
-bad_loop(struct rig *r)
-{
-	two_cycle(r, 0);
-}
-
-/* Non-empty ones: the segment limit ends it first. */
-static void
-bad_cycle_segs(struct rig *r)
-{
-	two_cycle(r, 36);
-}
-
-static void
 bad_zero_len(struct rig *r)
 {
 	fg_avail(r->g, one_desc(r, 0, 0, 0));
-}
-
-static void
-bad_indirect(struct rig *r)
-{
-	fg_avail(r->g, one_desc(r, 32, VRING_DESC_F_INDIRECT, 0));  /* not negotiated */
 }
 
 static void
@@ -1061,22 +1000,6 @@ too_big(struct rig *r)
 static const struct bad_tx bad_tx_rows[] = {
 	{ "tx: buffer past the end of guest memory", bad_outside,
 	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
-	{ "tx: buffer straddling the end of guest memory", bad_straddle,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
-	{ "tx: buffer below guest memory", bad_below,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ADDR },
-	{ "tx: writable buffer", bad_writable,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_DIRECTION },
-	{ "tx: next index out of range", bad_next_range,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_NEXT_RANGE },
-	{ "tx: descriptor loop of empty buffers", bad_loop,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_LOOP },
-	{ "tx: descriptor loop over 64 segments", bad_cycle_segs,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_TOO_MANY_SEGS },
-	{ "tx: zero-length chain", bad_zero_len,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_ZERO_LEN },
-	{ "tx: indirect without the feature", bad_indirect,
-	  offsetof(struct pmd_qstats, tx_drop_bad_chain), VQ_E_INDIRECT_FEATURE },
 	{ "tx: runt, header only", runt_hdr_only,
 	  offsetof(struct pmd_qstats, tx_drop_runt), VQ_OK },
 	{ "tx: frame of VNET_MAX_FRAME + 1 bytes", too_big,
@@ -1260,7 +1183,6 @@ struct violation {
 
 static const struct violation tx_violations[] = {
 	{ "tx ring: avail idx jump", violate_avail_jump, VQ_E_AVAIL_JUMP },
-	{ "tx ring: avail entry out of range", violate_head_range, VQ_E_HEAD_RANGE },
 };
 
 /* A TX ring violation breaks the TX queue for good, signals its err eventfd
