@@ -83,41 +83,35 @@ finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
 
 enum chain_copy { COPY_OK, COPY_DROPPED, COPY_NOMBUF };
 
+/* A frame vnet_tx_check() refused: counted where its verdict belongs. */
+static VHOSTMQ_COLD void
+tx_refused(const struct pmd_qp *q, enum vnet_tx_verdict v)
+{
+	if (v == VNET_TX_RUNT)
+		STAT_ADD(q->st, tx_drop_runt, 1);
+	else if (v == VNET_TX_TOO_BIG)
+		STAT_ADD(q->st, tx_drop_too_big, 1);
+	else
+		STAT_ADD(q->st, tx_drop_bad_hdr, 1);
+	report_drop(q, &q->st->tx_drop_logged, "TX", vnet_tx_strerror(v));
+}
+
 /* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
  * from the pool as needed. */
 static enum chain_copy
 chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf *m)
 {
-	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+	const struct vnet_tx_fmt fmt = { .hdr_len = q->tx_hdr_len };
+	enum vnet_tx_verdict v = vnet_tx_check(&fmt, c);
+	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
-	uint8_t hdr[2];
 	uint64_t left;
 
-	if (c->out_len <= q->tx_hdr_len) {
-		STAT_ADD(q->st, tx_drop_runt, 1);
-		report_drop(q, &q->st->tx_drop_logged, "TX",
-		            "frame no longer than the net header (runt)");
+	if (unlikely(v != VNET_TX_OK)) {
+		tx_refused(q, v);
 		return COPY_DROPPED;
 	}
 	left = c->out_len - q->tx_hdr_len;
-	if (left > VNET_MAX_FRAME) {
-		STAT_ADD(q->st, tx_drop_too_big, 1);
-		report_drop(q, &q->st->tx_drop_logged, "TX", "frame above 65535 bytes");
-		return COPY_DROPPED;
-	}
-	/* flags and gso_type lead the header. We negotiate no checksum or
-	 * segmentation offload, so a frame asking for one would leave here
-	 * unfinished (spec 5.1.6.2: the driver must not set them). */
-	if (c->seg[0].iov_len >= sizeof(hdr))
-		memcpy(hdr, c->seg[0].iov_base, sizeof(hdr));
-	else
-		iov_read(&src, hdr, sizeof(hdr));
-	if (unlikely(hdr[0] != 0 || hdr[1] != VIRTIO_NET_HDR_GSO_NONE)) {
-		STAT_ADD(q->st, tx_drop_bad_hdr, 1);
-		report_drop(q, &q->st->tx_drop_logged, "TX",
-		            "net header asks for checksum or GSO offload, not negotiated");
-		return COPY_DROPPED;
-	}
 	src = iov_cursor(c->seg, c->n_out);
 	iov_skip(&src, q->tx_hdr_len);
 	m->pkt_len = (uint32_t)left;

@@ -81,7 +81,19 @@ struct virtio_net_hdr {
 	uint16_t num_buffers;
 };
 
-#define VIRTIO_NET_HDR_GSO_NONE 0
+/* flags (spec 5.1.6): a driver sets only NEEDS_CSUM, and only with
+ * VIRTIO_NET_F_CSUM; DATA_VALID and RSC_INFO are for the device's RX. */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_F_RSC_INFO   4
+
+/* gso_type (spec 5.1.6): a type in the low bits, ECN in the top bit. */
+#define VIRTIO_NET_HDR_GSO_NONE   0
+#define VIRTIO_NET_HDR_GSO_TCPV4  1
+#define VIRTIO_NET_HDR_GSO_UDP    3
+#define VIRTIO_NET_HDR_GSO_TCPV6  4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#define VIRTIO_NET_HDR_GSO_ECN    0x80
 #define VIRTIO_NET_S_LINK_UP    1
 
 #endif

@@ -45,6 +45,52 @@ vnet_hdr_len(uint64_t features)
 	return 10;
 }
 
+const char *
+vnet_tx_strerror(enum vnet_tx_verdict v)
+{
+	static const char *const names[VNET_TX_VERDICT_COUNT] = {
+		[VNET_TX_OK]       = "ok",
+		[VNET_TX_RUNT]     = "frame no longer than the net header (runt)",
+		[VNET_TX_TOO_BIG]  = "frame above 65535 bytes",
+		[VNET_TX_FLAGS]    = "net header flags a driver must not set",
+		[VNET_TX_CSUM]     = "net header asks for checksum offload, not negotiated",
+		[VNET_TX_GSO_TYPE] = "net header gso_type undefined",
+		[VNET_TX_GSO]      = "net header asks for GSO, not negotiated",
+		[VNET_TX_ECN]      = "net header asks for GSO with ECN, not negotiated",
+	};
+	return (unsigned)v < VNET_TX_VERDICT_COUNT ? names[v] : "unknown";
+}
+
+enum vnet_tx_verdict
+vnet_tx_hdr_verdict(struct vnet_tx_fmt fmt, uint16_t lead)
+{
+	uint8_t b[2], flags, gso_type, type;
+
+	(void)fmt;               /* no offload offered yet: every request is refused */
+	memcpy(b, &lead, sizeof(b));
+	flags = b[offsetof(struct virtio_net_hdr, flags)];
+	gso_type = b[offsetof(struct virtio_net_hdr, gso_type)];
+	type = (uint8_t)(gso_type & ~VIRTIO_NET_HDR_GSO_ECN);
+	if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return VNET_TX_FLAGS;
+	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return VNET_TX_CSUM;
+	switch (type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+	case VIRTIO_NET_HDR_GSO_UDP:
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+	case VIRTIO_NET_HDR_GSO_UDP_L4:
+		return VNET_TX_GSO;
+	default:
+		return VNET_TX_GSO_TYPE;
+	}
+	if (gso_type & VIRTIO_NET_HDR_GSO_ECN)
+		return VNET_TX_ECN;
+	return VNET_TX_OK;
+}
+
 /* The first buffer of a packet: bad chains before it are final (vq_pop gave
  * them back and counted them), so the undo point is taken after them and a
  * retry never walks or counts them again. At most VNET_RX_MAX_SKIP of them per

@@ -33,8 +33,8 @@ vq_strerror(enum vq_err e)
 		[VQ_E_TOO_MANY_SEGS]   = "chain has too many segments",
 		[VQ_E_ZERO_LEN]        = "chain carries no bytes",
 		[VQ_E_RING_SIZE]       = "ring size is 0, not a power of two, or above 32768",
-		[VQ_E_RING_ALIGN]      = "ring address misaligned (descriptors 16, avail 2, "
-		                         "used 4 bytes)",
+		[VQ_E_RING_ALIGN]      = ("ring address misaligned (descriptors 16, avail 2, "
+		                          "used 4 bytes)"),
 		[VQ_E_RING_ADDR]       = "ring not wholly inside one guest memory region",
 	};
 	return (unsigned)e < VQ_ERR_COUNT ? names[e] : "unknown";

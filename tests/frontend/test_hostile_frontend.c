@@ -5,10 +5,11 @@
  * two queue pairs on one poll thread: "bystander", whose frontend passes
  * frames on a thread of its own for the whole run and counts round trips, and
  * "hostile", which each table row connects to and abuses once: bad framing,
- * sizes, fds and vring indices, messages out of order, memory tables that
- * cannot be mapped, rings outside guest memory, descriptor chains that break
- * every rule of the chain walker, repeats by the thousand, a full RX ring, a
- * TX flood and a frontend killed mid-traffic.
+ * sizes, fds and vring indices (one row per class), messages out of order,
+ * memory tables that cannot be mapped, rings outside guest memory, one broken
+ * ring and one bad descriptor chain per class (TX, RX, mergeable RX, TX net
+ * header), repeats by the thousand, a full RX ring, a TX flood and a frontend
+ * killed mid-traffic.
  *
  * Every row asserts its own outcome (vhostmq closes the connection, or
  * answers a negative REPLY_ACK and keeps it; a ring breaks for good and its
@@ -24,6 +25,7 @@
  * Usage: test-hostile-frontend PATH-TO-VHOSTMQ
  * (internally also: test-hostile-frontend --flood SOCKET, the flooding
  * frontend the load rows start as a child process and kill). */
+/* Full tables: tests/vhost-user/test_dispatch_hostile.c, tests/virtio/test_vq_hostile.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1060,98 +1062,11 @@ desc_set(struct vring_desc *d, uint64_t gpa, uint32_t len, uint16_t flags, uint1
 	*d = (struct vring_desc){ htole64(gpa), htole32(len), htole16(flags), htole16(next) };
 }
 
-static struct vring_desc *
-scratch_desc(const struct chain_ctx *x, unsigned i)
-{
-	return (struct vring_desc *)fe_gpa_to_hva(&cx.h, x->s + 0x8000 + 16 * i);
-}
-
 #define TXLEN (HDR + 60)
 static uint16_t b_next_oob(const struct chain_ctx *x)
 { desc_set(&x->q->desc[10], x->s, TXLEN, VRING_DESC_F_NEXT, 300); return 10; }
-static uint16_t b_next_eq_size(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s, TXLEN, VRING_DESC_F_NEXT, RING); return 10; }
-static uint16_t b_self_loop(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s, 0, VRING_DESC_F_NEXT, 10); return 10; }
-static uint16_t
-b_long_cycle(const struct chain_ctx *x)
-{
-	/* Through every descriptor and back to the head: only the chain
-	 * budget (the ring size) can stop it. */
-	for (unsigned i = 0; i < RING; i++)
-		desc_set(&x->q->desc[i], x->s, i == 0 ? TXLEN : 0, VRING_DESC_F_NEXT,
-		         (uint16_t)((i + 1) % RING));
-	return 0;
-}
-static uint16_t
-b_too_many_segs(const struct chain_ctx *x)
-{
-	for (unsigned i = 0; i < 100; i++)
-		desc_set(&x->q->desc[i], x->s + 16 * i, 16, i < 99 ? VRING_DESC_F_NEXT : 0,
-		         (uint16_t)(i + 1));
-	return 0;
-}
-static uint16_t b_ind_len(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s + 0x8000, 20, VRING_DESC_F_INDIRECT, 0); return 10; }
-static uint16_t b_ind_len0(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s + 0x8000, 0, VRING_DESC_F_INDIRECT, 0); return 10; }
-static uint16_t
-b_ind_nested(const struct chain_ctx *x)
-{
-	desc_set(scratch_desc(x, 0), x->s + 0x9000, 16, VRING_DESC_F_INDIRECT, 0);
-	desc_set(&x->q->desc[10], x->s + 0x8000, 16, VRING_DESC_F_INDIRECT, 0);
-	return 10;
-}
-static uint16_t
-b_ind_next(const struct chain_ctx *x)
-{
-	desc_set(scratch_desc(x, 0), x->s, TXLEN, 0, 0);
-	desc_set(&x->q->desc[11], x->s, TXLEN, 0, 0);
-	desc_set(&x->q->desc[10], x->s + 0x8000, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT,
-	         11);
-	return 10;
-}
-static uint16_t
-b_ind_next_oob(const struct chain_ctx *x)
-{
-	/* Inside the table, next must stay inside the table. */
-	desc_set(scratch_desc(x, 0), x->s, TXLEN, VRING_DESC_F_NEXT, 2);
-	desc_set(scratch_desc(x, 1), x->s, TXLEN, 0, 0);
-	desc_set(&x->q->desc[10], x->s + 0x8000, 32, VRING_DESC_F_INDIRECT, 0);
-	return 10;
-}
-static uint16_t b_ind_outside(const struct chain_ctx *x)
-{ (void)x; desc_set(&x->q->desc[10], 0x1000, 16, VRING_DESC_F_INDIRECT, 0); return 10; }
 static uint16_t b_addr_outside(const struct chain_ctx *x)
 { desc_set(&x->q->desc[10], 0x1000, TXLEN, 0, 0); return 10; }
-static uint16_t b_addr_wrap(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], UINT64_MAX - 15, TXLEN, 0, 0); return 10; }
-static uint16_t
-b_addr_past_end(const struct chain_ctx *x)
-{
-	desc_set(&x->q->desc[10], FE_GPA_BASE + cx.h.mem_size - 16, TXLEN, 0, 0);
-	return 10;
-}
-static uint16_t
-b_addr_second_past_end(const struct chain_ctx *x)
-{
-	desc_set(&x->q->desc[10], x->s, HDR, VRING_DESC_F_NEXT, 11);
-	desc_set(&x->q->desc[11], FE_GPA_BASE + cx.h.mem_size, 60, 0, 0);
-	return 10;
-}
-static uint16_t b_writable_on_tx(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s, TXLEN, VRING_DESC_F_WRITE, 0); return 10; }
-static uint16_t
-b_write_then_read(const struct chain_ctx *x)
-{
-	desc_set(&x->q->desc[10], x->s, HDR, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 11);
-	desc_set(&x->q->desc[11], x->s + 64, 60, 0, 0);
-	return 10;
-}
-static uint16_t b_zero_len(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s, 0, 0, 0); return 10; }
-static uint16_t b_runt(const struct chain_ctx *x)
-{ desc_set(&x->q->desc[10], x->s, 5, 0, 0); return 10; }
 static uint16_t b_header_only(const struct chain_ctx *x)
 { desc_set(&x->q->desc[10], x->s, HDR, 0, 0); return 10; }
 static uint16_t
@@ -1232,27 +1147,11 @@ static void k_tx_avail_jump(struct fe_queue *q)
 	__atomic_store_n(&q->avail->idx, htole16((uint16_t)(q->next_avail + RING + 1)),
 	                 __ATOMIC_RELEASE);
 }
-static void k_tx_avail_jump_far(struct fe_queue *q)
-{
-	__atomic_store_n(&q->avail->idx, htole16((uint16_t)(q->next_avail + 0x8000)),
-	                 __ATOMIC_RELEASE);
-}
-static void k_tx_head_oob(struct fe_queue *q)
-{
-	q->avail->ring[q->next_avail % RING] = htole16(RING);
-	q->next_avail++;
-	__atomic_store_n(&q->avail->idx, htole16(q->next_avail), __ATOMIC_RELEASE);
-}
 static void k_rx_head_oob(struct fe_queue *q)
 {
 	/* The RX ring is full of posted buffers: the next one vhostmq takes
 	 * names a descriptor past the table. */
 	q->avail->ring[q->used_seen % RING] = htole16(0xffff);
-}
-static void k_rx_avail_jump(struct fe_queue *q)
-{
-	__atomic_store_n(&q->avail->idx, htole16((uint16_t)(q->next_avail + RING + 1)),
-	                 __ATOMIC_RELEASE);
 }
 
 /* GET_VRING_BASE, then the vring's set-up again (what a driver reset does):
@@ -1857,60 +1756,31 @@ run_killed(const struct hcase *c)
 
 /* ---- the table ------------------------------------------------------------ */
 
-static const size_t cut_hdr = 5, cut_payload = sizeof(struct vhu_hdr) + 4;
+static const size_t cut_hdr = 5;
 static const bool yes = true, no = false;
 
 static const struct hcase cases[] = {
-	/* Framing. */
+	/* Framing, one row per class: cut short, larger than any message, the
+	 * wrong payload size, an unknown request (closed, or NACKed with fds). */
 	{ .name = "header of 5 bytes (with an fd), then EOF", .run = run_cut, .arg = &cut_hdr,
-	  .log = "device hostile: bad message: connection closed in the middle of a message" },
-	{ .name = "EOF in the middle of the payload", .run = run_cut, .arg = &cut_payload,
 	  .log = "device hostile: bad message: connection closed in the middle of a message" },
 	MSG("payload size one above the largest message",
 	    "device hostile: bad message: header: payload size larger than any message",
 	    .req = VHOST_USER_SET_MEM_TABLE, .size = VHU_MAX_PAYLOAD + 1, .fds = "m",
 	    .setup = S_INIT, .out = O_CLOSED),
-	MSG("payload size 0xffffffff",
-	    "device hostile: bad message: header: payload size larger than any message",
-	    .req = VHOST_USER_SET_VRING_NUM, .size = UINT32_MAX, .setup = S_INIT,
-	    .out = O_CLOSED),
 	MSG("SET_VRING_NUM with a 4-byte payload",
 	    "device hostile: SET_VRING_NUM: size: 4 bytes, expected 8",
 	    .req = VHOST_USER_SET_VRING_NUM, .size = 4, ST(0, 256), .setup = S_INIT,
 	    .out = O_CLOSED),
-	MSG("SET_FEATURES with a 16-byte payload",
-	    "device hostile: SET_FEATURES: size: 16 bytes, expected 8",
-	    .req = VHOST_USER_SET_FEATURES, .size = 16, .setup = S_INIT, .out = O_CLOSED),
-	MSG("GET_VRING_BASE with no payload, NEED_REPLY",
-	    "device hostile: GET_VRING_BASE: size: 0 bytes, expected 8",
-	    .req = VHOST_USER_GET_VRING_BASE, .flags = NR, .size = 0, .setup = S_INIT,
-	    .out = O_CLOSED),
 	MSG("unknown request 1000", "device hostile: request 1000: not supported",
 	    .req = 1000, .setup = S_INIT, .out = O_CLOSED),
-	MSG("unknown request 1000, NEED_REPLY",
-	    "device hostile: request 1000: not supported (negative REPLY_ACK sent)",
-	    .req = 1000, .flags = NR, .setup = S_INIT, .out = O_NACK),
 	MSG("request 0xffffffff with two fds, NEED_REPLY",
 	    "device hostile: request 4294967295: not supported (negative REPLY_ACK sent)",
 	    .req = UINT32_MAX, .flags = NR, .fds = "me", .setup = S_INIT, .out = O_NACK),
-	MSG("GET_CONFIG (known, not implemented)", "device hostile: GET_CONFIG: not supported",
-	    .req = VHOST_USER_GET_CONFIG, .setup = S_INIT, .out = O_CLOSED),
-	MSG("unknown request before any other message",
-	    "device hostile: request 77: not supported", .req = 77, .setup = S_FRESH,
-	    .out = O_CLOSED),
 
-	/* Fds where none belong, or too many. */
+	/* Fds: where none belongs, more than any message, the wrong kind. */
 	MSG("GET_FEATURES with an eventfd", "device hostile: GET_FEATURES: carries 1 fds",
 	    .req = VHOST_USER_GET_FEATURES, .fds = "e", .setup = S_FRESH, .out = O_CLOSED),
-	MSG("SET_VRING_NUM with a memfd", "device hostile: SET_VRING_NUM: carries 1 fds",
-	    .req = VHOST_USER_SET_VRING_NUM, .size = SZ_ST, ST(0, 256), .fds = "m",
-	    .setup = S_INIT, .out = O_CLOSED),
-	MSG("SET_VRING_ENABLE with a socket, NEED_REPLY",
-	    "device hostile: SET_VRING_ENABLE: carries 1 fds", .req = VHOST_USER_SET_VRING_ENABLE,
-	    .flags = NR, .size = SZ_ST, ST(0, 1), .fds = "u", .setup = S_UP, .out = O_CLOSED),
-	MSG("SET_VRING_CALL with two eventfds", "device hostile: SET_VRING_CALL: carries 2 fds",
-	    .req = VHOST_USER_SET_VRING_CALL, .size = SZ_U64, .p.u64 = 0, .fds = "ee",
-	    .setup = S_INIT, .out = O_CLOSED),
 	MSG("SET_MEM_TABLE with 9 fds",
 	    "device hostile: bad message: header: more file descriptors than any message",
 	    .req = VHOST_USER_SET_MEM_TABLE, .size = SZ_MEM(1),
@@ -1921,60 +1791,18 @@ static const struct hcase cases[] = {
 	    .req = VHOST_USER_SET_VRING_CALL, .flags = NR, .size = SZ_U64, .p.u64 = 1,
 	    .fds = "p", .setup = S_UP, .out = O_NACK),
 
-	/* Vring index out of range (2 pairs: vrings 0..3) in every message that
-	 * carries one, also values that fit after truncation. */
+	/* Vring index out of range (2 pairs: vrings 0..3): one per payload shape
+	 * (vring state; u64 with flag bits), one on a running device. */
 	MSG("SET_VRING_NUM vring 4", "device hostile: SET_VRING_NUM: index: vring 4, device has 4",
 	    .req = VHOST_USER_SET_VRING_NUM, .size = SZ_ST, ST(4, 256), .setup = S_INIT,
 	    .out = O_CLOSED),
-	MSG("SET_VRING_NUM vring 256 (0 in 8 bits)",
-	    "device hostile: SET_VRING_NUM: index: vring 256, device has 4",
-	    .req = VHOST_USER_SET_VRING_NUM, .flags = NR, .size = SZ_ST, ST(256, 256),
-	    .setup = S_INIT, .out = O_CLOSED),
-	MSG("SET_VRING_NUM vring 0x10000 (0 in 16 bits)",
-	    "device hostile: SET_VRING_NUM: index: vring 65536, device has 4",
-	    .req = VHOST_USER_SET_VRING_NUM, .size = SZ_ST, ST(0x10000, 256), .setup = S_INIT,
-	    .out = O_CLOSED),
-	MSG("SET_VRING_ADDR vring 4", "device hostile: SET_VRING_ADDR: index: vring 4",
-	    .req = VHOST_USER_SET_VRING_ADDR, .size = SZ_ADDR, ADDR(4), .setup = S_INIT,
-	    .out = O_CLOSED),
-	MSG("SET_VRING_ADDR vring 0xffffffff",
-	    "device hostile: SET_VRING_ADDR: index: vring 4294967295",
-	    .req = VHOST_USER_SET_VRING_ADDR, .size = SZ_ADDR, ADDR(UINT32_MAX), .setup = S_INIT,
-	    .out = O_CLOSED),
-	MSG("SET_VRING_BASE vring 0x100 + 1", "device hostile: SET_VRING_BASE: index: vring 257",
-	    .req = VHOST_USER_SET_VRING_BASE, .size = SZ_ST, ST(0x101, 0), .setup = S_INIT,
-	    .out = O_CLOSED),
-	MSG("GET_VRING_BASE vring 4 of a running device",
-	    "device hostile: GET_VRING_BASE: index: vring 4", .req = VHOST_USER_GET_VRING_BASE,
-	    .size = SZ_ST, ST(4, 0), .setup = S_UP, .out = O_CLOSED),
-	MSG("GET_VRING_BASE vring 0x10003", "device hostile: GET_VRING_BASE: index: vring 65539",
-	    .req = VHOST_USER_GET_VRING_BASE, .size = SZ_ST, ST(0x10003, 0), .setup = S_INIT,
-	    .out = O_CLOSED),
-	MSG("SET_VRING_ENABLE vring 4", "device hostile: SET_VRING_ENABLE: index: vring 4",
-	    .req = VHOST_USER_SET_VRING_ENABLE, .size = SZ_ST, ST(4, 1), .setup = S_UP,
-	    .out = O_CLOSED),
-	MSG("SET_VRING_ENABLE vring 0x80000000",
-	    "device hostile: SET_VRING_ENABLE: index: vring 2147483648",
-	    .req = VHOST_USER_SET_VRING_ENABLE, .size = SZ_ST, ST(0x80000000u, 1),
-	    .setup = S_INIT, .out = O_CLOSED),
-	MSG("SET_VRING_KICK vring 4", "device hostile: SET_VRING_KICK: index: vring 4",
-	    .req = VHOST_USER_SET_VRING_KICK, .size = SZ_U64, .p.u64 = 4, .fds = "e",
-	    .setup = S_INIT, .out = O_CLOSED),
 	MSG("SET_VRING_KICK 256 + 0 with an fd (bit 8 is no-fd)",
 	    "device hostile: SET_VRING_KICK: invalid-fd flag is 1 but 1 fd(s) came",
 	    .req = VHOST_USER_SET_VRING_KICK, .size = SZ_U64, .p.u64 = 256, .fds = "e",
 	    .setup = S_INIT, .out = O_CLOSED),
-	MSG("SET_VRING_CALL 0x10000 + 1 (vring 1 in 16 bits)",
-	    "device hostile: SET_VRING_CALL: payload: reserved bits 0x10000 set",
-	    .req = VHOST_USER_SET_VRING_CALL, .size = SZ_U64, .p.u64 = 0x10001, .fds = "e",
-	    .setup = S_INIT, .out = O_CLOSED),
 	MSG("SET_VRING_ERR vring 255, no fd", "device hostile: SET_VRING_ERR: index: vring 255",
 	    .req = VHOST_USER_SET_VRING_ERR, .size = SZ_U64, .p.u64 = 255 | NOFD,
 	    .setup = S_UP, .out = O_CLOSED),
-	MSG("SET_VRING_ERR 2^32 + 1 (vring 1 in 32 bits)",
-	    "device hostile: SET_VRING_ERR: payload: reserved bits 0x100000000 set",
-	    .req = VHOST_USER_SET_VRING_ERR, .size = SZ_U64, .p.u64 = UINT64_C(0x100000001),
-	    .fds = "e", .setup = S_INIT, .out = O_CLOSED),
 
 	/* Order and state. */
 	{ .name = "vring messages before SET_FEATURES and SET_MEM_TABLE",
@@ -2080,52 +1908,17 @@ static const struct hcase cases[] = {
 	BROKEN("TX avail index jumps by ring size + 1", "TX",
 	       "avail index moved by more than the ring size", .vqi = 1,
 	       .breaks = k_tx_avail_jump, .reinit = true),
-	BROKEN("TX avail index jumps by 0x8000", "TX",
-	       "avail index moved by more than the ring size", .vqi = 1,
-	       .breaks = k_tx_avail_jump_far),
-	BROKEN("TX avail entry names descriptor 256 of 256", "TX", "avail entry out of range",
-	       .vqi = 1, .breaks = k_tx_head_oob),
 	BROKEN("RX avail entry names descriptor 0xffff", "RX", "avail entry out of range",
 	       .vqi = 0, .breaks = k_rx_head_oob),
-	BROKEN("RX avail index jumps by ring size + 1", "RX",
-	       "avail index moved by more than the ring size", .vqi = 0,
-	       .breaks = k_rx_avail_jump),
 
-	/* Bad chains: given back with length 0, counted, the ring goes on. */
-	CHAIN("next index 300 of 256", "descriptor next index out of range",
-	      b_next_oob),
-	CHAIN("next index 256 of 256", "descriptor next index out of range",
-	      b_next_eq_size),
-	CHAIN("descriptor chained to itself", "descriptor chain loops", b_self_loop),
-	CHAIN("cycle through all 256 descriptors", "descriptor chain loops", b_long_cycle),
-	CHAIN("100 descriptors in one chain", "chain has too many segments",
-	      b_too_many_segs),
-	CHAIN("indirect table of 20 bytes", "indirect table length invalid", b_ind_len),
-	CHAIN("indirect table of 0 bytes", "indirect table length invalid", b_ind_len0),
-	CHAIN("indirect inside indirect", "nested indirect table", b_ind_nested),
-	CHAIN("INDIRECT and NEXT on one descriptor",
-	      "descriptor has both INDIRECT and NEXT", b_ind_next),
-	CHAIN("next index past an indirect table",
-	      "descriptor next index out of range", b_ind_next_oob),
-	CHAIN("indirect table outside guest memory",
-	      "indirect table outside guest memory", b_ind_outside),
+	/* Bad chains: given back with length 0, counted, the ring goes on. One
+	 * row per class: a TX chain, the same a thousand times (one log line),
+	 * the TX net-header gate (runt, offload asked), an RX chain, a mergeable
+	 * RX frame. */
 	CHAIN("buffer outside every region", "buffer outside guest memory",
 	      b_addr_outside),
-	CHAIN("buffer address wraps 2^64", "buffer outside guest memory", b_addr_wrap),
-	CHAIN("buffer runs past the end of guest memory", "buffer outside guest memory",
-	      b_addr_past_end),
-	CHAIN("second buffer starts at the end of guest memory",
-	      "buffer outside guest memory", b_addr_second_past_end),
-	CHAIN("writable buffer on TX", "buffer direction wrong for this queue",
-	      b_writable_on_tx),
-	CHAIN("writable, then readable", "readable descriptor after a writable one",
-	      b_write_then_read),
-	CHAIN("zero-length chain", "chain carries no bytes", b_zero_len),
 	CHAIN("1000 chains with next out of range", "descriptor next index out of range",
 	      b_next_oob, .repeat = 1000),
-	{ .name = "TX frame of 5 bytes (shorter than the net header)", .run = run_chain,
-	  .arg = &(const struct chain_row){ .build = b_runt, .counter = "tx_drop_runt" },
-	  .log = "device hostile: queue pair 0 TX: dropped a guest buffer", .reason = "runt" },
 	{ .name = "TX frame of just the net header", .run = run_chain,
 	  .arg = &(const struct chain_row){ .build = b_header_only, .counter = "tx_drop_runt" },
 	  .log = "device hostile: queue pair 0 TX: dropped a guest buffer", .reason = "runt" },
@@ -2133,13 +1926,10 @@ static const struct hcase cases[] = {
 	  .arg = &(const struct chain_row){ .build = b_csum_offload,
 	                                    .counter = "tx_drop_bad_hdr" },
 	  .log = "device hostile: queue pair 0 TX: dropped a guest buffer",
-	  .reason = "net header asks for checksum or GSO offload" },
+	  .reason = "net header asks for checksum offload" },
 	RXCHAIN("read-only buffer on RX", "buffer direction wrong for this queue",
 	        .bad = 0, .flags = 0, .frame_len = FRAME_LEN, .counter = "rx_bad_chain",
 	        .used = 2),
-	RXCHAIN("RX buffer chained out of range", "descriptor next index out of range",
-	        .bad = 0, .flags = VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, .next = 300,
-	        .frame_len = FRAME_LEN, .counter = "rx_bad_chain", .used = 2),
 	RXCHAIN("read-only second buffer of a mergeable frame",
 	        "buffer direction wrong for this queue", .bad = 1, .flags = 0,
 	        .frame_len = 3000, .counter = "rx_drop_bad_chain", .used = 2),

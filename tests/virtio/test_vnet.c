@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* tests/virtio/test_vnet.c - the virtio-net device model: header length per
- * feature set, the feature check, queue numbering, and vnet_rx_packet() into
+ * feature set, the feature check, queue numbering, the guest-TX gate
+ * vnet_tx_check() (every flags/gso_type class, every length bound, headers
+ * laid out in one piece or split, read from exact-size buffers so ASan sees
+ * any read past the two bytes it needs), and vnet_rx_packet() into
  * a fake guest's RX ring, both non-mergeable (one chain per packet) and
  * mergeable (num_buffers chains per packet). Guest buffers are pre-filled with
  * 0xaa so every byte the device wrote, and none it should not have, can be
@@ -637,6 +640,234 @@ test_rx_bad_chain_counted_once(void **state)
 
 /* Per-test guest: an RX queue of 16 with no features. Freed by the teardown
  * even when an assertion fails, so a failure is not also reported as a leak. */
+/* --- guest TX: the net-header gate ----------------------------------------- */
+
+#define CSUM   VIRTIO_NET_HDR_F_NEEDS_CSUM
+#define VALID  VIRTIO_NET_HDR_F_DATA_VALID
+#define RSC    VIRTIO_NET_HDR_F_RSC_INFO
+#define ECN    VIRTIO_NET_HDR_GSO_ECN
+
+/* One class of flags/gso_type pair: no offload is negotiated, so anything
+ * but zeros is refused, with the first reason in the gate's order (flags a
+ * driver never sends, checksum, undefined gso_type, GSO, ECN). */
+struct tx_hdr_row {
+	const char *name;
+	uint8_t flags, gso_type;
+	enum vnet_tx_verdict want;
+};
+
+static const struct tx_hdr_row tx_hdr_rows[] = {
+	{ "plain frame", 0, VIRTIO_NET_HDR_GSO_NONE, VNET_TX_OK },
+	/* flags alone */
+	{ "NEEDS_CSUM", CSUM, 0, VNET_TX_CSUM },
+	{ "DATA_VALID (RX only)", VALID, 0, VNET_TX_FLAGS },
+	{ "RSC_INFO (RX only)", RSC, 0, VNET_TX_FLAGS },
+	{ "undefined flag 0x08", 0x08, 0, VNET_TX_FLAGS },
+	{ "undefined flag 0x80", 0x80, 0, VNET_TX_FLAGS },
+	{ "every flag", 0xff, 0, VNET_TX_FLAGS },
+	{ "NEEDS_CSUM and DATA_VALID", CSUM | VALID, 0, VNET_TX_FLAGS },
+	/* gso_type alone */
+	{ "GSO_TCPV4", 0, VIRTIO_NET_HDR_GSO_TCPV4, VNET_TX_GSO },
+	{ "GSO_UDP", 0, VIRTIO_NET_HDR_GSO_UDP, VNET_TX_GSO },
+	{ "GSO_TCPV6", 0, VIRTIO_NET_HDR_GSO_TCPV6, VNET_TX_GSO },
+	{ "GSO_UDP_L4", 0, VIRTIO_NET_HDR_GSO_UDP_L4, VNET_TX_GSO },
+	{ "undefined gso_type 2", 0, 2, VNET_TX_GSO_TYPE },
+	{ "undefined gso_type 6", 0, 6, VNET_TX_GSO_TYPE },
+	{ "undefined gso_type 0x7f", 0, 0x7f, VNET_TX_GSO_TYPE },
+	{ "ECN alone", 0, ECN, VNET_TX_ECN },
+	{ "ECN with TCPV4", 0, ECN | VIRTIO_NET_HDR_GSO_TCPV4, VNET_TX_GSO },
+	{ "ECN with TCPV6", 0, ECN | VIRTIO_NET_HDR_GSO_TCPV6, VNET_TX_GSO },
+	{ "ECN with undefined type 2", 0, ECN | 2, VNET_TX_GSO_TYPE },
+	{ "gso_type 0xff", 0, 0xff, VNET_TX_GSO_TYPE },
+	/* both: flags are judged first */
+	{ "NEEDS_CSUM with TCPV4 (a TSO frame)", CSUM, VIRTIO_NET_HDR_GSO_TCPV4, VNET_TX_CSUM },
+	{ "NEEDS_CSUM with UDP_L4", CSUM, VIRTIO_NET_HDR_GSO_UDP_L4, VNET_TX_CSUM },
+	{ "NEEDS_CSUM with ECN", CSUM, ECN, VNET_TX_CSUM },
+	{ "NEEDS_CSUM with undefined gso_type", CSUM, 2, VNET_TX_CSUM },
+	{ "DATA_VALID with TCPV6", VALID, VIRTIO_NET_HDR_GSO_TCPV6, VNET_TX_FLAGS },
+	{ "RSC_INFO with ECN", RSC, ECN, VNET_TX_FLAGS },
+	{ "every bit of both", 0xff, 0xff, VNET_TX_FLAGS },
+};
+
+/* How the driver laid the header out: cut is where the first piece ends
+ * (0: the header and frame in one piece); hdr_len 10 (legacy) or 12. */
+struct tx_layout {
+	const char *name;
+	uint16_t hdr_len;
+	uint32_t cut[3];                     /* piece lengths before the last one */
+	unsigned ncut;
+};
+
+static const struct tx_layout tx_layouts[] = {
+	{ "one piece, 12-byte header", 12, { 0 }, 0 },
+	{ "one piece, 10-byte header", 10, { 0 }, 0 },
+	{ "header in a piece of its own", 12, { 12 }, 1 },
+	{ "flags and gso_type in different pieces", 12, { 1 }, 1 },
+	{ "one byte, one byte, then the rest (legacy)", 10, { 1, 1 }, 2 },
+	{ "two-byte first piece", 12, { 2, 10 }, 2 },
+};
+
+/* A chain of exact-size test_malloc'd pieces holding the header (flags,
+ * gso_type, then zeros) and frame_len frame bytes. */
+static void
+tx_chain(struct vq_chain *c, const struct tx_layout *l, uint8_t flags, uint8_t gso_type,
+         uint32_t frame_len)
+{
+	uint64_t total = (uint64_t)l->hdr_len + frame_len, at = 0;
+
+	*c = (struct vq_chain){ .head = 0 };
+	for (unsigned k = 0; at < total; k++) {
+		uint64_t len = k < l->ncut ? l->cut[k] : total - at;
+		uint8_t *p;
+
+		if (len > total - at)
+			len = total - at;
+		p = test_malloc(len);
+		for (uint64_t b = 0; b < len; b++)
+			p[b] = at + b == 0 ? flags : at + b == 1 ? gso_type
+			       : at + b < l->hdr_len ? 0 : (uint8_t)(at + b);
+		c->seg[k] = (struct iovec){ p, len };
+		c->n_out++;
+		at += len;
+	}
+	c->out_len = total;
+}
+
+static void
+tx_chain_free(struct vq_chain *c)
+{
+	for (unsigned k = 0; k < c->n_out; k++)
+		test_free(c->seg[k].iov_base);
+}
+
+static void
+test_tx_hdr_classes(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(tx_hdr_rows); k++) {
+		const struct tx_hdr_row *r = &tx_hdr_rows[k];
+
+		for (size_t j = 0; j < ARRAY_SIZE(tx_layouts); j++) {
+			const struct tx_layout *l = &tx_layouts[j];
+			const struct vnet_tx_fmt fmt = { .hdr_len = l->hdr_len };
+			struct vq_chain c;
+			enum vnet_tx_verdict got;
+
+			tx_chain(&c, l, r->flags, r->gso_type, 60);
+			got = vnet_tx_check(&fmt, &c);
+			if (got != r->want)
+				fail_msg("%s, %s: verdict %d (%s), want %d", r->name, l->name,
+				         got, vnet_tx_strerror(got), r->want);
+			tx_chain_free(&c);
+		}
+	}
+}
+
+/* Every one of the 65536 flags/gso_type pairs: zero passes, nothing else
+ * does, and each verdict names a rule the pair really breaks. */
+static void
+test_tx_hdr_every_pair(void **state)
+{
+	const struct vnet_tx_fmt fmt = { .hdr_len = 12 };
+	unsigned seen[VNET_TX_VERDICT_COUNT] = { 0 };
+
+	(void)state;
+	for (unsigned v = 0; v < 0x10000; v++) {
+		uint8_t hdr[12 + 1] = { (uint8_t)v, (uint8_t)(v >> 8) };
+		uint8_t type = (uint8_t)(hdr[1] & ~ECN);
+		struct vq_chain c = { .n_out = 1, .out_len = sizeof(hdr),
+		                      .seg = { { hdr, sizeof(hdr) } } };
+		enum vnet_tx_verdict got = vnet_tx_check(&fmt, &c);
+		bool known_gso = type == 0 || type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+		                 type == VIRTIO_NET_HDR_GSO_UDP ||
+		                 type == VIRTIO_NET_HDR_GSO_TCPV6 ||
+		                 type == VIRTIO_NET_HDR_GSO_UDP_L4;
+
+		assert_in_range(got, VNET_TX_OK, VNET_TX_VERDICT_COUNT - 1);
+		seen[got]++;
+		assert_int_equal(got == VNET_TX_OK, v == 0);
+		assert_int_equal(got == VNET_TX_FLAGS, (hdr[0] & ~CSUM) != 0);
+		assert_int_equal(got == VNET_TX_CSUM, hdr[0] == CSUM);
+		if (hdr[0] == 0) {
+			assert_int_equal(got == VNET_TX_GSO_TYPE, !known_gso);
+			assert_int_equal(got == VNET_TX_GSO, known_gso && type != 0);
+			assert_int_equal(got == VNET_TX_ECN, hdr[1] == ECN);
+		}
+	}
+	assert_int_equal(seen[VNET_TX_RUNT] + seen[VNET_TX_TOO_BIG], 0);
+	assert_int_equal(seen[VNET_TX_OK], 1);
+	assert_int_equal(seen[VNET_TX_ECN], 1);
+	assert_int_equal(seen[VNET_TX_GSO], 4 * 2);    /* 4 types, with or without ECN */
+	assert_int_equal(seen[VNET_TX_CSUM], 256);     /* NEEDS_CSUM with any gso_type */
+}
+
+/* Lengths come first: a runt or oversized frame is refused for its length
+ * whatever its header asks, and the gate reads nothing of a runt shorter
+ * than two bytes. */
+static void
+test_tx_lengths(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t hdr_len;
+		uint32_t frame_len;              /* bytes after the header */
+		bool short_by_hdr;               /* no header: frame_len bytes in all */
+		uint8_t gso_type;
+		enum vnet_tx_verdict want;
+	} rows[] = {
+		{ "empty chain", 12, 0, true, 0, VNET_TX_RUNT },
+		{ "one byte", 12, 1, true, 0, VNET_TX_RUNT },
+		{ "five bytes", 12, 5, true, 0, VNET_TX_RUNT },
+		{ "header minus one", 12, 11, true, 0, VNET_TX_RUNT },
+		{ "header only (12)", 12, 0, false, 0, VNET_TX_RUNT },
+		{ "header only (10)", 10, 0, false, 0, VNET_TX_RUNT },
+		{ "header only, asks for GSO", 12, 0, false, VIRTIO_NET_HDR_GSO_TCPV4,
+		  VNET_TX_RUNT },
+		{ "header and one byte", 12, 1, false, 0, VNET_TX_OK },
+		{ "header and one byte, asks for GSO", 12, 1, false, VIRTIO_NET_HDR_GSO_TCPV4,
+		  VNET_TX_GSO },
+		{ "VNET_MAX_FRAME", 12, VNET_MAX_FRAME, false, 0, VNET_TX_OK },
+		{ "VNET_MAX_FRAME (legacy header)", 10, VNET_MAX_FRAME, false, 0, VNET_TX_OK },
+		{ "VNET_MAX_FRAME + 1", 12, VNET_MAX_FRAME + 1, false, 0, VNET_TX_TOO_BIG },
+		{ "VNET_MAX_FRAME + 1, asks for GSO", 12, VNET_MAX_FRAME + 1, false,
+		  VIRTIO_NET_HDR_GSO_TCPV4, VNET_TX_TOO_BIG },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		const struct vnet_tx_fmt fmt = { .hdr_len = rows[k].hdr_len };
+		struct tx_layout l = { rows[k].name, rows[k].hdr_len, { 1 }, 1 };
+		struct vq_chain c;
+		enum vnet_tx_verdict got;
+
+		if (rows[k].short_by_hdr)
+			l.hdr_len = 0;           /* the chain is frame_len bytes in all */
+		tx_chain(&c, &l, 0, rows[k].gso_type, rows[k].frame_len);
+		got = vnet_tx_check(&fmt, &c);
+		if (got != rows[k].want)
+			fail_msg("%s: verdict %d (%s), want %d", rows[k].name, got,
+			         vnet_tx_strerror(got), rows[k].want);
+		tx_chain_free(&c);
+	}
+}
+
+static void
+test_tx_strerror(void **state)
+{
+	(void)state;
+	for (int v = 0; v < VNET_TX_VERDICT_COUNT; v++) {
+		const char *s = vnet_tx_strerror((enum vnet_tx_verdict)v);
+
+		assert_non_null(s);
+		assert_true(strlen(s) > 1);
+		assert_string_not_equal(s, "unknown");
+		for (int w = 0; w < v; w++)
+			assert_string_not_equal(s, vnet_tx_strerror((enum vnet_tx_verdict)w));
+	}
+	assert_string_equal(vnet_tx_strerror(VNET_TX_VERDICT_COUNT), "unknown");
+	assert_string_equal(vnet_tx_strerror((enum vnet_tx_verdict)-1), "unknown");
+}
+
 static int
 rx_guest(void **state)
 {
@@ -669,6 +900,10 @@ main(void)
 		cmocka_unit_test(test_features_offered),
 		cmocka_unit_test(test_features_check),
 		cmocka_unit_test(test_vqi),
+		cmocka_unit_test(test_tx_hdr_classes),
+		cmocka_unit_test(test_tx_hdr_every_pair),
+		cmocka_unit_test(test_tx_lengths),
+		cmocka_unit_test(test_tx_strerror),
 		RX_TEST(test_rx_plain_hdr12),
 		RX_TEST(test_rx_plain_hdr10),
 		RX_TEST(test_rx_plain_exact_fit),

@@ -485,6 +485,8 @@ static const struct hostile cases[] = {
 	{ "readable then writable on rx", RX, 0, 0, readable_then_writable, VQ_E_DIRECTION },
 	{ "writable in indirect on tx", TX, 0, 0, writable_in_indirect, VQ_E_DIRECTION },
 	{ "65 descriptors", RX, 128, 0, too_many_direct, VQ_E_TOO_MANY_SEGS },
+	{ "two-descriptor cycle, ring of 128: segments run out before steps", TX, 128, 0,
+	  loop_two_cycle, VQ_E_TOO_MANY_SEGS },
 	{ "65 indirect entries", TX, 0, 0, too_many_indirect, VQ_E_TOO_MANY_SEGS },
 	{ "64 descriptors, one straddling", TX, 128, 2, too_many_by_straddle,
 	  VQ_E_TOO_MANY_SEGS },
