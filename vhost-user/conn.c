@@ -145,7 +145,7 @@ reply_u64(struct vhu_conn *d, const struct vhu_msg *m, uint64_t v)
 static struct vhu_vring_set
 vhu_all(const struct vhu_conn *d)
 {
-	struct vhu_vring_set s = { { 0 } };
+	struct vhu_vring_set s = { .w = { 0 } };
 
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		vhu_set_add(&s, i);
@@ -163,7 +163,7 @@ vhu_stop_all(struct vhu_conn *d)
 static void
 vhu_stop_one(struct vhu_conn *d, uint32_t vqi)
 {
-	struct vhu_vring_set s = { { 0 } };
+	struct vhu_vring_set s = { .w = { 0 } };
 
 	vhu_set_add(&s, vqi);
 	d->ops->stop(d->owner, &s);
@@ -188,7 +188,7 @@ vhu_commit(struct vhu_conn *d)
 
 	if (vhu_set_empty(&s))
 		return;
-	d->pending = (struct vhu_vring_set){ { 0 } };
+	d->pending = (struct vhu_vring_set){ .w = { 0 } };
 	d->ops->commit(d->owner, &s);
 }
 
@@ -214,7 +214,7 @@ static void
 vhu_reset(struct vhu_conn *d)
 {
 	vhu_stop_all(d);
-	d->pending = (struct vhu_vring_set){ { 0 } };
+	d->pending = (struct vhu_vring_set){ .w = { 0 } };
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		vring_reset(&d->vring[i]);
 	vhu_mem_unmap(d->mem);
