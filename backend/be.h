@@ -40,7 +40,7 @@ struct be_dev {
 	 * stop or the RSS settings change, and published with the plans. */
 	struct rte_ring **inbox;         /* [queue_pairs]; NULL for loopback */
 	uint16_t *affinity;              /* [PMD_AFFINITY_SLOTS] */
-	struct pmd_rss_cfg rss_cfg;
+	struct rss_settings rss_cfg;     /* passed rss_settings_check() */
 	struct pmd_steer *steer;         /* current snapshot; NULL for loopback */
 	bool waiting_logged;             /* client mode: "no frontend yet" said */
 	uint64_t connected_ns;           /* time with a frontend, for rates */
@@ -68,8 +68,10 @@ int be_steer_update(struct be_dev *d, char *why, size_t why_len);
 /* Control API (control thread). Each returns 0, or a negative errno with why
  * naming what is wrong; on failure nothing changed. */
 struct be_dev *be_dev_by_name(struct be *be, const char *name);
-/* New RSS settings, in effect for frames steered after it returns. */
-int be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len);
+/* New RSS settings, in effect for frames steered after it returns. The caller
+ * has checked them with rss_settings_check() (a refusal here is -EINVAL for a
+ * loopback device or -ENOMEM). */
+int be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len);
 /* Queue pair qp is served by the poll thread of core from now on (started
  * if needed); its rings keep their state. */
 int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len);

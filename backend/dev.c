@@ -465,14 +465,7 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 			return -ENOMEM;
 		}
 	}
-	pmd_rss_cfg_default(&d->rss_cfg);
-	if (c->rss_key_set)
-		memcpy(d->rss_cfg.key, c->rss_key, sizeof(d->rss_cfg.key));
-	d->rss_cfg.reta_size = c->rss_table_size;
-	d->rss_cfg.n_weights = c->n_rss_weights;
-	memcpy(d->rss_cfg.weights, c->rss_weights, c->n_rss_weights * sizeof(c->rss_weights[0]));
-	d->rss_cfg.n_table = c->n_rss_table;
-	memcpy(d->rss_cfg.table, c->rss_table, c->n_rss_table * sizeof(c->rss_table[0]));
+	d->rss_cfg = c->rss;
 	return be_steer_update(d, why, why_len);
 }
 
@@ -620,9 +613,9 @@ be_dev_by_name(struct be *be, const char *name)
 }
 
 int
-be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len)
+be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len)
 {
-	struct pmd_rss_cfg old = d->rss_cfg;
+	struct rss_settings old = d->rss_cfg;
 	int rc;
 
 	if (d->inbox == NULL) {

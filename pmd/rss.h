@@ -10,16 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "virtio/rss_settings.h"
 
 struct rte_mbuf;
-
-#define PMD_RSS_KEY_LEN   40             /* the Microsoft RSS key length */
-#define PMD_RSS_RETA_MIN  1
-#define PMD_RSS_RETA_MAX  512
-#define PMD_RSS_RETA_DEFAULT 128         /* what most NICs expose (ethtool -x) */
-
-/* The well-known default key from the Microsoft RSS specification. */
-extern const uint8_t pmd_rss_default_key[PMD_RSS_KEY_LEN];
 
 /* A flow as the hash sees it; addresses and ports in network byte order. */
 struct pmd_flow {
@@ -32,20 +25,6 @@ struct pmd_flow {
 	bool has_ports;                  /* TCP or UDP, not a fragment */
 };
 
-/* How the administrator wants the table filled (ethtool -X). */
-struct pmd_rss_cfg {
-	uint8_t key[PMD_RSS_KEY_LEN];
-	uint16_t reta_size;              /* PMD_RSS_RETA_MIN..MAX */
-	/* Either weights (per queue pair, 0 = never; n_weights 0 = equal over
-	 * all enabled), or an explicit table of queue pair numbers (n_table ==
-	 * reta_size). Entries naming a disabled queue are remapped to enabled
-	 * ones so no frame lands on a disabled queue. */
-	uint16_t n_weights;
-	uint16_t weights[PMD_RSS_RETA_MAX];
-	uint16_t n_table;
-	uint16_t table[PMD_RSS_RETA_MAX];
-};
-
 /* Longest hash input: IPv6 source and destination, then both ports. */
 #define PMD_RSS_INPUT_MAX (16 + 16 + 2 + 2)
 
@@ -54,21 +33,19 @@ struct pmd_rss {
 	 * entry is the XOR of the 32-bit key windows of the bits set in that
 	 * byte (one lookup per input byte instead of a loop per bit). */
 	uint32_t byte_hash[PMD_RSS_INPUT_MAX][256];
-	uint8_t key[PMD_RSS_KEY_LEN];
+	uint8_t key[RSS_KEY_LEN];
 	uint16_t reta_size;
 	uint16_t reta_mask;              /* reta_size - 1 if a power of two, else 0 */
 	uint16_t n_enabled;              /* 0: nothing can receive */
-	uint16_t reta[PMD_RSS_RETA_MAX]; /* queue pair per entry */
+	uint16_t reta[RSS_TABLE_MAX];    /* queue pair per entry */
 };
 
-/* Fills cfg with the default key, 128 entries, equal weights. */
-void pmd_rss_cfg_default(struct pmd_rss_cfg *cfg);
-
-/* Builds the table from cfg for the queue pairs whose RX ring is enabled
- * (enabled[qp], nqp entries). 0, or -EINVAL with why filled (a weight or table
- * entry naming a pair >= nqp, sizes out of range). With no pair enabled the
- * result has n_enabled 0. */
-int pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
+/* Builds the table from settings that passed rss_settings_check() for nqp
+ * pairs, over the pairs whose RX ring is enabled (enabled[qp], nqp entries).
+ * 0; settings that do not pass are refused with -EINVAL and why, out
+ * untouched, so unchecked settings can never index past enabled[]. With no
+ * pair enabled the result has n_enabled 0. */
+int pmd_rss_build(struct pmd_rss *out, const struct rss_settings *cfg,
                   const bool *enabled, uint16_t nqp, char *why, size_t why_len);
 
 /* Extracts the flow of an Ethernet frame (VLAN tags skipped; IPv4 options and
