@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tests/pmd/test_rss.c - the software RSS of pmd/rss.c: the Toeplitz hash
+/* tests/pmd/test_steer.c - the steering of pmd/steer.c: the Toeplitz hash
  * against the published Microsoft verification suite (every entry, with and
  * without ports, from tuples and from real frames), the flow parser on
  * crafted frames (VLAN/QinQ, IPv4 options and fragments, IPv6 extension
@@ -7,8 +7,7 @@
  * segments at every point, each segment in its own exactly-sized heap block
  * so ASan catches any read past the frame, the indirection table build
  * (equal, weighted, explicit and remapped tables; settings that did not pass
- * their check refused), and
- * the spread of random flows. Mbufs are fakes on the stack over malloc'd
+ * their check refused), and the spread of random flows. Mbufs are fakes on the stack over malloc'd
  * data: rte_pktmbuf_read() needs only buf_addr, data_off, the lengths and
  * the segment chain, so no EAL is started. */
 #include <arpa/inet.h>
@@ -24,7 +23,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <rte_mbuf.h>
-#include "pmd/rss.h"
+#include "pmd/steer.h"
 #include "common/base.h"
 
 /* ---- Microsoft RSS verification suite ----
@@ -1175,5 +1174,5 @@ main(void)
 		cmocka_unit_test(test_distribution),
 	};
 
-	return cmocka_run_group_tests_name("pmd_rss", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("pmd_steer", tests, NULL, NULL);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* pmd/rss.c - software receive-side scaling for frames going to the guest:
- * the flow parser that finds the IPv4/IPv6 addresses and TCP/UDP ports, the
- * Toeplitz hash over them (by per-byte tables built from the key), and the build
- * of the immutable indirection table from the administrator's weights or
- * explicit table and the set of enabled RX queues. The table build runs on
- * the control thread; the parser and the hash run per frame on poll threads.
+/* pmd/steer.c - steering of frames going to the guest: the flow parser that
+ * finds the IPv4/IPv6 addresses and TCP/UDP ports, the Toeplitz hash over
+ * them (by per-byte tables built from the key), and the build of the
+ * immutable indirection table from the operator's RSS settings (weights or an
+ * explicit table) and the set of enabled RX queues. The table build runs on
+ * the control thread; the parser and the hash run per frame on poll threads,
+ * as do the flow-affinity and target helpers inlined from steer.h.
  * Security model: every byte of a frame is hostile. Frames may be segmented,
  * shorter than their headers claim, or carry lengths that point anywhere, so
  * every header is read through rte_pktmbuf_read(), which refuses to read
@@ -17,7 +18,7 @@
 #include <netinet/in.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include "pmd/rss.h"
+#include "pmd/steer.h"
 
 #define ETH_HLEN        14
 #define ETHERTYPE_IPV4  0x0800
