@@ -213,8 +213,8 @@ guest_tx(const struct pmd_qp *q)
 	uint16_t k = 0, sent, popped = 0;
 	uint64_t bytes = 0;
 
-	n = RTE_MIN(n, (uint16_t)PMD_BURST);
-	n = RTE_MIN(n, vq_avail_count(vq));
+	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
 	if (n == 0) {
 		if (unlikely(vq->broken))
 			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
@@ -348,7 +348,7 @@ guest_rx(const struct pmd_qp *q)
 			return 0;
 		}
 		st->held_next = 0;
-		st->held_n = rx_source_take(q, st->held, RTE_MIN(room, (uint16_t)PMD_BURST));
+		st->held_n = rx_source_take(q, st->held, (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
 		vq_prefetch(vq, q->mem, st->held_n);
