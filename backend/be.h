@@ -53,7 +53,7 @@ struct be_qp {
 struct be_steering {
 	struct rte_ring **inbox;         /* [queue_pairs] */
 	uint16_t *affinity;              /* [PMD_AFFINITY_SLOTS] */
-	struct pmd_rss_cfg cfg;
+	struct rss_settings cfg;            /* passed rss_settings_check() */
 	struct pmd_steer *snap;          /* current snapshot */
 };
 
@@ -131,7 +131,7 @@ void be_sync(struct be *be);
  * become d's settings; the plans still need a transaction (be_txn_steer's
  * threads). 0, or -EINVAL (cfg does not fit d) or -ENOMEM, with why; on
  * failure nothing changed. */
-int be_steer_set(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len);
+int be_steer_set(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len);
 
 /* rings.c: the connection's vhu_ops. */
 extern const struct vhu_ops be_vhu_ops;
@@ -166,11 +166,15 @@ uint64_t be_now_ns(void);
  * or a negative errno with why naming what is wrong; on failure nothing
  * changed. */
 struct be_dev *be_dev_by_name(struct be *be, const char *name);
-/* New RSS settings, in effect for frames steered after it returns. */
-int be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len);
+/* New RSS settings, in effect for frames steered after it returns. The caller
+ * has checked them with rss_settings_check() (a refusal here is -EINVAL for a
+ * loopback device or -ENOMEM). */
+int be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len);
 /* Queue pair qp is served by the poll thread of core from now on (started
- * if needed); its rings keep their state. */
-int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len);
+ * if needed); its rings keep their state. A refusal names its field ("qp" or
+ * "core") in *field. */
+int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, char *why,
+               size_t why_len);
 
 /* stats.c: the per-queue table; rates over the time each device had a frontend. */
 void be_stats_print(FILE *out, const struct be *be);

@@ -11,9 +11,10 @@
  * bytes, read within CTL_DEADLINE_MS so a slow or stuck client holds the
  * control thread (which also serves every frontend) no longer than that,
  * parsed with duplicate keys rejected and unpacked with JSON_STRICT, and every
- * value type- and range-checked here before be_set_rss() and be_move_qp()
- * check it against the device. Errors name the request field:
- * {"error": {"path": ..., "reason": ...}}. */
+ * value type-checked here; RSS settings then pass rss_settings_check(), the
+ * gate the config file's settings pass too, before be_set_rss(), and
+ * be_move_qp() checks a core against the process. Errors name the request
+ * field: {"error": {"path": ..., "reason": ...}}. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -29,8 +30,6 @@
 #include "backend/ctl.h"
 #include "vhost-user/sock.h"
 #include "common/log.h"
-
-_Static_assert(CFG_RSS_KEY_LEN == PMD_RSS_KEY_LEN, "one RSS key length");
 
 /* Time a client has to send its request, and again to take the reply. The
  * control thread also serves the vhost-user sockets, whose frontends (QEMU)
@@ -183,29 +182,6 @@ ctl_device(struct ctl_req *r, bool all_ok, struct be_dev **out)
 	r->dev = *out;
 	return 0;
 }
-
-/* A control-API refusal. why usually starts with the setting it is about
- * ("table[3]: ...", "reta_size: ..."): that names the field when the command
- * takes it (reta_size is the request's size); else fallback is the path. */
-static int
-ctl_why(struct ctl_req *r, const char *why, const char *fallback)
-{
-	size_t n = strspn(why, "abcdefghijklmnopqrstuvwxyz_");
-	size_t m = n + strspn(why + n, "[]0123456789");
-	char field[64];
-
-	if (n > 0 && m < sizeof(field) && strncmp(why + m, ": ", 2) == 0) {
-		snprintf(field, sizeof(field), "%.*s", (int)n, why);
-		if (strcmp(field, "reta_size") == 0)
-			return ctl_fail(&r->err, "size", "%s", why + m + 2);
-		if (ctl_key_index(r->cmd, field) >= 0) {
-			snprintf(field, sizeof(field), "%.*s", (int)m, why);
-			return ctl_fail(&r->err, field, "%s", why + m + 2);
-		}
-	}
-	return ctl_fail(&r->err, fallback, "%s", why[0] ? why : "refused");
-}
-
 
 static const char *
 ctl_port(const struct be_dev *d, char *buf, size_t len)
@@ -365,15 +341,15 @@ static json_t *
 ctl_rss_json(const struct be_dev *d)
 {
 	const struct pmd_rss *rss;
-	char key[3 * PMD_RSS_KEY_LEN];
+	char key[3 * RSS_KEY_LEN];
 
 	if (d->steer == NULL)
 		return json_pack("{s:s, s:s, s:i, s:o}", "device", d->cfg.name, "mode", "pair",
 		                 "queue_pairs", d->cfg.queue_pairs, "enabled", ctl_enabled(d));
 	rss = &d->steer->snap->rss;
-	for (unsigned i = 0; i < PMD_RSS_KEY_LEN; i++)
+	for (unsigned i = 0; i < RSS_KEY_LEN; i++)
 		snprintf(key + 3 * i, sizeof(key) - 3 * i, "%02x%s", rss->key[i],
-		         i + 1 < PMD_RSS_KEY_LEN ? ":" : "");
+		         i + 1 < RSS_KEY_LEN ? ":" : "");
 	return json_pack("{s:s, s:s, s:i, s:o, s:i, s:s, s:i, s:o, s:o, s:o, s:o}",
 	                 "device", d->cfg.name,
 	                 "mode", d->steer->snap->mode == PMD_STEER_FLOW_AFFINITY ? "flow-affinity"
@@ -412,14 +388,30 @@ ctl_rss_show(struct ctl_req *r)
 	return ctl_rss_json(d);
 }
 
+/* New settings through the one gate of RSS settings, whose refusal names
+ * the field as data: here in the request's words. */
 static json_t *
-ctl_rss_apply(struct ctl_req *r, struct be_dev *d, const struct pmd_rss_cfg *cfg,
-              const char *field)
+ctl_rss_apply(struct ctl_req *r, struct be_dev *d, const struct rss_settings *cfg)
 {
-	char why[256] = "";
+	static const char *const keys[] = {
+		[RSS_FIELD_TABLE_SIZE] = "size", [RSS_FIELD_WEIGHTS] = "weights",
+		[RSS_FIELD_TABLE] = "table",
+	};
+	struct rss_settings_err e;
+	char why[256] = "", path[32];
 
+	if (rss_settings_check(cfg, d->cfg.queue_pairs, &e) != 0) {
+		const char *key = (size_t)e.field < ARRAY_SIZE(keys) ? keys[e.field] : "table";
+
+		if (e.entry >= 0)
+			snprintf(path, sizeof(path), "%s[%d]", key, (int)e.entry);
+		else
+			snprintf(path, sizeof(path), "%s", key);
+		ctl_fail(&r->err, path, "%s", e.reason);
+		return NULL;
+	}
 	if (be_set_rss(d, cfg, why, sizeof(why)) != 0) {
-		ctl_why(r, why, field);
+		ctl_fail(&r->err, "device", "%s", why[0] ? why : "refused");  /* out of memory */
 		return NULL;
 	}
 	return ctl_rss_json(d);
@@ -428,7 +420,7 @@ ctl_rss_apply(struct ctl_req *r, struct be_dev *d, const struct pmd_rss_cfg *cfg
 static json_t *
 ctl_rss_set_key(struct ctl_req *r)
 {
-	struct pmd_rss_cfg cfg;
+	struct rss_settings cfg;
 	struct cfg_err ce;
 	struct be_dev *d;
 	const char *s;
@@ -446,10 +438,10 @@ ctl_rss_set_key(struct ctl_req *r)
 		ctl_fail(&r->err, "key", "%s", ce.reason);
 		return NULL;
 	}
-	return ctl_rss_apply(r, d, &cfg, "key");
+	return ctl_rss_apply(r, d, &cfg);
 }
 
-/* An array of 1..PMD_RSS_RETA_MAX integers 0..hi into v. */
+/* An array of 1..RSS_TABLE_MAX integers 0..hi into v. */
 static int
 ctl_u16_list(struct ctl_req *r, const char *key, json_int_t hi, uint16_t *v, uint16_t *n)
 {
@@ -460,8 +452,8 @@ ctl_u16_list(struct ctl_req *r, const char *key, json_int_t hi, uint16_t *v, uin
 	if (!json_is_array(a))
 		return ctl_fail(&r->err, key, "must be an array of integers, got %s",
 		                cfg_got(a, got, sizeof(got)));
-	if (json_array_size(a) < 1 || json_array_size(a) > PMD_RSS_RETA_MAX)
-		return ctl_fail(&r->err, key, "must have 1..%u entries, got %zu", PMD_RSS_RETA_MAX,
+	if (json_array_size(a) < 1 || json_array_size(a) > RSS_TABLE_MAX)
+		return ctl_fail(&r->err, key, "must have 1..%u entries, got %zu", RSS_TABLE_MAX,
 		                json_array_size(a));
 	json_array_foreach(a, i, x) {
 		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > hi) {
@@ -475,14 +467,33 @@ ctl_u16_list(struct ctl_req *r, const char *key, json_int_t hi, uint16_t *v, uin
 	return 0;
 }
 
+/* The table size: any value the settings can hold; its range is
+ * rss_settings_check()'s rule. 1 if given, 0 if absent, -1 on error. */
+static int
+ctl_size(struct ctl_req *r, uint16_t *out)
+{
+	json_t *v = ctl_arg(r, "size");
+	char got[48];
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > UINT16_MAX)
+		return ctl_fail(&r->err, "size", "must be " RSS_FORM_TABLE_SIZE ", got %s",
+		                cfg_got(v, got, sizeof(got)));
+	*out = (uint16_t)json_integer_value(v);
+	return 1;
+}
+
 static json_t *
 ctl_rss_set_table(struct ctl_req *r)
 {
 	static const char *const how[] = { "equal", "weights", "table" };
 	const char *given = NULL;
-	struct pmd_rss_cfg cfg;
-	json_int_t size = 0, equal;
+	struct rss_settings cfg;
+	json_int_t equal;
 	struct be_dev *d;
+	uint16_t size = 0;
 	int has_size;
 
 	if (ctl_steering_dev(r, &d) < 0)
@@ -501,13 +512,13 @@ ctl_rss_set_table(struct ctl_req *r)
 		ctl_fail(&r->err, "table", "required: one of equal, weights and table");
 		return NULL;
 	}
-	if ((has_size = ctl_int(r, "size", PMD_RSS_RETA_MIN, PMD_RSS_RETA_MAX, &size)) < 0)
+	if ((has_size = ctl_size(r, &size)) < 0)
 		return NULL;
 	cfg = d->steer->cfg;
 	cfg.n_weights = 0;
 	cfg.n_table = 0;
 	if (has_size)
-		cfg.reta_size = (uint16_t)size;
+		cfg.table_size = size;
 	if (strcmp(given, "equal") == 0) {
 		/* ethtool -X equal N: the first N pairs, one share each. */
 		if (ctl_int(r, "equal", 1, d->cfg.queue_pairs, &equal) < 0)
@@ -516,28 +527,15 @@ ctl_rss_set_table(struct ctl_req *r)
 			cfg.weights[i] = 1;
 		cfg.n_weights = (uint16_t)equal;
 	} else if (strcmp(given, "weights") == 0) {
-		bool any = false;
-
 		if (ctl_u16_list(r, "weights", UINT16_MAX, cfg.weights, &cfg.n_weights) < 0)
 			return NULL;
-		for (uint16_t i = 0; i < cfg.n_weights; i++)
-			any |= cfg.weights[i] != 0;
-		if (!any) {
-			ctl_fail(&r->err, "weights", "all weights are 0: no pair could receive");
-			return NULL;
-		}
 	} else {
 		if (ctl_u16_list(r, "table", UINT16_MAX, cfg.table, &cfg.n_table) < 0)
 			return NULL;
-		if (has_size && size != cfg.n_table) {
-			ctl_fail(&r->err, "size", "is %" JSON_INTEGER_FORMAT " but table has %u "
-			         "entries (leave size out: it is the table's length)", size,
-			         cfg.n_table);
-			return NULL;
-		}
-		cfg.reta_size = cfg.n_table;
+		if (!has_size)
+			cfg.table_size = cfg.n_table;    /* the size is the table's length */
 	}
-	return ctl_rss_apply(r, d, &cfg, given);
+	return ctl_rss_apply(r, d, &cfg);
 }
 
 /* An address of either family into f; 0, or -1 naming key. */
@@ -627,6 +625,7 @@ static json_t *
 ctl_move(struct ctl_req *r)
 {
 	json_int_t qp, core;
+	const char *field = "core";
 	struct be_dev *d;
 	char why[256] = "";
 	json_t *devs;
@@ -645,8 +644,8 @@ ctl_move(struct ctl_req *r)
 		ctl_fail(&r->err, "core", "required: a CPU number");
 		return NULL;
 	}
-	if (be_move_qp(d, (uint16_t)qp, (unsigned)core, why, sizeof(why)) != 0) {
-		ctl_why(r, why, "core");
+	if (be_move_qp(d, (uint16_t)qp, (unsigned)core, &field, why, sizeof(why)) != 0) {
+		ctl_fail(&r->err, field, "%s", why);
 		return NULL;
 	}
 	devs = json_array();

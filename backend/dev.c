@@ -153,14 +153,13 @@ be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
 	return be->pmd_by_core[core];
 }
 
-/* Inboxes, affinity slots and the RSS settings of an ethdev device; the
- * first snapshot (no RX ring running yet) checks the settings against it. */
+/* Inboxes, affinity slots and the first steering snapshot (no RX ring
+ * running yet) of an ethdev device, from the config's RSS settings. */
 static int
 be_steer_create(struct be_dev *d, char *why, size_t why_len)
 {
 	const struct cfg_device *c = &d->cfg;
 	uint16_t nq = c->queue_pairs;
-	struct pmd_rss_cfg rss;
 	struct be_steering *s;
 
 	d->steer = s = calloc(1, sizeof(*s));
@@ -179,15 +178,7 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 			return -ENOMEM;
 		}
 	}
-	pmd_rss_cfg_default(&rss);
-	if (c->rss_key_set)
-		memcpy(rss.key, c->rss_key, sizeof(rss.key));
-	rss.reta_size = c->rss_table_size;
-	rss.n_weights = c->n_rss_weights;
-	memcpy(rss.weights, c->rss_weights, c->n_rss_weights * sizeof(c->rss_weights[0]));
-	rss.n_table = c->n_rss_table;
-	memcpy(rss.table, c->rss_table, c->n_rss_table * sizeof(c->rss_table[0]));
-	return be_steer_set(d, &rss, why, why_len);
+	return be_steer_set(d, &c->rss, why, why_len);
 }
 
 /* Who can attach, as the socket file says after vhu_listen_as(). */

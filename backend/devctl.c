@@ -17,7 +17,7 @@ be_dev_by_name(struct be *be, const char *name)
 }
 
 int
-be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len)
+be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len)
 {
 	struct be_txn t = { .wait = false };
 	int rc;
@@ -37,7 +37,8 @@ be_set_rss(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t wh
 }
 
 int
-be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_len)
+be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, char *why,
+           size_t why_len)
 {
 	uint32_t vqi[2] = { vnet_vqi(qp, VNET_RX), vnet_vqi(qp, VNET_TX) };
 	struct be_txn t = { .wait = false };
@@ -45,18 +46,20 @@ be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, char *why, size_t why_l
 	struct pmd *from, *to;
 
 	if (qp >= d->cfg.queue_pairs) {
-		snprintf(why, why_len, "qp: %u does not exist (device %s has %u)", qp, d->cfg.name,
+		*field = "qp";
+		snprintf(why, why_len, "%u does not exist (device %s has %u)", qp, d->cfg.name,
 		         d->cfg.queue_pairs);
 		return -EINVAL;
 	}
+	*field = "core";
 	if (core >= BE_MAX_CORES || !CPU_ISSET(core, &d->be->allowed)) {
-		snprintf(why, why_len, "core: %u is not available to this process", core);
+		snprintf(why, why_len, "%u is not available to this process", core);
 		return -EINVAL;
 	}
 	from = d->qp[qp].pmd;
 	to = be_pmd_for_core(d->be, &d->cfg, core);
 	if (to == NULL) {
-		snprintf(why, why_len, "core: cannot start a poll thread on core %u", core);
+		snprintf(why, why_len, "cannot start a poll thread on core %u", core);
 		return -EIO;
 	}
 	if (to == from)

@@ -132,7 +132,7 @@ struct be_steer_snap {
 /* d's steering over its running RX rings and settings cfg: 0, or -EINVAL
  * (cfg does not fit the device) or -ENOMEM, with why. */
 static int
-be_steer_build(const struct be_dev *d, const struct pmd_rss_cfg *cfg, struct pmd_steer **out,
+be_steer_build(const struct be_dev *d, const struct rss_settings *cfg, struct pmd_steer **out,
                char *why, size_t why_len)
 {
 	uint16_t nq = d->cfg.queue_pairs;
@@ -160,7 +160,7 @@ be_steer_build(const struct be_dev *d, const struct pmd_rss_cfg *cfg, struct pmd
 }
 
 int
-be_steer_set(struct be_dev *d, const struct pmd_rss_cfg *cfg, char *why, size_t why_len)
+be_steer_set(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t why_len)
 {
 	struct pmd_steer *snap;
 	int rc = be_steer_build(d, cfg, &snap, why, why_len);

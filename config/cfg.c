@@ -62,10 +62,9 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_IDLE  "an integer 0..1000000"
 #define CFG_FORM_STEER "\"rss\" or \"flow-affinity\""
 #define CFG_FORM_KEY   "40 bytes as 80 hex digits, optionally ':'-separated"
-#define CFG_FORM_RETA  "an integer 1.." CFG_STR(CFG_RSS_TABLE_MAX)
-#define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(CFG_RSS_WEIGHTS_MAX) \
+#define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(RSS_TABLE_MAX) \
 	" integers 0..65535, one per queue pair"
-#define CFG_FORM_TABLE "an array of 1.." CFG_STR(CFG_RSS_TABLE_MAX) " queue pair numbers"
+#define CFG_FORM_TABLE "an array of 1.." CFG_STR(RSS_TABLE_MAX) " queue pair numbers"
 
 static const char *const cfg_log_names[] = {
 	[VLOG_ERR] = "err", [VLOG_WARN] = "warn",
@@ -481,8 +480,22 @@ cfg_id_json(const json_t *v, bool group, const char *path, uint32_t *out,
 static int
 cfg_check_device_at(const struct cfg_device *d, const char *base, struct cfg_err *err)
 {
-	char path[CFG_PATH_LEN];
+	static const char *const rss_keys[] = {
+		[RSS_FIELD_TABLE_SIZE] = "rss_table_size", [RSS_FIELD_WEIGHTS] = "rss_weights",
+		[RSS_FIELD_TABLE] = "rss_table",
+	};
+	char path[CFG_PATH_LEN], epath[CFG_PATH_LEN];
+	struct rss_settings_err re;
 	const char *key = NULL;
+
+	/* After the command line's --queues too: weights and a table must name
+	 * pairs the device has. */
+	if (rss_settings_check(&d->rss, d->queue_pairs, &re) != 0) {
+		cfg_path(path, base, (size_t)re.field < ARRAY_SIZE(rss_keys) ? rss_keys[re.field] : "rss");
+		if (re.entry >= 0)
+			cfg_path_index(epath, path, (size_t)re.entry);
+		return cfg_fail(err, re.entry >= 0 ? epath : path, "%s", re.reason);
+	}
 
 	/* In client mode the frontend (QEMU's server=on) creates the socket and
 	 * decides who may connect; a setting that would do nothing is a
@@ -583,25 +596,25 @@ cfg_hex(char c)
 }
 
 static int
-cfg_key_str(const char *s, const char *path, uint8_t key[CFG_RSS_KEY_LEN],
+cfg_key_str(const char *s, const char *path, uint8_t key[RSS_KEY_LEN],
 	    struct cfg_err *err)
 {
-	uint8_t k[CFG_RSS_KEY_LEN];
+	uint8_t k[RSS_KEY_LEN];
 	char got[CFG_GOT_LEN];
 	const char *p = s;
 	unsigned n = 0;
 
-	while (p != NULL && *p != '\0' && n < CFG_RSS_KEY_LEN) {
+	while (p != NULL && *p != '\0' && n < RSS_KEY_LEN) {
 		int hi = cfg_hex(p[0]), lo = hi < 0 ? -1 : cfg_hex(p[1]);
 
 		if (lo < 0)
 			break;
 		k[n++] = (uint8_t)(hi << 4 | lo);
 		p += 2;
-		if (*p == ':' && n < CFG_RSS_KEY_LEN)
+		if (*p == ':' && n < RSS_KEY_LEN)
 			p++;
 	}
-	if (p == NULL || n != CFG_RSS_KEY_LEN || *p != '\0')
+	if (p == NULL || n != RSS_KEY_LEN || *p != '\0')
 		return cfg_fail(err, path, "must be " CFG_FORM_KEY ", got %s",
 				cfg_quote(s, got, sizeof(got)));
 	memcpy(key, k, sizeof(k));
@@ -612,11 +625,11 @@ static int
 cfg_weights_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_err *err)
 {
 	char epath[CFG_PATH_LEN], got[CFG_GOT_LEN];
-	uint16_t w[CFG_RSS_WEIGHTS_MAX];
+	uint16_t w[RSS_TABLE_MAX];
 	size_t k;
 	json_t *v;
 
-	if (!json_is_array(j) || json_array_size(j) > CFG_RSS_WEIGHTS_MAX)
+	if (!json_is_array(j) || json_array_size(j) > RSS_TABLE_MAX)
 		return cfg_fail(err, path, "must be " CFG_FORM_WEIGHTS ", got %s",
 				cfg_got(j, got, sizeof(got)));
 	json_array_foreach(j, k, v) {
@@ -627,8 +640,8 @@ cfg_weights_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_e
 			return -1;
 		w[k] = (uint16_t)x;
 	}
-	d->n_rss_weights = (uint16_t)json_array_size(j);
-	memcpy(d->rss_weights, w, d->n_rss_weights * sizeof(w[0]));
+	d->rss.n_weights = (uint16_t)json_array_size(j);
+	memcpy(d->rss.weights, w, d->rss.n_weights * sizeof(w[0]));
 	return 0;
 }
 
@@ -636,25 +649,25 @@ static int
 cfg_table_json(json_t *j, const char *path, struct cfg_device *d, struct cfg_err *err)
 {
 	char epath[CFG_PATH_LEN], got[CFG_GOT_LEN];
-	uint16_t t[CFG_RSS_TABLE_MAX];
+	uint16_t t[RSS_TABLE_MAX];
 	size_t k;
 	json_t *v;
 
 	if (!json_is_array(j) || json_array_size(j) == 0 ||
-	    json_array_size(j) > CFG_RSS_TABLE_MAX)
+	    json_array_size(j) > RSS_TABLE_MAX)
 		return cfg_fail(err, path, "must be " CFG_FORM_TABLE ", got %s",
 				cfg_got(j, got, sizeof(got)));
 	json_array_foreach(j, k, v) {
 		json_int_t x = 0;
 
 		snprintf(epath, sizeof(epath), "%.100s[%zu]", path, k);
-		if (cfg_json_int(v, 0, d->queue_pairs - 1, "a queue pair number of this device",
-				 epath, &x, err) < 0)
+		/* Which pairs exist is rss_settings_check()'s rule. */
+		if (cfg_json_int(v, 0, UINT16_MAX, "a queue pair number", epath, &x, err) < 0)
 			return -1;
 		t[k] = (uint16_t)x;
 	}
-	d->n_rss_table = (uint16_t)json_array_size(j);
-	memcpy(d->rss_table, t, d->n_rss_table * sizeof(t[0]));
+	d->rss.n_table = (uint16_t)json_array_size(j);
+	memcpy(d->rss.table, t, d->rss.n_table * sizeof(t[0]));
 	return 0;
 }
 
@@ -829,45 +842,25 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	    (cfg_json_str(steer, CFG_FORM_STEER, cfg_path(path, base, "steering"), &s, err) < 0 ||
 	     cfg_steer_str(s, path, d, err) < 0))
 		return -1;
-	if (cfg_given(key)) {
-		if (cfg_json_str(key, CFG_FORM_KEY, cfg_path(path, base, "rss_key"), &s, err) < 0 ||
-		    cfg_key_str(s, path, d->rss_key, err) < 0)
-			return -1;
-		d->rss_key_set = true;
-	}
+	/* Types here; every rule of the RSS settings in cfg_check_device_at(). */
+	if (cfg_given(key) &&
+	    (cfg_json_str(key, CFG_FORM_KEY, cfg_path(path, base, "rss_key"), &s, err) < 0 ||
+	     cfg_key_str(s, path, d->rss.key, err) < 0))
+		return -1;
 	if (cfg_given(reta)) {
-		if (cfg_json_int(reta, 1, CFG_RSS_TABLE_MAX, CFG_FORM_RETA,
+		if (cfg_json_int(reta, 0, UINT16_MAX, RSS_FORM_TABLE_SIZE,
 				 cfg_path(path, base, "rss_table_size"), &v, err) < 0)
 			return -1;
-		d->rss_table_size = (uint16_t)v;
+		d->rss.table_size = (uint16_t)v;
 	}
 	if (cfg_given(weights) &&
 	    cfg_weights_json(weights, cfg_path(path, base, "rss_weights"), d, err) < 0)
 		return -1;
-	if (d->n_rss_weights > d->queue_pairs)
-		return cfg_fail(err, cfg_path(path, base, "rss_weights"),
-				"has %u entries but the device has %u queue pairs",
-				d->n_rss_weights, d->queue_pairs);
-	if (d->n_rss_weights > 0) {
-		uint16_t i = 0;
-
-		while (i < d->n_rss_weights && d->rss_weights[i] == 0)
-			i++;
-		if (i == d->n_rss_weights)
-			return cfg_fail(err, cfg_path(path, base, "rss_weights"),
-					"are all 0: no queue would receive");
-	}
 	if (cfg_given(table)) {
-		if (d->n_rss_weights > 0)
-			return cfg_fail(err, cfg_path(path, base, "rss_table"),
-					"and rss_weights: give one or the other");
 		if (cfg_table_json(table, cfg_path(path, base, "rss_table"), d, err) < 0)
 			return -1;
 		if (!cfg_given(reta))
-			d->rss_table_size = d->n_rss_table;
-		else if (d->n_rss_table != d->rss_table_size)
-			return cfg_fail(err, path, "has %u entries but rss_table_size is %u",
-					d->n_rss_table, d->rss_table_size);
+			d->rss.table_size = d->rss.n_table;   /* the size is the table's length */
 	}
 	return cfg_check_device_at(d, base, err);
 }
@@ -1124,7 +1117,7 @@ cfg_check_device(const struct cfg_device *d, struct cfg_err *err)
 }
 
 int
-cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err)
+cfg_parse_rss_key(const char *s, uint8_t key[RSS_KEY_LEN], struct cfg_err *err)
 {
 	cfg_err_clear(err);
 	return cfg_key_str(s, "rss_key", key, err);
@@ -1144,7 +1137,7 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->poll_mode = CFG_POLL_ADAPTIVE;
 	d->idle_us = TUNE_IDLE_US;
 	d->steering = CFG_STEER_RSS;
-	d->rss_table_size = 128;
+	rss_settings_default(&d->rss);
 }
 
 const char *

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "virtio/rss_settings.h"
 
 #define CFG_MAX_DEVICES 64
 #define CFG_MAX_CORES   256          /* entries in one device's cores list */
@@ -23,10 +24,6 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 /* socket_uid/socket_gid not given: the socket keeps the process's ids.
  * (uid_t)-1 is what chown() takes for "unchanged", and no user can have it. */
 #define CFG_ID_NONE UINT32_MAX
-
-#define CFG_RSS_KEY_LEN 40
-#define CFG_RSS_TABLE_MAX 512
-#define CFG_RSS_WEIGHTS_MAX 128          /* one per queue pair */
 
 struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
@@ -45,13 +42,10 @@ struct cfg_device {
 	enum cfg_poll_mode poll_mode;    /* default adaptive */
 	uint32_t idle_us;                /* adaptive: idle time before sleeping, default 200 */
 	enum cfg_steering steering;      /* default rss */
-	bool rss_key_set;                /* else the Microsoft default key */
-	uint8_t rss_key[CFG_RSS_KEY_LEN];
-	uint16_t rss_table_size;         /* 1..512, default 128 */
-	uint16_t n_rss_weights;          /* 0: equal over enabled queues */
-	uint16_t rss_weights[CFG_RSS_WEIGHTS_MAX];
-	uint16_t n_rss_table;            /* explicit table (excludes weights) */
-	uint16_t rss_table[CFG_RSS_TABLE_MAX];
+	/* rss_key, rss_table_size, rss_weights, rss_table; default
+	 * rss_settings_default(); always passes rss_settings_check() for
+	 * queue_pairs. */
+	struct rss_settings rss;
 };
 
 struct cfg {
@@ -87,11 +81,12 @@ int cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *e
 int cfg_parse_socket_user(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_socket_group(const char *s, struct cfg_device *d, struct cfg_err *err);
 /* Rules across a device's fields that command-line overrides can break
- * (socket_user, socket_group and socket_mode only for a listening socket);
- * the file parser applies them too. 0 or -1 with err. */
+ * (socket_user, socket_group and socket_mode only for a listening socket;
+ * the RSS settings, by rss_settings_check(), against queue_pairs); the file
+ * parser applies them too. 0 or -1 with err. */
 int cfg_check_device(const struct cfg_device *d, struct cfg_err *err);
 /* 40 bytes as 80 hex digits, optionally separated by ':' (ethtool's form). */
-int cfg_parse_rss_key(const char *s, uint8_t key[CFG_RSS_KEY_LEN], struct cfg_err *err);
+int cfg_parse_rss_key(const char *s, uint8_t key[RSS_KEY_LEN], struct cfg_err *err);
 
 /* Fills a device with every default (socket left empty). */
 void cfg_device_defaults(struct cfg_device *d, unsigned index);

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
@@ -144,52 +143,6 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 	}
 }
 
-uint32_t
-pmd_affinity_slot(const struct pmd_flow *f)
-{
-	/* Both directions of a flow meet in one slot: hash the endpoints in a
-	 * fixed order (the smaller address/port first). */
-	unsigned alen = f->family == 6 ? 16 : 4;
-	int c = memcmp(f->src, f->dst, alen);
-	bool swap = c > 0 || (c == 0 && f->sport > f->dport);
-	uint32_t h = rte_hash_crc(swap ? f->dst : f->src, alen, f->proto);
-
-	h = rte_hash_crc(swap ? f->src : f->dst, alen, h);
-	h = rte_hash_crc_4byte(swap ? (uint32_t)f->dport << 16 | f->sport
-	                            : (uint32_t)f->sport << 16 | f->dport, h);
-	return h & (PMD_AFFINITY_SLOTS - 1);
-}
-
-/* Flow affinity ("RX follows TX", as the Linux tun driver does): the guest
- * sent these flows on this pair, so their replies go to this pair's RX. */
-static void
-remember_flows(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		struct pmd_flow f;
-
-		pmd_flow_of(pkts[i], &f);
-		if (f.family != 0)
-			__atomic_store_n(&q->steer->affinity[pmd_affinity_slot(&f)],
-			                 (uint16_t)(q->qp + 1), __ATOMIC_RELAXED);
-	}
-}
-
-uint16_t
-pmd_steer_target(const struct pmd_steer *s, const struct pmd_flow *f)
-{
-	if (s->mode == PMD_STEER_FLOW_AFFINITY && f->family != 0) {
-		uint16_t v = __atomic_load_n(&s->affinity[pmd_affinity_slot(f)],
-		                             __ATOMIC_RELAXED);
-
-		/* A flow last sent on a queue the guest has since disabled
-		 * falls back to RSS, which names only enabled queues. */
-		if (v != 0 && s->rx_enabled[v - 1])
-			return (uint16_t)(v - 1);
-	}
-	return pmd_rss_queue(&s->rss, pmd_rss_hash(&s->rss, f));
-}
-
 /* Port RX queue -> the inboxes of the guest RX queues the frames steer to
  * (RPS-like when the target pair is served by another thread). */
 static uint32_t
@@ -254,8 +207,8 @@ guest_tx(const struct pmd_qp *q)
 	uint16_t k = 0, sent, popped = 0;
 	uint64_t bytes = 0;
 
-	n = RTE_MIN(n, (uint16_t)PMD_BURST);
-	n = RTE_MIN(n, vq_avail_count(vq));
+	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
 	if (n == 0) {
 		if (unlikely(vq->broken))
 			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
@@ -301,8 +254,7 @@ guest_tx(const struct pmd_qp *q)
 		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
 	if (k < n)
 		rte_pktmbuf_free_bulk(&pkts[k], n - k);
-	if (q->steer != NULL && q->steer->mode == PMD_STEER_FLOW_AFFINITY)
-		remember_flows(q, pkts, k);
+	pmd_steer_remember(q->steer, q->qp, pkts, k);
 	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
 	for (uint16_t i = sent; i < k; i++)
 		bytes -= pkts[i]->pkt_len;
@@ -390,7 +342,7 @@ guest_rx(const struct pmd_qp *q)
 			return 0;
 		}
 		st->held_next = 0;
-		st->held_n = rx_source_take(q, st->held, RTE_MIN(room, (uint16_t)PMD_BURST));
+		st->held_n = rx_source_take(q, st->held, (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
 		vq_prefetch(vq, q->mem, st->held_n);

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pmd/port.h"
-#include "pmd/rss.h"
+#include "pmd/steer.h"
 #include "common/base.h"
 #include "common/tunables.h"
 #include "virtio/vnet.h"
@@ -95,30 +95,6 @@ struct pmd_vring {
 	int err_fd;                      /* -1: none */
 };
 
-/* How frames from the port choose a guest RX queue. */
-enum pmd_steer_mode {
-	PMD_STEER_RSS = 0,               /* Toeplitz hash + indirection table */
-	PMD_STEER_FLOW_AFFINITY,         /* RX follows the flow's last TX queue,
-	                                    RSS for flows not seen yet */
-};
-
-/* Flow-affinity table slots: a direct-mapped cache of recent flows. */
-#define PMD_AFFINITY_SLOTS 4096
-
-/* A device's steering, shared by its poll threads. The snapshot part (rss,
- * mode) is immutable and replaced as a whole when queues are enabled or
- * disabled or the table changes; the inboxes and the affinity table live as
- * long as the device. */
-struct pmd_steer {
-	enum pmd_steer_mode mode;
-	struct pmd_rss rss;
-	const bool *rx_enabled;          /* [nqp]: what rss was built over */
-	struct rte_ring *const *inbox;   /* [nqp]: frames for pair i (MP/SC) */
-	/* flow slot -> queue pair + 1 (0: unknown); written by guest TX of any
-	 * thread, read by steering: single 16-bit relaxed stores and loads. */
-	uint16_t *affinity;
-};
-
 /* A plan entry: a snapshot the control thread built; immutable once published. */
 struct pmd_qp {
 	struct pmd_vring rx, tx;
@@ -193,13 +169,6 @@ uint32_t pmd_poll_qp(const struct pmd_qp *q);
 /* Frames waiting for this pair's guest RX: in its inbox when the device
  * steers, else in its own port queue; false when the port cannot tell. */
 bool pmd_qp_rx_pending(const struct pmd_qp *q);
-
-/* The flow-affinity slot of a flow: the same for both directions of it. */
-uint32_t pmd_affinity_slot(const struct pmd_flow *f);
-
-/* The guest RX queue a frame from the port goes to (control API's "rss hash"
- * uses the same function). */
-uint16_t pmd_steer_target(const struct pmd_steer *s, const struct pmd_flow *f);
 
 /* Frees frames a stopped queue pair still held (control thread, after a grace
  * period); returns how many were freed. */

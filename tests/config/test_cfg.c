@@ -54,10 +54,10 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->idle_us, 200);
 	assert_int_equal(d->steering, CFG_STEER_RSS);
 	assert_false(d->client);
-	assert_false(d->rss_key_set);
-	assert_int_equal(d->rss_table_size, 128);
-	assert_int_equal(d->n_rss_weights, 0);
-	assert_int_equal(d->n_rss_table, 0);
+	assert_memory_equal(d->rss.key, rss_default_key, RSS_KEY_LEN);
+	assert_int_equal(d->rss.table_size, 128);
+	assert_int_equal(d->rss.n_weights, 0);
+	assert_int_equal(d->rss.n_table, 0);
 }
 
 static void
@@ -609,6 +609,19 @@ test_socket_owner(void **state)
 	d.socket_mode_set = false;
 	assert_int_equal(cfg_check_device(&d, &err), 0);
 	assert_string_equal(err.path, "");
+	/* --queues below what the file's RSS table names: the one RSS check
+	 * runs on the combined device too. */
+	d.client = false;
+	d.queue_pairs = 4;
+	d.rss.table_size = 4;
+	d.rss.n_table = 4;
+	for (uint16_t i = 0; i < 4; i++)
+		d.rss.table[i] = i;
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	assert_int_equal(cfg_parse_queue_pairs("2", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "rss_table[2]");
+	cfg_test_reason_has(&err, "queue pair 2 does not exist");
 }
 
 static void
@@ -746,13 +759,13 @@ test_quoting_in_errors(void **state)
 static void
 test_steering_and_rss(void **state)
 {
-	static const uint8_t want[CFG_RSS_KEY_LEN] = {
+	static const uint8_t want[RSS_KEY_LEN] = {
 		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
 		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
 		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
 		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 	};
-	uint8_t key[CFG_RSS_KEY_LEN];
+	uint8_t key[RSS_KEY_LEN];
 	struct cfg_device d;
 	struct cfg_err err;
 	struct cfg c;
@@ -766,21 +779,21 @@ test_steering_and_rss(void **state)
 	assert_true(c.dev[0].client);
 	load_ok("{\"devices\": [{\"socket\": \"/a\", \"queue_pairs\": 4,"
 	        " \"steering\": \"flow-affinity\", \"rss_table_size\": 64,"
-	        " \"rss_key\": \"6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:"
+	        " \"rss_key\": \"6e:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:"
 	        "ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa\","
 	        " \"rss_weights\": [1, 0, 2]}]}", &c);
 	assert_int_equal(c.dev[0].steering, CFG_STEER_FLOW_AFFINITY);
-	assert_true(c.dev[0].rss_key_set);
-	assert_memory_equal(c.dev[0].rss_key, want, sizeof(want));
-	assert_int_equal(c.dev[0].rss_table_size, 64);
-	assert_int_equal(c.dev[0].n_rss_weights, 3);
-	assert_int_equal(c.dev[0].rss_weights[2], 2);
+	assert_int_equal(c.dev[0].rss.key[0], 0x6e);     /* not the default key */
+	assert_memory_equal(c.dev[0].rss.key + 1, want + 1, sizeof(want) - 1);
+	assert_int_equal(c.dev[0].rss.table_size, 64);
+	assert_int_equal(c.dev[0].rss.n_weights, 3);
+	assert_int_equal(c.dev[0].rss.weights[2], 2);
 	/* an explicit table sets the table size */
 	load_ok("{\"devices\": [{\"socket\": \"/a\", \"queue_pairs\": 2,"
 	        " \"rss_table\": [1, 0, 1]}]}", &c);
-	assert_int_equal(c.dev[0].n_rss_table, 3);
-	assert_int_equal(c.dev[0].rss_table_size, 3);
-	assert_int_equal(c.dev[0].rss_table[0], 1);
+	assert_int_equal(c.dev[0].rss.n_table, 3);
+	assert_int_equal(c.dev[0].rss.table_size, 3);
+	assert_int_equal(c.dev[0].rss.table[0], 1);
 	/* the CLI forms: the key without colons, and --steering */
 	assert_int_equal(cfg_parse_rss_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcb"
 	                                   "ae7b30b477cb2da38030f20c6a42b73bbeac01fa", key, &err), 0);

@@ -79,20 +79,25 @@ fz_check_device(const struct cfg_device *d)
 	FZ_CHECK(d->queue_pairs >= 1 && d->queue_pairs <= VHOSTMQ_MAX_QP, "queue_pairs %u",
 	         d->queue_pairs);
 	FZ_CHECK(d->n_cores <= CFG_MAX_CORES, "%u cores", d->n_cores);
-	FZ_CHECK(d->rss_table_size >= 1 && d->rss_table_size <= CFG_RSS_TABLE_MAX,
-	         "rss_table_size %u", d->rss_table_size);
-	FZ_CHECK(d->n_rss_weights <= CFG_RSS_WEIGHTS_MAX && d->n_rss_weights <= d->queue_pairs,
-	         "%u rss weights for %u queue pairs", d->n_rss_weights, d->queue_pairs);
-	FZ_CHECK(d->n_rss_table <= CFG_RSS_TABLE_MAX, "%u rss table entries", d->n_rss_table);
-	for (unsigned k = 0; k < d->n_rss_table; k++)
-		FZ_CHECK(d->rss_table[k] < d->queue_pairs, "rss table entry %u is %u of %u",
-		         k, d->rss_table[k], d->queue_pairs);
+	FZ_CHECK(d->rss.table_size >= RSS_TABLE_MIN && d->rss.table_size <= RSS_TABLE_MAX,
+	         "rss table_size %u", d->rss.table_size);
+	FZ_CHECK(d->rss.n_weights <= RSS_TABLE_MAX && d->rss.n_weights <= d->queue_pairs,
+	         "%u rss weights for %u queue pairs", d->rss.n_weights, d->queue_pairs);
+	FZ_CHECK(d->rss.n_table <= RSS_TABLE_MAX, "%u rss table entries", d->rss.n_table);
+	FZ_CHECK(d->rss.n_table == 0 || d->rss.n_table == d->rss.table_size,
+	         "%u rss table entries, table_size %u", d->rss.n_table, d->rss.table_size);
+	for (unsigned k = 0; k < d->rss.n_table; k++)
+		FZ_CHECK(d->rss.table[k] < d->queue_pairs, "rss table entry %u is %u of %u",
+		         k, d->rss.table[k], d->queue_pairs);
+	/* What the file parser accepted, the one gate accepts too. */
+	FZ_CHECK(rss_settings_check(&d->rss, d->queue_pairs, NULL) == 0,
+	         "rss settings accepted but refused by rss_settings_check");
 }
 
 static void
 fz_config(const char *text)
 {
-	static struct cfg c;             /* 150 KiB: not on the stack */
+	static struct cfg c;             /* 200 KiB: not on the stack */
 	struct cfg_err err;
 
 	if (cfg_load_string(text, "fuzz.json", &c, &err) != 0) {
@@ -113,7 +118,7 @@ fz_cli(uint8_t which, const char *s)
 {
 	struct cfg_device d;
 	struct cfg_err err;
-	uint8_t key[CFG_RSS_KEY_LEN];
+	uint8_t key[RSS_KEY_LEN];
 	int level = 0, rc;
 
 	cfg_device_defaults(&d, 0);

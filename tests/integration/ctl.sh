@@ -197,7 +197,7 @@ expect err-weight-pair 1 '^vhostmqctl: weights\[4\]: ' -- rss set-table weight 1
 expect err-weights-zero 1 '^vhostmqctl: weights: ' -- rss set-table weight 0 0 0 0
 expect err-equal-range 1 '^vhostmqctl: equal: must be an integer 1\.\.4, got 5' -- rss set-table equal 5
 expect err-size-range 1 '^vhostmqctl: size: must be an integer 1\.\.512, got 513' -- rss set-table size 513 equal 2
-expect err-size-table 1 '^vhostmqctl: size: is 4 but table has 2 entries' -- rss set-table size 4 table 0 1
+expect err-size-table 1 '^vhostmqctl: size: is 4, but the table has 2 entries' -- rss set-table size 4 table 0 1
 expect_raw err-two-fills 1 '^vhostmqctl: weights: give only one of equal, weights and table' '{"cmd":"rss-set-table","equal":2,"weights":[1]}'
 expect_raw err-no-fill 1 '^vhostmqctl: table: required: one of equal, weights and table' '{"cmd":"rss-set-table","size":8}'
 expect_raw err-table-type 1 '^vhostmqctl: table\[1\]: must be an integer 0\.\.65535, got "1"' '{"cmd":"rss-set-table","table":[0,"1"]}'

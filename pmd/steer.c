@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* pmd/rss.c - software receive-side scaling for frames going to the guest:
- * the flow parser that finds the IPv4/IPv6 addresses and TCP/UDP ports, the
- * Toeplitz hash over them (by per-byte tables built from the key), and the build
- * of the immutable indirection table from the administrator's weights or
- * explicit table and the set of enabled RX queues. The table build runs on
- * the control thread; the parser and the hash run per frame on poll threads.
+/* pmd/steer.c - steering of frames going to the guest: the flow parser that
+ * finds the IPv4/IPv6 addresses and TCP/UDP ports, the Toeplitz hash over
+ * them (by per-byte tables built from the key), and the build of the
+ * immutable indirection table from the operator's RSS settings (weights or an
+ * explicit table) and the set of enabled RX queues. The table build runs on
+ * the control thread; the parser and the hash run per frame on poll threads,
+ * as do the flow-affinity and target helpers inlined from steer.h.
  * Security model: every byte of a frame is hostile. Frames may be segmented,
  * shorter than their headers claim, or carry lengths that point anywhere, so
  * every header is read through rte_pktmbuf_read(), which refuses to read
@@ -12,21 +13,12 @@
  * (no address) or "no ports". Bytes are decoded one by one, never through a
  * cast of a possibly unaligned pointer. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include "pmd/rss.h"
-
-const uint8_t pmd_rss_default_key[PMD_RSS_KEY_LEN] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
-	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
-	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
-	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
-	0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
+#include "pmd/steer.h"
 
 #define ETH_HLEN        14
 #define ETHERTYPE_IPV4  0x0800
@@ -182,9 +174,9 @@ pmd_rss_hash(const struct pmd_rss *r, const struct pmd_flow *f)
 static void
 rss_fill_byte_hash(struct pmd_rss *r, const uint8_t *key)
 {
-	uint8_t k[PMD_RSS_KEY_LEN + 8] = { 0 };  /* windows read 8 bytes */
+	uint8_t k[RSS_KEY_LEN + 8] = { 0 };  /* windows read 8 bytes */
 
-	memcpy(k, key, PMD_RSS_KEY_LEN);
+	memcpy(k, key, RSS_KEY_LEN);
 	for (unsigned i = 0; i < PMD_RSS_INPUT_MAX; i++) {
 		uint32_t win[8];
 
@@ -207,79 +199,14 @@ rss_fill_byte_hash(struct pmd_rss *r, const uint8_t *key)
 	}
 }
 
-void
-pmd_rss_cfg_default(struct pmd_rss_cfg *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	memcpy(cfg->key, pmd_rss_default_key, PMD_RSS_KEY_LEN);
-	cfg->reta_size = PMD_RSS_RETA_DEFAULT;
-}
-
-static int
-rss_reject(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-rss_reject(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && why_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* Everything that does not depend on which pairs are enabled, so a config
- * is accepted or refused the same way whatever the guest has enabled. */
-static int
-rss_check(const struct pmd_rss_cfg *cfg, uint16_t nqp, char *why, size_t why_len)
-{
-	if (cfg->reta_size < PMD_RSS_RETA_MIN || cfg->reta_size > PMD_RSS_RETA_MAX)
-		return rss_reject(why, why_len, "reta_size: %u is outside %u..%u",
-		                  cfg->reta_size, PMD_RSS_RETA_MIN, PMD_RSS_RETA_MAX);
-	if (cfg->n_weights > 0 && cfg->n_table > 0)
-		return rss_reject(why, why_len,
-		                  "weights and table: give one or the other, not both");
-	if (cfg->n_weights > PMD_RSS_RETA_MAX)
-		return rss_reject(why, why_len, "weights: %u entries, at most %u",
-		                  cfg->n_weights, PMD_RSS_RETA_MAX);
-	if (cfg->n_weights > 0) {
-		uint16_t i = 0;
-
-		while (i < cfg->n_weights && cfg->weights[i] == 0)
-			i++;
-		if (i == cfg->n_weights)
-			return rss_reject(why, why_len, "weights: all 0, no queue would receive");
-	}
-	/* A zero weight for a pair the device lacks asks for nothing, so a
-	 * config written for more pairs still fits a smaller device. */
-	for (uint16_t i = 0; i < cfg->n_weights; i++)
-		if (cfg->weights[i] != 0 && i >= nqp)
-			return rss_reject(why, why_len,
-			                  "weights[%u]: queue pair %u does not exist (device has %u)",
-			                  i, i, nqp);
-	if (cfg->n_table > 0 && cfg->n_table != cfg->reta_size)
-		return rss_reject(why, why_len, "table: %u entries, reta_size is %u",
-		                  cfg->n_table, cfg->reta_size);
-	for (uint16_t i = 0; i < cfg->n_table; i++)
-		if (cfg->table[i] >= nqp)
-			return rss_reject(why, why_len,
-			                  "table[%u]: queue pair %u does not exist (device has %u)",
-			                  i, cfg->table[i], nqp);
-	return 0;
-}
-
 /* The explicit table, with each entry naming a disabled pair moved to the
  * (entry % n_enabled)-th enabled pair: deterministic, and entries for
  * different disabled pairs spread over different enabled ones. */
 static void
-rss_fill_table(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
+rss_fill_table(struct pmd_rss *out, const struct rss_settings *cfg,
                const bool *enabled, uint16_t nqp)
 {
-	for (uint16_t i = 0; i < cfg->reta_size; i++) {
+	for (uint16_t i = 0; i < cfg->table_size; i++) {
 		uint16_t q = cfg->table[i], k;
 
 		if (enabled[q]) {
@@ -305,8 +232,8 @@ static void
 rss_fill_weights(struct pmd_rss *out, uint16_t reta_size, uint16_t n,
                  const uint16_t *pair, const uint16_t *weight)
 {
-	uint32_t target[PMD_RSS_RETA_MAX], placed[PMD_RSS_RETA_MAX];
-	uint64_t rem[PMD_RSS_RETA_MAX], sum = 0;
+	uint32_t target[RSS_TABLE_MAX], placed[RSS_TABLE_MAX];
+	uint64_t rem[RSS_TABLE_MAX], sum = 0;
 	uint32_t given = 0;
 
 	for (uint16_t c = 0; c < n; c++)
@@ -349,20 +276,25 @@ rss_fill_weights(struct pmd_rss *out, uint16_t reta_size, uint16_t n,
 }
 
 int
-pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
+pmd_rss_build(struct pmd_rss *out, const struct rss_settings *cfg,
               const bool *enabled, uint16_t nqp, char *why, size_t why_len)
 {
-	uint16_t pair[PMD_RSS_RETA_MAX], weight[PMD_RSS_RETA_MAX];
+	uint16_t pair[RSS_TABLE_MAX], weight[RSS_TABLE_MAX];
 	uint16_t n_enabled = 0, n = 0;
-	int rc;
+	struct rss_settings_err err;
 
-	if ((rc = rss_check(cfg, nqp, why, why_len)) != 0)
-		return rc;                       /* out untouched */
+	/* The settings' one gate, run again: this build indexes enabled[] with
+	 * table entries, so it must never see settings that did not pass it. */
+	if (rss_settings_check(cfg, nqp, &err) != 0) {
+		if (why != NULL && why_len > 0)
+			snprintf(why, why_len, "RSS settings refused: %s", err.reason);
+		return -EINVAL;                  /* out untouched */
+	}
 	for (uint16_t q = 0; q < nqp; q++)
 		n_enabled = (uint16_t)(n_enabled + (enabled != NULL && enabled[q]));
 
 	/* Candidates for a weighted fill. Weights name at most
-	 * PMD_RSS_RETA_MAX pairs; with equal weights only the first reta_size
+	 * RSS_TABLE_MAX pairs; with equal weights only the first reta_size
 	 * enabled pairs can get an entry (largest-remainder rounding would
 	 * give them one each), so both lists fit. */
 	if (n_enabled > 0 && cfg->n_table == 0) {
@@ -371,7 +303,7 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 
 			if (cfg->n_weights > 0)
 				w = q < cfg->n_weights ? cfg->weights[q] : 0;
-			else if (n == cfg->reta_size)
+			else if (n == cfg->table_size)
 				break;
 			if (!enabled[q] || w == 0)
 				continue;
@@ -384,7 +316,7 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 		 * enabled queues, never on a disabled one. Spread them equally
 		 * until the guest enables a weighted pair again. */
 		for (uint16_t q = 0; n == 0 && q < nqp; q++)
-			for (uint16_t k = q; enabled[q] && k < nqp && n < cfg->reta_size; k++)
+			for (uint16_t k = q; enabled[q] && k < nqp && n < cfg->table_size; k++)
 				if (enabled[k]) {
 					pair[n] = k;
 					weight[n] = 1;
@@ -393,17 +325,17 @@ pmd_rss_build(struct pmd_rss *out, const struct pmd_rss_cfg *cfg,
 	}
 
 	memset(out, 0, sizeof(*out));
-	memcpy(out->key, cfg->key, PMD_RSS_KEY_LEN);
+	memcpy(out->key, cfg->key, RSS_KEY_LEN);
 	rss_fill_byte_hash(out, cfg->key);
-	out->reta_size = cfg->reta_size;
-	if ((cfg->reta_size & (cfg->reta_size - 1)) == 0)
-		out->reta_mask = (uint16_t)(cfg->reta_size - 1);
+	out->reta_size = cfg->table_size;
+	if ((cfg->table_size & (cfg->table_size - 1)) == 0)
+		out->reta_mask = (uint16_t)(cfg->table_size - 1);
 	out->n_enabled = n_enabled;
 	if (n_enabled == 0)
 		return 0;                        /* reta all 0, never consulted */
 	if (cfg->n_table > 0)
 		rss_fill_table(out, cfg, enabled, nqp);
 	else
-		rss_fill_weights(out, cfg->reta_size, n, pair, weight);
+		rss_fill_weights(out, cfg->table_size, n, pair, weight);
 	return 0;
 }
