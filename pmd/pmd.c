@@ -54,7 +54,7 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 	for (uint32_t k = 0; k < plan->n; k++) {
 		const struct pmd_qp *q = &plan->q[k];
 		const struct pmd_port_ops *ops = q->port->ops;
-		bool held = q->st->held_next != q->st->held_n;
+		bool held;
 
 		if (q->tx.vq != NULL && vq_avail_count(q->tx.vq) > 0 &&
 		    ops->tx_room(q->port, q->port_q) > 0) {
@@ -70,6 +70,9 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 			continue;
 		if (vq_avail_count(q->rx.vq) == 0)
 			continue;
+		/* The held slots belong to this thread only while the RX ring is
+		 * in the plan: the control thread drops them once it is not. */
+		held = q->st->held_next != q->st->held_n;
 		/* A held frame only moves once the guest added buffers since it
 		 * got stuck; then its RX kick wakes us. */
 		if (held && (!q->st->rx_blocked ||

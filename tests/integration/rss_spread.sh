@@ -38,7 +38,7 @@
 # rss_weights send every frame to queue 0; the run must FAIL.
 #
 # Usage: rss_spread.sh [options] VHOSTMQ VHOSTMQCTL PCAPTOOL TESTPMD
-# Exit: 0 PASS, 1 FAIL, 2 usage error, 77 skip (no testpmd).
+# Exit: 0 PASS, 1 FAIL, 2 usage error, 77 skip (no testpmd; with CI=true: 1).
 set -euo pipefail
 
 usage() {
@@ -79,6 +79,10 @@ vhostmq=${args[0]} ctl=${args[1]} pcaptool=${args[2]} testpmd=${args[3]}
 [[ $duration =~ ^[1-9][0-9]?$ && $duration -le 20 ]] || bad "--duration must be 1..20"
 [[ $tolerance =~ ^[0-9]+$ ]] || bad "--tolerance must be a percentage"
 if ! command -v "$testpmd" >/dev/null 2>&1; then
+	if [[ ${CI:-} == true ]]; then
+		echo "FAIL: $testpmd not found (Debian package dpdk-dev; CI=true: a skip is a failure)"
+		exit 1
+	fi
 	echo "SKIP: $testpmd not found (Debian package dpdk-dev)"
 	exit 77
 fi

@@ -12,7 +12,7 @@
 # (--backend-cmd 'CMD {sock} {queues} {cpu}'). Every process is started by
 # this script, killed by PID and cleaned up on every exit path; the whole run
 # is bounded (< 60 s) even when the backend hangs. Exit: 0 PASS, 1 FAIL,
-# 2 usage error, 77 skip (no dpdk-testpmd).
+# 2 usage error, 77 skip (no dpdk-testpmd; with CI=true: 1, a skip fails CI).
 set -euo pipefail
 
 usage() {
@@ -111,6 +111,10 @@ fi
 [[ -n $pcaptool && -x $pcaptool ]] || bad "pcaptool not found (--pcaptool PATH or \$PCAPTOOL)"
 pcaptool=$(realpath "$pcaptool")
 if ! command -v "$testpmd" >/dev/null 2>&1; then
+	if [[ ${CI:-} == true ]]; then
+		echo "FAIL: $testpmd not found (Debian package dpdk-dev; CI=true: a skip is a failure)"
+		exit 1
+	fi
 	echo "SKIP: $testpmd not found (Debian package dpdk-dev)"
 	exit 77
 fi

@@ -29,10 +29,11 @@
 # Usage: vm-check.sh VHOSTMQ-BIN [--queues Q] [--workdir DIR] [--only STEP]
 # Logs go to --workdir (kept) or a temp dir (removed; printed on failure).
 # Exit 0 when every check passed, 77 (skip) when QEMU or the guest cannot be
-# had (no qemu-system-x86_64 and no apt), 1 otherwise.
+# had (no qemu-system-x86_64 and no apt), 1 otherwise. In CI (CI=true) a
+# guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,32p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,33p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -149,9 +150,18 @@ runguest() { # NAME ARGS...: boots the guest, log in $work/NAME.guest.log
 }
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
+# skip REASON: exit 77 for a developer without QEMU; in CI a failure.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "vm-check: FAIL: $1 (CI=true: the VM tests must run; a skip is a failure)"
+		exit 1
+	fi
+	echo "vm-check: $1: skip"
+	exit 77
+}
 command -v qemu-system-x86_64 >/dev/null || command -v apt-get >/dev/null ||
-	{ echo "vm-check: no qemu-system-x86_64 and no apt-get: skip"; exit 77; }
-"$here/build-guest.sh" "$guest" || { echo "vm-check: no guest: skip"; exit 77; }
+	skip "no qemu-system-x86_64 and no apt-get"
+"$here/build-guest.sh" "$guest" || skip "no guest (tests/vm/build-guest.sh failed)"
 rm -f "$sock"
 
 if want server-report; then
