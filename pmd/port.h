@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pmd/port.h - what a device is wired to. A port has one RX and one TX queue
  * per device queue pair; queue i is only ever used by the poll thread that
- * owns pair i, so ports need no locks (the XPS-like rule of DESIGN.md). */
+ * owns pair i, so ports need no locks (the XPS-like rule of
+ * docs/architecture.md). */
 #ifndef VHOSTMQ_PMD_PORT_H
 #define VHOSTMQ_PMD_PORT_H
 #include <stdbool.h>

@@ -2,12 +2,12 @@
 /* tests/vhost-user/test_dispatch.c - the vhost-user state machine driven the
  * way a well-behaved frontend drives it: QEMU's message order for 1, 2 and 4
  * queue pairs with every reply checked (features, protocol features, queue
- * count, REPLY_ACK, GET_VRING_BASE), the exact quiesce/resume calls the owner
- * sees and the moment each vring becomes ready; ring enabling with and without
+ * count, REPLY_ACK, GET_VRING_BASE), the exact stop/commit calls the owner
+ * sees (one transaction per message) and the moment each vring becomes ready; ring enabling with and without
  * VHOST_USER_F_PROTOCOL_FEATURES; RESET_OWNER; memory tables mapped from
  * memfds, translated, and replaced; fds replaced and closed. The fake owner in
  * vhu_test.c also checks, after every message, that no running vring's
- * configuration changed without a quiesce first. */
+ * configuration changed without a stop first. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -575,8 +575,9 @@ test_mem_table_mapped(void **state)
 	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "map-"), 0);
 }
 
-/* A second table replaces the first while the vrings run: quiesce all, swap,
- * resume all, then the old regions are unmapped. */
+/* A second table replaces the first while the vrings run: one transaction
+ * stops them all, swaps the table, unmaps the old regions and commits them
+ * all. */
 static void
 test_mem_table_replaced(void **state)
 {

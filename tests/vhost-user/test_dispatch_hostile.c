@@ -7,7 +7,7 @@
  * value a handler rejects when the frontend asked for an ack, 0 and a REPLY_ACK
  * of 1 with the connection kept and still usable. Every row also asserts that
  * each fd the message carried is closed, nothing got mapped, the owner saw no
- * quiesce/resume, and the device state is exactly as before (no half-applied
+ * stop/commit, and the device state is exactly as before (no half-applied
  * update). Then framing through a real socket and vhu_conn_readable(): short
  * headers, oversized sizes, too many fds, messages split across writes, EOF
  * between messages, bursts spread over several readable events, the bounded
