@@ -580,3 +580,38 @@ fe_stop_backend(pid_t pid)
 	}
 	return status;
 }
+
+ssize_t
+fe_ctl_request(const char *ctl_path, const char *req, char *buf, size_t cap, int timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = 0, len = strlen(req);
+	ssize_t rc = -1;
+	int fd;
+
+	if (strlen(ctl_path) >= sizeof(sa.sun_path) || cap == 0)
+		return -1;
+	memcpy(sa.sun_path, ctl_path, strlen(ctl_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		goto out;
+	while (n < cap - 1 && memchr(buf, '\n', n) == NULL) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&p, 1, timeout_ms) <= 0)
+			goto out;
+		k = read(fd, buf + n, cap - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	rc = (ssize_t)n;
+out:
+	close(fd);
+	return rc;
+}

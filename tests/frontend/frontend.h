@@ -72,6 +72,12 @@ int fe_stop_backend(pid_t pid);
  * hostile one costs that thread, the bystander feels. 0 or -1. */
 int fe_write_bystander_config(const char *path, const char *sock_by, const char *sock_host,
                               unsigned nqp);
+/* One request on a vhostmq control socket (req: a JSON object and a
+ * newline); the reply line goes to buf (NUL-terminated). Its length, or -1
+ * when the socket cannot be reached or no reply came within timeout_ms of a
+ * read. */
+ssize_t fe_ctl_request(const char *ctl_path, const char *req, char *buf, size_t cap,
+                       int timeout_ms);
 /* Copies a backend's log to stderr, for a failing test. */
 void fe_dump_log(const char *log_path);
 

@@ -228,36 +228,10 @@ vm_rss_kib(void)
 static json_t *
 ctl_stats(void)
 {
-	static const char req[] = "{\"cmd\":\"stats\"}\n";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[65536];
-	size_t n = 0;
-	int64_t deadline = now_ms() + 10000;
-	json_t *j = NULL;
-	int fd;
+	static char buf[65536];
+	ssize_t n = fe_ctl_request(ctl_path, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf), 10000);
 
-	memcpy(sa.sun_path, ctl_path, strlen(ctl_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1))
-		goto out;
-	while (n < sizeof(buf) - 1 && memchr(buf, '\n', n) == NULL) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t k;
-
-		if (poll(&p, 1, (int)(deadline - now_ms())) <= 0)
-			goto out;
-		k = read(fd, buf + n, sizeof(buf) - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	j = json_loadb(buf, n, JSON_DISABLE_EOF_CHECK, NULL);
-out:
-	close(fd);
-	return j;
+	return n < 0 ? NULL : json_loadb(buf, (size_t)n, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
 static const json_t *

@@ -38,6 +38,7 @@
 #include "common/base.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
+#include "tests/wait.h"
 #include "tests/fake_guest.h"
 
 #define V1      VIRTIO_BIT(VIRTIO_F_VERSION_1)
@@ -1342,22 +1343,6 @@ test_tx_pool_exhausted(void **state)
 
 /* --- unit: the poll thread ------------------------------------------------- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-#define WAIT_UNTIL(cond, ms) ({                                    \
-	uint64_t wait_end_ = now_ms() + (ms);                          \
-	bool wait_ok_;                                                 \
-	while (!(wait_ok_ = (cond)) && now_ms() < wait_end_)           \
-		usleep(100);                                           \
-	wait_ok_;                                                      \
-})
 
 /* Cpus_allowed_list of this process's thread named comm, or "" if none. */
 static void

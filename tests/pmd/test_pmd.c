@@ -27,6 +27,7 @@
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
+#include "tests/wait.h"
 #include "tests/pmd/eal_test.h"
 #ifdef __SANITIZE_ADDRESS__
 /* The sanitizer runtime's own (sanitizer/allocator_interface.h, which gcc
@@ -57,21 +58,6 @@ static struct pmd_qp_state qstate[NQ];
 static struct pmd_steer steer;           /* one RX queue enabled: rx is called */
 static unsigned last_cpu;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-#define WAIT_UNTIL(cond, ms) ({                                              \
-	uint64_t t_end_ = now_ms() + (ms);                                   \
-	bool ok_;                                                            \
-	while (!(ok_ = (cond)) && now_ms() < t_end_)                         \
-		usleep(1000);                                                \
-	ok_; })
 
 static uint16_t
 fp_rx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
@@ -200,10 +186,11 @@ task_vcsw(int tid)
 	return strtoul(v, NULL, 10);
 }
 
+/* Entries of a /proc/self directory: open fds (fd), threads (task). */
 static unsigned
-count_fds(void)
+count_entries(const char *dir)
 {
-	DIR *d = opendir("/proc/self/fd");
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;
 
@@ -214,19 +201,8 @@ count_fds(void)
 	return n;
 }
 
-static unsigned
-count_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
+#define count_fds() count_entries("/proc/self/fd")
+#define count_threads() count_entries("/proc/self/task")
 
 /* Asleep: blocked ('S') and not switching for a while, twice in a row. */
 static bool
