@@ -76,8 +76,9 @@ struct be_dev {
 };
 
 /* What is freed after the next grace period: plans and steering snapshots
- * swapped out by a transaction that had nothing to wait for. Bounded: a full
- * list waits for a grace period itself. */
+ * swapped out by a transaction that had nothing to wait for. A transaction
+ * that leaves this many waits for a grace period at its end (never in its
+ * middle: plans not yet rebuilt may still point to a retired snapshot). */
 #define BE_RETIRED_MAX 256
 
 struct be {
@@ -86,8 +87,8 @@ struct be {
 	unsigned ndev;
 	struct pmd *pmd_by_core[BE_MAX_CORES];
 	uint64_t start_ns;
-	void *retired[BE_RETIRED_MAX];
-	unsigned nretired;
+	void **retired;                  /* [cap_retired], grown as needed */
+	unsigned nretired, cap_retired;
 };
 
 static inline struct be_ring *

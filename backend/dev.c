@@ -306,5 +306,6 @@ be_devs_destroy(struct be *be)
 		be_dev_destroy(&be->dev[i]);
 	for (unsigned c = 0; c < BE_MAX_CORES; c++)
 		pmd_stop(be->pmd_by_core[c]);
+	free(be->retired);
 	free(be->dev);
 }

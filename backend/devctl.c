@@ -31,6 +31,8 @@ be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t w
 	if (rc != 0)
 		return rc;               /* the old snapshot is still published */
 	be_txn_replan_dev(&t, d);
+	t.wait = true;                   /* no burst in flight uses the old table
+	                                    once the operator hears back */
 	be_txn_publish(d->be, &t);
 	vlog_info("device %s: RSS settings changed", d->cfg.name);
 	return 0;

@@ -46,12 +46,23 @@ be_sync(struct be *be)
 	be->nretired = 0;
 }
 
-/* p may still be read by a poll thread: freed after the next grace period. */
+/* p may still be read by a poll thread: freed after the next grace period.
+ * Never waits itself: see BE_RETIRED_MAX. */
 static void
 be_retire(struct be *be, void *p)
 {
-	if (be->nretired == BE_RETIRED_MAX)
-		be_sync(be);
+	if (be->nretired == be->cap_retired) {
+		unsigned cap = be->cap_retired ? 2 * be->cap_retired : BE_RETIRED_MAX;
+		void **r = realloc(be->retired, cap * sizeof(r[0]));
+
+		if (r == NULL) {
+			/* Freeing p now could pull it from under a poll thread. */
+			vlog_err("out of memory retiring a poll plan");
+			abort();
+		}
+		be->retired = r;
+		be->cap_retired = cap;
+	}
 	be->retired[be->nretired++] = p;
 }
 
@@ -194,7 +205,8 @@ be_txn_publish(struct be *be, struct be_txn *t)
 	for (unsigned c = 0; c < BE_MAX_CORES; c++)
 		if (t->replan[c / 64] >> (c % 64) & 1)
 			be_replan(be, be->pmd_by_core[c]);
-	if (t->wait)
+	/* Every plan is rebuilt now: nothing retired is in a current plan. */
+	if (t->wait || be->nretired >= BE_RETIRED_MAX)
 		be_sync(be);
 	*t = (struct be_txn){ .wait = false };
 }

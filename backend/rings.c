@@ -43,11 +43,14 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	struct be_qp *q = &d->qp[vnet_vqi_qp(vqi)];
 	const struct vhu_vring *v = vhu_conn_vring(d->conn, vqi);
 	enum vnet_dir dir = vnet_vqi_dir(vqi);
+	struct vq vq;
 	enum vq_err e;
 
 	if (r->running || !vhu_vring_ready(d->conn, vqi))
 		return;
-	e = vq_map(&r->vq, vhu_conn_mem(d->conn), &v->addrs, v->num,
+	/* Mapped aside: a ring that cannot start keeps the position it had,
+	 * for GET_VRING_BASE. */
+	e = vq_map(&vq, vhu_conn_mem(d->conn), &v->addrs, v->num,
 	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
 	           vhu_conn_features(d->conn));
 	if (e != VQ_OK) {
@@ -68,6 +71,7 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 		q->st.rx_broken_logged = false;
 		q->st.rx_drop_logged = false;
 	}
+	r->vq = vq;
 	r->has_pos = true;
 	r->running = true;
 	/* NOFD: the driver never kicks, so the thread must look on its own. */
@@ -96,8 +100,10 @@ be_drop_waiting(struct be_dev *d, uint16_t qp)
 
 /* The guest disabled (or has not yet enabled) pair qp's RX ring: what waits
  * for it in its held slots and inbox would otherwise arrive whenever the ring
- * comes back, long after. No plan lists the ring and steering no longer
- * names it (after a grace period), so this thread is the only consumer. */
+ * comes back, long after. A ring that is only stopped (GET_VRING_BASE, a new
+ * address) keeps them: the guest still wants them. No plan lists the ring
+ * and steering no longer names it (after a grace period), so this thread is
+ * the only consumer. */
 static void
 be_drop_for_disabled(struct be_dev *d, uint16_t qp)
 {
@@ -138,7 +144,7 @@ be_commit(void *owner, const struct vhu_vring_set *set)
 	be_txn_publish(d->be, &t);               /* a grace period if a ring stopped */
 	for (uint32_t vqi = 0; vqi < 2u * d->cfg.queue_pairs; vqi++)
 		if (vhu_set_has(set, vqi) && vnet_vqi_dir(vqi) == VNET_RX &&
-		    !vhu_vring_ready(d->conn, vqi))
+		    !vhu_conn_vring(d->conn, vqi)->enabled)
 			be_drop_for_disabled(d, vnet_vqi_qp(vqi));
 }
 

@@ -365,6 +365,9 @@ h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 	struct vhu_vring_state st = { .index = vqi, .num = v->base };
 	uint16_t pos;
 
+	/* What came before in this batch takes effect first (a ring started
+	 * by it has a position to report). */
+	vhu_commit(d);
 	vhu_stop_one(d, vqi);
 	if (d->ops->position(d->owner, vqi, &pos))
 		st.num = pos;
@@ -372,7 +375,7 @@ h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 	v->base = (uint16_t)st.num;
 	close_fd(&v->kick_fd);
 	/* Not touched: a stopped ring keeps what waits for it (held frames)
-	 * until it starts again or is disabled. */
+	 * until it starts again, or the guest disables it. */
 	return send_reply(d, m, &st, sizeof(st));
 }
 

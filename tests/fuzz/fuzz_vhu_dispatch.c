@@ -77,7 +77,7 @@ fz_stop(void *owner, const struct vhu_vring_set *set)
 	struct fz_owner *o = owner;
 
 	FZ_CHECK(fz_set_check(o, set), "stop with an empty set");
-	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS; vqi++)
+	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS && vqi < VHU_MAX_VRINGS; vqi++)
 		if (vhu_set_has(set, vqi))
 			o->running[vqi] = false;
 }
@@ -109,7 +109,7 @@ fz_commit(void *owner, const struct vhu_vring_set *set)
 	struct fz_owner *o = owner;
 
 	FZ_CHECK(fz_set_check(o, set), "commit with an empty set");
-	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS; vqi++) {
+	for (uint32_t vqi = 0; vqi < FZ_MAX_VRINGS && vqi < VHU_MAX_VRINGS; vqi++) {
 		bool ready;
 
 		if (!vhu_set_has(set, vqi))

@@ -394,6 +394,42 @@ test_enable_before_kick(void **state)
 	vt_free(t);
 }
 
+/* Messages read together are one commit; a GET_VRING_BASE among them first
+ * commits what came before it, so the ring it stops had started. */
+static void
+test_batch_commits_once(void **state)
+{
+	struct vt *t = vt_new(1);
+	const uint64_t f = VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	struct vhu_vring_state en0 = { .index = 0, .num = 1 }, en1 = { .index = 1, .num = 1 };
+	struct vhu_vring_state get0 = { .index = 0 }, st;
+	struct vhu_msg m[3] = {
+		vt_msg(VHOST_USER_SET_VRING_ENABLE, 0, &en0, sizeof(en0)),
+		vt_msg(VHOST_USER_SET_VRING_ENABLE, 0, &en1, sizeof(en1)),
+		vt_msg(VHOST_USER_GET_VRING_BASE, 0, &get0, sizeof(get0)),
+	};
+
+	(void)state;
+	prepare_ring(t, 0, f);
+	prepare_ring(t, 1, f);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 1, vt_eventfd()), 0);
+	vt_calls_clear(t);
+	vt_write_msg(t->peer, &m[0]);
+	vt_write_msg(t->peer, &m[1]);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
+	expect_calls(t, "c0+,1+");               /* two enables, one commit */
+	vt_write_msg(t->peer, &m[0]);
+	vt_write_msg(t->peer, &m[2]);
+	assert_int_equal(vhu_conn_readable(t->d), 0);
+	vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
+	assert_int_equal(st.index, 0);
+	expect_calls(t, "c0+ s0");               /* committed before the stop */
+	assert_false(t->o.running[0]);
+	assert_true(t->o.running[1]);
+	vt_free(t);
+}
+
 /* Leaving out any one required message keeps the vring from being ready. */
 enum step { ST_MEM, ST_NUM, ST_ADDR, ST_KICK, ST_ENABLE, ST_COUNT };
 
@@ -753,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_kick_enables_without_protocol_features),
 		cmocka_unit_test(test_enable_required_with_protocol_features),
 		cmocka_unit_test(test_enable_before_kick),
+		cmocka_unit_test(test_batch_commits_once),
 		cmocka_unit_test(test_ready_needs_every_message),
 		cmocka_unit_test(test_reset_owner),
 		cmocka_unit_test(test_mem_table_mapped),

@@ -50,7 +50,7 @@ vt_stop(void *owner, const struct vhu_vring_set *set)
 	struct vt_owner *o = owner;
 
 	vt_record(o, 's', set);
-	for (uint32_t vqi = 0; vqi < VT_MAX_VRINGS; vqi++)
+	for (uint32_t vqi = 0; vqi < VHU_MAX_VRINGS; vqi++)
 		if (vhu_set_has(set, vqi))
 			o->running[vqi] = false;
 }
@@ -61,7 +61,7 @@ vt_commit(void *owner, const struct vhu_vring_set *set)
 	struct vt_owner *o = owner;
 
 	vt_record(o, 'c', set);
-	for (uint32_t vqi = 0; vqi < VT_MAX_VRINGS; vqi++) {
+	for (uint32_t vqi = 0; vqi < VHU_MAX_VRINGS; vqi++) {
 		if (!vhu_set_has(set, vqi))
 			continue;
 		/* vhu_ops: what a running vring was started with may change
