@@ -1137,6 +1137,8 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->poll_mode = CFG_POLL_ADAPTIVE;
 	d->idle_us = TUNE_IDLE_US;
 	d->steering = CFG_STEER_RSS;
+	d->mtu = CFG_MTU_DEFAULT;
+	d->offload = (struct cfg_offloads){ .csum = true, .guest_csum = true };
 	rss_settings_default(&d->rss);
 }
 

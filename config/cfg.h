@@ -25,6 +25,19 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
  * (uid_t)-1 is what chown() takes for "unchanged", and no user can have it. */
 #define CFG_ID_NONE UINT32_MAX
 
+/* Offloads a device offers its guest, each on unless the config turns it
+ * off (as ethtool -K would on a NIC). */
+struct cfg_offloads {
+	bool csum;                       /* VIRTIO_NET_F_CSUM: guest TX partial checksums */
+	bool guest_csum;                 /* VIRTIO_NET_F_GUEST_CSUM: verified-checksum flags on RX */
+};
+
+/* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces: 68 (IPv4's
+ * minimum) up to a 64 KiB frame. */
+#define CFG_MTU_MIN 68
+#define CFG_MTU_MAX 65521                /* 65535 - Ethernet and VLAN headers */
+#define CFG_MTU_DEFAULT 1500
+
 struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
 	char socket[108];                /* sun_path; required */
@@ -42,6 +55,8 @@ struct cfg_device {
 	enum cfg_poll_mode poll_mode;    /* default adaptive */
 	uint32_t idle_us;                /* adaptive: idle time before sleeping, default 200 */
 	enum cfg_steering steering;      /* default rss */
+	uint16_t mtu;                    /* CFG_MTU_MIN..CFG_MTU_MAX, default 1500 */
+	struct cfg_offloads offload;     /* default: all on */
 	/* rss_key, rss_table_size, rss_weights, rss_table; default
 	 * rss_settings_default(); always passes rss_settings_check() for
 	 * queue_pairs. */

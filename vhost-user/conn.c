@@ -24,6 +24,7 @@ struct vhu_conn {
 	char name[64];
 	int sock;
 	uint16_t max_qp;
+	struct vnet_offer offer;
 	const struct vhu_ops *ops;
 	void *owner;
 	struct vlog_ratelimit *log_limit;
@@ -230,7 +231,7 @@ vhu_reset(struct vhu_conn *d)
 static uint64_t
 vhu_features_offered(const struct vhu_conn *d)
 {
-	return vnet_features_offered(d->max_qp > 1);
+	return vnet_features_offered(&d->offer);
 }
 
 static int
@@ -670,6 +671,8 @@ vhu_conn_new(const struct vhu_conn_params *p, int sock)
 	snprintf(d->name, sizeof(d->name), "%s", p->name);
 	d->sock = sock;
 	d->max_qp = p->max_qp;
+	d->offer = p->offer;
+	d->offer.mq = p->max_qp > 1;
 	d->ops = p->ops;
 	d->owner = p->owner;
 	d->log_limit = p->log_limit;

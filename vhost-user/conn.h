@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "vhost-user/msg.h"
+#include "virtio/vnet.h"
 #include "virtio/gmem.h"
 #include "common/log.h"
 #include "virtio/vq.h"
@@ -84,6 +85,8 @@ struct vhu_ops {
 struct vhu_conn_params {
 	const char *name;                /* for log lines */
 	uint16_t max_qp;                 /* GET_QUEUE_NUM, 1..VHU_MAX_QP */
+	/* What GET_FEATURES offers beyond the base set (mq follows max_qp). */
+	struct vnet_offer offer;
 	const struct vhu_ops *ops;
 	void *owner;
 	/* Limits this device's rejection lines across connections; NULL: none. */

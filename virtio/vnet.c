@@ -9,7 +9,7 @@
 #include "virtio/vnet.h"
 
 uint64_t
-vnet_features_offered(bool mq)
+vnet_features_offered(const struct vnet_offer *o)
 {
 	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 	             VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT) |
@@ -24,8 +24,14 @@ vnet_features_offered(bool mq)
 	              * drivers have faster paths when they know it. */
 	             VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 
-	if (mq)
+	if (o->mq)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	if (o->csum)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_CSUM);
+	if (o->guest_csum)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (o->mtu)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MTU);
 	return f;
 }
 

@@ -21,9 +21,19 @@
 /* Largest frame we move in one piece; bigger needs GSO, which we do not offer. */
 #define VNET_MAX_FRAME 65535u
 
-/* Features offered to every frontend (before the device's own choices such
- * as MQ): see vnet_features_offered(). */
-uint64_t vnet_features_offered(bool mq);
+/* What one device offers beyond the features every device offers, as its
+ * config chose (ethtool -K for a NIC). */
+struct vnet_offer {
+	bool mq;                 /* VIRTIO_NET_F_MQ: more than one queue pair */
+	bool csum;               /* VIRTIO_NET_F_CSUM: the guest may send partial
+	                            checksums (NEEDS_CSUM) */
+	bool guest_csum;         /* VIRTIO_NET_F_GUEST_CSUM: we may tell the guest
+	                            a checksum was verified (DATA_VALID) */
+	bool mtu;                /* VIRTIO_NET_F_MTU: the guest learns the MTU */
+};
+
+/* The virtio feature bits a device with offer o puts in GET_FEATURES. */
+uint64_t vnet_features_offered(const struct vnet_offer *o);
 
 /* Checks a frontend's SET_FEATURES value against what we offered; on failure
  * returns the lowest bit that was not offered, else -1. */

@@ -130,7 +130,9 @@ msg_mem1(struct fz_out *o, uint32_t flags, uint64_t size, uint64_t off, bool sea
 static uint64_t
 qemu_features(uint16_t qp)
 {
-	return vnet_features_offered(qp > 1) & ~VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+	const struct vnet_offer o = { .mq = qp > 1 };
+
+	return vnet_features_offered(&o) & ~VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
 }
 
 /* tests/vhost-user/test_dispatch.c: qemu_sequence(), QEMU's order. */

@@ -180,19 +180,33 @@ test_features_offered(void **state)
 	                      VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
 	                      VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 
+	const struct { struct vnet_offer o; uint64_t want; } rows[] = {
+		{ { .mq = false }, base },
+		{ { .mq = true }, base | VIRTIO_BIT(VIRTIO_NET_F_MQ) },
+		{ { .csum = true }, base | VIRTIO_BIT(VIRTIO_NET_F_CSUM) },
+		{ { .guest_csum = true }, base | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+		{ { .mtu = true }, base | VIRTIO_BIT(VIRTIO_NET_F_MTU) },
+		{ { .mq = true, .csum = true, .guest_csum = true, .mtu = true },
+		  base | VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_CSUM) |
+		  VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MTU) },
+	};
+
 	(void)state;
-	assert_int_equal(vnet_features_offered(false), base);
-	assert_int_equal(vnet_features_offered(true), base | VIRTIO_BIT(VIRTIO_NET_F_MQ));
-	/* Nothing we cannot honour: no packed ring, no platform IOMMU. */
-	assert_int_equal(vnet_features_offered(true) &
-	                 (VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
-	                  VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM)), 0);
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		uint64_t f = vnet_features_offered(&rows[k].o);
+
+		assert_int_equal(f, rows[k].want);
+		/* Nothing we cannot honour: no packed ring, no platform IOMMU. */
+		assert_int_equal(f & (VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+		                      VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM)), 0);
+	}
 }
 
 static void
 test_features_check(void **state)
 {
-	const uint64_t off = vnet_features_offered(true);
+	const struct vnet_offer mq = { .mq = true }, one = { .mq = false };
+	const uint64_t off = vnet_features_offered(&mq);
 	const struct { uint64_t offered, acked; int want; } rows[] = {
 		{ off, off, -1 },
 		{ off, 0, -1 },
@@ -202,7 +216,7 @@ test_features_check(void **state)
 		{ off, VIRTIO_BIT(63), 63 },
 		{ off, VIRTIO_BIT(VIRTIO_F_RING_PACKED), VIRTIO_F_RING_PACKED },
 		{ 0, VIRTIO_BIT(0), 0 },
-		{ vnet_features_offered(false), VIRTIO_BIT(VIRTIO_NET_F_MQ), VIRTIO_NET_F_MQ },
+		{ vnet_features_offered(&one), VIRTIO_BIT(VIRTIO_NET_F_MQ), VIRTIO_NET_F_MQ },
 	};
 
 	(void)state;
