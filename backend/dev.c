@@ -37,6 +37,8 @@ void
 be_dev_attach(struct be_dev *d, int fd)
 {
 	struct vhu_conn_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
+	                             .offer = { .csum = d->cfg.offload.csum,
+	                                        .guest_csum = d->cfg.offload.guest_csum },
 	                            .ops = &be_vhu_ops, .owner = d,
 	                            .log_limit = &d->log_limit };
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
@@ -23,9 +24,9 @@
 const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
-	QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_csum_sw), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
-	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
+	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
 };
 const unsigned pmd_qstat_nfields = ARRAY_SIZE(pmd_qstat_fields);
@@ -95,13 +96,67 @@ tx_refused(const struct pmd_qp *q, enum vnet_tx_verdict v)
 	report_drop(q, &q->st->tx_drop_logged, "TX", vnet_tx_strerror(v));
 }
 
+/* The one's complement sum of m's bytes from off to its end, in 16-bit
+ * words counted from off. Not rte_raw_cksum_mbuf(): DPDK 22.11's truncates a
+ * segment's unfolded sum before byte-swapping it when the segment starts at
+ * an odd position, and the result is wrong (test_tx_csum_filled). */
+static uint32_t
+mbuf_sum(const struct rte_mbuf *m, uint32_t off)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL; m = m->next) {
+		uint16_t part;
+
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off),
+		                     m->data_len - off);
+		/* A piece that starts at an odd position has its bytes in the
+		 * other halves of the words. */
+		sum += done & 1 ? rte_bswap16(part) : part;
+		done += m->data_len - off;
+		off = 0;
+	}
+	return sum;
+}
+
+/* NEEDS_CSUM: the guest left the checksum partial (its field holds the
+ * pseudo-header sum); the sum from csum_start to the end of the frame,
+ * folded, completes it (spec 5.1.6.2). Ports take the frame finished, so it
+ * is done here, on the copy just made (vnet_tx_check() placed the field
+ * inside the frame). */
+static void
+tx_csum_fill(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_req *req)
+{
+	uint32_t off = (uint32_t)req->csum_start + req->csum_offset;
+	uint16_t csum = vnet_csum_finish(mbuf_sum(m, req->csum_start));
+	if (likely(off + sizeof(csum) <= m->data_len)) {
+		memcpy(rte_pktmbuf_mtod_offset(m, char *, off), &csum, sizeof(csum));
+	} else {
+		struct rte_mbuf *seg = m;
+
+		/* The field may straddle two segments of a large frame. */
+		for (unsigned i = 0; i < sizeof(csum); i++, off++) {
+			while (off >= seg->data_len) {
+				off -= seg->data_len;
+				seg = seg->next;
+			}
+			*rte_pktmbuf_mtod_offset(seg, uint8_t *, off) = ((const uint8_t *)&csum)[i];
+		}
+	}
+	STAT_ADD(q->st, tx_csum_sw, 1);
+}
+
 /* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
  * from the pool as needed. */
 static enum chain_copy
 chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf *m)
 {
-	const struct vnet_tx_fmt fmt = { .hdr_len = q->tx_hdr_len };
-	enum vnet_tx_verdict v = vnet_tx_check(&fmt, c);
+	struct vnet_tx_req req;
+	enum vnet_tx_verdict v = vnet_tx_check(&q->tx_fmt, c, &req);
 	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
 	uint64_t left;
@@ -110,9 +165,9 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		tx_refused(q, v);
 		return COPY_DROPPED;
 	}
-	left = c->out_len - q->tx_hdr_len;
+	left = c->out_len - q->tx_fmt.hdr_len;
 	src = iov_cursor(c->seg, c->n_out);
-	iov_skip(&src, q->tx_hdr_len);
+	iov_skip(&src, q->tx_fmt.hdr_len);
 	m->pkt_len = (uint32_t)left;
 	/* The usual shape (header pushed in front of the frame, or in a piece
 	 * of its own): the frame is one guest piece and fits one mbuf. */
@@ -121,6 +176,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		rte_memcpy(rte_pktmbuf_mtod(m, void *),
 		           (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
 		m->data_len = (uint16_t)left;
+		if (req.csum)
+			tx_csum_fill(q, m, &req);
 		return COPY_OK;
 	}
 	for (;;) {
@@ -129,8 +186,11 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		iov_read(&src, rte_pktmbuf_mtod_offset(seg, char *, seg->data_len), k);
 		seg->data_len = (uint16_t)(seg->data_len + k);
 		left -= k;
-		if (left == 0)
+		if (left == 0) {
+			if (req.csum)
+				tx_csum_fill(q, m, &req);
 			return COPY_OK;
+		}
 		seg->next = rte_pktmbuf_alloc(q->pool);
 		if (seg->next == NULL) {
 			/* Undo: the caller reuses m and retries this chain later. */
@@ -319,6 +379,16 @@ drop_for_broken(const struct pmd_qp *q)
 	return n;
 }
 
+/* The net header flags of a frame for the guest: DATA_VALID when the port
+ * verified its L4 checksum and the guest accepts the flag (GUEST_CSUM). */
+static inline uint8_t
+rx_hdr_flags(const struct pmd_qp *q, const struct rte_mbuf *m)
+{
+	return q->rx_fmt.guest_csum &&
+	       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+	       ? VIRTIO_NET_HDR_F_DATA_VALID : 0;
+}
+
 /* Inbox or port RX queue -> guest RX ring. */
 static uint32_t
 guest_rx(const struct pmd_qp *q)
@@ -326,7 +396,7 @@ guest_rx(const struct pmd_qp *q)
 	struct vq *vq = q->rx.vq;
 	struct pmd_qp_state *st = q->st;
 	struct rte_mbuf *done[PMD_BURST];
-	uint16_t i, ndone = 0, delivered = 0;
+	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0;
 	uint64_t bytes = 0, chain_errs = vq->chain_errs;
 
 	if (unlikely(vq->broken))
@@ -351,8 +421,9 @@ guest_rx(const struct pmd_qp *q)
 		struct rte_mbuf *m = st->held[i];
 		struct iovec iov[VQ_MAX_SEGS];
 		unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
-		enum vnet_rx_res r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, iov, niov,
-		                                           m->pkt_len)
+		uint8_t flags = rx_hdr_flags(q, m);
+		enum vnet_rx_res r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov,
+		                                           niov, m->pkt_len)
 		                          : VNET_RX_TOO_BIG;
 
 		if (r == VNET_RX_NO_BUF) {
@@ -365,6 +436,7 @@ guest_rx(const struct pmd_qp *q)
 		if (r == VNET_RX_OK) {
 			delivered++;
 			bytes += m->pkt_len;
+			csum_valid = (uint16_t)(csum_valid + (flags != 0));
 		} else if (r == VNET_RX_TOO_BIG) {
 			STAT_ADD(st, rx_drop_too_big, 1);
 		} else if (r == VNET_RX_BAD_CHAIN) {
@@ -386,6 +458,8 @@ guest_rx(const struct pmd_qp *q)
 	if (ndone)
 		rte_pktmbuf_free_bulk(done, ndone);
 	STAT_ADD(st, rx_packets, delivered);
+	if (csum_valid)
+		STAT_ADD(st, rx_csum_valid, csum_valid);
 	STAT_ADD(st, rx_bytes, bytes);
 	return ndone;
 }

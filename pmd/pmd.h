@@ -32,6 +32,8 @@ struct pmd_qstats {
 	uint64_t tx_drop_bad_chain;      /* chain rejected by vq_pop */
 	uint64_t tx_drop_bad_hdr;        /* net header asks for offloads (checksum,
 	                                    GSO) that were not negotiated */
+	uint64_t tx_csum_sw;             /* partial checksums (NEEDS_CSUM) vhostmq
+	                                    filled in before the port */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;
@@ -41,6 +43,8 @@ struct pmd_qstats {
 	uint64_t rx_bad_chain;           /* malformed RX chains returned empty
 	                                    (frames went to the next good one) */
 	uint64_t rx_notify;
+	uint64_t rx_csum_valid;          /* frames marked DATA_VALID: the port had
+	                                    verified their checksum */
 	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
 	                                    RX buffers (ports that can tell) */
 	/* steering: frames this pair's port queue received, by outcome */
@@ -100,7 +104,7 @@ struct pmd_qp {
 	struct pmd_vring rx, tx;
 	const struct gmem *mem;
 	struct vnet_rx_fmt rx_fmt;
-	uint16_t tx_hdr_len;
+	struct vnet_tx_fmt tx_fmt;
 	struct pmd_port *port;
 	uint16_t port_q;
 	struct rte_mempool *pool;

@@ -91,6 +91,11 @@ eth_setup(uint16_t id, uint16_t nq, struct rte_mempool *pool, char *why, size_t 
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* A checksum the port verifies the guest need not (DATA_VALID, when
+	 * it negotiated GUEST_CSUM); a port that cannot leaves the flags
+	 * unknown and the guest checks. */
+	conf.rxmode.offloads |= info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+	                                                RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	if ((rc = rte_eth_dev_configure(id, nq, nq, &conf)) != 0) {
 		snprintf(why, why_len, "configure: %s", rte_strerror(-rc));
 		return rc;

@@ -57,9 +57,10 @@ vnet_tx_strerror(enum vnet_tx_verdict v)
 	static const char *const names[VNET_TX_VERDICT_COUNT] = {
 		[VNET_TX_OK]       = "ok",
 		[VNET_TX_RUNT]     = "frame no longer than the net header (runt)",
-		[VNET_TX_TOO_BIG]  = "frame above 65535 bytes",
+		[VNET_TX_TOO_BIG]  = "frame above the device's MTU",
 		[VNET_TX_FLAGS]    = "net header flags a driver must not set",
 		[VNET_TX_CSUM]     = "net header asks for checksum offload, not negotiated",
+		[VNET_TX_CSUM_RANGE] = "net header csum_start + csum_offset beyond the frame",
 		[VNET_TX_GSO_TYPE] = "net header gso_type undefined",
 		[VNET_TX_GSO]      = "net header asks for GSO, not negotiated",
 		[VNET_TX_ECN]      = "net header asks for GSO with ECN, not negotiated",
@@ -68,18 +69,20 @@ vnet_tx_strerror(enum vnet_tx_verdict v)
 }
 
 enum vnet_tx_verdict
-vnet_tx_hdr_verdict(struct vnet_tx_fmt fmt, uint16_t lead)
+vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uint16_t lead,
+                    struct vnet_tx_req *req)
 {
 	uint8_t b[2], flags, gso_type, type;
+	struct virtio_net_hdr h;
+	struct iov_cursor src;
 
-	(void)fmt;               /* no offload offered yet: every request is refused */
 	memcpy(b, &lead, sizeof(b));
 	flags = b[offsetof(struct virtio_net_hdr, flags)];
 	gso_type = b[offsetof(struct virtio_net_hdr, gso_type)];
 	type = (uint8_t)(gso_type & ~VIRTIO_NET_HDR_GSO_ECN);
 	if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		return VNET_TX_FLAGS;
-	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+	if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !fmt->csum)
 		return VNET_TX_CSUM;
 	switch (type) {
 	case VIRTIO_NET_HDR_GSO_NONE:
@@ -94,6 +97,16 @@ vnet_tx_hdr_verdict(struct vnet_tx_fmt fmt, uint16_t lead)
 	}
 	if (gso_type & VIRTIO_NET_HDR_GSO_ECN)
 		return VNET_TX_ECN;
+	/* NEEDS_CSUM, negotiated: where the checksum goes must be inside the
+	 * frame (the caller checked out_len > hdr_len >= 10, so csum_start and
+	 * csum_offset are there to read, once). */
+	src = iov_cursor(c->seg, c->n_out);
+	iov_read(&src, &h, offsetof(struct virtio_net_hdr, num_buffers));
+	req->csum_start = le16toh(h.csum_start);
+	req->csum_offset = le16toh(h.csum_offset);
+	if ((uint64_t)req->csum_start + req->csum_offset + 2 > c->out_len - fmt->hdr_len)
+		return VNET_TX_CSUM_RANGE;
+	req->csum = true;
 	return VNET_TX_OK;
 }
 
@@ -125,9 +138,10 @@ rx_result(const struct vq *vq)
 
 enum vnet_rx_res
 vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
-               const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
+               uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
-	const struct virtio_net_hdr zero = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	const struct virtio_net_hdr zero = { .flags = hdr_flags,
+	                                     .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 	struct iov_cursor src = iov_cursor(pkt, npkt);
 	struct vq_chain first, more;
 	struct vq_chain *c = &first;
@@ -154,14 +168,17 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 		 * just-written partial struct fails store forwarding, and such a
 		 * load waits for every older store, including those into guest
 		 * buffers that are still missing the cache. */
-		static const uint8_t hdr[sizeof(struct virtio_net_hdr)] = {
-			[offsetof(struct virtio_net_hdr, num_buffers)] = 1,   /* LE 1 */
+		static const uint8_t hdrs[2][sizeof(struct virtio_net_hdr)] = {
+			{ [offsetof(struct virtio_net_hdr, num_buffers)] = 1 },   /* LE 1 */
+			{ [offsetof(struct virtio_net_hdr, flags)] = VIRTIO_NET_HDR_F_DATA_VALID,
+			  [offsetof(struct virtio_net_hdr, num_buffers)] = 1 },
 		};
+		const uint8_t *hdr = hdrs[hdr_flags == VIRTIO_NET_HDR_F_DATA_VALID];
 		char *d = first.seg[0].iov_base;
 
 		_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "an all-zero header is GSO_NONE");
-		if (fmt->hdr_len == sizeof(hdr))
-			memcpy(d, hdr, sizeof(hdr));
+		if (fmt->hdr_len == sizeof(hdrs[0]))
+			memcpy(d, hdr, sizeof(hdrs[0]));
 		else
 			memcpy(d, hdr, offsetof(struct virtio_net_hdr, num_buffers));
 		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);

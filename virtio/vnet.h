@@ -48,21 +48,40 @@ static inline uint32_t vnet_vqi(uint32_t qp, enum vnet_dir d) { return 2 * qp + 
 static inline uint32_t vnet_vqi_qp(uint32_t vqi) { return vqi / 2; }
 static inline enum vnet_dir vnet_vqi_dir(uint32_t vqi) { return (enum vnet_dir)(vqi & 1); }
 
-/* What a TX queue's driver may put in its net headers, fixed at negotiation.
- * Offloads (checksum, TSO) join hdr_len here when we offer them. */
+/* What a TX queue's driver may put in its net headers, fixed at negotiation
+ * and by the device's MTU. */
 struct vnet_tx_fmt {
 	uint16_t hdr_len;        /* vnet_hdr_len(): 10 or 12 */
+	bool csum;               /* VIRTIO_NET_F_CSUM negotiated: NEEDS_CSUM allowed */
+	uint32_t max_frame;      /* largest frame accepted (vnet_max_frame()) */
+};
+
+/* The largest Ethernet frame a device of this MTU sends: the MTU plus an
+ * Ethernet header and one VLAN tag, and never above VNET_MAX_FRAME. */
+static inline uint32_t
+vnet_max_frame(uint32_t mtu)
+{
+	return mtu + 18 < VNET_MAX_FRAME ? mtu + 18 : VNET_MAX_FRAME;
+}
+
+/* What an accepted frame's header asks of us. */
+struct vnet_tx_req {
+	bool csum;               /* NEEDS_CSUM: fill in the checksum (below) */
+	uint16_t csum_start;     /* frame offset the checksum covers from, to the end */
+	uint16_t csum_offset;    /* where, from csum_start, it is stored */
 };
 
 /* Whether a guest TX chain is a frame we send, and if not, why not. Every
  * verdict but VNET_TX_OK drops the frame. */
 enum vnet_tx_verdict {
-	VNET_TX_OK = 0,          /* a plain frame: send it as is */
+	VNET_TX_OK = 0,          /* a frame to send (req says what it asks) */
 	VNET_TX_RUNT,            /* chain no longer than the net header */
-	VNET_TX_TOO_BIG,         /* frame above VNET_MAX_FRAME */
+	VNET_TX_TOO_BIG,         /* frame above the device's MTU (max_frame) */
 	VNET_TX_FLAGS,           /* flags a driver never sends (DATA_VALID, RSC_INFO)
 	                            or that the spec does not define */
 	VNET_TX_CSUM,            /* NEEDS_CSUM, VIRTIO_NET_F_CSUM not negotiated */
+	VNET_TX_CSUM_RANGE,      /* NEEDS_CSUM with csum_start + csum_offset + 2
+	                            beyond the frame */
 	VNET_TX_GSO_TYPE,        /* gso_type the spec does not define */
 	VNET_TX_GSO,             /* TCPV4, UDP, TCPV6 or UDP_L4 segmentation, its
 	                            HOST_ feature not negotiated */
@@ -73,27 +92,28 @@ enum vnet_tx_verdict {
 /* The reason for a verdict, for a log line (never NULL). */
 const char *vnet_tx_strerror(enum vnet_tx_verdict v);
 
-/* Why a header is refused whose first two bytes (flags, then gso_type),
- * loaded as one value in memory order, are not zero: the cold half of
- * vnet_tx_check(), out of line so the check itself stays small. */
-VHOSTMQ_COLD enum vnet_tx_verdict
-vnet_tx_hdr_verdict(struct vnet_tx_fmt fmt, uint16_t lead);
+/* The header of a chain whose first two bytes (flags, then gso_type), loaded
+ * as one value in memory order, are not zero: judged in full, and req filled
+ * for an accepted one. The out-of-line half of vnet_tx_check(). */
+enum vnet_tx_verdict vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c,
+                                         uint16_t lead, struct vnet_tx_req *req);
 
 /* The one gate for a guest TX chain (spec 5.1.6.2): its length against the
- * net header and VNET_MAX_FRAME, then the header's flags and gso_type, read
- * once from the chain's first bytes wherever the guest put them. We
- * negotiate no checksum or segmentation offload, so a frame that asks for
- * one would leave unfinished: it is refused. Reads guest memory, writes
- * nothing. Inline: it runs for every TX frame, and its usual outcome (flags
+ * net header and the MTU, then the header's flags and gso_type, read once
+ * from the chain's first bytes wherever the guest put them, and for
+ * NEEDS_CSUM its csum_start and csum_offset against the frame. A request we
+ * did not offer drops the frame. Reads guest memory, writes only req. Inline:
+ * it runs for every TX frame, and its usual outcome without offloads (flags
  * and gso_type both zero) costs one load and a compare. */
 static inline enum vnet_tx_verdict
-vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c)
+vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, struct vnet_tx_req *req)
 {
 	uint16_t lead;           /* flags, gso_type: they lead the header */
 
+	req->csum = false;
 	if (c->out_len <= fmt->hdr_len)
 		return VNET_TX_RUNT;
-	if (c->out_len - fmt->hdr_len > VNET_MAX_FRAME)
+	if (c->out_len - fmt->hdr_len > fmt->max_frame)
 		return VNET_TX_TOO_BIG;
 	/* out_len > hdr_len >= 2: seg[0] exists and the chain has both bytes. */
 	if (c->seg[0].iov_len >= sizeof(lead)) {
@@ -105,14 +125,29 @@ vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c)
 	}
 	_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "a plain header is all zero");
 	if (unlikely(lead != 0))
-		return vnet_tx_hdr_verdict(*fmt, lead);
+		return vnet_tx_hdr_verdict(fmt, c, lead, req);
 	return VNET_TX_OK;
+}
+
+/* The Internet checksum (RFC 1071) of a partial sum, folded and inverted,
+ * as NEEDS_CSUM asks the device to store it: 0 becomes 0xffff (a UDP
+ * checksum of 0 means "none"; for TCP both mean zero). */
+static inline uint16_t
+vnet_csum_finish(uint32_t sum)
+{
+	uint16_t folded;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	folded = (uint16_t)~sum;
+	return folded ? folded : 0xffff;
 }
 
 /* How an RX queue's packets are laid out, fixed at negotiation. */
 struct vnet_rx_fmt {
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
+	bool guest_csum;         /* VIRTIO_NET_F_GUEST_CSUM: DATA_VALID may be set */
 };
 
 enum vnet_rx_res {
@@ -126,10 +161,12 @@ enum vnet_rx_res {
 	VNET_RX_BROKEN,      /* queue broken */
 };
 
-/* Writes one packet (pkt_len bytes in npkt host pieces) with a zeroed net header
- * into the guest's RX buffers. Pushes used entries but does not publish. */
+/* Writes one packet (pkt_len bytes in npkt host pieces) into the guest's RX
+ * buffers, behind a net header whose flags are hdr_flags (0, or DATA_VALID
+ * when fmt->guest_csum and a port verified the checksum) and whose other
+ * fields are zero. Pushes used entries but does not publish. */
 enum vnet_rx_res vnet_rx_packet(struct vq *vq, const struct gmem *mem,
-                                const struct vnet_rx_fmt *fmt,
+                                const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                 const struct iovec *pkt, unsigned npkt, uint32_t pkt_len);
 
 #endif

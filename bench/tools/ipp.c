@@ -17,7 +17,7 @@
  *                     buffers (non-mergeable, mergeable), then publish and the
  *                     kick decision once per burst.
  *   pmd-loopback(-mrg) one pmd_poll_qp() visit per burst over the loopback
- *                     port: chain -> mbuf copies, the port's ring and MAC
+ *                     port: chain -> mbuf copies, 0, the port's ring and MAC
  *                     swap, mbuf -> guest RX, mbuf alloc and free. A packet
  *                     here crosses both directions. Needs DPDK's EAL
  *                     (started without hugepages or PCI).
@@ -236,7 +236,7 @@ dev_rx(struct run *u)
 	for (unsigned k = 0; k < PMD_BURST; k++) {
 		struct iovec pkt = { host_buf[k], u->size };
 
-		if (vnet_rx_packet(vq, u->g->mem, &u->fmt, &pkt, 1, u->size) != VNET_RX_OK)
+		if (vnet_rx_packet(vq, u->g->mem, &u->fmt, 0, &pkt, 1, u->size) != VNET_RX_OK)
 			break;
 		done++;
 	}
@@ -319,7 +319,7 @@ run_setup(struct run *u, const struct scenario *s, uint32_t size)
 		.tx = { u->g->vq, -1, -1 },
 		.mem = u->g->mem,
 		.rx_fmt = u->fmt,
-		.tx_hdr_len = u->hdr_len,
+		.tx_fmt = { .hdr_len = u->hdr_len, .max_frame = VNET_MAX_FRAME },
 		.port = port,
 		.port_q = 0,
 		.pool = pool,

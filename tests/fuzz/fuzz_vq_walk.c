@@ -18,7 +18,7 @@
  *   the queue for good), and vnet_rx_packet() gives every avail entry it
  *   consumed exactly one used entry (but for an out-of-range head, which
  *   breaks the queue), whose lengths add up to header + frame when it says
- *   the packet went in, and to 0 when it says it did not. The lengths are
+ *   the packet went in, 0, and to 0 when it says it did not. The lengths are
  *   checked when the input moves the used ring out of guest memory
  *   (FZ_VQF_HOST_USED): else a guest may aim a receive buffer at its own
  *   used ring, and the frame overwrites them. */
@@ -214,7 +214,7 @@ fz_rx(struct fz_vq *f, uint16_t len, uint8_t pieces)
 		pkt[k] = (struct iovec){ .iov_base = fz_frame + off, .iov_len = n };
 		off += n;
 	}
-	r = vnet_rx_packet(vq, f->g->mem, &f->fmt, pkt, npkt, len);
+	r = vnet_rx_packet(vq, f->g->mem, &f->fmt, 0, pkt, npkt, len);
 	if (fz_verbose)
 		fprintf(stderr, "rx %u bytes in %u pieces: %d, %u buffers\n", len, npkt, r,
 		        (uint16_t)(vq->used_idx - ui0));

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include "pmd/pmd.h"
@@ -43,6 +44,8 @@
 
 #define V1      VIRTIO_BIT(VIRTIO_F_VERSION_1)
 #define MRG     VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)
+#define CSUM    VIRTIO_BIT(VIRTIO_NET_F_CSUM)
+#define GCSUM   VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
 #define EVIDX   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)
 #define FILL    0xaa                     /* guest RX buffers before the device writes */
 #define ANY     UINT64_MAX               /* expect_stats(): counter not checked */
@@ -68,6 +71,7 @@ struct rig {
 	int tx_call, rx_call, tx_err, rx_err;
 	uint16_t hdr_len;
 	bool mrg;
+	uint8_t rx_flags;                    /* net header flags rx_take expects */
 	uint16_t tx_desc;                    /* next free TX descriptor (mod size) */
 	uint16_t rx_desc;                    /* next free RX descriptor (mod size) */
 	uint16_t rx_seen;                    /* RX used entries the driver consumed */
@@ -82,6 +86,7 @@ struct rig_opts {
 	uint64_t features;
 	struct rte_mempool *pool;            /* NULL: the shared pool */
 	bool spy;                            /* port: the spy around the loopback */
+	uint32_t mtu;                        /* 0: no MTU below VNET_MAX_FRAME */
 };
 
 /* The running test's rig and poll thread: the teardown frees them even
@@ -209,9 +214,10 @@ static const struct {
 } stat_fields[] = {
 #define F(x) { #x, offsetof(struct pmd_qstats, x) }
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
-	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_nombuf), F(tx_notify),
-	F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
-	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_wait_no_buf), F(steer_handoff),
+	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw), F(tx_nombuf),
+	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
+	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid), F(rx_wait_no_buf),
+	F(steer_handoff),
 	F(steer_drop_full), F(rx_drop_disabled),
 #undef F
 };
@@ -338,8 +344,11 @@ rig_new(const struct rig_opts *o)
 		.rx = { r->rxv.vq, r->rx_call, r->rx_err },
 		.tx = { r->g->vq, r->tx_call, r->tx_err },
 		.mem = r->g->mem,
-		.rx_fmt = { .hdr_len = r->hdr_len, .mrg_rxbuf = r->mrg },
-		.tx_hdr_len = r->hdr_len,
+		.rx_fmt = { .hdr_len = r->hdr_len, .mrg_rxbuf = r->mrg,
+		            .guest_csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0 },
+		.tx_fmt = { .hdr_len = r->hdr_len,
+		            .csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)) != 0,
+		            .max_frame = o->mtu ? vnet_max_frame(o->mtu) : VNET_MAX_FRAME },
 		.port = o->spy ? &spy.port : port,
 		.port_q = 0,
 		.pool = o->pool ? o->pool : pool,
@@ -505,7 +514,7 @@ rx_post_n(struct rig *r, unsigned n, uint32_t len)
 
 /* Takes the next packet from the guest RX ring as a driver does: num_buffers
  * used entries, starting with the one carrying the net header. Checks the
- * header (all zero but num_buffers), that each entry names a buffer the
+ * header (all zero but num_buffers, and flags as r->rx_flags), that each entry names a buffer the
  * device owned, that no length exceeds its buffer, that every buffer but the
  * last is full, and that nothing was written past a used length. Returns the
  * frame length (frame copied to out), or -1 if no packet is there. */
@@ -533,7 +542,8 @@ rx_take(struct rig *r, uint8_t *out, size_t cap, uint16_t *nbufs)
 
 			assert_true(u.len >= r->hdr_len);
 			assert_int_equal(fg_read(v, r->rx_gpa[u.id], h, r->hdr_len), 0);
-			for (unsigned b = 0; b < 10; b++)
+			assert_int_equal(h[0], r->rx_flags);
+			for (unsigned b = 1; b < 10; b++)
 				assert_int_equal(h[b], 0);
 			if (r->hdr_len == 12)
 				nb = (uint16_t)(h[10] | h[11] << 8);
@@ -1229,6 +1239,117 @@ test_tx_violation(void **state)
 	expect_pool_whole(r);
 }
 
+/* --- unit: checksum offloads and the MTU ------------------------------------ */
+
+/* CSUM negotiated: a frame whose header asks for its checksum (NEEDS_CSUM)
+ * leaves with it filled in: the one's complement sum from csum_start to the
+ * frame's end, plus the seed the guest left in the field (the pseudo
+ * header's sum), is 0xffff, as a receiver checks; the field may be the
+ * frame's last two bytes or straddle two mbuf segments of a large frame.
+ * Every other byte arrives as sent. Counted in tx_csum_sw. */
+static void
+test_tx_csum_filled(void **state)
+{
+	static const struct { uint32_t len; uint16_t start, offset; } rows[] = {
+		{ 60, 34, 16 },              /* TCP over IPv4 */
+		{ 1514, 54, 6 },             /* UDP over IPv6 */
+		{ 4000, 3900, 98 },          /* the frame's last two bytes */
+		{ 9000, 2041, 6 },           /* bytes 2047 and 2048: two segments */
+	};
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | CSUM });
+
+	(void)state;
+	rx_post_n(r, 16, 2048);
+	for (uint32_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		uint16_t head = tx_post(r, k, rows[k].len, NULL);
+		const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0, 0,
+		                        (uint8_t)rows[k].start, (uint8_t)(rows[k].start >> 8),
+		                        (uint8_t)rows[k].offset, (uint8_t)(rows[k].offset >> 8) };
+
+		assert_int_equal(fg_write(r->g, le64toh(r->g->desc[head].addr), h, sizeof(h)), 0);
+	}
+	poll_n(r, 3);
+	expect_tx_used(r, 0, ARRAY_SIZE(rows));
+	for (uint32_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		uint32_t field = (uint32_t)rows[k].start + rows[k].offset, sum;
+		uint16_t seed;
+
+		assert_int_equal(rx_take(r, frame_buf, sizeof(frame_buf), NULL), rows[k].len);
+		make_reflected(want_buf, rows[k].len, k);
+		assert_memory_equal(frame_buf, want_buf, field);
+		assert_memory_equal(frame_buf + field + 2, want_buf + field + 2,
+		                    rows[k].len - field - 2);
+		/* The field held the guest's seed (for TCP and UDP, the pseudo
+		 * header's sum), which a receiver adds back in. */
+		memcpy(&seed, want_buf + field, sizeof(seed));
+		sum = (uint32_t)rte_raw_cksum(frame_buf + rows[k].start,
+		                              rows[k].len - rows[k].start) + seed;
+		sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff)
+			fail_msg("frame %u (%u bytes, csum_start %u): checksum does not verify", k,
+			         rows[k].len, rows[k].start);
+	}
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_csum_sw), ARRAY_SIZE(rows));
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_packets), ARRAY_SIZE(rows));
+	expect_pool_whole(r);
+}
+
+/* Frames above the MTU (plus Ethernet header and a VLAN tag) are dropped
+ * and counted, the chain returned; the largest allowed one goes through. */
+static void
+test_tx_mtu(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG, .mtu = 1500 });
+
+	(void)state;
+	rx_post_n(r, 4, 2048);
+	tx_post(r, 1, 1519, NULL);
+	tx_post(r, 2, 1518, NULL);
+	poll_n(r, 2);
+	expect_tx_used(r, 0, 2);
+	expect_rx(r, 2, 1518);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 1, .tx_bytes = 1518, .tx_drop_too_big = 1, .tx_notify = 1,
+		.rx_packets = 1, .rx_bytes = 1518, .rx_notify = 1,
+	});
+	expect_pool_whole(r);
+}
+
+/* A checksum the port verified reaches a GUEST_CSUM guest as DATA_VALID
+ * (counted in rx_csum_valid); a bad or unknown one reaches it with no flag,
+ * and a guest without GUEST_CSUM never sees the flag. */
+static void
+test_rx_data_valid(void **state)
+{
+	static const uint64_t flags[3] = { RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+	                                   RTE_MBUF_F_RX_L4_CKSUM_BAD,
+	                                   RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN };
+
+	(void)state;
+	for (int guest_csum = 0; guest_csum < 2; guest_csum++) {
+		struct rig *r = rig_new(&(struct rig_opts){
+			.features = V1 | MRG | (guest_csum ? GCSUM : 0) });
+		struct rte_mbuf *m[3];
+
+		rx_post_n(r, 4, 2048);
+		for (int k = 0; k < 3; k++) {
+			m[k] = mbuf_frame((uint32_t)k, 60);
+			m[k]->ol_flags = flags[k];
+		}
+		assert_int_equal(port->ops->tx(port, 0, m, 3), 3);
+		poll_n(r, 2);
+		for (int k = 0; k < 3; k++) {
+			r->rx_flags = guest_csum && k == 0 ? VIRTIO_NET_HDR_F_DATA_VALID : 0;
+			expect_rx(r, (uint32_t)k, 60);
+		}
+		expect_rx_none(r);
+		assert_int_equal(pmd_stat_read(&r->st.stats.rx_csum_valid), guest_csum ? 1 : 0);
+		expect_pool_whole(r);
+		rig_teardown(NULL);
+	}
+}
+
 /* An RX ring violation breaks the RX queue, signals its err eventfd once,
  * and guest TX keeps flowing into the port. */
 static void
@@ -1637,6 +1758,9 @@ main(int argc, char **argv)
 		T(test_rx_bad_chain_mid_packet),
 		T(test_rx_violation),
 		T(test_rx_violation_mid_burst),
+		T(test_tx_csum_filled),
+		T(test_tx_mtu),
+		T(test_rx_data_valid),
 		T(test_tx_pool_exhausted),
 		T(test_thread_adaptive),
 		T(test_thread_publish_grace_period),

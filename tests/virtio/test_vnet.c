@@ -6,7 +6,7 @@
  * any read past the two bytes it needs), and vnet_rx_packet() into
  * a fake guest's RX ring, both non-mergeable (one chain per packet) and
  * mergeable (num_buffers chains per packet). Guest buffers are pre-filled with
- * 0xaa so every byte the device wrote, and none it should not have, can be
+ * 0xaa so every byte the device wrote, and none it should not have, 0, can be
  * checked; each packet is reassembled from the used ring the way a driver
  * would (num_buffers consecutive used entries). The hostile rows cover short
  * buffers, running out of buffers mid-packet, bad chains and broken queues. */
@@ -135,15 +135,23 @@ rx(struct fake_guest *g, const struct vnet_rx_fmt *f, uint32_t len)
 {
 	const struct iovec one = { .iov_base = pkt, .iov_len = len };
 
-	return vnet_rx_packet(g->vq, g->mem, f, &one, 1, len);
+	return vnet_rx_packet(g->vq, g->mem, f, 0, &one, 1, len);
 }
 
-/* Bytes 0..9 of the header: flags, gso_type, hdr_len, gso_size, csum_*. */
+/* Bytes 1..9 of the header: gso_type, hdr_len, gso_size, csum_*. */
+static void
+assert_zero_hdr_after_flags(const uint8_t *h)
+{
+	for (size_t k = 1; k < 10; k++)
+		assert_int_equal(h[k], 0);
+}
+
+/* Bytes 0..9 of the header: flags, then the rest. */
 static void
 assert_zero_hdr(const uint8_t *h)
 {
-	for (size_t k = 0; k < 10; k++)
-		assert_int_equal(h[k], 0);
+	assert_int_equal(h[0], 0);
+	assert_zero_hdr_after_flags(h);
 }
 
 /* --- features and numbering ------------------------------------------------ */
@@ -535,6 +543,40 @@ test_rx_mrg_first_smaller_than_header(void **state)
 	assert_int_equal(out[0], FILL);
 }
 
+/* DATA_VALID reaches the guest's header in both shapes (header and frame in
+ * one piece; a packet gathered over mergeable buffers), and only the flags
+ * byte changes. */
+static void
+test_rx_data_valid(void **state)
+{
+	static const uint32_t lens[] = { 20, 9, 30 };
+	struct fake_guest *g = *state;
+	const struct iovec src[2] = { { pkt, 70 }, { pkt + 70, 80 } };
+	struct chain_rec r[3];
+	uint8_t out[512];
+	uint16_t nb;
+
+	r[0] = post1(g, 0, 1024);
+	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &fmt12, VIRTIO_NET_HDR_F_DATA_VALID,
+	                                 src, 1, 70), VNET_RX_OK);
+	r[1] = post(g, 1, lens, 3);
+	r[2] = post1(g, 4, 200);
+	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &mrg, VIRTIO_NET_HDR_F_DATA_VALID,
+	                                 src, 2, 150), VNET_RX_OK);
+	vq_publish(g->vq);
+	assert_int_equal(fg_used_idx(g), 3);
+	read_chain(g, &r[0], 82, out);
+	assert_int_equal(out[0], VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_zero_hdr_after_flags(out);
+	assert_int_equal(num_buffers(out), 1);
+	assert_memory_equal(out + 12, pkt, 70);
+	assert_int_equal(gather(g, r, 3, 1, out, sizeof(out), &nb), 162);
+	assert_int_equal(nb, 2);
+	assert_int_equal(out[0], VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_zero_hdr_after_flags(out);
+	assert_memory_equal(out + 12, pkt, 150);
+}
+
 /* The packet given as several host pieces, with an empty one. */
 static void
 test_rx_several_source_iovecs(void **state)
@@ -549,12 +591,12 @@ test_rx_several_source_iovecs(void **state)
 	uint16_t nb;
 
 	r[0] = post1(g, 0, 1024);
-	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &fmt12, src, 4, 150), VNET_RX_OK);
+	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &fmt12, 0, src, 4, 150), VNET_RX_OK);
 	/* Mergeable, with destination boundaries unlike the source ones. */
 	r[1] = post(g, 1, lens, 3);
 	r[2] = post1(g, 4, 40);
 	r[3] = post1(g, 5, 64);
-	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &mrg, src, 4, 150), VNET_RX_OK);
+	assert_int_equal(vnet_rx_packet(g->vq, g->mem, &mrg, 0, src, 4, 150), VNET_RX_OK);
 	vq_publish(g->vq);
 	assert_int_equal(fg_used_idx(g), 4);
 	assert_int_equal(fg_used_elem(g, 0).len, 162);
@@ -763,12 +805,14 @@ test_tx_hdr_classes(void **state)
 
 		for (size_t j = 0; j < ARRAY_SIZE(tx_layouts); j++) {
 			const struct tx_layout *l = &tx_layouts[j];
-			const struct vnet_tx_fmt fmt = { .hdr_len = l->hdr_len };
+			const struct vnet_tx_fmt fmt = { .hdr_len = l->hdr_len,
+			                                 .max_frame = VNET_MAX_FRAME };
+			struct vnet_tx_req req;
 			struct vq_chain c;
 			enum vnet_tx_verdict got;
 
 			tx_chain(&c, l, r->flags, r->gso_type, 60);
-			got = vnet_tx_check(&fmt, &c);
+			got = vnet_tx_check(&fmt, &c, &req);
 			if (got != r->want)
 				fail_msg("%s, %s: verdict %d (%s), want %d", r->name, l->name,
 				         got, vnet_tx_strerror(got), r->want);
@@ -782,8 +826,9 @@ test_tx_hdr_classes(void **state)
 static void
 test_tx_hdr_every_pair(void **state)
 {
-	const struct vnet_tx_fmt fmt = { .hdr_len = 12 };
+	const struct vnet_tx_fmt fmt = { .hdr_len = 12, .max_frame = VNET_MAX_FRAME };
 	unsigned seen[VNET_TX_VERDICT_COUNT] = { 0 };
+	struct vnet_tx_req req;
 
 	(void)state;
 	for (unsigned v = 0; v < 0x10000; v++) {
@@ -791,7 +836,7 @@ test_tx_hdr_every_pair(void **state)
 		uint8_t type = (uint8_t)(hdr[1] & ~ECN);
 		struct vq_chain c = { .n_out = 1, .out_len = sizeof(hdr),
 		                      .seg = { { hdr, sizeof(hdr) } } };
-		enum vnet_tx_verdict got = vnet_tx_check(&fmt, &c);
+		enum vnet_tx_verdict got = vnet_tx_check(&fmt, &c, &req);
 		bool known_gso = type == 0 || type == VIRTIO_NET_HDR_GSO_TCPV4 ||
 		                 type == VIRTIO_NET_HDR_GSO_UDP ||
 		                 type == VIRTIO_NET_HDR_GSO_TCPV6 ||
@@ -849,20 +894,134 @@ test_tx_lengths(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
-		const struct vnet_tx_fmt fmt = { .hdr_len = rows[k].hdr_len };
+		const struct vnet_tx_fmt fmt = { .hdr_len = rows[k].hdr_len,
+		                                 .max_frame = VNET_MAX_FRAME };
 		struct tx_layout l = { rows[k].name, rows[k].hdr_len, { 1 }, 1 };
+		struct vnet_tx_req req;
 		struct vq_chain c;
 		enum vnet_tx_verdict got;
 
 		if (rows[k].short_by_hdr)
 			l.hdr_len = 0;           /* the chain is frame_len bytes in all */
 		tx_chain(&c, &l, 0, rows[k].gso_type, rows[k].frame_len);
-		got = vnet_tx_check(&fmt, &c);
+		got = vnet_tx_check(&fmt, &c, &req);
 		if (got != rows[k].want)
 			fail_msg("%s: verdict %d (%s), want %d", rows[k].name, got,
 			         vnet_tx_strerror(got), rows[k].want);
 		tx_chain_free(&c);
 	}
+}
+
+/* A NEEDS_CSUM chain: tx_chain's header with csum_start and csum_offset
+ * written in (little-endian), wherever the layout cut the pieces. */
+static void
+tx_chain_csum(struct vq_chain *c, const struct tx_layout *l, uint8_t gso_type,
+              uint16_t start, uint16_t offset, uint32_t frame_len)
+{
+	const uint16_t le[2] = { htole16(start), htole16(offset) };
+	struct iov_cursor dst;
+
+	tx_chain(c, l, CSUM, gso_type, frame_len);
+	dst = iov_cursor(c->seg, c->n_out);
+	iov_skip(&dst, offsetof(struct virtio_net_hdr, csum_start));
+	assert_int_equal(iov_write(&dst, le, sizeof(le)), sizeof(le));
+}
+
+/* CSUM negotiated: NEEDS_CSUM is accepted when the checksum field lies
+ * inside the frame, in every header layout, and req says where; anything
+ * else the header asks is judged as without CSUM. */
+static void
+test_tx_csum(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t gso_type;
+		uint16_t start, offset;
+		uint32_t frame_len;
+		enum vnet_tx_verdict want;
+	} rows[] = {
+		{ "TCP over IPv4", 0, 34, 16, 60, VNET_TX_OK },
+		{ "UDP over IPv6", 0, 54, 6, 62, VNET_TX_OK },
+		{ "field ends at the frame's end", 0, 40, 18, 60, VNET_TX_OK },
+		{ "from the first byte", 0, 0, 0, 60, VNET_TX_OK },
+		{ "field one byte past the end", 0, 40, 19, 60, VNET_TX_CSUM_RANGE },
+		{ "csum_start past the end", 0, 61, 0, 60, VNET_TX_CSUM_RANGE },
+		{ "both at 0xffff (no wrap)", 0, 0xffff, 0xffff, 60, VNET_TX_CSUM_RANGE },
+		{ "with GSO, not offered", VIRTIO_NET_HDR_GSO_TCPV4, 34, 16, 60, VNET_TX_GSO },
+		{ "with ECN alone", ECN, 34, 16, 60, VNET_TX_ECN },
+		{ "with an undefined gso_type", 2, 34, 16, 60, VNET_TX_GSO_TYPE },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		for (size_t j = 0; j < ARRAY_SIZE(tx_layouts); j++) {
+			const struct tx_layout *l = &tx_layouts[j];
+			const struct vnet_tx_fmt fmt = { .hdr_len = l->hdr_len, .csum = true,
+			                                 .max_frame = VNET_MAX_FRAME };
+			struct vnet_tx_req req = { .csum = true };
+			struct vq_chain c;
+			enum vnet_tx_verdict got;
+
+			tx_chain_csum(&c, l, rows[k].gso_type, rows[k].start, rows[k].offset,
+			              rows[k].frame_len);
+			got = vnet_tx_check(&fmt, &c, &req);
+			if (got != rows[k].want)
+				fail_msg("%s, %s: verdict %d (%s), want %d", rows[k].name, l->name,
+				         got, vnet_tx_strerror(got), rows[k].want);
+			assert_int_equal(req.csum, got == VNET_TX_OK);
+			if (got == VNET_TX_OK) {
+				assert_int_equal(req.csum_start, rows[k].start);
+				assert_int_equal(req.csum_offset, rows[k].offset);
+			}
+			tx_chain_free(&c);
+		}
+	}
+}
+
+/* The MTU bounds the frame (Ethernet header and one VLAN tag on top),
+ * whatever the header asks; a frame without NEEDS_CSUM has no request. */
+static void
+test_tx_mtu(void **state)
+{
+	static const struct { uint32_t mtu, frame_len; enum vnet_tx_verdict want; } rows[] = {
+		{ 1500, 1518, VNET_TX_OK },
+		{ 1500, 1519, VNET_TX_TOO_BIG },
+		{ 68, 86, VNET_TX_OK },
+		{ 68, 87, VNET_TX_TOO_BIG },
+		{ 9000, 9018, VNET_TX_OK },
+		{ 9000, 9019, VNET_TX_TOO_BIG },
+		{ 65521, VNET_MAX_FRAME, VNET_TX_OK },
+		{ 65521, VNET_MAX_FRAME + 1, VNET_TX_TOO_BIG },
+	};
+
+	(void)state;
+	assert_int_equal(vnet_max_frame(65535), VNET_MAX_FRAME);
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		const struct vnet_tx_fmt fmt = { .hdr_len = 12, .csum = true,
+		                                 .max_frame = vnet_max_frame(rows[k].mtu) };
+		struct vnet_tx_req req = { .csum = true };
+		struct vq_chain c;
+
+		tx_chain(&c, &tx_layouts[0], 0, 0, rows[k].frame_len);
+		assert_int_equal(vnet_tx_check(&fmt, &c, &req), rows[k].want);
+		assert_false(req.csum);
+		tx_chain_free(&c);
+	}
+}
+
+/* RFC 1071's example (the sum of 0001 f203 f4f5 f6f7 is 2ddf0, folded
+ * ddf2, inverted 220d), carries folded twice, and a zero result sent as
+ * 0xffff. */
+static void
+test_csum_finish(void **state)
+{
+	(void)state;
+	assert_int_equal(vnet_csum_finish(0x2ddf0), 0x220d);
+	assert_int_equal(vnet_csum_finish(0xddf2), 0x220d);
+	assert_int_equal(vnet_csum_finish(0x1fffe), 0xffff);   /* fffe+1 = ffff: zero */
+	assert_int_equal(vnet_csum_finish(0xffff), 0xffff);    /* ~ffff = 0 */
+	assert_int_equal(vnet_csum_finish(0), 0xffff);
+	assert_int_equal(vnet_csum_finish(0xfffeffff), 0x0001); /* ffff+fffe, twice */
 }
 
 static void
@@ -917,6 +1076,9 @@ main(void)
 		cmocka_unit_test(test_tx_hdr_classes),
 		cmocka_unit_test(test_tx_hdr_every_pair),
 		cmocka_unit_test(test_tx_lengths),
+		cmocka_unit_test(test_tx_csum),
+		cmocka_unit_test(test_tx_mtu),
+		cmocka_unit_test(test_csum_finish),
 		cmocka_unit_test(test_tx_strerror),
 		RX_TEST(test_rx_plain_hdr12),
 		RX_TEST(test_rx_plain_hdr10),
@@ -933,6 +1095,7 @@ main(void)
 		RX_TEST(test_rx_mrg_no_buf_rewinds),
 		RX_TEST(test_rx_mrg_first_smaller_than_header),
 		RX_TEST(test_rx_several_source_iovecs),
+		RX_TEST(test_rx_data_valid),
 		RX_TEST(test_rx_broken_queue),
 		RX_TEST(test_rx_mrg_broken_midway),
 		RX_TEST(test_rx_mrg_bad_chain_in_middle),
