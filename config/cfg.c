@@ -61,6 +61,7 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_POLL  "\"adaptive\" or \"busy\""
 #define CFG_FORM_IDLE  "an integer 0..1000000"
 #define CFG_FORM_STEER "\"rss\" or \"flow-affinity\""
+#define CFG_FORM_BOOL  "true or false"
 #define CFG_FORM_KEY   "40 bytes as 80 hex digits, optionally ':'-separated"
 #define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(RSS_TABLE_MAX) \
 	" integers 0..65535, one per queue pair"
@@ -245,15 +246,13 @@ cfg_digits(const char **s, long max)
 	return v;
 }
 
-/* Called after a JSON_STRICT unpack failed on an object: names the first key
- * that is not in keys, in document order, in both the path and the reason. */
+/* key is not one of keys: says so at base.key, with the list of known keys,
+ * so the fix is in the message. */
 static int
-cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
-		size_t n_keys, const json_error_t *je, struct cfg_err *err)
+cfg_fail_unknown(const char *base, const char *key, const char *const *keys,
+		 size_t n_keys, struct cfg_err *err)
 {
 	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], list[256];
-	const char *key;
-	json_t *v;
 	size_t k, o = 0;
 
 	list[0] = '\0';
@@ -264,14 +263,26 @@ cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
 			break;
 		o += (size_t)n;
 	}
+	return cfg_fail(err, cfg_path(path, base, key), "unknown key %s: must be one of %s",
+			cfg_quote(key, got, sizeof(got)), list);
+}
+
+/* Called after a JSON_STRICT unpack failed on an object: names the first key
+ * that is not in keys, in document order, in both the path and the reason. */
+static int
+cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
+		size_t n_keys, const json_error_t *je, struct cfg_err *err)
+{
+	const char *key;
+	json_t *v;
+	size_t k;
+
 	json_object_foreach((json_t *)obj, key, v) {
 		for (k = 0; k < n_keys; k++)
 			if (strcmp(key, keys[k]) == 0)
 				break;
 		if (k == n_keys)
-			return cfg_fail(err, cfg_path(path, base, key),
-					"unknown key %s: must be one of %s",
-					cfg_quote(key, got, sizeof(got)), list);
+			return cfg_fail_unknown(base, key, keys, n_keys, err);
 	}
 	/* Not reached with "s?o" formats, which accept any value. */
 	return cfg_fail(err, base, "%s", je->text);
@@ -287,6 +298,18 @@ cfg_json_int(const json_t *v, json_int_t lo, json_int_t hi, const char *form,
 		return cfg_fail(err, path, "must be %s, got %s", form,
 				cfg_got(v, got, sizeof(got)));
 	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+cfg_json_bool(const json_t *v, const char *path, bool *out, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (!json_is_boolean(v))
+		return cfg_fail(err, path, "must be " CFG_FORM_BOOL ", got %s",
+				cfg_got(v, got, sizeof(got)));
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -514,16 +537,30 @@ cfg_check_device_at(const struct cfg_device *d, const char *base, struct cfg_err
 			"client mode the frontend creates the socket and decides who can attach");
 }
 
+/* The command-line form of an integer key: decimal digits only, lo..hi;
+ * form is the one cfg_json_int() names for the same key. */
 static int
-cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+cfg_uint_str(const char *s, long lo, long hi, const char *form, const char *path,
+	     long *out, struct cfg_err *err)
 {
 	char got[CFG_GOT_LEN];
 	const char *p = s;
-	long v = s != NULL ? cfg_digits(&p, VHOSTMQ_MAX_QP) : -1;
+	long v = s != NULL ? cfg_digits(&p, hi) : -1;
 
-	if (v < 1 || *p != '\0')
-		return cfg_fail(err, path, "must be " CFG_FORM_QP ", got %s",
+	if (v < lo || *p != '\0')
+		return cfg_fail(err, path, "must be %s, got %s", form,
 				cfg_quote(s, got, sizeof(got)));
+	*out = v;
+	return 0;
+}
+
+static int
+cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	long v = 0;
+
+	if (cfg_uint_str(s, 1, VHOSTMQ_MAX_QP, CFG_FORM_QP, path, &v, err) < 0)
+		return -1;
 	d->queue_pairs = (uint16_t)v;
 	return 0;
 }
@@ -832,12 +869,9 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 			return -1;
 		d->idle_us = (uint32_t)v;
 	}
-	if (cfg_given(client)) {
-		if (!json_is_boolean(client))
-			return cfg_fail(err, cfg_path(path, base, "client"), "must be true or false, "
-					"got %s", cfg_got(client, got, sizeof(got)));
-		d->client = json_is_true(client);
-	}
+	if (cfg_given(client) &&
+	    cfg_json_bool(client, cfg_path(path, base, "client"), &d->client, err) < 0)
+		return -1;
 	if (cfg_given(steer) &&
 	    (cfg_json_str(steer, CFG_FORM_STEER, cfg_path(path, base, "steering"), &s, err) < 0 ||
 	     cfg_steer_str(s, path, d, err) < 0))
