@@ -90,6 +90,12 @@ int cfg_parse_log_level(const char *s, int *level, struct cfg_err *err);
 int cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* CFG_MTU_MIN..CFG_MTU_MAX in decimal digits. */
+int cfg_parse_mtu(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* One offload switch, "NAME=on" or "NAME=off" with NAME a key of the config's
+ * "offloads" object (err->path "offloads.NAME", or "offloads" when there is
+ * no NAME=); later calls override earlier ones. */
+int cfg_parse_offload(const char *s, struct cfg_device *d, struct cfg_err *err);
 /* A user or group name, or a numeric id; names are looked up in the
  * system's databases (getpwnam_r/getgrnam_r: /etc/passwd, NSS) now, so an
  * unknown name is a config error rather than a failure at start-up. */
