@@ -26,7 +26,9 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 #define CFG_ID_NONE UINT32_MAX
 
 /* Offloads a device offers its guest, each on unless the config turns it
- * off (as ethtool -K would on a NIC). */
+ * off (as ethtool -K would on a NIC). Bools only: each is a key of the
+ * config's "offloads" object through its row in cfg.c's cfg_offload_keys
+ * (key, field, default), which the build checks is there. */
 struct cfg_offloads {
 	bool csum;                       /* VIRTIO_NET_F_CSUM: guest TX partial checksums */
 	bool guest_csum;                 /* VIRTIO_NET_F_GUEST_CSUM: verified-checksum flags on RX */
