@@ -34,6 +34,11 @@
 #define MBUF_BYTES 3072u
 #define MBUFS_PER_QP 4096u
 
+/* --offload may repeat: one per switch, and a few more to turn one back. */
+#define CLI_MAX_OFFLOADS 32
+#define CLI_STR1(x) #x
+#define CLI_STR(x)  CLI_STR1(x)
+
 static const char usage[] =
 "Usage: vhostmq [OPTIONS]\n"
 "A vhost-user backend serving virtio-net multiqueue devices from pinned\n"
@@ -49,6 +54,15 @@ static const char usage[] =
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
 "  -S, --steering MODE     rss (default) | flow-affinity: how frames from an\n"
 "                          ethdev port pick a guest RX queue\n"
+"      --mtu N             MTU announced to the guest (VIRTIO_NET_F_MTU),\n"
+"                          68..65521, default 1500; longer frames are dropped\n"
+"                          and counted\n"
+"      --offload NAME=on|off  an offload offered to the guest, as ethtool -K\n"
+"                          turns one on a NIC (default: all on); repeatable.\n"
+"                          csum: the guest hands TX checksums to vhostmq\n"
+"                          (VIRTIO_NET_F_CSUM); guest_csum: vhostmq tells the\n"
+"                          guest a port already verified a checksum\n"
+"                          (VIRTIO_NET_F_GUEST_CSUM)\n"
 "  -k, --client            connect to --socket (QEMU chardev server=on) and\n"
 "                          reconnect when it goes, instead of listening\n"
 "      --socket-user USER  owner of the listening socket (name or uid;\n"
@@ -63,15 +77,18 @@ static const char usage[] =
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"--socket, --queues, --port, --cores, --poll-mode, --steering, --client and\n"
-"--socket-user/-group/-mode override the device of a config that has exactly\n"
-"one; the --socket-* ones are for a listening socket, not with --client.\n"
+"--socket, --queues, --port, --cores, --poll-mode, --steering, --mtu,\n"
+"--offload, --client and --socket-user/-group/-mode override the device of a\n"
+"config that has exactly one; the --socket-* ones are for a listening socket,\n"
+"not with --client.\n"
 "SIGUSR1 prints the table now; SIGINT/SIGTERM print it and exit.\n";
 
 struct cli {
 	const char *config;
 	const char *socket, *queues, *port, *cores, *poll_mode, *log_level, *steering;
-	const char *socket_user, *socket_group, *socket_mode;
+	const char *socket_user, *socket_group, *socket_mode, *mtu;
+	const char *offload[CLI_MAX_OFFLOADS];   /* in the order given */
+	unsigned n_offload;
 	bool client;
 	const char *control;
 	unsigned stats_interval;
@@ -87,7 +104,10 @@ die_usage(const char *fmt, const char *arg)
 }
 
 /* Long options without a short form. */
-enum { OPT_CONTROL = 256, OPT_SOCKET_USER, OPT_SOCKET_GROUP, OPT_SOCKET_MODE };
+enum {
+	OPT_CONTROL = 256, OPT_SOCKET_USER, OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_MTU,
+	OPT_OFFLOAD,
+};
 
 static int
 parse_cli(int argc, char **argv, struct cli *cli)
@@ -107,6 +127,8 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "socket-user", required_argument, NULL, OPT_SOCKET_USER },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "offload", required_argument, NULL, OPT_OFFLOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -131,6 +153,13 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		case OPT_SOCKET_USER: cli->socket_user = optarg; break;
 		case OPT_SOCKET_GROUP: cli->socket_group = optarg; break;
 		case OPT_SOCKET_MODE: cli->socket_mode = optarg; break;
+		case OPT_MTU: cli->mtu = optarg; break;
+		case OPT_OFFLOAD:
+			if (cli->n_offload == CLI_MAX_OFFLOADS)
+				return die_usage("--offload: more than %s given",
+				                 CLI_STR(CLI_MAX_OFFLOADS));
+			cli->offload[cli->n_offload++] = optarg;
+			break;
 		case 'i':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -182,11 +211,12 @@ load_config(const struct cli *cli, struct cfg *cfg)
 		return cfg_fail(&err);
 	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode ||
 	      cli->steering || cli->client || cli->socket_user || cli->socket_group ||
-	      cli->socket_mode))
+	      cli->socket_mode || cli->mtu || cli->n_offload))
 		return 0;
 	if (cfg->n_devices != 1) {
 		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering/"
-		        "--client/--socket-user/--socket-group/--socket-mode override the "
+		        "--mtu/--offload/--client/--socket-user/--socket-group/--socket-mode "
+		        "override the "
 		        "config's single device, but %s has %u devices\n",
 		        cli->config, cfg->n_devices);
 		return 2;
@@ -200,8 +230,12 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	    (cli->steering && cfg_parse_steering(cli->steering, d, &err) != 0) ||
 	    (cli->socket_user && cfg_parse_socket_user(cli->socket_user, d, &err) != 0) ||
 	    (cli->socket_group && cfg_parse_socket_group(cli->socket_group, d, &err) != 0) ||
-	    (cli->socket_mode && cfg_parse_socket_mode(cli->socket_mode, d, &err) != 0))
+	    (cli->socket_mode && cfg_parse_socket_mode(cli->socket_mode, d, &err) != 0) ||
+	    (cli->mtu && cfg_parse_mtu(cli->mtu, d, &err) != 0))
 		return cfg_fail(&err);
+	for (unsigned k = 0; k < cli->n_offload; k++)
+		if (cfg_parse_offload(cli->offload[k], d, &err) != 0)
+			return cfg_fail(&err);
 	if (cli->client)
 		d->client = true;
 	/* The overrides may have made the device inconsistent (--client with a

@@ -16,6 +16,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -61,6 +62,11 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_POLL  "\"adaptive\" or \"busy\""
 #define CFG_FORM_IDLE  "an integer 0..1000000"
 #define CFG_FORM_STEER "\"rss\" or \"flow-affinity\""
+#define CFG_FORM_BOOL  "true or false"
+#define CFG_FORM_MTU   "an integer " CFG_STR(CFG_MTU_MIN) ".." CFG_STR(CFG_MTU_MAX)
+#define CFG_FORM_OFFLOADS "an object of offload names, each true or false"
+#define CFG_FORM_ONOFF "\"on\" or \"off\""
+#define CFG_FORM_OFFLOAD "NAME=on or NAME=off"
 #define CFG_FORM_KEY   "40 bytes as 80 hex digits, optionally ':'-separated"
 #define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(RSS_TABLE_MAX) \
 	" integers 0..65535, one per queue pair"
@@ -77,8 +83,23 @@ static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" 
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
 	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
-	"rss_table", "client", "socket_user", "socket_group",
+	"rss_table", "client", "socket_user", "socket_group", "mtu", "offloads",
 };
+
+/* The offload switches: one row per key of a device's "offloads" object and
+ * per NAME of --offload NAME=on|off. A new offload is its bool in struct
+ * cfg_offloads and one row here (key, field, default). */
+static const struct cfg_offload_key {
+	const char *key;
+	size_t off;                      /* of its bool in struct cfg_offloads */
+	bool dflt;
+} cfg_offload_keys[] = {
+	{ "csum", offsetof(struct cfg_offloads, csum), true },
+	{ "guest_csum", offsetof(struct cfg_offloads, guest_csum), true },
+};
+/* Every switch has its row: struct cfg_offloads holds bools only. */
+_Static_assert(sizeof(struct cfg_offloads) == ARRAY_SIZE(cfg_offload_keys) * sizeof(bool),
+	       "a field of struct cfg_offloads has no row in cfg_offload_keys");
 
 /* Scratch for a cores list: filled in full before the device is touched. */
 struct cfg_cores {
@@ -245,15 +266,13 @@ cfg_digits(const char **s, long max)
 	return v;
 }
 
-/* Called after a JSON_STRICT unpack failed on an object: names the first key
- * that is not in keys, in document order, in both the path and the reason. */
+/* key is not one of keys: says so at base.key, with the list of known keys,
+ * so the fix is in the message. */
 static int
-cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
-		size_t n_keys, const json_error_t *je, struct cfg_err *err)
+cfg_fail_unknown(const char *base, const char *key, const char *const *keys,
+		 size_t n_keys, struct cfg_err *err)
 {
 	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], list[256];
-	const char *key;
-	json_t *v;
 	size_t k, o = 0;
 
 	list[0] = '\0';
@@ -264,14 +283,26 @@ cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
 			break;
 		o += (size_t)n;
 	}
+	return cfg_fail(err, cfg_path(path, base, key), "unknown key %s: must be one of %s",
+			cfg_quote(key, got, sizeof(got)), list);
+}
+
+/* Called after a JSON_STRICT unpack failed on an object: names the first key
+ * that is not in keys, in document order, in both the path and the reason. */
+static int
+cfg_unknown_key(const json_t *obj, const char *base, const char *const *keys,
+		size_t n_keys, const json_error_t *je, struct cfg_err *err)
+{
+	const char *key;
+	json_t *v;
+	size_t k;
+
 	json_object_foreach((json_t *)obj, key, v) {
 		for (k = 0; k < n_keys; k++)
 			if (strcmp(key, keys[k]) == 0)
 				break;
 		if (k == n_keys)
-			return cfg_fail(err, cfg_path(path, base, key),
-					"unknown key %s: must be one of %s",
-					cfg_quote(key, got, sizeof(got)), list);
+			return cfg_fail_unknown(base, key, keys, n_keys, err);
 	}
 	/* Not reached with "s?o" formats, which accept any value. */
 	return cfg_fail(err, base, "%s", je->text);
@@ -287,6 +318,18 @@ cfg_json_int(const json_t *v, json_int_t lo, json_int_t hi, const char *form,
 		return cfg_fail(err, path, "must be %s, got %s", form,
 				cfg_got(v, got, sizeof(got)));
 	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+cfg_json_bool(const json_t *v, const char *path, bool *out, struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+
+	if (!json_is_boolean(v))
+		return cfg_fail(err, path, "must be " CFG_FORM_BOOL ", got %s",
+				cfg_got(v, got, sizeof(got)));
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -514,16 +557,30 @@ cfg_check_device_at(const struct cfg_device *d, const char *base, struct cfg_err
 			"client mode the frontend creates the socket and decides who can attach");
 }
 
+/* The command-line form of an integer key: decimal digits only, lo..hi;
+ * form is the one cfg_json_int() names for the same key. */
 static int
-cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+cfg_uint_str(const char *s, long lo, long hi, const char *form, const char *path,
+	     long *out, struct cfg_err *err)
 {
 	char got[CFG_GOT_LEN];
 	const char *p = s;
-	long v = s != NULL ? cfg_digits(&p, VHOSTMQ_MAX_QP) : -1;
+	long v = s != NULL ? cfg_digits(&p, hi) : -1;
 
-	if (v < 1 || *p != '\0')
-		return cfg_fail(err, path, "must be " CFG_FORM_QP ", got %s",
+	if (v < lo || *p != '\0')
+		return cfg_fail(err, path, "must be %s, got %s", form,
 				cfg_quote(s, got, sizeof(got)));
+	*out = v;
+	return 0;
+}
+
+static int
+cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	long v = 0;
+
+	if (cfg_uint_str(s, 1, VHOSTMQ_MAX_QP, CFG_FORM_QP, path, &v, err) < 0)
+		return -1;
 	d->queue_pairs = (uint16_t)v;
 	return 0;
 }
@@ -555,6 +612,92 @@ cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 				sizeof(d->port_devargs), n);
 	d->port_kind = CFG_PORT_ETHDEV;
 	memcpy(d->port_devargs, devargs, n + 1);
+	return 0;
+}
+
+static int
+cfg_mtu_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	long v = 0;
+
+	if (cfg_uint_str(s, CFG_MTU_MIN, CFG_MTU_MAX, CFG_FORM_MTU, path, &v, err) < 0)
+		return -1;
+	d->mtu = (uint16_t)v;
+	return 0;
+}
+
+/* The switch of o named by the len bytes at name, or NULL. */
+static bool *
+cfg_offload_switch(struct cfg_offloads *o, const char *name, size_t len)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(cfg_offload_keys); k++)
+		if (strlen(cfg_offload_keys[k].key) == len &&
+		    memcmp(cfg_offload_keys[k].key, name, len) == 0)
+			return (bool *)((char *)o + cfg_offload_keys[k].off);
+	return NULL;
+}
+
+static int
+cfg_offload_unknown(const char *base, const char *key, struct cfg_err *err)
+{
+	const char *keys[ARRAY_SIZE(cfg_offload_keys)];
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		keys[k] = cfg_offload_keys[k].key;
+	return cfg_fail_unknown(base, key, keys, ARRAY_SIZE(keys), err);
+}
+
+/* "NAME=on" or "NAME=off" (--offload): one switch of d, named at
+ * path.NAME as the file would name it. */
+static int
+cfg_offload_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	static const char *const words[] = { "off", "on" };
+	char name[CFG_PATH_LEN], spath[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	const char *eq = s != NULL ? strchr(s, '=') : NULL;
+	size_t len;
+	bool *sw;
+	int v = 0;
+
+	if (eq == NULL || eq == s)
+		return cfg_fail(err, path, "must be " CFG_FORM_OFFLOAD ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	len = (size_t)(eq - s);
+	/* A longer name is unknown anyway; cfg_path() marks the cut. */
+	snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), s);
+	sw = cfg_offload_switch(&d->offload, s, len);
+	if (sw == NULL)
+		return cfg_offload_unknown(path, name, err);
+	if (cfg_word_str(eq + 1, words, ARRAY_SIZE(words), CFG_FORM_ONOFF,
+			 cfg_path(spath, path, name), &v, err) < 0)
+		return -1;
+	*sw = v == 1;
+	return 0;
+}
+
+/* A device's "offloads" object: known keys only, each true or false (null
+ * or missing: the default). */
+static int
+cfg_offloads_json(const json_t *j, const char *path, struct cfg_device *d,
+		  struct cfg_err *err)
+{
+	struct cfg_offloads o = d->offload;
+	char kpath[CFG_PATH_LEN], got[CFG_GOT_LEN];
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(j))
+		return cfg_fail(err, path, "must be " CFG_FORM_OFFLOADS ", got %s",
+				cfg_got(j, got, sizeof(got)));
+	json_object_foreach((json_t *)j, key, v) {
+		bool *sw = cfg_offload_switch(&o, key, strlen(key));
+
+		if (sw == NULL)
+			return cfg_offload_unknown(path, key, err);
+		if (cfg_given(v) && cfg_json_bool(v, cfg_path(kpath, path, key), sw, err) < 0)
+			return -1;
+	}
+	d->offload = o;
 	return 0;
 }
 
@@ -766,7 +909,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
 	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
 	json_t *reta = NULL, *weights = NULL, *table = NULL, *client = NULL;
-	json_t *user = NULL, *group = NULL;
+	json_t *user = NULL, *group = NULL, *mtu = NULL, *offloads = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -779,13 +922,13 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
 			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o,"
-			   " s?o, s?o}",
+			   " s?o, s?o, s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
 			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
 			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights,
 			   "rss_table", &table, "client", &client, "socket_user", &user,
-			   "socket_group", &group) < 0)
+			   "socket_group", &group, "mtu", &mtu, "offloads", &offloads) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -832,12 +975,18 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 			return -1;
 		d->idle_us = (uint32_t)v;
 	}
-	if (cfg_given(client)) {
-		if (!json_is_boolean(client))
-			return cfg_fail(err, cfg_path(path, base, "client"), "must be true or false, "
-					"got %s", cfg_got(client, got, sizeof(got)));
-		d->client = json_is_true(client);
+	if (cfg_given(mtu)) {
+		if (cfg_json_int(mtu, CFG_MTU_MIN, CFG_MTU_MAX, CFG_FORM_MTU,
+				 cfg_path(path, base, "mtu"), &v, err) < 0)
+			return -1;
+		d->mtu = (uint16_t)v;
 	}
+	if (cfg_given(offloads) &&
+	    cfg_offloads_json(offloads, cfg_path(path, base, "offloads"), d, err) < 0)
+		return -1;
+	if (cfg_given(client) &&
+	    cfg_json_bool(client, cfg_path(path, base, "client"), &d->client, err) < 0)
+		return -1;
 	if (cfg_given(steer) &&
 	    (cfg_json_str(steer, CFG_FORM_STEER, cfg_path(path, base, "steering"), &s, err) < 0 ||
 	     cfg_steer_str(s, path, d, err) < 0))
@@ -1089,6 +1238,20 @@ cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err)
 }
 
 int
+cfg_parse_mtu(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_mtu_str(s, "mtu", d, err);
+}
+
+int
+cfg_parse_offload(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_offload_str(s, "offloads", d, err);
+}
+
+int
 cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err)
 {
 	cfg_err_clear(err);
@@ -1138,7 +1301,8 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->idle_us = TUNE_IDLE_US;
 	d->steering = CFG_STEER_RSS;
 	d->mtu = CFG_MTU_DEFAULT;
-	d->offload = (struct cfg_offloads){ .csum = true, .guest_csum = true };
+	for (size_t k = 0; k < ARRAY_SIZE(cfg_offload_keys); k++)
+		*(bool *)((char *)&d->offload + cfg_offload_keys[k].off) = cfg_offload_keys[k].dflt;
 	rss_settings_default(&d->rss);
 }
 

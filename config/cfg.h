@@ -26,7 +26,9 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 #define CFG_ID_NONE UINT32_MAX
 
 /* Offloads a device offers its guest, each on unless the config turns it
- * off (as ethtool -K would on a NIC). */
+ * off (as ethtool -K would on a NIC). Bools only: each is a key of the
+ * config's "offloads" object through its row in cfg.c's cfg_offload_keys
+ * (key, field, default), which the build checks is there. */
 struct cfg_offloads {
 	bool csum;                       /* VIRTIO_NET_F_CSUM: guest TX partial checksums */
 	bool guest_csum;                 /* VIRTIO_NET_F_GUEST_CSUM: verified-checksum flags on RX */
@@ -90,6 +92,12 @@ int cfg_parse_log_level(const char *s, int *level, struct cfg_err *err);
 int cfg_set_socket(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_steering(const char *s, struct cfg_device *d, struct cfg_err *err);
 int cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* CFG_MTU_MIN..CFG_MTU_MAX in decimal digits. */
+int cfg_parse_mtu(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* One offload switch, "NAME=on" or "NAME=off" with NAME a key of the config's
+ * "offloads" object (err->path "offloads.NAME", or "offloads" when there is
+ * no NAME=); later calls override earlier ones. */
+int cfg_parse_offload(const char *s, struct cfg_device *d, struct cfg_err *err);
 /* A user or group name, or a numeric id; names are looked up in the
  * system's databases (getpwnam_r/getgrnam_r: /etc/passwd, NSS) now, so an
  * unknown name is a config error rather than a failure at start-up. */

@@ -33,6 +33,10 @@
 #define FORM_IDLE  "must be an integer 0..1000000"
 #define FORM_USER  "must be a user name, or a uid 0..4294967294 as an integer or digits"
 #define FORM_GROUP "must be a group name, or a gid 0..4294967294 as an integer or digits"
+#define FORM_MTU   "must be an integer 68..65521"
+#define FORM_OFFLOADS "must be an object of offload names, each true or false"
+#define FORM_OFFLOAD_KEYS "must be one of csum, guest_csum"
+#define FORM_BOOL  "must be true or false"
 #define FORM_LISTEN_ONLY "is only for a listening socket"
 
 static inline void *

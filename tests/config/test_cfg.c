@@ -53,6 +53,9 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->poll_mode, CFG_POLL_ADAPTIVE);
 	assert_int_equal(d->idle_us, 200);
 	assert_int_equal(d->steering, CFG_STEER_RSS);
+	assert_int_equal(d->mtu, 1500);
+	assert_true(d->offload.csum);
+	assert_true(d->offload.guest_csum);
 	assert_false(d->client);
 	assert_memory_equal(d->rss.key, rss_default_key, RSS_KEY_LEN);
 	assert_int_equal(d->rss.table_size, 128);
@@ -166,6 +169,12 @@ static const struct null_case null_cases[] = {
 	NULL_DEV("idle_us"),
 	NULL_DEV("socket_user"),
 	NULL_DEV("socket_group"),
+	NULL_DEV("mtu"),
+	NULL_DEV("offloads"),
+	{ "offloads keys",
+	  "{\"devices\": [{\"socket\": \"/a\", \"offloads\": {\"csum\": null,"
+	  " \"guest_csum\": null}}]}" },
+	{ "offloads {}", "{\"devices\": [{\"socket\": \"/a\", \"offloads\": {}}]}" },
 	/* null ownership keys are "not given", so they do not clash with client */
 	{ "ownership keys with client",
 	  "{\"devices\": [{\"socket\": \"/a\", \"client\": null, \"socket_user\": null,"
@@ -173,7 +182,8 @@ static const struct null_case null_cases[] = {
 	{ "every optional key",
 	  "{\"log_level\": null, \"eal_args\": null, \"devices\": [{\"socket\": \"/a\","
 	  " \"name\": null, \"socket_mode\": null, \"queue_pairs\": null, \"port\": null,"
-	  " \"cores\": null, \"poll_mode\": null, \"idle_us\": null}]}" },
+	  " \"cores\": null, \"poll_mode\": null, \"idle_us\": null, \"mtu\": null,"
+	  " \"offloads\": null}]}" },
 };
 
 static void
@@ -807,6 +817,87 @@ test_steering_and_rss(void **state)
 	assert_string_equal(err.path, "steering");
 }
 
+/* mtu and offloads: the edges accepted, each switch on its own, the CLI
+ * forms and their refusals (the file's are rows in test_cfg_hostile.c). */
+static void
+test_mtu_and_offloads(void **state)
+{
+	struct cfg_device d, before;
+	struct cfg_err err;
+	struct cfg c;
+
+	(void)state;
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"mtu\": 68},"
+	        " {\"socket\": \"/b\", \"mtu\": 65521, \"offloads\": {\"csum\": false}},"
+	        " {\"socket\": \"/c\", \"mtu\": 9000, \"offloads\": {\"guest_csum\": false}},"
+	        " {\"socket\": \"/d\", \"offloads\": {\"csum\": false, \"guest_csum\": false}},"
+	        " {\"socket\": \"/e\", \"offloads\": {\"csum\": true, \"guest_csum\": true}}]}",
+	        &c);
+	assert_int_equal(c.dev[0].mtu, CFG_MTU_MIN);
+	assert_true(c.dev[0].offload.csum);
+	assert_true(c.dev[0].offload.guest_csum);
+	assert_int_equal(c.dev[1].mtu, CFG_MTU_MAX);
+	assert_false(c.dev[1].offload.csum);
+	assert_true(c.dev[1].offload.guest_csum);
+	assert_int_equal(c.dev[2].mtu, 9000);
+	assert_true(c.dev[2].offload.csum);
+	assert_false(c.dev[2].offload.guest_csum);
+	assert_int_equal(c.dev[3].mtu, CFG_MTU_DEFAULT);
+	assert_false(c.dev[3].offload.csum);
+	assert_false(c.dev[3].offload.guest_csum);
+	assert_true(c.dev[4].offload.csum);
+	assert_true(c.dev[4].offload.guest_csum);
+
+	/* --mtu: the same range, digits only. */
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_mtu("68", &d, &err), 0);
+	assert_int_equal(d.mtu, 68);
+	assert_int_equal(cfg_parse_mtu("65521", &d, &err), 0);
+	assert_int_equal(d.mtu, 65521);
+	assert_int_equal(cfg_parse_mtu("9000", &d, &err), 0);
+	assert_int_equal(d.mtu, 9000);
+	before = d;
+	assert_cli_reject(cfg_parse_mtu("10", &d, &err), &err, &d, &before, "mtu",
+			  FORM_MTU ", got \"10\"");
+	assert_cli_reject(cfg_parse_mtu("65522", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+	assert_cli_reject(cfg_parse_mtu("67036", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+	assert_cli_reject(cfg_parse_mtu("", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+	assert_cli_reject(cfg_parse_mtu("1500 ", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+	assert_cli_reject(cfg_parse_mtu("-1500", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+	assert_cli_reject(cfg_parse_mtu("0x5dc", &d, &err), &err, &d, &before, "mtu", FORM_MTU);
+
+	/* --offload NAME=on|off, repeatable: the last one for a NAME wins. */
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_offload("csum=off", &d, &err), 0);
+	assert_false(d.offload.csum);
+	assert_true(d.offload.guest_csum);
+	assert_int_equal(cfg_parse_offload("guest_csum=off", &d, &err), 0);
+	assert_false(d.offload.csum);
+	assert_false(d.offload.guest_csum);
+	assert_int_equal(cfg_parse_offload("csum=on", &d, &err), 0);
+	assert_true(d.offload.csum);
+	assert_false(d.offload.guest_csum);
+	before = d;
+	assert_cli_reject(cfg_parse_offload("tso4=off", &d, &err), &err, &d, &before,
+			  "offloads.tso4", "unknown key \"tso4\": " FORM_OFFLOAD_KEYS);
+	assert_cli_reject(cfg_parse_offload("csum_x=on", &d, &err), &err, &d, &before,
+			  "offloads.csum_x", "unknown key");
+	assert_cli_reject(cfg_parse_offload("csu=on", &d, &err), &err, &d, &before,
+			  "offloads.csu", "unknown key");
+	assert_cli_reject(cfg_parse_offload("csum=yes", &d, &err), &err, &d, &before,
+			  "offloads.csum", "must be \"on\" or \"off\", got \"yes\"");
+	assert_cli_reject(cfg_parse_offload("csum=", &d, &err), &err, &d, &before,
+			  "offloads.csum", "must be \"on\" or \"off\"");
+	assert_cli_reject(cfg_parse_offload("csum=off=on", &d, &err), &err, &d, &before,
+			  "offloads.csum", "must be \"on\" or \"off\"");
+	assert_cli_reject(cfg_parse_offload("csum", &d, &err), &err, &d, &before,
+			  "offloads", "must be NAME=on or NAME=off, got \"csum\"");
+	assert_cli_reject(cfg_parse_offload("=off", &d, &err), &err, &d, &before,
+			  "offloads", "must be NAME=on or NAME=off");
+	assert_cli_reject(cfg_parse_offload("", &d, &err), &err, &d, &before,
+			  "offloads", "must be NAME=on or NAME=off");
+}
+
 int
 main(void)
 {
@@ -836,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_device_defaults),
 		cmocka_unit_test(test_err_str),
 		cmocka_unit_test(test_quoting_in_errors),
+		cmocka_unit_test(test_mtu_and_offloads),
 	};
 	static char names[ARRAY_SIZE(null_cases)][64];
 	struct CMUnitTest t[ARRAY_SIZE(fixed) + ARRAY_SIZE(null_cases)];

@@ -268,6 +268,39 @@ static const struct hostile cases[] = {
 	{ "idle_us an array", DEV(", \"idle_us\": [200]"), "devices[0].idle_us", FORM_IDLE,
 	  "got an array" },
 
+	/* mtu */
+	{ "mtu below IPv4's 68", DEV(", \"mtu\": 10"), "devices[0].mtu", FORM_MTU, "got 10" },
+	{ "mtu above a 64 KiB frame", DEV(", \"mtu\": 65522"), "devices[0].mtu", FORM_MTU,
+	  "got 65522" },
+	{ "mtu wraps uint16 to 1500", DEV(", \"mtu\": 67036"), "devices[0].mtu", FORM_MTU,
+	  "got 67036" },
+	{ "mtu a string", DEV(", \"mtu\": \"9000\""), "devices[0].mtu", FORM_MTU,
+	  "got \"9000\"" },
+	{ "mtu in the second device", TWO("\"socket\": \"/a\"", "\"socket\": \"/b\", \"mtu\": 0"),
+	  "devices[1].mtu", FORM_MTU, "got 0" },
+
+	/* offloads */
+	{ "offloads not an object", DEV(", \"offloads\": false"), "devices[0].offloads",
+	  FORM_OFFLOADS, "got false" },
+	{ "offloads an array of names", DEV(", \"offloads\": [\"csum\"]"), "devices[0].offloads",
+	  FORM_OFFLOADS, "got an array" },
+	{ "offloads unknown key", DEV(", \"offloads\": {\"csum\": true, \"tso4\": false}"),
+	  "devices[0].offloads.tso4", "unknown key \"tso4\": " FORM_OFFLOAD_KEYS, NULL },
+	{ "offloads key in the wrong case", DEV(", \"offloads\": {\"CSUM\": false}"),
+	  "devices[0].offloads.CSUM", "unknown key \"CSUM\": " FORM_OFFLOAD_KEYS, NULL },
+	{ "offloads value a string", DEV(", \"offloads\": {\"csum\": \"off\"}"),
+	  "devices[0].offloads.csum", FORM_BOOL, "got \"off\"" },
+	{ "offloads value an integer", DEV(", \"offloads\": {\"guest_csum\": 0}"),
+	  "devices[0].offloads.guest_csum", FORM_BOOL, "got 0" },
+	/* jansson refuses a repeated key while reading, before any path exists:
+	 * the message gives its line and column instead. */
+	{ "offloads duplicate key",
+	  DEV(", \"offloads\": {\"csum\": false, \"csum\": true}"),
+	  "", "duplicate object key", NULL },
+	{ "offloads in the second device",
+	  TWO("\"socket\": \"/a\"", "\"socket\": \"/b\", \"offloads\": {\"gso\": true}"),
+	  "devices[1].offloads.gso", "unknown key \"gso\"", NULL },
+
 	/* client */
 	{ "client a string", DEV(", \"client\": \"yes\""), "devices[0].client",
 	  "must be true or false", "got \"yes\"" },

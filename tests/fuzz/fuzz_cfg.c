@@ -79,6 +79,7 @@ fz_check_device(const struct cfg_device *d)
 	FZ_CHECK(d->queue_pairs >= 1 && d->queue_pairs <= VHOSTMQ_MAX_QP, "queue_pairs %u",
 	         d->queue_pairs);
 	FZ_CHECK(d->n_cores <= CFG_MAX_CORES, "%u cores", d->n_cores);
+	FZ_CHECK(d->mtu >= CFG_MTU_MIN && d->mtu <= CFG_MTU_MAX, "mtu %u", d->mtu);
 	FZ_CHECK(d->rss.table_size >= RSS_TABLE_MIN && d->rss.table_size <= RSS_TABLE_MAX,
 	         "rss table_size %u", d->rss.table_size);
 	FZ_CHECK(d->rss.n_weights <= RSS_TABLE_MAX && d->rss.n_weights <= d->queue_pairs,
@@ -123,7 +124,7 @@ fz_cli(uint8_t which, const char *s)
 
 	cfg_device_defaults(&d, 0);
 	memset(&err, 0, sizeof(err));
-	switch (which % 8) {
+	switch (which % 10) {
 	case 0: rc = cfg_parse_port(s, &d, &err); break;
 	case 1: rc = cfg_parse_cores(s, &d, &err); break;
 	case 2: rc = cfg_parse_queue_pairs(s, &d, &err); break;
@@ -131,7 +132,9 @@ fz_cli(uint8_t which, const char *s)
 	case 4: rc = cfg_parse_log_level(s, &level, &err); break;
 	case 5: rc = cfg_set_socket(s, &d, &err); break;
 	case 6: rc = cfg_parse_steering(s, &d, &err); break;
-	default: rc = cfg_parse_rss_key(s, key, &err); break;
+	case 7: rc = cfg_parse_rss_key(s, key, &err); break;
+	case 8: rc = cfg_parse_mtu(s, &d, &err); break;
+	default: rc = cfg_parse_offload(s, &d, &err); break;
 	}
 	if (rc != 0) {
 		fz_check_err(&err);
@@ -140,6 +143,7 @@ fz_cli(uint8_t which, const char *s)
 	FZ_CHECK(d.queue_pairs >= 1 && d.queue_pairs <= VHOSTMQ_MAX_QP, "queue_pairs %u",
 	         d.queue_pairs);
 	FZ_CHECK(d.n_cores <= CFG_MAX_CORES, "%u cores", d.n_cores);
+	FZ_CHECK(d.mtu >= CFG_MTU_MIN && d.mtu <= CFG_MTU_MAX, "mtu %u", d.mtu);
 	FZ_CHECK(fz_terminated(d.socket, sizeof(d.socket)) &&
 	         fz_terminated(d.port_devargs, sizeof(d.port_devargs)), "unterminated string");
 	FZ_CHECK(level >= 0 && level <= 3, "log level %d", level);

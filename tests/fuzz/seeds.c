@@ -563,6 +563,8 @@ seeds_cfg(void)
 		{ 1, 6, "cli-steering", "flow-affinity" },
 		{ 1, 7, "cli-rss-key",
 		  "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa" },
+		{ 1, 8, "cli-mtu", "9000" },
+		{ 1, 9, "cli-offload", "guest_csum=off" },
 		{ 2, 0, "got-string", "\"a\\u0001b\\\"c\\\\d\\u007f\\n\"" },
 		{ 2, 200, "got-long", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaa\\u0002aaaaaaaa\"" },

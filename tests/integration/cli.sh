@@ -132,5 +132,37 @@ owned owner-config 'daemon:nogroup 600' "$work/owner-config.sock" --config "$wor
 owned owner-cli-over-config 'nobody:nogroup 640' "$work/owner-config.sock" \
 	--config "$work/owner.json" --socket-user nobody --socket-mode 0640
 
+# MTU and offloads: --mtu and --offload NAME=on|off go through the config's
+# parsers, so they fail with the same path and form as the file's keys.
+cat >"$work/badmtu.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "mtu": 10 } ] }
+J
+cat >"$work/badoffload.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "offloads": { "csum": false, "tso4": false } } ] }
+J
+cat >"$work/offloads.json" <<J
+{ "devices": [ { "socket": "$work/offloads.sock", "mtu": 9000,
+                 "offloads": { "csum": false, "guest_csum": true } } ] }
+J
+expect help-lists-mtu 0 '--mtu N' -- --help
+expect help-lists-offload 0 '--offload NAME=on\|off' -- --help
+expect mtu-too-small 2 'mtu: must be an integer 68\.\.65521, got "10"' -- --mtu 10
+expect mtu-too-big 2 'mtu: must be an integer 68\.\.65521, got "65522"' -- --mtu 65522
+expect mtu-text 2 'mtu: must be an integer' -- --mtu jumbo
+expect mtu-missing-value 2 '--mtu needs a value' -- --mtu
+expect offload-unknown 2 'offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum' -- --offload tso4=off
+expect offload-bad-value 2 'offloads\.csum: must be "on" or "off", got "false"' -- --offload csum=false
+expect offload-no-value 2 'offloads: must be NAME=on or NAME=off, got "csum"' -- --offload csum
+expect offload-second-bad 2 'offloads\.guest_csum: must be "on" or "off"' -- --offload csum=off --offload guest_csum=0
+expect config-mtu 2 'badmtu.json: devices\[0\]\.mtu: must be an integer 68\.\.65521, got 10$' -- --config "$work/badmtu.json"
+expect config-offload-key 2 'badoffload.json: devices\[0\]\.offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum' -- --config "$work/badoffload.json"
+expect mtu-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --mtu 9000
+expect offload-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --offload csum=off
+# Accepted: vhostmq starts and serves its socket.
+owned mtu-offload-cli "$(id -un):$(id -gn) 660" "$work/m.sock" --socket "$work/m.sock" \
+	--mtu 9000 --offload csum=off --offload guest_csum=off --offload csum=on
+owned mtu-offload-config "$(id -un):$(id -gn) 660" "$work/offloads.sock" \
+	--config "$work/offloads.json" --mtu 68 --offload guest_csum=off
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
