@@ -542,9 +542,9 @@ fe_write_bystander_config(const char *path, const char *sock_by, const char *soc
 		return -1;
 	fprintf(f, "{ \"log_level\": \"info\", \"devices\": [\n"
 	        "  { \"name\": \"bystander\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\" },\n"
+	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\", \"mtu\": 9000 },\n"
 	        "  { \"name\": \"hostile\", \"socket\": \"%s\", \"port\": \"loopback\","
-	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\" } ] }\n",
+	        " \"queue_pairs\": %u, \"poll_mode\": \"adaptive\", \"mtu\": 9000 } ] }\n",
 	        sock_by, nqp, sock_host, nqp);
 	return fclose(f) == 0 ? 0 : -1;
 }

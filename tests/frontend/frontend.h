@@ -66,8 +66,9 @@ pid_t fe_spawn_backend(const char *log_path, char *const argv[]);
 /* Stops a backend process: SIGTERM, then SIGKILL if it is still there after
  * 5 s. Its exit status (waitpid form), or -1 if it had to be killed. */
 int fe_stop_backend(pid_t pid);
-/* Writes a config of two loopback devices in adaptive mode, "bystander" on
- * sock_by and "hostile" on sock_host, nqp queue pairs each. No cores are
+/* Writes a config of two loopback devices in adaptive mode (MTU 9000),
+ * "bystander" on sock_by and "hostile" on sock_host, nqp queue pairs each.
+ * No cores are
  * given: both share the poll thread of the highest allowed CPU, so what the
  * hostile one costs that thread, the bystander feels. 0 or -1. */
 int fe_write_bystander_config(const char *path, const char *sock_by, const char *sock_host,

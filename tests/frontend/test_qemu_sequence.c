@@ -50,7 +50,7 @@ start_backend(void **state)
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vhostmq-qseq-%d.sock", getpid());
 	snprintf(log_path, sizeof(log_path), "/tmp/vhostmq-qseq-%d.log", getpid());
 	backend = fe_spawn_backend(log_path, (char *[]){
-		(char *)vhostmq_bin, "--socket", sock_path, "--queues", "2", "--port",
+		(char *)vhostmq_bin, "--socket", sock_path, "--queues", "2", "--mtu", "9000", "--port",
 		(char *)backend_port, "--poll-mode", "adaptive", "--log-level", "info",
 		backend_client ? "--client" : NULL, NULL });
 	return backend > 0 ? 0 : -1;

@@ -307,8 +307,9 @@ reference)
 	be_pid=$!
 	;;
 vhostmq)
+	# --mtu 9000: the largest size this script sends passes the MTU.
 	"${guard[@]}" "$vhostmq_bin" --socket "$sock" --queues "$queues" \
-		--port loopback --cores "$be_cpu" --poll-mode "$poll_mode" \
+		--port loopback --cores "$be_cpu" --poll-mode "$poll_mode" --mtu 9000 \
 		--log-level info </dev/null >"$be_log" 2>&1 &
 	be_pid=$!
 	;;
