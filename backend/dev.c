@@ -37,6 +37,7 @@ void
 be_dev_attach(struct be_dev *d, int fd)
 {
 	struct vhu_conn_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
+	                            .offer.mtu = true, .mtu = d->cfg.mtu,
 	                            .ops = &be_vhu_ops, .owner = d,
 	                            .log_limit = &d->log_limit };
 
