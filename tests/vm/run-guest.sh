@@ -16,6 +16,9 @@
 #   --timeout S       hard limit for QEMU (default 180)
 #   --smp N --mem SIZE  (default 4, 512M)
 #   --append ARGS     extra kernel command line (e.g. vhostmq.count=50)
+#   --host-mtu N      virtio-net-pci host_mtu=N: the NIC offers
+#                     VIRTIO_NET_F_MTU with MTU N and QEMU sends the backend
+#                     NET_SET_MTU N (default: none)
 # Environment: VHOSTMQ_VM_KVM=1 uses KVM when /dev/kvm is usable (off by
 # default: KVM fails on the project's machines), else TCG (multi-threaded,
 # -cpu max). Under TCG QEMU 7.2 with vhost-user crashes with MSI-X, hence
@@ -27,7 +30,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sock='' queues=4 server=0 test=report guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-log='' tmo=180 smp=4 mem=512M append=''
+log='' tmo=180 smp=4 mem=512M append='' hostmtu=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--socket) sock=$2; shift ;;
@@ -40,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--append) append=$2; shift ;;
-	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
+	--host-mtu) hostmtu=$2; shift ;;
+	-h|--help) sed -n '3,29p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -73,7 +77,7 @@ qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem"
 	-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
 	-chardev "$chr"
 	-netdev "vhost-user,id=n0,chardev=c0,queues=$queues"
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=52:54:00:00:00:01,romfile="
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=52:54:00:00:00:01,romfile=${hostmtu:+,host_mtu=$hostmtu}"
 	-kernel "$guest/kernel" -initrd "$guest/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=4 mitigations=off vhostmq.test=$test $append")
 

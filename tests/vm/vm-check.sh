@@ -11,7 +11,10 @@
 #                    them (tx, rx growth >= pings sent), queues >= M do not
 #                    grow (no packet on a disabled ring)
 #   server-traffic   one pinned ping per vCPU: every guest TX and RX queue and
-#                    every vhostmq queue pair moves packets
+#                    every vhostmq queue pair moves packets; vhostmq --mtu 9000
+#                    and QEMU host_mtu=9000: the guest negotiated
+#                    VIRTIO_NET_F_MTU and eth0 has MTU 9000, and vhostmq
+#                    logged QEMU's NET_SET_MTU 9000 as confirmed
 #   client-traffic   the same with QEMU as socket server (server=on,wait=off)
 #                    and vhostmq --client, started before QEMU listens
 #   client-reconnect client mode, steady traffic; vhostmq SIGKILLed mid-run
@@ -33,7 +36,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,33p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,36p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -190,13 +193,17 @@ if want server-report; then
 fi
 
 if want server-traffic; then
-	vstart "$work/server-traffic.vhostmq.log" --log-level info
-	runguest server-traffic --test traffic; grc=$?
+	vstart "$work/server-traffic.vhostmq.log" --log-level info --mtu 9000
+	runguest server-traffic --test traffic --host-mtu 9000; grc=$?
 	vstop TERM
 	g=$work/server-traffic.guest.log
 	check "server-traffic: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
 	check "server-traffic: guest tx/rx on every queue: $(grep '^queue ' "$g" | tr '\n' ' ')" "all_moved '$g'"
 	check "server-traffic: vhostmq tx/rx on every pair" "v_moved '$work/server-traffic.vhostmq.log'"
+	check "server-traffic: host_mtu=9000: guest negotiated VIRTIO_NET_F_MTU, eth0 MTU 9000 ($(grep -m1 '^VHOSTMQ-VM: eth0 mtu=' "$g"))" \
+		"grep -q '^VHOSTMQ-VM: eth0 mtu=9000 f_mtu=1\$' '$g'"
+	check "server-traffic: vhostmq confirmed QEMU's NET_SET_MTU 9000" \
+		"grep -q 'MTU 9000 confirmed by the frontend' '$work/server-traffic.vhostmq.log'"
 fi
 
 if want client-traffic; then
