@@ -29,6 +29,10 @@
 #   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
 #                    fails within 10 s and reports QEMU's "asking more queues
 #                    than supported"
+#   mtu-mismatch     vhostmq with the default MTU (1500), QEMU host_mtu=9000:
+#                    vhostmq refuses NET_SET_MTU naming host_mtu=; run-guest.sh
+#                    fails within 10 s and reports QEMU's "MTU not supported
+#                    by the backend"
 # Usage: vm-check.sh VHOSTMQ-BIN [--queues Q] [--workdir DIR] [--only STEP]
 # Logs go to --workdir (kept) or a temp dir (removed; printed on failure).
 # Exit 0 when every check passed, 77 (skip) when QEMU or the guest cannot be
@@ -36,7 +40,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,36p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,40p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -335,6 +339,20 @@ if want fewer-queues && [ "$Q" -gt 2 ]; then
 	check "fewer-queues: run-guest failed (rc $grc) within 10 s (${ms} ms)" '[ $grc != 0 ] && [ $ms -lt 10000 ]'
 	check "fewer-queues: QEMU's message reported: $(grep -m1 'asking more queues than supported' "$g")" \
 		"grep -q 'asking more queues than supported' '$g' && grep -q '^run-guest: FAIL: the backend offers fewer queue pairs' '$g'"
+fi
+
+if want mtu-mismatch; then
+	vstart "$work/mtu-mismatch.vhostmq.log" --log-level info
+	t0=$(date +%s%N)
+	runguest mtu-mismatch --timeout 30 --host-mtu 9000; grc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	vstop TERM
+	g=$work/mtu-mismatch.guest.log
+	check "mtu-mismatch: run-guest failed (rc $grc) within 10 s (${ms} ms)" '[ $grc != 0 ] && [ $ms -lt 10000 ]'
+	check "mtu-mismatch: QEMU's message reported: $(grep -m1 'MTU not supported by the backend' "$g")" \
+		"grep -q '^run-guest: FAIL: the backend refused host_mtu=9000' '$g'"
+	check "mtu-mismatch: vhostmq named the field: $(grep -m1 'NET_SET_MTU' "$work/mtu-mismatch.vhostmq.log")" \
+		"grep -q 'NET_SET_MTU: mtu: 9000 .*host_mtu=.* is not this device.s MTU 1500' '$work/mtu-mismatch.vhostmq.log'"
 fi
 
 echo "vm-check: $pass passed, $fail failed, $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
