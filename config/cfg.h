@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "virtio/rss_settings.h"
+#include "virtio/vnet.h"
 
 #define CFG_MAX_DEVICES 64
 #define CFG_MAX_CORES   256          /* entries in one device's cores list */
@@ -34,10 +35,11 @@ struct cfg_offloads {
 	bool guest_csum;                 /* VIRTIO_NET_F_GUEST_CSUM: verified-checksum flags on RX */
 };
 
-/* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces: 68 (IPv4's
- * minimum) up to a 64 KiB frame. */
-#define CFG_MTU_MIN 68
-#define CFG_MTU_MAX 65521                /* 65535 - Ethernet and VLAN headers */
+/* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces; the limits are
+ * the device model's (virtio/vnet.h), which vhost-user's NET_SET_MTU check
+ * shares. */
+#define CFG_MTU_MIN VNET_MTU_MIN
+#define CFG_MTU_MAX VNET_MTU_MAX
 #define CFG_MTU_DEFAULT 1500
 
 struct cfg_device {

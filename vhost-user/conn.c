@@ -25,6 +25,7 @@ struct vhu_conn {
 	int sock;
 	uint16_t max_qp;
 	struct vnet_offer offer;
+	uint16_t mtu;                    /* configured: the one in force */
 	const struct vhu_ops *ops;
 	void *owner;
 	struct vlog_ratelimit *log_limit;
@@ -34,6 +35,7 @@ struct vhu_conn {
 
 	uint64_t features;               /* acked by SET_FEATURES */
 	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
+	uint16_t frontend_mtu;           /* confirmed by NET_SET_MTU; 0: none */
 	struct gmem *mem;                /* NULL until SET_MEM_TABLE */
 	uint32_t nvrings;
 	struct vhu_vring vring[];
@@ -96,10 +98,11 @@ vhu_has_protocol(const struct vhu_conn *d, unsigned bit)
 }
 
 uint64_t
-vhu_protocol_features_offered(void)
+vhu_protocol_features_offered(const struct vnet_offer *o)
 {
 	return (UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
-	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	       (o->mtu ? UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU : 0);
 }
 
 static uint32_t
@@ -222,6 +225,7 @@ vhu_reset(struct vhu_conn *d)
 	d->mem = NULL;
 	d->features = 0;
 	d->protocol_features = 0;
+	d->frontend_mtu = 0;
 	if (d->ops->reset != NULL)
 		d->ops->reset(d->owner);
 }
@@ -456,16 +460,18 @@ h_set_vring_err(struct vhu_conn *d, struct vhu_msg *m)
 	return vring_set_fd(d, m, slot_err);
 }
 
+/* Asked before any feature is known (QEMU's vhost_user_backend_init): the
+ * answer comes from the device's offer alone. */
 static int
 h_get_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 {
-	return reply_u64(d, m, vhu_protocol_features_offered());
+	return reply_u64(d, m, vhu_protocol_features_offered(&d->offer));
 }
 
 static int
 h_set_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 {
-	uint64_t extra = m->p.u64 & ~vhu_protocol_features_offered();
+	uint64_t extra = m->p.u64 & ~vhu_protocol_features_offered(&d->offer);
 
 	if (extra)
 		return vhu_reject(d, m, -EINVAL, "protocol features: bit %d was not offered",
@@ -494,6 +500,33 @@ h_set_vring_enable(struct vhu_conn *d, struct vhu_msg *m)
 	vhu_touch(d, vqi);
 	vlog_debug("device %s: vring %u %s", d->name, vqi,
 	           d->vring[vqi].enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+/* QEMU sends its virtio-net's host_mtu= property once the guest acked
+ * VIRTIO_NET_F_MTU (virtio_net_vhost_status(), before SET_FEATURES of that
+ * start, so the features acked so far say nothing here). The guest learns
+ * the MTU from QEMU's config space, not from us; the MTU in force is the
+ * configured one (the datapath enforces it), so the frontend may only
+ * confirm it: any other value is refused and changes nothing. */
+static int
+h_net_set_mtu(struct vhu_conn *d, struct vhu_msg *m)
+{
+	uint64_t mtu = m->p.u64;
+
+	if (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_MTU))
+		return vhu_reject(d, m, -EPROTO, "protocol feature MTU (bit %d) was not "
+		                  "negotiated", VHOST_USER_PROTOCOL_F_MTU);
+	if (mtu < VNET_MTU_MIN || mtu > VNET_MTU_MAX)
+		return vhu_reject(d, m, -EINVAL, "mtu: %" PRIu64 " is outside %u..%u", mtu,
+		                  VNET_MTU_MIN, VNET_MTU_MAX);
+	if (mtu != d->mtu)
+		return vhu_reject(d, m, -EINVAL, "mtu: %" PRIu64 " (the frontend's; QEMU: "
+		                  "host_mtu=) is not this device's MTU %u: configure vhostmq "
+		                  "with the same MTU (\"mtu\" in its config, --mtu)", mtu,
+		                  d->mtu);
+	d->frontend_mtu = (uint16_t)mtu;
+	vlog_info("device %s: MTU %u confirmed by the frontend", d->name, d->frontend_mtu);
 	return 0;
 }
 
@@ -531,12 +564,13 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", 0, 0, 0, VHU_REPLIES, h_get_queue_num },
 	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", STATE, 0, 0, VHU_QIDX_STATE,
 	                                  h_set_vring_enable },
+	[VHOST_USER_NET_SET_MTU] = { "NET_SET_MTU", U64, 0, 0, 0, h_net_set_mtu },
 };
 
 /* Names of requests we know but do not implement, for clear log lines. */
 static const char *const vhu_unhandled_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE", [VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
-	[VHOST_USER_SEND_RARP] = "SEND_RARP", [VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
+	[VHOST_USER_SEND_RARP] = "SEND_RARP",
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG", [VHOST_USER_SET_CONFIG] = "SET_CONFIG",
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
 	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG", [VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
@@ -661,8 +695,10 @@ vhu_conn_new(const struct vhu_conn_params *p, int sock)
 {
 	uint32_t n = 2u * p->max_qp;
 	struct vhu_conn *d = NULL;
+	bool mtu_ok = p->mtu == 0 ? !p->offer.mtu
+	              : p->mtu >= VNET_MTU_MIN && p->mtu <= VNET_MTU_MAX;
 
-	if (p->max_qp >= 1 && p->max_qp <= VHU_MAX_QP)
+	if (p->max_qp >= 1 && p->max_qp <= VHU_MAX_QP && mtu_ok)
 		d = calloc(1, sizeof(*d) + n * sizeof(d->vring[0]));
 	if (d == NULL) {
 		close(sock);
@@ -673,6 +709,7 @@ vhu_conn_new(const struct vhu_conn_params *p, int sock)
 	d->max_qp = p->max_qp;
 	d->offer = p->offer;
 	d->offer.mq = p->max_qp > 1;
+	d->mtu = p->mtu;
 	d->ops = p->ops;
 	d->owner = p->owner;
 	d->log_limit = p->log_limit;
@@ -732,6 +769,8 @@ vhu_conn_readable(struct vhu_conn *d)
 uint32_t vhu_conn_nvrings(const struct vhu_conn *d) { return d->nvrings; }
 const struct gmem *vhu_conn_mem(const struct vhu_conn *d) { return d->mem; }
 uint64_t vhu_conn_features(const struct vhu_conn *d) { return d->features; }
+uint16_t vhu_conn_mtu(const struct vhu_conn *d) { return d->mtu; }
+uint16_t vhu_conn_frontend_mtu(const struct vhu_conn *d) { return d->frontend_mtu; }
 
 const struct vhu_vring *
 vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi)

@@ -85,8 +85,13 @@ struct vhu_ops {
 struct vhu_conn_params {
 	const char *name;                /* for log lines */
 	uint16_t max_qp;                 /* GET_QUEUE_NUM, 1..VHU_MAX_QP */
-	/* What GET_FEATURES offers beyond the base set (mq follows max_qp). */
+	/* What GET_FEATURES offers beyond the base set (mq follows max_qp).
+	 * offer.mtu also offers the protocol feature MTU (NET_SET_MTU). */
 	struct vnet_offer offer;
+	/* The device's MTU (VNET_MTU_MIN..VNET_MTU_MAX), as configured: the
+	 * one in force, which NET_SET_MTU must confirm. Required with
+	 * offer.mtu; 0 without it: not known. */
+	uint16_t mtu;
 	const struct vhu_ops *ops;
 	void *owner;
 	/* Limits this device's rejection lines across connections; NULL: none. */
@@ -96,7 +101,8 @@ struct vhu_conn_params {
 struct vhu_conn;
 
 /* Takes ownership of sock (a connected, non-blocking unix socket); NULL (sock
- * closed) when out of memory or max_qp is outside 1..VHU_MAX_QP. */
+ * closed) when out of memory, max_qp is outside 1..VHU_MAX_QP, or mtu is
+ * neither 0 nor within VNET_MTU_MIN..VNET_MTU_MAX (0 with offer.mtu). */
 struct vhu_conn *vhu_conn_new(const struct vhu_conn_params *p, int sock);
 /* Stops every vring through the ops, closes every fd, unmaps memory. */
 void vhu_conn_free(struct vhu_conn *d);
@@ -117,8 +123,14 @@ const struct vhu_vring *vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi);
 const struct gmem *vhu_conn_mem(const struct vhu_conn *d);
 uint64_t vhu_conn_features(const struct vhu_conn *d);
 bool vhu_vring_ready(const struct vhu_conn *d, uint32_t vqi);
+/* The MTU in force: the configured one (vhu_conn_params.mtu); a frontend
+ * cannot change it, only confirm it. */
+uint16_t vhu_conn_mtu(const struct vhu_conn *d);
+/* What the frontend's NET_SET_MTU confirmed (always vhu_conn_mtu()); 0 when
+ * it sent none, or since RESET_OWNER. */
+uint16_t vhu_conn_frontend_mtu(const struct vhu_conn *d);
 
-/* Protocol features we offer. */
-uint64_t vhu_protocol_features_offered(void);
+/* Protocol features a device with offer o offers (MTU with o->mtu). */
+uint64_t vhu_protocol_features_offered(const struct vnet_offer *o);
 
 #endif

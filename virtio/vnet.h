@@ -21,6 +21,13 @@
 /* Largest frame we move in one piece; bigger needs GSO, which we do not offer. */
 #define VNET_MAX_FRAME 65535u
 
+/* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces: 68 (IPv4's
+ * minimum, RFC 791) up to 65535 - 14, so that a frame with its Ethernet
+ * header stays within VNET_MAX_FRAME. The config (config/cfg.h) and the
+ * check of vhost-user's NET_SET_MTU (vhost-user/conn.c) both take these. */
+#define VNET_MTU_MIN 68
+#define VNET_MTU_MAX 65521
+
 /* What one device offers beyond the features every device offers, as its
  * config chose (ethtool -K for a NIC). */
 struct vnet_offer {

@@ -22,7 +22,9 @@
 
 /* ---- fuzz_vhu_dispatch -----------------------------------------------------
  * byte 0       device: max_qp = 1 + (b & FZ_VHU_QP_MASK); FZ_VHU_POSITION: the
- *              owner knows every vring's position (GET_VRING_BASE answers it)
+ *              owner knows every vring's position (GET_VRING_BASE answers it);
+ *              FZ_VHU_MTU: it offers VIRTIO_NET_F_MTU with MTU 1500 (and the
+ *              protocol feature MTU: NET_SET_MTU gets past its first check)
  * then records, until the input ends:
  *   u8  ctl    FZ_VHU_NFDS_MASK: fds sent with the bytes (more than any message
  *              carries, to reach the truncation path); FZ_VHU_KIND: what they
@@ -39,6 +41,7 @@
  */
 #define FZ_VHU_QP_MASK    0x03u
 #define FZ_VHU_POSITION   0x80u
+#define FZ_VHU_MTU        0x40u
 
 #define FZ_VHU_NFDS_MASK  0x0fu
 #define FZ_VHU_KIND_SHIFT 4

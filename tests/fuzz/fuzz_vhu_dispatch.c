@@ -309,6 +309,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t dev = fz_u8(&in);
 	struct vhu_conn_params p = {
 		.name = "fuzz", .max_qp = (uint16_t)(1 + (dev & FZ_VHU_QP_MASK)),
+		.offer.mtu = dev & FZ_VHU_MTU, .mtu = dev & FZ_VHU_MTU ? 1500 : 0,
 		.ops = &fz_ops, .owner = &o,
 	};
 	bool gone = false;               /* the device asked to be closed */

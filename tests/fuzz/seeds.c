@@ -260,6 +260,19 @@ seeds_vhu_sequences(void)
 	}
 	rec(&o, 0, 0, b, n);
 	seed_write("fuzz_vhu_dispatch", "burst", &o);
+
+	/* test_mtu: the protocol feature MTU, NET_SET_MTU confirming the
+	 * device's 1500, then another value (refused, acked 1). */
+	o = (struct fz_out){ 0 };
+	fz_put8(&o, FZ_VHU_MTU);
+	msg0(&o, VHOST_USER_GET_PROTOCOL_FEATURES, 0);
+	msg_u64(&o, 0, VHOST_USER_SET_PROTOCOL_FEATURES, 0,
+	        (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	        (UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU));
+	msg_u64(&o, 0, VHOST_USER_NET_SET_MTU, NR, 1500);
+	msg_u64(&o, 0, VHOST_USER_NET_SET_MTU, NR, 9000);
+	qemu_start(&o, 1);
+	seed_write("fuzz_vhu_dispatch", "mtu", &o);
 }
 
 /* tests/vhost-user/test_dispatch_hostile.c, one seed per kind of row. */

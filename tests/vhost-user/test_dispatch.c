@@ -5,7 +5,8 @@
  * count, REPLY_ACK, GET_VRING_BASE), the exact stop/commit calls the owner
  * sees (one transaction per message) and the moment each vring becomes ready; ring enabling with and without
  * VHOST_USER_F_PROTOCOL_FEATURES; RESET_OWNER; memory tables mapped from
- * memfds, translated, and replaced; fds replaced and closed. The fake owner in
+ * memfds, translated, and replaced; fds replaced and closed; the MTU (its
+ * protocol feature per offer, NET_SET_MTU confirming it). The fake owner in
  * vhu_test.c also checks, after every message, that no running vring's
  * configuration changed without a stop first. */
 #include <stdarg.h>
@@ -158,7 +159,7 @@ qemu_sequence(struct vt *t, const char *memfd_name)
 	assert_int_equal(vt_send0(t, VHOST_USER_GET_PROTOCOL_FEATURES, 0), 0);
 	pf = vt_reply_u64(t, VHOST_USER_GET_PROTOCOL_FEATURES);
 	assert_int_equal(pf & reply_ack_mq, reply_ack_mq);
-	assert_int_equal(pf, vhu_protocol_features_offered());
+	assert_int_equal(pf, vhu_protocol_features_offered(&(struct vnet_offer){ .mtu = false }));
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, reply_ack_mq), 0);
 	vt_no_reply(t);
 
@@ -759,6 +760,85 @@ test_queue_num_within_vring_index(void **state)
 	vt_free(t);
 }
 
+/* The MTU: the protocol feature is offered exactly when the device offers
+ * VIRTIO_NET_F_MTU (GET_PROTOCOL_FEATURES comes before any feature is
+ * known); NET_SET_MTU confirming the configured MTU is acked and changes no
+ * vring (the rejections are rows of test_dispatch_hostile.c). */
+static void
+test_mtu(void **state)
+{
+	const uint64_t pf_mtu = UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU;
+	const struct vnet_offer mtu = { .mtu = true }, none = { .mtu = false };
+	struct vt *t;
+
+	(void)state;
+	assert_int_equal(vhu_protocol_features_offered(&mtu),
+	                 vhu_protocol_features_offered(&none) | pf_mtu);
+
+	/* Not offered: neither bit, and the protocol feature cannot be acked. */
+	t = vt_new(1);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_PROTOCOL_FEATURES, 0), 0);
+	assert_false(vt_reply_u64(t, VHOST_USER_GET_PROTOCOL_FEATURES) & pf_mtu);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_FEATURES, 0), 0);
+	assert_false(vt_reply_u64(t, VHOST_USER_GET_FEATURES) & VIRTIO_BIT(VIRTIO_NET_F_MTU));
+	assert_int_equal(vhu_conn_mtu(t->d), 0);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0,
+	                             reply_ack_mq | pf_mtu), -EINVAL);
+	vt_free(t);
+
+	/* An MTU without the offer: in force, not offered. */
+	t = vt_new_offer(1, none, 1500);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_PROTOCOL_FEATURES, 0), 0);
+	assert_false(vt_reply_u64(t, VHOST_USER_GET_PROTOCOL_FEATURES) & pf_mtu);
+	assert_int_equal(vhu_conn_mtu(t->d), 1500);
+	vt_free(t);
+
+	/* Offered, first message of the connection. */
+	t = vt_new_offer(1, mtu, 9000);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_PROTOCOL_FEATURES, 0), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_PROTOCOL_FEATURES),
+	                 vhu_protocol_features_offered(&mtu));
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_FEATURES, 0), 0);
+	assert_true(vt_reply_u64(t, VHOST_USER_GET_FEATURES) & VIRTIO_BIT(VIRTIO_NET_F_MTU));
+	assert_int_equal(vhu_conn_mtu(t->d), 9000);
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), 0);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0,
+	                             reply_ack_mq | pf_mtu), 0);
+	vt_no_reply(t);
+	/* Confirmed: acked, recorded, no transaction. */
+	assert_int_equal(vt_send_u64(t, VHOST_USER_NET_SET_MTU, NR, 9000), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_NET_SET_MTU), 0);
+	vt_no_reply(t);
+	expect_calls(t, "");
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), 9000);
+	/* Another value afterwards: refused, the confirmed one stays. */
+	assert_int_equal(vt_send_u64(t, VHOST_USER_NET_SET_MTU, NR, 1500), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_NET_SET_MTU), 1);
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), 9000);
+	assert_int_equal(vhu_conn_mtu(t->d), 9000);
+	/* Without NEED_REPLY a confirmation is silent. */
+	assert_int_equal(vt_send_u64(t, VHOST_USER_NET_SET_MTU, 0, 9000), 0);
+	vt_no_reply(t);
+	/* RESET_OWNER forgets the frontend's, not the device's. */
+	assert_int_equal(vt_send0(t, VHOST_USER_RESET_OWNER, 0), 0);
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), 0);
+	assert_int_equal(vhu_conn_mtu(t->d), 9000);
+	vt_free(t);
+
+	/* The device's MTU itself: within the limits, and given with the offer. */
+	assert_null(vt_try_new_offer(1, mtu, 0));
+	assert_null(vt_try_new_offer(1, mtu, VNET_MTU_MIN - 1));
+	assert_null(vt_try_new_offer(1, mtu, VNET_MTU_MAX + 1));
+	assert_null(vt_try_new_offer(1, none, VNET_MTU_MAX + 1));
+	t = vt_new_offer(1, mtu, VNET_MTU_MIN);
+	vt_free(t);
+	t = vt_new_offer(1, mtu, VNET_MTU_MAX);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf_mtu), 0);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_NET_SET_MTU, 0, VNET_MTU_MAX), 0);
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), VNET_MTU_MAX);
+	vt_free(t);
+}
+
 /* A call fd the poll thread writes must never block it: a blocking eventfd
  * is made non-blocking (the flag lives in the shared open file, so the
  * sender's own copy shows it). */
@@ -799,6 +879,7 @@ main(void)
 		cmocka_unit_test(test_set_features_unchanged),
 		cmocka_unit_test(test_queue_num_within_vring_index),
 		cmocka_unit_test(test_call_fd_made_non_blocking),
+		cmocka_unit_test(test_mtu),
 	};
 
 	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);

@@ -48,6 +48,9 @@ struct row {
 	const char *fds;             /* one letter per fd the message carries: make_fd() */
 	uint16_t max_qp;             /* 0: 2 (four vrings) */
 	bool started;                /* vring 0 is started (kicked) beforehand */
+	uint16_t mtu;                /* 0: MTU not offered; else the device's MTU,
+	                                offered and its protocol feature negotiated */
+	bool mtu_pf_off;             /* with mtu: the protocol feature not negotiated */
 	int want;                    /* vhu_dispatch() result; the connection closes */
 	bool nack;                   /* handler rejection: acked with 1 when asked */
 };
@@ -80,13 +83,38 @@ static const struct row rows[] = {
 	  .want = -ENOTSUP, .nack = true },
 	{ "SEND_RARP", .req = VHOST_USER_SEND_RARP, .p.u64 = 0x5254001234,
 	  .want = -ENOTSUP, .nack = true },
-	{ "NET_SET_MTU", .req = VHOST_USER_NET_SET_MTU, .p.u64 = 9000, .want = -ENOTSUP,
-	  .nack = true },
 	{ "GET_CONFIG", .req = VHOST_USER_GET_CONFIG, .want = -ENOTSUP, .nack = true },
 	{ "SET_STATUS", .req = VHOST_USER_SET_STATUS, .p.u64 = 0xf, .want = -ENOTSUP,
 	  .nack = true },
 	{ "ADD_MEM_REG with an fd", .req = VHOST_USER_ADD_MEM_REG, .fds = "m",
 	  .want = -ENOTSUP, .nack = true },
+
+	/* NET_SET_MTU: the protocol feature, the range, the configured MTU. */
+	{ "NET_SET_MTU, MTU not offered", .req = VHOST_USER_NET_SET_MTU, .p.u64 = 1500,
+	  .want = -EPROTO, .nack = true },
+	{ "NET_SET_MTU, protocol feature MTU not negotiated", .req = VHOST_USER_NET_SET_MTU,
+	  .mtu = 1500, .mtu_pf_off = true, .p.u64 = 1500, .want = -EPROTO, .nack = true },
+	{ "NET_SET_MTU 9000 on a 1500 device", .req = VHOST_USER_NET_SET_MTU, .mtu = 1500,
+	  .p.u64 = 9000, .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU 1500 on a 9000 device", .req = VHOST_USER_NET_SET_MTU, .mtu = 9000,
+	  .p.u64 = 1500, .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU 0", .req = VHOST_USER_NET_SET_MTU, .mtu = 1500, .p.u64 = 0,
+	  .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU 67 (below the minimum) on a 68 device",
+	  .req = VHOST_USER_NET_SET_MTU, .mtu = 68, .p.u64 = 67, .want = -EINVAL,
+	  .nack = true },
+	{ "NET_SET_MTU 65522 (above the maximum)", .req = VHOST_USER_NET_SET_MTU,
+	  .mtu = 65521, .p.u64 = 65522, .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU 2^32 + 1500 (not truncated to 1500)", .req = VHOST_USER_NET_SET_MTU,
+	  .mtu = 1500, .p.u64 = (UINT64_C(1) << 32) + 1500, .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU 2^16 + 1500 (not truncated to 1500)", .req = VHOST_USER_NET_SET_MTU,
+	  .mtu = 1500, .p.u64 = (UINT64_C(1) << 16) + 1500, .want = -EINVAL, .nack = true },
+	{ "NET_SET_MTU size 4", .req = VHOST_USER_NET_SET_MTU, .mtu = 1500, .size_delta = -4,
+	  .p.u64 = 1500, .want = -EBADMSG },
+	{ "NET_SET_MTU size 16", .req = VHOST_USER_NET_SET_MTU, .mtu = 1500, .size_delta = 8,
+	  .p.u64 = 1500, .want = -EBADMSG },
+	{ "NET_SET_MTU with an fd", .req = VHOST_USER_NET_SET_MTU, .mtu = 1500,
+	  .p.u64 = 1500, .fds = "e", .want = -EBADMSG },
 
 	/* Header version bits. */
 	{ "version 0", .req = VHOST_USER_SET_VRING_NUM, .version_xor = 1, ST(0, 256),
@@ -515,6 +543,7 @@ struct dev_state {
 	struct vhu_vring v[VT_MAX_VRINGS];
 	const struct gmem *mem;
 	uint64_t features;
+	uint16_t mtu, frontend_mtu;
 };
 
 static void
@@ -525,6 +554,8 @@ state_get(const struct vt *t, struct dev_state *s)
 		s->v[i] = *vhu_conn_vring(t->d, i);
 	s->mem = vhu_conn_mem(t->d);
 	s->features = vhu_conn_features(t->d);
+	s->mtu = vhu_conn_mtu(t->d);
+	s->frontend_mtu = vhu_conn_frontend_mtu(t->d);
 }
 
 static void
@@ -532,6 +563,8 @@ state_same(const struct vt *t, const struct dev_state *s)
 {
 	assert_ptr_equal(vhu_conn_mem(t->d), s->mem);
 	assert_int_equal(vhu_conn_features(t->d), s->features);
+	assert_int_equal(vhu_conn_mtu(t->d), s->mtu);
+	assert_int_equal(vhu_conn_frontend_mtu(t->d), s->frontend_mtu);
 	for (uint32_t i = 0; i < vhu_conn_nvrings(t->d); i++) {
 		const struct vhu_vring *v = vhu_conn_vring(t->d, i);
 
@@ -549,17 +582,21 @@ state_same(const struct vt *t, const struct dev_state *s)
 	}
 }
 
-/* A device with MQ (and REPLY_ACK unless V_NOACK) negotiated. */
+/* The row's device with MQ (and REPLY_ACK unless V_NOACK, MTU as the row
+ * says) negotiated. */
 static struct vt *
-hostile_dev(uint16_t max_qp, enum variant v, bool started)
+hostile_dev(const struct row *r, enum variant v)
 {
-	struct vt *t = vt_new(max_qp);
+	struct vt *t = vt_new_offer(r->max_qp ? r->max_qp : 2,
+	                            (struct vnet_offer){ .mtu = r->mtu != 0 }, r->mtu);
 	uint64_t pf = UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ;
 
 	if (v != V_NOACK)
 		pf |= UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	if (r->mtu != 0 && !r->mtu_pf_off)
+		pf |= UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU;
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
-	if (started) {
+	if (r->started) {
 		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()),
 		                 0);
 		assert_true(vhu_conn_vring(t->d, 0)->started);
@@ -587,7 +624,7 @@ test_hostile(void **state)
 	const struct hcase *c = *state;
 	const struct row *r = c->r;
 	unsigned fds0 = vt_count_fds(), fds1, maps1, nfds = 0;
-	struct vt *t = hostile_dev(r->max_qp ? r->max_qp : 2, c->v, r->started);
+	struct vt *t = hostile_dev(r, c->v);
 	bool kept = c->v == V_ACK && r->nack;
 	struct dev_state before;
 	struct vhu_msg m;

@@ -123,10 +123,11 @@ vt_check_running(const struct vt *t)
 /* ---- device on a socketpair --------------------------------------------- */
 
 struct vt *
-vt_try_new(uint16_t max_qp)
+vt_try_new_offer(uint16_t max_qp, struct vnet_offer offer, uint16_t mtu)
 {
 	struct vt *t = test_calloc(1, sizeof(*t));
-	struct vhu_conn_params p = { .name = "vhut", .max_qp = max_qp, .ops = &vt_ops };
+	struct vhu_conn_params p = { .name = "vhut", .max_qp = max_qp, .offer = offer,
+	                             .mtu = mtu, .ops = &vt_ops };
 	int sv[2];
 
 	assert_non_null(t);
@@ -149,12 +150,24 @@ vt_try_new(uint16_t max_qp)
 }
 
 struct vt *
-vt_new(uint16_t max_qp)
+vt_try_new(uint16_t max_qp)
 {
-	struct vt *t = vt_try_new(max_qp);
+	return vt_try_new_offer(max_qp, (struct vnet_offer){ .mq = false }, 0);
+}
+
+struct vt *
+vt_new_offer(uint16_t max_qp, struct vnet_offer offer, uint16_t mtu)
+{
+	struct vt *t = vt_try_new_offer(max_qp, offer, mtu);
 
 	assert_non_null(t);
 	return t;
+}
+
+struct vt *
+vt_new(uint16_t max_qp)
+{
+	return vt_new_offer(max_qp, (struct vnet_offer){ .mq = false }, 0);
 }
 
 void

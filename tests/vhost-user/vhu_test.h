@@ -61,9 +61,14 @@ struct vt {
 	struct vt_owner o;
 };
 
+/* A device that offers no more than the base set (offer all off, MTU not
+ * known). */
 struct vt *vt_new(uint16_t max_qp);
 /* As vt_new(), but NULL (nothing left open) if vhu_conn_new() refused. */
 struct vt *vt_try_new(uint16_t max_qp);
+/* As vt_new() and vt_try_new(), with vhu_conn_params' offer and mtu. */
+struct vt *vt_new_offer(uint16_t max_qp, struct vnet_offer offer, uint16_t mtu);
+struct vt *vt_try_new_offer(uint16_t max_qp, struct vnet_offer offer, uint16_t mtu);
 /* Frees the device (if still there) and closes the peer. */
 void vt_free(struct vt *t);
 /* Frees only the device, as the owner does when vhu_dispatch() fails. */

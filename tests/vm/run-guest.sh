@@ -16,6 +16,11 @@
 #   --timeout S       hard limit for QEMU (default 180)
 #   --smp N --mem SIZE  (default 4, 512M)
 #   --append ARGS     extra kernel command line (e.g. vhostmq.count=50)
+#   --host-mtu N      virtio-net-pci host_mtu=N: the NIC offers
+#                     VIRTIO_NET_F_MTU with MTU N and QEMU sends the backend
+#                     NET_SET_MTU N (default: none). A backend refusing it
+#                     stops QEMU at once (QEMU 7.2 would run the guest
+#                     without vhost, its frames going nowhere)
 # Environment: VHOSTMQ_VM_KVM=1 uses KVM when /dev/kvm is usable (off by
 # default: KVM fails on the project's machines), else TCG (multi-threaded,
 # -cpu max). Under TCG QEMU 7.2 with vhost-user crashes with MSI-X, hence
@@ -27,7 +32,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sock='' queues=4 server=0 test=report guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-log='' tmo=180 smp=4 mem=512M append=''
+log='' tmo=180 smp=4 mem=512M append='' hostmtu=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--socket) sock=$2; shift ;;
@@ -40,7 +45,8 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--append) append=$2; shift ;;
-	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
+	--host-mtu) hostmtu=$2; shift ;;
+	-h|--help) sed -n '3,31p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -73,7 +79,7 @@ qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem"
 	-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
 	-chardev "$chr"
 	-netdev "vhost-user,id=n0,chardev=c0,queues=$queues"
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=52:54:00:00:00:01,romfile="
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=52:54:00:00:00:01,romfile=${hostmtu:+,host_mtu=$hostmtu}"
 	-kernel "$guest/kernel" -initrd "$guest/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=4 mitigations=off vhostmq.test=$test $append")
 
@@ -90,7 +96,7 @@ t0=$(date +%s%N)
 ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
 "${qemu[@]}" </dev/null >"$log.qemu" 2>&1 &
 qpid=$!
-done_at='' rc='' fewer=0
+done_at='' rc='' fewer=0 mtuno=0
 # Poll: notes the time of the marker, enforces the hard limit by PID.
 while kill -0 "$qpid" 2>/dev/null; do
 	now=$(ms)
@@ -102,6 +108,13 @@ while kill -0 "$qpid" 2>/dev/null; do
 	if grep -q 'asking more queues than supported' "$log.qemu" 2>/dev/null; then
 		kill -KILL "$qpid" 2>/dev/null
 		rc=1 fewer=1
+		break
+	fi
+	# QEMU 7.2 reports a refused NET_SET_MTU and goes on without starting
+	# vhost (the guest's link is up, its frames go nowhere): give up at once.
+	if grep -q 'MTU not supported by the backend' "$log.qemu" 2>/dev/null; then
+		kill -KILL "$qpid" 2>/dev/null
+		rc=1 mtuno=1
 		break
 	fi
 	if [ "$now" -gt $((tmo * 1000)) ]; then
@@ -126,6 +139,7 @@ rm -f "$log.qemu"
 fmt() { [ -n "$1" ] && printf '%d.%03ds' $(($1 / 1000)) $(($1 % 1000)) || echo none; }
 echo "run-guest: qemu-exit=$qrc qemu-wall=$(fmt "$wall") done-at=$(fmt "$done_at")" >&2
 [ "$fewer" = 1 ] && echo "run-guest: FAIL: the backend offers fewer queue pairs than queues=$queues (QEMU: asking more queues than supported); stopped QEMU" >&2
+[ "$mtuno" = 1 ] && echo "run-guest: FAIL: the backend refused host_mtu=$hostmtu (QEMU: MTU not supported by the backend); stopped QEMU" >&2
 if [ -z "$rc" ]; then
 	if grep -q 'VHOSTMQ-VM: report done .* rc=0 ' "$log"; then rc=0; else rc=1; fi
 fi

@@ -11,7 +11,10 @@
 #                    them (tx, rx growth >= pings sent), queues >= M do not
 #                    grow (no packet on a disabled ring)
 #   server-traffic   one pinned ping per vCPU: every guest TX and RX queue and
-#                    every vhostmq queue pair moves packets
+#                    every vhostmq queue pair moves packets; vhostmq --mtu 9000
+#                    and QEMU host_mtu=9000: the guest negotiated
+#                    VIRTIO_NET_F_MTU and eth0 has MTU 9000, and vhostmq
+#                    logged QEMU's NET_SET_MTU 9000 as confirmed
 #   client-traffic   the same with QEMU as socket server (server=on,wait=off)
 #                    and vhostmq --client, started before QEMU listens
 #   client-reconnect client mode, steady traffic; vhostmq SIGKILLed mid-run
@@ -26,6 +29,10 @@
 #   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
 #                    fails within 10 s and reports QEMU's "asking more queues
 #                    than supported"
+#   mtu-mismatch     vhostmq with the default MTU (1500), QEMU host_mtu=9000:
+#                    vhostmq refuses NET_SET_MTU naming host_mtu=; run-guest.sh
+#                    fails within 10 s and reports QEMU's "MTU not supported
+#                    by the backend"
 # Usage: vm-check.sh VHOSTMQ-BIN [--queues Q] [--workdir DIR] [--only STEP]
 # Logs go to --workdir (kept) or a temp dir (removed; printed on failure).
 # Exit 0 when every check passed, 77 (skip) when QEMU or the guest cannot be
@@ -33,7 +40,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,33p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,40p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -190,13 +197,17 @@ if want server-report; then
 fi
 
 if want server-traffic; then
-	vstart "$work/server-traffic.vhostmq.log" --log-level info
-	runguest server-traffic --test traffic; grc=$?
+	vstart "$work/server-traffic.vhostmq.log" --log-level info --mtu 9000
+	runguest server-traffic --test traffic --host-mtu 9000; grc=$?
 	vstop TERM
 	g=$work/server-traffic.guest.log
 	check "server-traffic: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
 	check "server-traffic: guest tx/rx on every queue: $(grep '^queue ' "$g" | tr '\n' ' ')" "all_moved '$g'"
 	check "server-traffic: vhostmq tx/rx on every pair" "v_moved '$work/server-traffic.vhostmq.log'"
+	check "server-traffic: host_mtu=9000: guest negotiated VIRTIO_NET_F_MTU, eth0 MTU 9000 ($(grep -m1 '^VHOSTMQ-VM: eth0 mtu=' "$g"))" \
+		"grep -q '^VHOSTMQ-VM: eth0 mtu=9000 f_mtu=1\$' '$g'"
+	check "server-traffic: vhostmq confirmed QEMU's NET_SET_MTU 9000" \
+		"grep -q 'MTU 9000 confirmed by the frontend' '$work/server-traffic.vhostmq.log'"
 fi
 
 if want client-traffic; then
@@ -328,6 +339,20 @@ if want fewer-queues && [ "$Q" -gt 2 ]; then
 	check "fewer-queues: run-guest failed (rc $grc) within 10 s (${ms} ms)" '[ $grc != 0 ] && [ $ms -lt 10000 ]'
 	check "fewer-queues: QEMU's message reported: $(grep -m1 'asking more queues than supported' "$g")" \
 		"grep -q 'asking more queues than supported' '$g' && grep -q '^run-guest: FAIL: the backend offers fewer queue pairs' '$g'"
+fi
+
+if want mtu-mismatch; then
+	vstart "$work/mtu-mismatch.vhostmq.log" --log-level info
+	t0=$(date +%s%N)
+	runguest mtu-mismatch --timeout 30 --host-mtu 9000; grc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	vstop TERM
+	g=$work/mtu-mismatch.guest.log
+	check "mtu-mismatch: run-guest failed (rc $grc) within 10 s (${ms} ms)" '[ $grc != 0 ] && [ $ms -lt 10000 ]'
+	check "mtu-mismatch: QEMU's message reported: $(grep -m1 'MTU not supported by the backend' "$g")" \
+		"grep -q '^run-guest: FAIL: the backend refused host_mtu=9000' '$g'"
+	check "mtu-mismatch: vhostmq named the field: $(grep -m1 'NET_SET_MTU' "$work/mtu-mismatch.vhostmq.log")" \
+		"grep -q 'NET_SET_MTU: mtu: 9000 .*host_mtu=.* is not this device.s MTU 1500' '$work/mtu-mismatch.vhostmq.log'"
 fi
 
 echo "vm-check: $pass passed, $fail failed, $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
