@@ -41,8 +41,8 @@ be_dev_attach(struct be_dev *d, int fd)
 	                                        .guest_csum = d->cfg.offload.guest_csum,
 	                                        .mtu = true },
 	                             .mtu = d->cfg.mtu,
-	                            .ops = &be_vhu_ops, .owner = d,
-	                            .log_limit = &d->log_limit };
+	                             .ops = &be_vhu_ops, .owner = d,
+	                             .log_limit = &d->log_limit };
 
 	if (d->conn != NULL) {
 		vlog_warn("device %s: refusing a second frontend on %s", d->cfg.name,
