@@ -39,7 +39,10 @@ be_dev_attach(struct be_dev *d, int fd)
 	struct vhu_conn_params p = { .name = d->cfg.name, .max_qp = d->cfg.queue_pairs,
 	                             .offer = { .csum = d->cfg.offload.csum,
 	                                        .guest_csum = d->cfg.offload.guest_csum,
-	                                        .mtu = true },
+	                                        .mtu = true,
+	                                        .host_tso4 = d->cfg.offload.host_tso4,
+	                                        .host_tso6 = d->cfg.offload.host_tso6,
+	                                        .host_ecn = d->cfg.offload.host_ecn },
 	                             .mtu = d->cfg.mtu,
 	                             .ops = &be_vhu_ops, .owner = d,
 	                             .log_limit = &d->log_limit };

@@ -33,6 +33,9 @@ enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 struct cfg_offloads {
 	bool csum;                       /* VIRTIO_NET_F_CSUM: guest TX partial checksums */
 	bool guest_csum;                 /* VIRTIO_NET_F_GUEST_CSUM: verified-checksum flags on RX */
+	bool host_tso4, host_tso6;       /* VIRTIO_NET_F_HOST_TSO4/6: guest TX TCP frames up
+	                                    to 64 KiB, cut by vhostmq (need csum) */
+	bool host_ecn;                   /* VIRTIO_NET_F_HOST_ECN: ... with ECN */
 };
 
 /* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces; the limits are

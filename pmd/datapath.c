@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include "pmd/pmd.h"
+#include "pmd/tso.h"
 #include "virtio/iov.h"
 #include "common/log.h"
 
@@ -24,7 +25,7 @@
 const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
-	QSTAT(tx_csum_sw), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
@@ -96,33 +97,6 @@ tx_refused(const struct pmd_qp *q, enum vnet_tx_verdict v)
 	report_drop(q, &q->st->tx_drop_logged, "TX", vnet_tx_strerror(v));
 }
 
-/* The one's complement sum of m's bytes from off to its end, in 16-bit
- * words counted from off. Not rte_raw_cksum_mbuf(): DPDK 22.11's truncates a
- * segment's unfolded sum before byte-swapping it when the segment starts at
- * an odd position, and the result is wrong (test_tx_csum_filled). */
-static uint32_t
-mbuf_sum(const struct rte_mbuf *m, uint32_t off)
-{
-	uint32_t sum = 0, done = 0;
-
-	for (; m != NULL; m = m->next) {
-		uint16_t part;
-
-		if (off >= m->data_len) {
-			off -= m->data_len;
-			continue;
-		}
-		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off),
-		                     m->data_len - off);
-		/* A piece that starts at an odd position has its bytes in the
-		 * other halves of the words. */
-		sum += done & 1 ? rte_bswap16(part) : part;
-		done += m->data_len - off;
-		off = 0;
-	}
-	return sum;
-}
-
 /* NEEDS_CSUM: the guest left the checksum partial (its field holds the
  * pseudo-header sum); the sum from csum_start to the end of the frame,
  * folded, completes it (spec 5.1.6.2). Ports take the frame finished, so it
@@ -132,7 +106,7 @@ static void
 tx_csum_fill(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_req *req)
 {
 	uint32_t off = (uint32_t)req->csum_start + req->csum_offset;
-	uint16_t csum = vnet_csum_finish(mbuf_sum(m, req->csum_start));
+	uint16_t csum = vnet_csum_finish(pmd_mbuf_sum(m, req->csum_start));
 	if (likely(off + sizeof(csum) <= m->data_len)) {
 		memcpy(rte_pktmbuf_mtod_offset(m, char *, off), &csum, sizeof(csum));
 	} else {
@@ -148,6 +122,20 @@ tx_csum_fill(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_re
 		}
 	}
 	STAT_ADD(q->st, tx_csum_sw, 1);
+}
+
+/* A TSO request becomes the mbuf's offload fields, as DPDK spells them for a
+ * port that cuts TCP itself; tx_send() cuts it for one that does not. */
+static void
+tx_tso_mark(struct rte_mbuf *m, const struct vnet_tx_req *req)
+{
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG |
+	               (req->tso == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
+	                              : RTE_MBUF_F_TX_IPV6);
+	/* The gate bounds them: Ethernet + VLAN, IPv4 with options, TCP with
+	 * options all fit DPDK's 7-, 9- and 8-bit fields. */
+	m->tx_offload = rte_mbuf_tx_offload(req->l3_off, (uint64_t)(req->l4_off - req->l3_off),
+	                                    req->l4_len, req->gso_size, 0, 0, 0);
 }
 
 /* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
@@ -178,7 +166,7 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		m->data_len = (uint16_t)left;
 		if (req.csum)
 			tx_csum_fill(q, m, &req);
-		return COPY_OK;
+		return COPY_OK;           /* a TSO frame is larger than one mbuf */
 	}
 	for (;;) {
 		uint16_t k = (uint16_t)RTE_MIN(left, (uint64_t)rte_pktmbuf_tailroom(seg));
@@ -189,6 +177,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		if (left == 0) {
 			if (req.csum)
 				tx_csum_fill(q, m, &req);
+			if (req.tso)
+				tx_tso_mark(m, &req);
 			return COPY_OK;
 		}
 		seg->next = rte_pktmbuf_alloc(q->pool);
@@ -256,6 +246,59 @@ port_rx_steer(const struct pmd_qp *q)
 	return n;
 }
 
+/* Hands out[0..n) to the port and counts them; what it refuses is counted
+ * and freed. Bytes are summed before: a port may free what it takes. */
+static void
+tx_flush(const struct pmd_qp *q, struct rte_mbuf **out, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t sent;
+
+	for (uint16_t i = 0; i < n; i++)
+		bytes += out[i]->pkt_len;
+	sent = n ? q->port->ops->tx(q->port, q->port_q, out, n) : 0;
+	for (uint16_t i = sent; i < n; i++)
+		bytes -= out[i]->pkt_len;
+	if (sent < n) {
+		STAT_ADD(q->st, tx_drop_port, (uint64_t)(n - sent));
+		rte_pktmbuf_free_bulk(&out[sent], n - sent);
+	}
+	STAT_ADD(q->st, tx_packets, sent);
+	STAT_ADD(q->st, tx_bytes, bytes);
+}
+
+/* A burst with TSO frames: each is cut into TCP segments (ports take whole
+ * frames of the MTU only) and sent in its place, in order; tx_packets and
+ * tx_bytes count what left, segments included. */
+static VHOSTMQ_COLD void
+tx_send_cut(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t k)
+{
+	struct rte_mbuf *out[PMD_BURST + VNET_TSO_MAX_SEGS];
+	uint16_t n = 0;
+
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint16_t segs;
+
+		if (!pmd_tso_wanted(m)) {
+			out[n++] = m;
+		} else if ((segs = pmd_tso_segment(m, q->pool, &out[n], VNET_TSO_MAX_SEGS)) != 0) {
+			n = (uint16_t)(n + segs);
+			STAT_ADD(q->st, tx_tso_frames, 1);
+			STAT_ADD(q->st, tx_tso_segments, segs);
+			rte_pktmbuf_free(m);
+		} else {
+			STAT_ADD(q->st, tx_nombuf, 1);   /* no mbufs for its segments */
+			rte_pktmbuf_free(m);
+		}
+		if (n > PMD_BURST) {
+			tx_flush(q, out, n);
+			n = 0;
+		}
+	}
+	tx_flush(q, out, n);
+}
+
 /* Guest TX ring -> port TX queue. */
 static uint32_t
 guest_tx(const struct pmd_qp *q)
@@ -266,6 +309,7 @@ guest_tx(const struct pmd_qp *q)
 	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
 	uint16_t k = 0, sent, popped = 0;
 	uint64_t bytes = 0;
+	bool tso = false;
 
 	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
 	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
@@ -303,8 +347,10 @@ guest_tx(const struct pmd_qp *q)
 			break;
 		}
 		vq_push(vq, c.head, 0);
-		if (r == COPY_OK)
+		if (r == COPY_OK) {
+			tso |= pmd_tso_wanted(pkts[k]);
 			bytes += pkts[k++]->pkt_len;
+		}
 		if (bytes >= PMD_TX_BYTE_BUDGET)
 			break;
 	}
@@ -315,6 +361,10 @@ guest_tx(const struct pmd_qp *q)
 	if (k < n)
 		rte_pktmbuf_free_bulk(&pkts[k], n - k);
 	pmd_steer_remember(q->steer, q->qp, pkts, k);
+	if (unlikely(tso)) {
+		tx_send_cut(q, pkts, k);
+		return popped;
+	}
 	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
 	for (uint16_t i = sent; i < k; i++)
 		bytes -= pkts[i]->pkt_len;

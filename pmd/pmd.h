@@ -34,6 +34,8 @@ struct pmd_qstats {
 	                                    GSO) that were not negotiated */
 	uint64_t tx_csum_sw;             /* partial checksums (NEEDS_CSUM) vhostmq
 	                                    filled in before the port */
+	uint64_t tx_tso_frames;          /* TSO frames vhostmq cut into segments */
+	uint64_t tx_tso_segments;        /* the segments they made (in tx_packets) */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;

@@ -32,6 +32,13 @@ vnet_features_offered(const struct vnet_offer *o)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
 	if (o->mtu)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MTU);
+	/* TSO needs the checksum offload it is built on (spec 5.1.3.1). */
+	if (o->csum && o->host_tso4)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4);
+	if (o->csum && o->host_tso6)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6);
+	if (o->csum && (o->host_tso4 || o->host_tso6) && o->host_ecn)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN);
 	return f;
 }
 
@@ -64,8 +71,75 @@ vnet_tx_strerror(enum vnet_tx_verdict v)
 		[VNET_TX_GSO_TYPE] = "net header gso_type undefined",
 		[VNET_TX_GSO]      = "net header asks for GSO, not negotiated",
 		[VNET_TX_ECN]      = "net header asks for GSO with ECN, not negotiated",
+		[VNET_TX_TSO_CSUM] = "net header asks for TSO without NEEDS_CSUM",
+		[VNET_TX_TSO_FRAME] = "TSO frame is not TCP over the IP version its gso_type "
+		                      "names (or csum_start is not its TCP header)",
+		[VNET_TX_TSO_SIZE] = "TSO gso_size is 0, cuts more than 64 segments, or makes "
+		                     "segments above the MTU",
 	};
 	return (unsigned)v < VNET_TX_VERDICT_COUNT ? names[v] : "unknown";
+}
+
+/* TSO: the frame's own headers must be what gso_type says, TCP over IPv4
+ * or IPv6 (behind Ethernet and at most one VLAN tag, IPv4 not a fragment,
+ * IPv6 without extension headers), with csum_start at the TCP header and
+ * csum_offset at its checksum; the segments gso_size gives must fit the MTU
+ * and be at most VNET_TSO_MAX_SEGS. Reads the headers once, into a copy. */
+static enum vnet_tx_verdict
+tso_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uint8_t type,
+            const struct virtio_net_hdr *h, struct vnet_tx_req *req)
+{
+	uint8_t b[18 + 60 + 60];         /* Ethernet + VLAN, IPv4 options, TCP options */
+	uint32_t frame_len = (uint32_t)(c->out_len - fmt->hdr_len), got, l3, l4, tcp_len;
+	uint16_t ethertype, gso_size = le16toh(h->gso_size), payload, segs;
+	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+
+	iov_skip(&src, fmt->hdr_len);
+	got = (uint32_t)iov_read(&src, b, frame_len < sizeof(b) ? frame_len : sizeof(b));
+	if (got < 14)
+		return VNET_TX_TSO_FRAME;
+	l3 = 14;
+	ethertype = (uint16_t)(b[12] << 8 | b[13]);
+	if (ethertype == 0x8100) {       /* one VLAN tag */
+		if (got < 18)
+			return VNET_TX_TSO_FRAME;
+		l3 = 18;
+		ethertype = (uint16_t)(b[16] << 8 | b[17]);
+	}
+	if (type == VIRTIO_NET_HDR_GSO_TCPV4) {
+		uint32_t ihl;
+
+		if (ethertype != 0x0800 || got < l3 + 20 || (b[l3] >> 4) != 4)
+			return VNET_TX_TSO_FRAME;
+		ihl = (uint32_t)(b[l3] & 0x0f) * 4;
+		/* TCP, and not a fragment (MF and offset clear) */
+		if (ihl < 20 || b[l3 + 9] != 6 || ((b[l3 + 6] & 0x3f) | b[l3 + 7]) != 0)
+			return VNET_TX_TSO_FRAME;
+		l4 = l3 + ihl;
+	} else {
+		if (ethertype != 0x86dd || got < l3 + 40 || (b[l3] >> 4) != 6 || b[l3 + 6] != 6)
+			return VNET_TX_TSO_FRAME;
+		l4 = l3 + 40;
+	}
+	if (got < l4 + 20 || le16toh(h->csum_start) != l4 || le16toh(h->csum_offset) != 16)
+		return VNET_TX_TSO_FRAME;
+	tcp_len = (uint32_t)(b[l4 + 12] >> 4) * 4;
+	if (tcp_len < 20 || got < l4 + tcp_len)
+		return VNET_TX_TSO_FRAME;
+	if (gso_size == 0 || frame_len <= l4 + tcp_len ||
+	    l4 + tcp_len + gso_size > fmt->max_frame)
+		return VNET_TX_TSO_SIZE;
+	payload = (uint16_t)(frame_len - l4 - tcp_len);
+	segs = (uint16_t)((payload + gso_size - 1) / gso_size);
+	if (segs > VNET_TSO_MAX_SEGS)
+		return VNET_TX_TSO_SIZE;
+	*req = (struct vnet_tx_req){
+		.csum = false,                   /* each segment gets its own */
+		.csum_start = (uint16_t)l4, .csum_offset = 16,
+		.tso = type == VIRTIO_NET_HDR_GSO_TCPV4 ? 4 : 6, .gso_size = gso_size,
+		.l3_off = (uint16_t)l3, .l4_off = (uint16_t)l4, .l4_len = (uint16_t)tcp_len,
+	};
+	return VNET_TX_OK;
 }
 
 enum vnet_tx_verdict
@@ -73,8 +147,10 @@ vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uin
                     struct vnet_tx_req *req)
 {
 	uint8_t b[2], flags, gso_type, type;
+	uint32_t frame_len = (uint32_t)(c->out_len - fmt->hdr_len);
 	struct virtio_net_hdr h;
 	struct iov_cursor src;
+	bool tso = false;
 
 	memcpy(b, &lead, sizeof(b));
 	flags = b[offsetof(struct virtio_net_hdr, flags)];
@@ -88,23 +164,33 @@ vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uin
 	case VIRTIO_NET_HDR_GSO_NONE:
 		break;
 	case VIRTIO_NET_HDR_GSO_TCPV4:
-	case VIRTIO_NET_HDR_GSO_UDP:
 	case VIRTIO_NET_HDR_GSO_TCPV6:
+		if (!(type == VIRTIO_NET_HDR_GSO_TCPV4 ? fmt->tso4 : fmt->tso6))
+			return VNET_TX_GSO;
+		tso = true;
+		break;
+	case VIRTIO_NET_HDR_GSO_UDP:
 	case VIRTIO_NET_HDR_GSO_UDP_L4:
 		return VNET_TX_GSO;
 	default:
 		return VNET_TX_GSO_TYPE;
 	}
-	if (gso_type & VIRTIO_NET_HDR_GSO_ECN)
+	if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) && (!tso || !fmt->ecn))
 		return VNET_TX_ECN;
+	if (!tso && frame_len > fmt->max_frame)
+		return VNET_TX_TOO_BIG;
+	if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return tso ? VNET_TX_TSO_CSUM : VNET_TX_OK;
 	/* NEEDS_CSUM, negotiated: where the checksum goes must be inside the
 	 * frame (the caller checked out_len > hdr_len >= 10, so csum_start and
 	 * csum_offset are there to read, once). */
 	src = iov_cursor(c->seg, c->n_out);
 	iov_read(&src, &h, offsetof(struct virtio_net_hdr, num_buffers));
+	if (tso)
+		return tso_verdict(fmt, c, type, &h, req);
 	req->csum_start = le16toh(h.csum_start);
 	req->csum_offset = le16toh(h.csum_offset);
-	if ((uint64_t)req->csum_start + req->csum_offset + 2 > c->out_len - fmt->hdr_len)
+	if ((uint64_t)req->csum_start + req->csum_offset + 2 > frame_len)
 		return VNET_TX_CSUM_RANGE;
 	req->csum = true;
 	return VNET_TX_OK;

@@ -37,6 +37,9 @@ struct vnet_offer {
 	bool guest_csum;         /* VIRTIO_NET_F_GUEST_CSUM: we may tell the guest
 	                            a checksum was verified (DATA_VALID) */
 	bool mtu;                /* VIRTIO_NET_F_MTU: the guest learns the MTU */
+	bool host_tso4, host_tso6;   /* VIRTIO_NET_F_HOST_TSO4/6: the guest may send
+	                                TCP frames up to 64 KiB for us to cut */
+	bool host_ecn;           /* VIRTIO_NET_F_HOST_ECN: ... with ECN (CWR) */
 };
 
 /* The virtio feature bits a device with offer o puts in GET_FEATURES. */
@@ -60,8 +63,14 @@ static inline enum vnet_dir vnet_vqi_dir(uint32_t vqi) { return (enum vnet_dir)(
 struct vnet_tx_fmt {
 	uint16_t hdr_len;        /* vnet_hdr_len(): 10 or 12 */
 	bool csum;               /* VIRTIO_NET_F_CSUM negotiated: NEEDS_CSUM allowed */
-	uint32_t max_frame;      /* largest frame accepted (vnet_max_frame()) */
+	bool tso4, tso6, ecn;    /* HOST_TSO4, HOST_TSO6, HOST_ECN negotiated */
+	uint32_t max_frame;      /* largest frame (or TSO segment) accepted:
+	                            vnet_max_frame() */
 };
+
+/* At most this many segments from one TSO frame: 64 KiB of MSS 1024 (a
+ * smaller MSS from a guest only multiplies our work, not its own). */
+#define VNET_TSO_MAX_SEGS 64
 
 /* The largest Ethernet frame a device of this MTU sends: the MTU plus an
  * Ethernet header and one VLAN tag, and never above VNET_MAX_FRAME. */
@@ -76,6 +85,14 @@ struct vnet_tx_req {
 	bool csum;               /* NEEDS_CSUM: fill in the checksum (below) */
 	uint16_t csum_start;     /* frame offset the checksum covers from, to the end */
 	uint16_t csum_offset;    /* where, from csum_start, it is stored */
+	/* TSO (gso_type TCPV4/TCPV6, checked against the frame's own headers
+	 * when the gate read them): cut the TCP payload into gso_size pieces.
+	 * tso is 0 for a plain frame. */
+	uint8_t tso;             /* 0, 4 or 6 */
+	uint16_t gso_size;       /* payload bytes per segment */
+	uint16_t l3_off;         /* IP header: after Ethernet (and a VLAN tag) */
+	uint16_t l4_off;         /* TCP header (= csum_start) */
+	uint16_t l4_len;         /* TCP header length, options included */
 };
 
 /* Whether a guest TX chain is a frame we send, and if not, why not. Every
@@ -92,7 +109,13 @@ enum vnet_tx_verdict {
 	VNET_TX_GSO_TYPE,        /* gso_type the spec does not define */
 	VNET_TX_GSO,             /* TCPV4, UDP, TCPV6 or UDP_L4 segmentation, its
 	                            HOST_ feature not negotiated */
-	VNET_TX_ECN,             /* GSO_ECN, HOST_ECN not negotiated */
+	VNET_TX_ECN,             /* GSO_ECN, HOST_ECN not negotiated, or on no TCP */
+	VNET_TX_TSO_CSUM,        /* TSO without NEEDS_CSUM */
+	VNET_TX_TSO_FRAME,       /* TSO on a frame that is not TCP over the IP
+	                            version gso_type names, or whose csum_start
+	                            is not its TCP header */
+	VNET_TX_TSO_SIZE,        /* gso_size 0, segments above the MTU, more than
+	                            VNET_TSO_MAX_SEGS, or no payload */
 	VNET_TX_VERDICT_COUNT
 };
 
@@ -107,9 +130,11 @@ enum vnet_tx_verdict vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const st
 
 /* The one gate for a guest TX chain (spec 5.1.6.2): its length against the
  * net header and the MTU, then the header's flags and gso_type, read once
- * from the chain's first bytes wherever the guest put them, and for
- * NEEDS_CSUM its csum_start and csum_offset against the frame. A request we
- * did not offer drops the frame. Reads guest memory, writes only req. Inline:
+ * from the chain's first bytes wherever the guest put them, for NEEDS_CSUM
+ * its csum_start and csum_offset against the frame, and for TSO the frame's
+ * own Ethernet, IP and TCP headers against what the net header says (only
+ * the offsets and sizes in req are used after this: the guest can rewrite
+ * its buffer at any time). A request we did not offer drops the frame. Reads guest memory, writes only req. Inline:
  * it runs for every TX frame, and its usual outcome without offloads (flags
  * and gso_type both zero) costs one load and a compare. */
 static inline enum vnet_tx_verdict
@@ -118,9 +143,10 @@ vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, struct vn
 	uint16_t lead;           /* flags, gso_type: they lead the header */
 
 	req->csum = false;
+	req->tso = 0;
 	if (c->out_len <= fmt->hdr_len)
 		return VNET_TX_RUNT;
-	if (c->out_len - fmt->hdr_len > fmt->max_frame)
+	if (c->out_len - fmt->hdr_len > VNET_MAX_FRAME)
 		return VNET_TX_TOO_BIG;
 	/* out_len > hdr_len >= 2: seg[0] exists and the chain has both bytes. */
 	if (c->seg[0].iov_len >= sizeof(lead)) {
@@ -133,7 +159,8 @@ vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, struct vn
 	_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "a plain header is all zero");
 	if (unlikely(lead != 0))
 		return vnet_tx_hdr_verdict(fmt, c, lead, req);
-	return VNET_TX_OK;
+	/* A frame above the MTU is fine only as TSO, which the header asks. */
+	return c->out_len - fmt->hdr_len > fmt->max_frame ? VNET_TX_TOO_BIG : VNET_TX_OK;
 }
 
 /* The Internet checksum (RFC 1071) of a partial sum, folded and inverted,

@@ -35,7 +35,7 @@
 #define FORM_GROUP "must be a group name, or a gid 0..4294967294 as an integer or digits"
 #define FORM_MTU   "must be an integer 68..65521"
 #define FORM_OFFLOADS "must be an object of offload names, each true or false"
-#define FORM_OFFLOAD_KEYS "must be one of csum, guest_csum"
+#define FORM_OFFLOAD_KEYS "must be one of csum, guest_csum, host_tso4, host_tso6, host_ecn"
 #define FORM_BOOL  "must be true or false"
 #define FORM_LISTEN_ONLY "is only for a listening socket"
 

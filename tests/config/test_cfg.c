@@ -56,6 +56,9 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->mtu, 1500);
 	assert_true(d->offload.csum);
 	assert_true(d->offload.guest_csum);
+	assert_true(d->offload.host_tso4);
+	assert_true(d->offload.host_tso6);
+	assert_true(d->offload.host_ecn);
 	assert_false(d->client);
 	assert_memory_equal(d->rss.key, rss_default_key, RSS_KEY_LEN);
 	assert_int_equal(d->rss.table_size, 128);
@@ -831,7 +834,9 @@ test_mtu_and_offloads(void **state)
 	        " {\"socket\": \"/b\", \"mtu\": 65521, \"offloads\": {\"csum\": false}},"
 	        " {\"socket\": \"/c\", \"mtu\": 9000, \"offloads\": {\"guest_csum\": false}},"
 	        " {\"socket\": \"/d\", \"offloads\": {\"csum\": false, \"guest_csum\": false}},"
-	        " {\"socket\": \"/e\", \"offloads\": {\"csum\": true, \"guest_csum\": true}}]}",
+	        " {\"socket\": \"/e\", \"offloads\": {\"csum\": true, \"guest_csum\": true}},"
+	        " {\"socket\": \"/f\", \"offloads\": {\"host_tso4\": false, \"host_tso6\": true,"
+	        " \"host_ecn\": false}}]}",
 	        &c);
 	assert_int_equal(c.dev[0].mtu, CFG_MTU_MIN);
 	assert_true(c.dev[0].offload.csum);
@@ -847,6 +852,10 @@ test_mtu_and_offloads(void **state)
 	assert_false(c.dev[3].offload.guest_csum);
 	assert_true(c.dev[4].offload.csum);
 	assert_true(c.dev[4].offload.guest_csum);
+	assert_false(c.dev[5].offload.host_tso4);
+	assert_true(c.dev[5].offload.host_tso6);
+	assert_false(c.dev[5].offload.host_ecn);
+	assert_true(c.dev[5].offload.csum);
 
 	/* --mtu: the same range, digits only. */
 	cfg_device_defaults(&d, 0);

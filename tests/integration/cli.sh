@@ -150,12 +150,12 @@ expect mtu-too-small 2 'mtu: must be an integer 68\.\.65521, got "10"' -- --mtu 
 expect mtu-too-big 2 'mtu: must be an integer 68\.\.65521, got "65522"' -- --mtu 65522
 expect mtu-text 2 'mtu: must be an integer' -- --mtu jumbo
 expect mtu-missing-value 2 '--mtu needs a value' -- --mtu
-expect offload-unknown 2 'offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum' -- --offload tso4=off
+expect offload-unknown 2 'offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum, host_tso4, host_tso6, host_ecn' -- --offload tso4=off
 expect offload-bad-value 2 'offloads\.csum: must be "on" or "off", got "false"' -- --offload csum=false
 expect offload-no-value 2 'offloads: must be NAME=on or NAME=off, got "csum"' -- --offload csum
 expect offload-second-bad 2 'offloads\.guest_csum: must be "on" or "off"' -- --offload csum=off --offload guest_csum=0
 expect config-mtu 2 'badmtu.json: devices\[0\]\.mtu: must be an integer 68\.\.65521, got 10$' -- --config "$work/badmtu.json"
-expect config-offload-key 2 'badoffload.json: devices\[0\]\.offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum' -- --config "$work/badoffload.json"
+expect config-offload-key 2 'badoffload.json: devices\[0\]\.offloads\.tso4: unknown key "tso4": must be one of csum, guest_csum, host_tso4, host_tso6, host_ecn' -- --config "$work/badoffload.json"
 expect mtu-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --mtu 9000
 expect offload-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --offload csum=off
 # Accepted: vhostmq starts and serves its socket.

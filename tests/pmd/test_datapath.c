@@ -39,6 +39,7 @@
 #include "common/base.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
+#include "tests/tcp_frame.h"
 #include "tests/wait.h"
 #include "tests/fake_guest.h"
 
@@ -46,6 +47,7 @@
 #define MRG     VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)
 #define CSUM    VIRTIO_BIT(VIRTIO_NET_F_CSUM)
 #define GCSUM   VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
+#define TSO     (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6))
 #define EVIDX   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)
 #define FILL    0xaa                     /* guest RX buffers before the device writes */
 #define ANY     UINT64_MAX               /* expect_stats(): counter not checked */
@@ -214,7 +216,8 @@ static const struct {
 } stat_fields[] = {
 #define F(x) { #x, offsetof(struct pmd_qstats, x) }
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
-	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw), F(tx_nombuf),
+	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw),
+	F(tx_tso_frames), F(tx_tso_segments), F(tx_nombuf),
 	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
 	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid), F(rx_wait_no_buf),
 	F(steer_handoff),
@@ -348,6 +351,8 @@ rig_new(const struct rig_opts *o)
 		            .guest_csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0 },
 		.tx_fmt = { .hdr_len = r->hdr_len,
 		            .csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)) != 0,
+		            .tso4 = (o->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0,
+		            .tso6 = (o->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6)) != 0,
 		            .max_frame = o->mtu ? vnet_max_frame(o->mtu) : VNET_MAX_FRAME },
 		.port = o->spy ? &spy.port : port,
 		.port_q = 0,
@@ -1294,6 +1299,63 @@ test_tx_csum_filled(void **state)
 	expect_pool_whole(r);
 }
 
+/* HOST_TSO4/6: a 64 KiB TCP frame over IPv4 and a 30 KB one over IPv6 leave
+ * as segments of gso_size that a receiver accepts (the loopback hands them
+ * back to the guest), counted as TSO frames and segments. */
+static void
+test_tx_tso_cut(void **state)
+{
+	static const struct { int ip; uint32_t payload; uint16_t mss; } rows[] = {
+		{ 4, 65000, 1448 }, { 6, 30000, 1428 },
+	};
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | CSUM | TSO });
+	uint64_t segs = 0;
+
+	(void)state;
+	rx_post_n(r, 96, 2048);
+	for (uint32_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		const struct tcp_frame_opts o = { .ip = rows[k].ip, .payload = rows[k].payload,
+		                                  .seq = 1000, .flags = 0x18 };
+		uint16_t l3, l4, l4_len;
+		size_t len = tcp_frame(want_buf, sizeof(want_buf), &o, &l3, &l4, &l4_len);
+		uint16_t head = tx_post(r, k, (uint32_t)len, NULL);
+		uint64_t gpa = le64toh(r->g->desc[head].addr);
+		const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		                        rows[k].ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+		                                        : VIRTIO_NET_HDR_GSO_TCPV6,
+		                        (uint8_t)(l4 + l4_len), 0,
+		                        (uint8_t)rows[k].mss, (uint8_t)(rows[k].mss >> 8),
+		                        (uint8_t)l4, 0, 16, 0 };
+		uint32_t n = (rows[k].payload + rows[k].mss - 1) / rows[k].mss, got = 0;
+
+		assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
+		assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
+		poll_n(r, 4);
+		for (uint32_t i = 0; i < n; i++) {
+			long flen = rx_take(r, frame_buf, sizeof(frame_buf), NULL);
+			size_t pl, plen;
+			const char *why;
+
+			assert_true(flen > 0);
+			why = tcp_frame_check(frame_buf, (size_t)flen, l3, NULL, NULL, &pl, &plen);
+			if (why != NULL)
+				fail_msg("frame %u, segment %u: %s", k, i, why);
+			assert_memory_equal(frame_buf + pl, want_buf + l4 + l4_len + got, plen);
+			got += (uint32_t)plen;
+		}
+		assert_int_equal(got, rows[k].payload);
+		expect_rx_none(r);
+		segs += n;
+	}
+	expect_tx_used(r, 0, ARRAY_SIZE(rows));
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_tso_frames), ARRAY_SIZE(rows));
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_tso_segments), segs);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_packets), segs);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_packets), segs);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_port), 0);
+	expect_pool_whole(r);
+}
+
 /* Frames above the MTU (plus Ethernet header and a VLAN tag) are dropped
  * and counted, the chain returned; the largest allowed one goes through. */
 static void
@@ -1760,6 +1822,7 @@ main(int argc, char **argv)
 		T(test_rx_violation_mid_burst),
 		T(test_tx_csum_filled),
 		T(test_tx_mtu),
+		T(test_tx_tso_cut),
 		T(test_rx_data_valid),
 		T(test_tx_pool_exhausted),
 		T(test_thread_adaptive),

@@ -20,6 +20,7 @@
 #include "common/base.h"
 #include "virtio/vnet.h"
 #include "tests/fake_guest.h"
+#include "tests/tcp_frame.h"
 
 #define RX VQ_DIR_DEVICE_WRITES
 #define W VRING_DESC_F_WRITE
@@ -978,6 +979,177 @@ test_tx_csum(void **state)
 	}
 }
 
+/* TSO: a chain holding a net header with NEEDS_CSUM, gso_type, gso_size,
+ * csum_start and csum_offset, then frame bytes f, cut as layout l does. */
+static void
+tx_chain_tso(struct vq_chain *c, const struct tx_layout *l, uint8_t flags, uint8_t gso_type,
+             uint16_t gso_size, uint16_t start, uint16_t offset, const uint8_t *f,
+             uint32_t len)
+{
+	const uint16_t le[3] = { htole16(gso_size), htole16(start), htole16(offset) };
+	struct iov_cursor dst;
+
+	tx_chain(c, l, flags, gso_type, len);
+	dst = iov_cursor(c->seg, c->n_out);
+	iov_skip(&dst, offsetof(struct virtio_net_hdr, gso_size));
+	assert_int_equal(iov_write(&dst, le, sizeof(le)), sizeof(le));
+	dst = iov_cursor(c->seg, c->n_out);
+	iov_skip(&dst, l->hdr_len);
+	assert_int_equal(iov_write(&dst, f, len), len);
+}
+
+/* Frame edits for the TSO rows: each breaks one thing the gate checks. */
+enum tso_edit { TE_NONE, TE_PROTO_UDP, TE_FRAGMENT, TE_IPV6_EXT, TE_DOFF_4, TE_ETHERTYPE };
+
+static void
+tso_edit(uint8_t *f, uint16_t l3, uint16_t l4, int ip, enum tso_edit e)
+{
+	switch (e) {
+	case TE_NONE:
+		break;
+	case TE_PROTO_UDP:
+		f[l3 + (ip == 4 ? 9 : 6)] = 17;
+		break;
+	case TE_FRAGMENT:
+		f[l3 + 6] = 0x20;                /* MF */
+		break;
+	case TE_IPV6_EXT:
+		f[l3 + 6] = 0;                   /* hop-by-hop options */
+		break;
+	case TE_DOFF_4:
+		f[l4 + 12] = 4 << 4;
+		break;
+	case TE_ETHERTYPE:
+		f[l3 - 2] = 0x88;
+		break;
+	}
+}
+
+/* HOST_TSO4/6 negotiated: a TSO frame passes when its own headers are TCP
+ * over the IP version gso_type names, csum_start is its TCP header, and its
+ * segments fit the MTU; req then carries the offsets. Every header layout. */
+static void
+test_tx_tso(void **state)
+{
+	static const struct {
+		const char *name;
+		int ip;
+		bool vlan;
+		uint8_t gso_type, flags;
+		uint16_t gso_size;
+		uint32_t payload;
+		enum tso_edit edit;
+		int start_delta, offset;         /* csum_start = l4 + delta */
+		bool ecn_ok;
+		enum vnet_tx_verdict want;
+	} rows[] = {
+		{ "TCPv4, 64 KiB", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 65000, TE_NONE,
+		  0, 16, false, VNET_TX_OK },
+		{ "TCPv6", 6, false, VIRTIO_NET_HDR_GSO_TCPV6, CSUM, 1428, 30000, TE_NONE, 0, 16,
+		  false, VNET_TX_OK },
+		{ "TCPv4 behind a VLAN tag", 4, true, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_NONE, 0, 16, false, VNET_TX_OK },
+		{ "one segment", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 100, TE_NONE, 0,
+		  16, false, VNET_TX_OK },
+		{ "ECN, negotiated", 4, false, VIRTIO_NET_HDR_GSO_TCPV4 | ECN, CSUM, 1448, 9000,
+		  TE_NONE, 0, 16, true, VNET_TX_OK },
+		{ "ECN, not negotiated", 4, false, VIRTIO_NET_HDR_GSO_TCPV4 | ECN, CSUM, 1448, 9000,
+		  TE_NONE, 0, 16, false, VNET_TX_ECN },
+		{ "no NEEDS_CSUM", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, 0, 1448, 9000, TE_NONE, 0,
+		  16, false, VNET_TX_TSO_CSUM },
+		{ "TCPV4 on an IPv6 frame", 6, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1428, 9000,
+		  TE_NONE, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "TCPV6 on an IPv4 frame", 4, false, VIRTIO_NET_HDR_GSO_TCPV6, CSUM, 1448, 9000,
+		  TE_NONE, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "UDP, not TCP (v4)", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_PROTO_UDP, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "UDP, not TCP (v6)", 6, false, VIRTIO_NET_HDR_GSO_TCPV6, CSUM, 1428, 9000,
+		  TE_PROTO_UDP, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "an IPv4 fragment", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_FRAGMENT, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "IPv6 extension header", 6, false, VIRTIO_NET_HDR_GSO_TCPV6, CSUM, 1428, 9000,
+		  TE_IPV6_EXT, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "TCP data offset 4", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_DOFF_4, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "not IP at all", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_ETHERTYPE, 0, 16, false, VNET_TX_TSO_FRAME },
+		{ "csum_start not the TCP header", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448,
+		  9000, TE_NONE, 2, 16, false, VNET_TX_TSO_FRAME },
+		{ "csum_offset not TCP's", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 9000,
+		  TE_NONE, 0, 6, false, VNET_TX_TSO_FRAME },
+		{ "gso_size 0", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 0, 9000, TE_NONE, 0, 16,
+		  false, VNET_TX_TSO_SIZE },
+		{ "segments above the MTU", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1461, 9000,
+		  TE_NONE, 0, 16, false, VNET_TX_TSO_SIZE },
+		{ "65 segments", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1000, 64001, TE_NONE, 0,
+		  16, false, VNET_TX_TSO_SIZE },
+		{ "no payload", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 0, TE_NONE, 0, 16,
+		  false, VNET_TX_TSO_SIZE },
+	};
+	static uint8_t f[VNET_MAX_FRAME];
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		const struct tcp_frame_opts o = { .ip = rows[k].ip, .vlan = rows[k].vlan,
+		                                  .tcp_opt_len = 12, .payload = rows[k].payload,
+		                                  .flags = 0x10 };
+		uint16_t l3, l4, l4_len;
+		size_t len = tcp_frame(f, sizeof(f), &o, &l3, &l4, &l4_len);
+
+		assert_true(len > 0);
+		tso_edit(f, l3, l4, rows[k].ip, rows[k].edit);
+		for (size_t j = 0; j < ARRAY_SIZE(tx_layouts); j++) {
+			const struct tx_layout *l = &tx_layouts[j];
+			const struct vnet_tx_fmt fmt = { .hdr_len = l->hdr_len, .csum = true,
+			                                 .tso4 = true, .tso6 = true,
+			                                 .ecn = rows[k].ecn_ok,
+			                                 .max_frame = vnet_max_frame(1500) };
+			struct vnet_tx_req req = { .csum = true };
+			struct vq_chain c;
+			enum vnet_tx_verdict got;
+
+			tx_chain_tso(&c, l, rows[k].flags, rows[k].gso_type, rows[k].gso_size,
+			             (uint16_t)(l4 + rows[k].start_delta), (uint16_t)rows[k].offset,
+			             f, (uint32_t)len);
+			got = vnet_tx_check(&fmt, &c, &req);
+			if (got != rows[k].want)
+				fail_msg("%s, %s: verdict %d (%s), want %d", rows[k].name, l->name,
+				         got, vnet_tx_strerror(got), rows[k].want);
+			if (got == VNET_TX_OK) {
+				assert_int_equal(req.tso, rows[k].ip);
+				assert_false(req.csum);  /* each segment gets its own */
+				assert_int_equal(req.gso_size, rows[k].gso_size);
+				assert_int_equal(req.l3_off, l3);
+				assert_int_equal(req.l4_off, l4);
+				assert_int_equal(req.l4_len, l4_len);
+			} else {
+				assert_int_equal(req.tso, 0);
+			}
+			tx_chain_free(&c);
+		}
+	}
+}
+
+/* Not negotiated: TSO4 and TSO6 each need their own feature. */
+static void
+test_tx_tso_not_negotiated(void **state)
+{
+	static uint8_t f[2000];
+	const struct tcp_frame_opts o = { .ip = 6, .payload = 1500 };
+	const struct vnet_tx_fmt fmt = { .hdr_len = 12, .csum = true, .tso4 = true,
+	                                 .max_frame = VNET_MAX_FRAME };
+	uint16_t l4;
+	size_t len = tcp_frame(f, sizeof(f), &o, NULL, &l4, NULL);
+	struct vnet_tx_req req;
+	struct vq_chain c;
+
+	(void)state;
+	tx_chain_tso(&c, &tx_layouts[0], CSUM, VIRTIO_NET_HDR_GSO_TCPV6, 1000, l4, 16, f,
+	             (uint32_t)len);
+	assert_int_equal(vnet_tx_check(&fmt, &c, &req), VNET_TX_GSO);
+	tx_chain_free(&c);
+}
+
 /* The MTU bounds the frame (Ethernet header and one VLAN tag on top),
  * whatever the header asks; a frame without NEEDS_CSUM has no request. */
 static void
@@ -1078,6 +1250,8 @@ main(void)
 		cmocka_unit_test(test_tx_lengths),
 		cmocka_unit_test(test_tx_csum),
 		cmocka_unit_test(test_tx_mtu),
+		cmocka_unit_test(test_tx_tso),
+		cmocka_unit_test(test_tx_tso_not_negotiated),
 		cmocka_unit_test(test_csum_finish),
 		cmocka_unit_test(test_tx_strerror),
 		RX_TEST(test_rx_plain_hdr12),
