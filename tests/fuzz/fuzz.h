@@ -134,6 +134,8 @@ enum fz_vq_op {
 	FZ_OP_REMAP,                     /* - vq_map() again: clears broken         */
 	FZ_OP_EVENT,                     /* u16 used_event, u16 avail flags         */
 	FZ_OP_PREFETCH,                  /* u8 n: vq_prefetch(), a hint only        */
+	FZ_OP_TX_GATE,                   /* u8 fmt bits, u16 mtu: vq_pop() then
+	                                    vnet_tx_check() on the chain           */
 	FZ_OP_COUNT
 };
 

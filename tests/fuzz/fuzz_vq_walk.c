@@ -167,6 +167,51 @@ fz_pop(struct fz_vq *f)
 	}
 }
 
+/* The virtio-net TX gate on a chain the walker accepted: bits choose the
+ * negotiated offloads and header length, mtu the frame bound. Whatever it
+ * says, what it hands the datapath lies inside the frame. */
+static void
+fz_tx_gate(struct fz_vq *f, uint8_t bits, uint16_t mtu)
+{
+	const struct vnet_tx_fmt fmt = {
+		.hdr_len = bits & 1 ? 12 : 10, .csum = bits & 2, .tso4 = bits & 4,
+		.tso6 = bits & 8, .ecn = bits & 16,
+		.max_frame = vnet_max_frame(VNET_MTU_MIN + mtu % (VNET_MTU_MAX - VNET_MTU_MIN + 1)),
+	};
+	struct vq_chain c;
+	struct vnet_tx_req req;
+	enum vnet_tx_verdict v;
+	uint32_t len;
+
+	if (vq_pop(f->g->vq, f->g->mem, &c) != VQ_OK)
+		return;
+	fz_pend_add(f, c.head);
+	v = vnet_tx_check(&fmt, &c, &req);
+	FZ_CHECK((unsigned)v < VNET_TX_VERDICT_COUNT, "vnet_tx_check returned %d", v);
+	if (v != VNET_TX_OK) {
+		FZ_CHECK(!req.csum && req.tso == 0, "refused (%s) with a request",
+		         vnet_tx_strerror(v));
+		return;
+	}
+	FZ_CHECK(c.out_len > fmt.hdr_len && c.out_len - fmt.hdr_len <= VNET_MAX_FRAME,
+	         "accepted a chain of %llu bytes", (unsigned long long)c.out_len);
+	len = (uint32_t)(c.out_len - fmt.hdr_len);
+	FZ_CHECK(req.tso != 0 || len <= fmt.max_frame, "frame of %u above the MTU", len);
+	FZ_CHECK(!req.csum || ((fmt.csum) && (uint32_t)req.csum_start + req.csum_offset + 2 <= len),
+	         "checksum at %u+%u outside a frame of %u", req.csum_start, req.csum_offset, len);
+	if (req.tso != 0) {
+		uint32_t hdrs = (uint32_t)req.l4_off + req.l4_len;
+
+		FZ_CHECK(!req.csum && (req.tso == 4 ? fmt.tso4 : req.tso == 6 && fmt.tso6),
+		         "TSO %u not negotiated", req.tso);
+		FZ_CHECK(req.l3_off < req.l4_off && req.l4_len >= 20 && req.l4_len <= 60 &&
+		         hdrs < len && req.gso_size > 0 && hdrs + req.gso_size <= fmt.max_frame &&
+		         (len - hdrs + req.gso_size - 1) / req.gso_size <= VNET_TSO_MAX_SEGS,
+		         "TSO request l3 %u l4 %u+%u gso %u in a frame of %u", req.l3_off,
+		         req.l4_off, req.l4_len, req.gso_size, len);
+	}
+}
+
 static void
 fz_push(struct fz_vq *f, uint32_t written)
 {
@@ -338,6 +383,10 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 		FZ_CHECK(memcmp(&before, vq, sizeof(before)) == 0, "vq_prefetch changed the vq");
 		break;
 	}
+	case FZ_OP_TX_GATE:
+		a = fz_u8(in);
+		fz_tx_gate(f, (uint8_t)a, fz_u16(in));
+		break;
 	case FZ_OP_COUNT:
 		break;
 	}
