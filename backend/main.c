@@ -49,6 +49,8 @@ static const char usage[] =
 "  -s, --socket PATH       vhost-user socket of the device\n"
 "  -q, --queues N          queue pairs offered (1..%d)\n"
 "  -p, --port SPEC         loopback | ethdev:DPDK_DEVARGS (e.g. ethdev:net_null0)\n"
+"                          | device:NAME (another device of the config, whose\n"
+"                          port names this one back)\n"
 "  -C, --cores LIST        poll thread cores, e.g. 1 or 2,4-6; pair i runs on\n"
 "                          core LIST[i %% len]\n"
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
@@ -240,7 +242,7 @@ load_config(const struct cli *cli, struct cfg *cfg)
 		d->client = true;
 	/* The overrides may have made the device inconsistent (--client with a
 	 * config's socket_user, or --socket-user with its "client": true). */
-	if (cfg_check_device(d, &err) != 0)
+	if (cfg_check_device(d, &err) != 0 || cfg_check_ports(cfg, &err) != 0)
 		return cfg_fail(&err);
 	return 0;
 }
