@@ -158,7 +158,8 @@ be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
 }
 
 /* Inboxes, affinity slots and the first steering snapshot (no RX ring
- * running yet) of an ethdev device, from the config's RSS settings. */
+ * running yet) of a device with an ethdev or device port, from the config's
+ * RSS settings. */
 static int
 be_steer_create(struct be_dev *d, char *why, size_t why_len)
 {

@@ -55,7 +55,7 @@ static const char usage[] =
 "                          core LIST[i %% len]\n"
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
 "  -S, --steering MODE     rss (default) | flow-affinity: how frames from an\n"
-"                          ethdev port pick a guest RX queue\n"
+"                          ethdev or device port pick a guest RX queue\n"
 "      --mtu N             MTU announced to the guest (VIRTIO_NET_F_MTU),\n"
 "                          68..65521, default 1500; longer frames are dropped\n"
 "                          and counted\n"
