@@ -47,9 +47,10 @@ struct be_qp {
 	struct be_ring ring[2];          /* by enum vnet_dir */
 };
 
-/* Steering of an ethdev device: inbox rings and flow-affinity slots live as
- * long as the device; the snapshot is rebuilt when RX rings start or stop or
- * the RSS settings change, and published with the plans. */
+/* Steering of a device with an ethdev or device port: inbox rings and
+ * flow-affinity slots live as long as the device; the snapshot is rebuilt
+ * when RX rings start or stop or the RSS settings change, and published with
+ * the plans. */
 struct be_steering {
 	struct rte_ring **inbox;         /* [queue_pairs] */
 	uint16_t *affinity;              /* [PMD_AFFINITY_SLOTS] */

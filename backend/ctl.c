@@ -188,6 +188,8 @@ ctl_port(const struct be_dev *d, char *buf, size_t len)
 {
 	if (d->cfg.port_kind == CFG_PORT_ETHDEV)
 		snprintf(buf, len, "ethdev:%s", d->cfg.port_devargs);
+	else if (d->cfg.port_kind == CFG_PORT_DEVICE)
+		snprintf(buf, len, "device:%s", d->cfg.port_peer);
 	else
 		snprintf(buf, len, "%s", d->port->kind);
 	return buf;

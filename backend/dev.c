@@ -161,7 +161,8 @@ be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
 }
 
 /* Inboxes, affinity slots and the first steering snapshot (no RX ring
- * running yet) of an ethdev device, from the config's RSS settings. */
+ * running yet) of a device with an ethdev or device port, from the config's
+ * RSS settings. */
 static int
 be_steer_create(struct be_dev *d, char *why, size_t why_len)
 {
@@ -223,9 +224,13 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		         "more memory: -m)", c->name, nmbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	/* A device port is made with its peer's, once both devices exist
+	 * (be_devs_wire()). */
 	rc = c->port_kind == CFG_PORT_LOOPBACK
 	     ? pmd_port_loopback_new(c->name, nq, &d->port, why, sizeof(why))
-	     : pmd_port_ethdev_new(c->port_devargs, nq, d->pool, &d->port, why, sizeof(why));
+	     : c->port_kind == CFG_PORT_ETHDEV
+	     ? pmd_port_ethdev_new(c->port_devargs, nq, d->pool, &d->port, why, sizeof(why))
+	     : 0;
 	if (rc != 0) {
 		vlog_err("device %s: port: %s", c->name, why);
 		return rc;
@@ -236,7 +241,7 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		if ((d->qp[qp].pmd = be_pmd_for_core(be, c, core)) == NULL)
 			return -EINVAL;
 	}
-	if (c->port_kind == CFG_PORT_ETHDEV && (rc = be_steer_create(d, why, sizeof(why))) != 0) {
+	if (c->port_kind != CFG_PORT_LOOPBACK && (rc = be_steer_create(d, why, sizeof(why))) != 0) {
 		vlog_err("device %s: steering: %s", c->name, why);
 		return rc;
 	}
@@ -254,8 +259,11 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		}
 	}
 	vlog_info("device %s: %u queue pair(s), port %s%s%s, %s %s", c->name, nq,
-	          d->port->kind, c->port_kind == CFG_PORT_ETHDEV ? " " : "",
-	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs : "",
+	          c->port_kind == CFG_PORT_LOOPBACK ? "loopback"
+	          : c->port_kind == CFG_PORT_ETHDEV ? "ethdev" : "device",
+	          c->port_kind == CFG_PORT_ETHDEV ? " " : c->port_kind == CFG_PORT_DEVICE ? ":" : "",
+	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs
+	          : c->port_kind == CFG_PORT_DEVICE ? c->port_peer : "",
 	          c->client ? "connecting to" : "listening on", c->socket);
 	if (!c->client)
 		be_log_access(d);
@@ -271,7 +279,6 @@ be_dev_destroy(struct be_dev *d)
 		close(d->listen_fd);
 		unlink(d->cfg.socket);
 	}
-	pmd_port_free(d->port);
 	if (d->steer != NULL) {
 		for (uint16_t qp = 0; d->steer->inbox != NULL && qp < d->cfg.queue_pairs; qp++)
 			rte_ring_free(d->steer->inbox[qp]);   /* emptied by the detach above */
@@ -282,6 +289,43 @@ be_dev_destroy(struct be_dev *d)
 	}
 	rte_mempool_free(d->pool);
 	rte_free(d->qp);
+}
+
+/* The device ports: each pair's rings are made once, when the loop reaches
+ * the second of the two (the config checked that peers name each other). */
+static int
+be_devs_wire(struct be *be)
+{
+	char why[256];
+
+	for (unsigned i = 0; i < be->ndev; i++) {
+		struct be_dev *d = &be->dev[i], *p = NULL;
+		int rc;
+
+		if (d->cfg.port_kind != CFG_PORT_DEVICE || d->port != NULL)
+			continue;
+		for (unsigned j = i + 1; j < be->ndev && p == NULL; j++)
+			if (strcmp(be->dev[j].cfg.name, d->cfg.port_peer) == 0)
+				p = &be->dev[j];
+		if (p == NULL || p->cfg.port_kind != CFG_PORT_DEVICE ||
+		    strcmp(p->cfg.port_peer, d->cfg.name) != 0) {
+			vlog_err("device %s: port device:%s: no such device wired back",
+			         d->cfg.name, d->cfg.port_peer);
+			return -EINVAL;
+		}
+		rc = pmd_port_device_pair(d->cfg.name, d->cfg.queue_pairs, p->cfg.name,
+		                          p->cfg.queue_pairs, &d->port, &p->port, why,
+		                          sizeof(why));
+		if (rc != 0) {
+			vlog_err("device %s: port device:%s: %s", d->cfg.name, p->cfg.name, why);
+			return rc;
+		}
+		vlog_info("device %s: port device:%s (%u queue pairs each way)", d->cfg.name,
+		          p->cfg.name, d->cfg.queue_pairs);
+		vlog_info("device %s: port device:%s (%u queue pairs each way)", p->cfg.name,
+		          d->cfg.name, p->cfg.queue_pairs);
+	}
+	return 0;
 }
 
 int
@@ -297,7 +341,7 @@ be_devs_create(struct be *be, const struct cfg *cfg)
 		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	return be_devs_wire(be);
 }
 
 void
@@ -309,6 +353,11 @@ be_devs_destroy(struct be *be)
 		if (be->dev[i].conn != NULL)
 			be_dev_detach(&be->dev[i]);
 	be_sync(be);                     /* frees what the last transactions retired */
+	/* Ports first: a device port's rings hold frames of its peer's pool. */
+	for (unsigned i = 0; i < be->ndev; i++) {
+		pmd_port_free(be->dev[i].port);
+		be->dev[i].port = NULL;
+	}
 	for (unsigned i = 0; i < be->ndev; i++)
 		be_dev_destroy(&be->dev[i]);
 	for (unsigned c = 0; c < BE_MAX_CORES; c++)

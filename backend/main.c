@@ -49,11 +49,13 @@ static const char usage[] =
 "  -s, --socket PATH       vhost-user socket of the device\n"
 "  -q, --queues N          queue pairs offered (1..%d)\n"
 "  -p, --port SPEC         loopback | ethdev:DPDK_DEVARGS (e.g. ethdev:net_null0)\n"
+"                          | device:NAME (another device of the config, whose\n"
+"                          port names this one back)\n"
 "  -C, --cores LIST        poll thread cores, e.g. 1 or 2,4-6; pair i runs on\n"
 "                          core LIST[i %% len]\n"
 "  -m, --poll-mode MODE    adaptive (sleep when idle; default) | busy\n"
 "  -S, --steering MODE     rss (default) | flow-affinity: how frames from an\n"
-"                          ethdev port pick a guest RX queue\n"
+"                          ethdev or device port pick a guest RX queue\n"
 "      --mtu N             MTU announced to the guest (VIRTIO_NET_F_MTU),\n"
 "                          68..65521, default 1500; longer frames are dropped\n"
 "                          and counted\n"
@@ -240,7 +242,7 @@ load_config(const struct cli *cli, struct cfg *cfg)
 		d->client = true;
 	/* The overrides may have made the device inconsistent (--client with a
 	 * config's socket_user, or --socket-user with its "client": true). */
-	if (cfg_check_device(d, &err) != 0)
+	if (cfg_check_device(d, &err) != 0 || cfg_check_ports(cfg, &err) != 0)
 		return cfg_fail(&err);
 	return 0;
 }

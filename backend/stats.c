@@ -28,8 +28,10 @@ be_stats_print(FILE *out, const struct be *be)
 		uint64_t ns = d->connected_ns + (d->conn ? be_now_ns() - d->connect_start_ns : 0);
 		double us = ns ? (double)ns / 1e3 : 1.0;
 
-		fprintf(out, "device %s  port %s  frontend %s  connected %.1f s\n", d->cfg.name,
-		        d->port->kind, d->conn ? "attached" : "none", (double)ns / 1e9);
+		fprintf(out, "device %s  port %s%s%s  frontend %s  connected %.1f s\n", d->cfg.name,
+		        d->port->kind, d->cfg.port_kind == CFG_PORT_DEVICE ? ":" : "",
+		        d->cfg.port_kind == CFG_PORT_DEVICE ? d->cfg.port_peer : "",
+		        d->conn ? "attached" : "none", (double)ns / 1e9);
 		fprintf(out, "%4s %5s %14s %9s %10s %14s %9s %10s\n", "qp", "core",
 		        "tx_packets", "tx_Mpps", "tx_drops", "rx_packets", "rx_Mpps", "rx_drops");
 		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {

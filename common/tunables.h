@@ -20,6 +20,12 @@
 /* Steering inbox of a pair: a full burst from every pair's port queue four
  * times over at 8 pairs. */
 #define TUNE_INBOX_SIZE 1024u
+/* A device port's RX queue (a ring the peer device's TX fills): as a
+ * loopback ring, four times the 256-entry rings DPDK's virtio-user uses by
+ * default, so a full guest TX burst from every peer queue mapped to it fits;
+ * while the receiver does not read, this is what the sender's pool lends it
+ * per queue before frames drop. */
+#define TUNE_DEVICE_RING 1024u
 /* Adaptive poll mode: idle time before a thread sleeps (config idle_us). 200
  * us keeps an idle vhostmq near 0% CPU (bench/tools/wakeup.c) while a
  * thread under load never sleeps between bursts. */

@@ -50,13 +50,14 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_EAL   "an array of at most " CFG_STR(CFG_MAX_EAL_ARGS) " strings"
 #define CFG_FORM_ARG   "a non-empty string shorter than 128 bytes"
 #define CFG_FORM_DEVS  "an array of 1.." CFG_STR(CFG_MAX_DEVICES) " device objects"
+#define CFG_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 #define CFG_FORM_NAME  "1..31 characters from [A-Za-z0-9_.-]"
 #define CFG_FORM_SOCK  "an absolute path shorter than 108 bytes"
 #define CFG_FORM_MODE  "a string of octal digits like \"0660\", at most 0777"
 #define CFG_FORM_USER  "a user name, or a uid 0..4294967294 as an integer or digits"
 #define CFG_FORM_GROUP "a group name, or a gid 0..4294967294 as an integer or digits"
 #define CFG_FORM_QP    "an integer 1.." CFG_STR(VHOSTMQ_MAX_QP)
-#define CFG_FORM_PORT  "\"loopback\" or \"ethdev:<devargs>\""
+#define CFG_FORM_PORT  "\"loopback\", \"ethdev:<devargs>\" or \"device:<name>\""
 #define CFG_FORM_CORES "core numbers 0..1023 as an array or a string like \"1,3-5\""
 #define CFG_FORM_CORE  "an integer 0..1023"
 #define CFG_FORM_POLL  "\"adaptive\" or \"busy\""
@@ -385,9 +386,7 @@ cfg_name_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 
 	/* A narrow set: the name becomes part of thread names, stats keys and
 	 * file names, where spaces, slashes and colons each break something. */
-	if (n == 0 || n >= sizeof(d->name) || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						       "abcdefghijklmnopqrstuvwxyz"
-						       "0123456789_.-") != n)
+	if (n == 0 || n >= sizeof(d->name) || strspn(s, CFG_NAME_CHARS) != n)
 		return cfg_fail(err, path, "must be " CFG_FORM_NAME ", got %s",
 				cfg_quote(s, got, sizeof(got)));
 	memcpy(d->name, s, n + 1);
@@ -588,10 +587,28 @@ cfg_qp_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err
 	return 0;
 }
 
+/* "device:<name>": the peer's name, checked as a device name is; whether it
+ * names a configured device wired back is cfg_check_ports()'s. */
+static int
+cfg_port_device_str(const char *s, const char *name, const char *path, struct cfg_device *d,
+		    struct cfg_err *err)
+{
+	char got[CFG_GOT_LEN];
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= sizeof(d->port_peer) || strspn(name, CFG_NAME_CHARS) != n)
+		return cfg_fail(err, path, "must be " CFG_FORM_PORT " with <name> "
+				CFG_FORM_NAME ", got %s", cfg_quote(s, got, sizeof(got)));
+	d->port_kind = CFG_PORT_DEVICE;
+	d->port_devargs[0] = '\0';
+	memcpy(d->port_peer, name, n + 1);
+	return 0;
+}
+
 static int
 cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
 {
-	static const char prefix[] = "ethdev:";
+	static const char prefix[] = "ethdev:", dev_prefix[] = "device:";
 	char got[CFG_GOT_LEN];
 	const char *devargs;
 	size_t n;
@@ -599,8 +616,11 @@ cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 	if (s != NULL && strcmp(s, "loopback") == 0) {
 		d->port_kind = CFG_PORT_LOOPBACK;
 		d->port_devargs[0] = '\0';
+		d->port_peer[0] = '\0';
 		return 0;
 	}
+	if (s != NULL && strncmp(s, dev_prefix, sizeof(dev_prefix) - 1) == 0)
+		return cfg_port_device_str(s, s + sizeof(dev_prefix) - 1, path, d, err);
 	if (s == NULL || strncmp(s, prefix, sizeof(prefix) - 1) != 0)
 		return cfg_fail(err, path, "must be " CFG_FORM_PORT ", got %s",
 				cfg_quote(s, got, sizeof(got)));
@@ -615,6 +635,7 @@ cfg_port_str(const char *s, const char *path, struct cfg_device *d, struct cfg_e
 				sizeof(d->port_devargs), n);
 	d->port_kind = CFG_PORT_ETHDEV;
 	memcpy(d->port_devargs, devargs, n + 1);
+	d->port_peer[0] = '\0';
 	return 0;
 }
 
@@ -1040,6 +1061,57 @@ cfg_device_unique(const struct cfg *c, unsigned idx, struct cfg_err *err)
 	return 0;
 }
 
+/* What a device's port is, as the config spells it: for error messages. */
+static const char *
+cfg_port_spelled(const struct cfg_device *d, char *buf, size_t len)
+{
+	switch (d->port_kind) {
+	case CFG_PORT_ETHDEV:
+		snprintf(buf, len, "ethdev:%s", d->port_devargs);
+		break;
+	case CFG_PORT_DEVICE:
+		snprintf(buf, len, "device:%s", d->port_peer);
+		break;
+	default:
+		snprintf(buf, len, "loopback");
+		break;
+	}
+	return buf;
+}
+
+int
+cfg_check_ports(const struct cfg *c, struct cfg_err *err)
+{
+	char path[CFG_PATH_LEN], got[CFG_GOT_LEN], peer_port[300];
+
+	for (unsigned i = 0; i < c->n_devices; i++) {
+		const struct cfg_device *d = &c->dev[i], *p = NULL;
+		unsigned j;
+
+		if (d->port_kind != CFG_PORT_DEVICE)
+			continue;
+		snprintf(path, sizeof(path), "devices[%u].port", i);
+		for (j = 0; j < c->n_devices && p == NULL; j++)
+			if (strcmp(c->dev[j].name, d->port_peer) == 0)
+				p = &c->dev[j];
+		if (p == NULL)
+			return cfg_fail(err, path, "device %s is not configured",
+					cfg_quote(d->port_peer, got, sizeof(got)));
+		if (p == d)
+			return cfg_fail(err, path, "device:%s names the device itself: a device "
+					"port wires two different devices", d->name);
+		if (p->port_kind != CFG_PORT_DEVICE || strcmp(p->port_peer, d->name) != 0) {
+			snprintf(path, sizeof(path), "devices[%u].port", j - 1);
+			return cfg_fail(err, path, "%s is wired to %s (device:%s) but %s's port is "
+					"%s; wiring is symmetric: %s needs \"port\": \"device:%s\"",
+					d->name, p->name, p->name, p->name,
+					cfg_port_spelled(p, peer_port, sizeof(peer_port)), p->name,
+					d->name);
+		}
+	}
+	return 0;
+}
+
 static int
 cfg_eal_json(const json_t *v, struct cfg *c, struct cfg_err *err)
 {
@@ -1108,7 +1180,7 @@ cfg_root_json(json_t *root, struct cfg *c, struct cfg_err *err)
 			return -1;
 	}
 	c->n_devices = (uint16_t)k;
-	return 0;
+	return cfg_check_ports(c, err);
 }
 
 /* Validates root into a scratch struct and copies it to out only when all of

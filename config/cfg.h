@@ -17,9 +17,11 @@
 #define CFG_MAX_EAL_ARGS 32
 
 enum cfg_poll_mode { CFG_POLL_ADAPTIVE = 0, CFG_POLL_BUSY };
-enum cfg_port_kind { CFG_PORT_LOOPBACK = 0, CFG_PORT_ETHDEV };
-/* How frames from an ethdev port choose a guest RX queue (a loopback port
- * always answers on the pair a frame came from). */
+/* loopback: frames come back; ethdev: a DPDK port; device: another device of
+ * this process (port_peer), which must name this one back. */
+enum cfg_port_kind { CFG_PORT_LOOPBACK = 0, CFG_PORT_ETHDEV, CFG_PORT_DEVICE };
+/* How frames from an ethdev or device port choose a guest RX queue (a
+ * loopback port always answers on the pair a frame came from). */
 enum cfg_steering { CFG_STEER_RSS = 0, CFG_STEER_FLOW_AFFINITY };
 
 /* socket_uid/socket_gid not given: the socket keeps the process's ids.
@@ -57,6 +59,7 @@ struct cfg_device {
 	uint16_t queue_pairs;            /* 1..VHOSTMQ_MAX_QP, default 1 */
 	enum cfg_port_kind port_kind;    /* default loopback */
 	char port_devargs[256];          /* ethdev only: DPDK devargs */
+	char port_peer[32];              /* device only: the peer device's name */
 	uint16_t n_cores;                /* 0: the backend picks */
 	uint16_t cores[CFG_MAX_CORES];
 	enum cfg_poll_mode poll_mode;    /* default adaptive */
@@ -113,6 +116,11 @@ int cfg_parse_socket_group(const char *s, struct cfg_device *d, struct cfg_err *
  * the RSS settings, by rss_settings_check(), against queue_pairs); the file
  * parser applies them too. 0 or -1 with err. */
 int cfg_check_device(const struct cfg_device *d, struct cfg_err *err);
+/* Rules across devices: each "device:<name>" port names another configured
+ * device whose port names it back (devices[i].port of the one to fix). The
+ * file parser applies them; the command line's overrides must too. 0 or -1
+ * with err. */
+int cfg_check_ports(const struct cfg *c, struct cfg_err *err);
 /* 40 bytes as 80 hex digits, optionally separated by ':' (ethtool's form). */
 int cfg_parse_rss_key(const char *s, uint8_t key[RSS_KEY_LEN], struct cfg_err *err);
 

@@ -31,7 +31,7 @@ struct pmd_port_ops {
 
 struct pmd_port {
 	const struct pmd_port_ops *ops;
-	const char *kind;                /* "loopback", "ethdev" */
+	const char *kind;                /* "loopback", "ethdev", "device" */
 	uint16_t nq;
 };
 
@@ -41,6 +41,15 @@ int pmd_port_loopback_new(const char *name, uint16_t nq, struct pmd_port **out,
 /* Any DPDK device: probes devargs, configures nq queue pairs, starts it. */
 int pmd_port_ethdev_new(const char *devargs, uint16_t nq, struct rte_mempool *pool,
                         struct pmd_port **out, char *why, size_t why_len);
+
+/* Two devices of one process wired to each other: frames sent on a's TX
+ * queue i come out of b's RX queue i % nq_b, and b's TX queue j feeds a's RX
+ * queue j % nq_a, in order per queue. Each RX queue is one multi-producer,
+ * single-consumer ring of TUNE_DEVICE_RING frames; a full one drops (tx
+ * returns fewer), it never holds back the sender. Frames keep the sender's
+ * mbufs: free both ports before either device's pool. */
+int pmd_port_device_pair(const char *name_a, uint16_t nq_a, const char *name_b, uint16_t nq_b,
+                         struct pmd_port **a, struct pmd_port **b, char *why, size_t why_len);
 
 static inline void
 pmd_port_free(struct pmd_port *p)

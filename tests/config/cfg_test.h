@@ -26,7 +26,7 @@
 #define FORM_SOCK  "must be an absolute path shorter than 108 bytes"
 #define FORM_MODE  "must be a string of octal digits like \"0660\", at most 0777"
 #define FORM_QP    "must be an integer 1.." CFG_TEST_STR(VHOSTMQ_MAX_QP)
-#define FORM_PORT  "must be \"loopback\" or \"ethdev:<devargs>\""
+#define FORM_PORT  "must be \"loopback\", \"ethdev:<devargs>\" or \"device:<name>\""
 #define FORM_CORES "must be core numbers 0..1023 as an array or a string like \"1,3-5\""
 #define FORM_CORE  "must be an integer 0..1023"
 #define FORM_POLL  "must be \"adaptive\" or \"busy\""

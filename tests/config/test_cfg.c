@@ -49,6 +49,7 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_int_equal(d->queue_pairs, 1);
 	assert_int_equal(d->port_kind, CFG_PORT_LOOPBACK);
 	assert_string_equal(d->port_devargs, "");
+	assert_string_equal(d->port_peer, "");
 	assert_int_equal(d->n_cores, 0);
 	assert_int_equal(d->poll_mode, CFG_POLL_ADAPTIVE);
 	assert_int_equal(d->idle_us, 200);
@@ -555,6 +556,78 @@ test_parse_port(void **state)
 			  FORM_PORT " with devargs shorter than 256 bytes, got 256 bytes");
 }
 
+/* device:NAME on the command line: the name is checked as a device name;
+ * that it names another device wired back is cfg_check_ports()'s, which
+ * vhostmq runs after the overrides. */
+static void
+test_parse_port_device(void **state)
+{
+	static struct cfg c;
+	struct cfg_device d, before;
+	struct cfg_err err;
+
+	(void)state;
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_port("device:vm1", &d, &err), 0);
+	assert_int_equal(d.port_kind, CFG_PORT_DEVICE);
+	assert_string_equal(d.port_peer, "vm1");
+	assert_string_equal(d.port_devargs, "");
+	assert_int_equal(cfg_parse_port("ethdev:net_null0", &d, &err), 0);
+	assert_string_equal(d.port_peer, "");
+	assert_int_equal(cfg_parse_port("device:vm1", &d, &err), 0);
+	assert_int_equal(cfg_parse_port("loopback", &d, &err), 0);
+	assert_string_equal(d.port_peer, "");
+	before = d;
+	assert_cli_reject(cfg_parse_port("device:", &d, &err), &err, &d, &before, "port",
+			  FORM_PORT " with <name> " "1..31 characters from [A-Za-z0-9_.-]");
+	assert_cli_reject(cfg_parse_port("device:vm 1", &d, &err), &err, &d, &before, "port",
+			  FORM_PORT " with <name> ");
+	assert_cli_reject(cfg_parse_port("device:01234567890123456789012345678901", &d, &err),
+			  &err, &d, &before, "port", FORM_PORT " with <name> ");
+	assert_cli_reject(cfg_parse_port("Device:vm1", &d, &err), &err, &d, &before, "port",
+			  FORM_PORT);
+
+	/* One device (all --port can override) can name no peer. */
+	load_ok("{\"devices\": [{\"socket\": \"/a\"}]}", &c);
+	assert_int_equal(cfg_parse_port("device:vm0", &c.dev[0], &err), 0);
+	assert_int_equal(cfg_check_ports(&c, &err), -1);
+	assert_string_equal(err.path, "devices[0].port");
+	cfg_test_reason_has(&err, "names the device itself");
+	assert_int_equal(cfg_parse_port("device:vm9", &c.dev[0], &err), 0);
+	assert_int_equal(cfg_check_ports(&c, &err), -1);
+	assert_string_equal(err.path, "devices[0].port");
+	assert_string_equal(err.reason, "device \"vm9\" is not configured");
+}
+
+/* Accepted device wirings: two pairs, named and default names, different
+ * queue counts, in any order in the list. */
+static void
+test_device_ports(void **state)
+{
+	static struct cfg c;
+
+	(void)state;
+	load_ok("{\"devices\": [{\"socket\": \"/a\", \"port\": \"device:vm1\", \"queue_pairs\": 2},"
+		" {\"socket\": \"/b\", \"port\": \"device:vm0\", \"queue_pairs\": 4}]}", &c);
+	assert_int_equal(c.n_devices, 2);
+	assert_int_equal(c.dev[0].port_kind, CFG_PORT_DEVICE);
+	assert_string_equal(c.dev[0].port_peer, "vm1");
+	assert_int_equal(c.dev[1].port_kind, CFG_PORT_DEVICE);
+	assert_string_equal(c.dev[1].port_peer, "vm0");
+	load_ok("{\"devices\": ["
+		" {\"socket\": \"/a\", \"name\": \"web\", \"port\": \"device:db\"},"
+		" {\"socket\": \"/b\", \"port\": \"device:vm2\"},"
+		" {\"socket\": \"/c\", \"port\": \"device:vm1\"},"
+		" {\"socket\": \"/d\", \"port\": \"ethdev:net_null0\"},"
+		" {\"socket\": \"/e\", \"name\": \"db\", \"port\": \"device:web\"}]}", &c);
+	assert_int_equal(c.n_devices, 5);
+	assert_string_equal(c.dev[0].port_peer, "db");
+	assert_string_equal(c.dev[1].port_peer, "vm2");
+	assert_string_equal(c.dev[2].port_peer, "vm1");
+	assert_int_equal(c.dev[3].port_kind, CFG_PORT_ETHDEV);
+	assert_string_equal(c.dev[4].port_peer, "web");
+}
+
 /* socket_user/socket_group: names from the system's databases (Debian has
  * nobody/nogroup and daemon), numeric ids as integers or digits; socket_mode
  * on the command line too; and none of them with client mode. */
@@ -929,6 +1002,8 @@ main(void)
 		cmocka_unit_test(test_parse_queue_pairs),
 		cmocka_unit_test(test_parse_cores),
 		cmocka_unit_test(test_parse_port),
+		cmocka_unit_test(test_parse_port_device),
+		cmocka_unit_test(test_device_ports),
 		cmocka_unit_test(test_parse_poll_mode),
 		cmocka_unit_test(test_socket_owner),
 		cmocka_unit_test(test_parse_log_level),

@@ -208,6 +208,26 @@ static const struct hostile cases[] = {
 	  FORM_PORT " with devargs shorter than 256 bytes", "got 256 bytes" },
 	{ "port an object", DEV(", \"port\": {\"ethdev\": \"x\"}"), "devices[0].port", FORM_PORT,
 	  "got an object" },
+	{ "port device without a name", DEV(", \"port\": \"device:\""), "devices[0].port",
+	  FORM_PORT " with <name> 1..31 characters from [A-Za-z0-9_.-]", "got \"device:\"" },
+	{ "port device name with a slash", DEV(", \"port\": \"device:a/b\""), "devices[0].port",
+	  FORM_PORT " with <name> 1..31 characters from [A-Za-z0-9_.-]", "got \"device:a/b\"" },
+	/* device ports across devices: the one to fix is named */
+	{ "port device not configured",
+	  TWO("\"socket\": \"/a\", \"port\": \"device:vm9\"", "\"socket\": \"/b\""),
+	  "devices[0].port", "device \"vm9\" is not configured", NULL },
+	{ "port device names itself", DEV(", \"port\": \"device:vm0\""), "devices[0].port",
+	  "device:vm0 names the device itself", NULL },
+	{ "port device not wired back",
+	  TWO("\"socket\": \"/a\", \"port\": \"device:vm1\"", "\"socket\": \"/b\""),
+	  "devices[1].port", "vm0 is wired to vm1 (device:vm1) but vm1's port is loopback",
+	  NULL },
+	{ "port device wired back to another device",
+	  "{\"devices\": [{\"socket\": \"/a\", \"port\": \"device:vm1\"},"
+	  " {\"socket\": \"/b\", \"port\": \"device:vm0\"},"
+	  " {\"socket\": \"/c\", \"port\": \"device:vm1\"}]}",
+	  "devices[1].port", "vm2 is wired to vm1 (device:vm1) but vm1's port is device:vm0",
+	  NULL },
 
 	/* cores */
 	{ "cores an integer", DEV(", \"cores\": 3"), "devices[0].cores", FORM_CORES, "got 3" },

@@ -36,6 +36,10 @@ J
 cat >"$work/unknown.json" <<'J'
 { "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "queues": 2 } ] }
 J
+cat >"$work/half-wired.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "port": "device:vm1" },
+               { "socket": "/tmp/vhostmq-cli-b.sock" } ] }
+J
 printf '{ "devices": [ { "socket": "/tmp/x.sock" ' >"$work/broken.json"
 touch "$work/not-a-socket"
 
@@ -48,6 +52,10 @@ expect extra-argument 2 "unexpected argument 'extra'" -- extra
 expect queues-zero 2 'queue_pairs: .*1\.\.[0-9]+.*0' -- --queues 0
 expect queues-text 2 'queue_pairs' -- --queues four
 expect bad-port 2 'port: .*loopback.*ethdev' -- --port tap0
+expect port-device-no-name 2 'port: .*device:<name>.*got "device:"' -- --port device:
+expect port-device-unknown 2 'devices\[0\]\.port: device "vm9" is not configured' -- --port device:vm9
+expect port-device-self 2 'devices\[0\]\.port: device:vm0 names the device itself' -- --port device:vm0
+expect port-device-not-wired-back 2 "half-wired.json: devices\[1\]\.port: vm0 is wired to vm1 \(device:vm1\) but vm1's port is loopback" -- --config "$work/half-wired.json"
 expect bad-cores 2 'cores' -- --cores 1-x
 expect bad-poll-mode 2 'poll_mode: .*adaptive.*busy' -- --poll-mode sometimes
 expect relative-socket 2 'socket' -- --socket relative.sock
