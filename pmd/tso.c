@@ -14,6 +14,58 @@
 #define TCP_PSH 0x08
 #define TCP_CWR 0x80
 
+/* Adds the 64-bit word at p to sum, counting the wrap-around in carry:
+ * 2^64 is 1 in one's complement arithmetic (2^16 is), so every wrap adds 1. */
+#define SUM64(sum, carry, p) do {                                    \
+		uint64_t v_;                                         \
+		memcpy(&v_, (p), sizeof(v_));                        \
+		(sum) += v_;                                         \
+		(carry) += (sum) < v_;                               \
+	} while (0)
+
+/* The one's complement sum of len bytes as 16-bit words in host order,
+ * folded (what rte_raw_cksum() gives), 64 bits per add with the carries
+ * counted aside, 32 bytes per loop: about half of rte_raw_cksum()'s
+ * instructions per byte (bench/tools/ipp.c, pmd-loopback-csum). */
+static uint16_t
+sum16(const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0, carry = 0;
+
+	for (; len >= 32; p += 32, len -= 32) {
+		SUM64(sum, carry, p);
+		SUM64(sum, carry, p + 8);
+		SUM64(sum, carry, p + 16);
+		SUM64(sum, carry, p + 24);
+	}
+	for (; len >= 8; p += 8, len -= 8)
+		SUM64(sum, carry, p);
+	sum = (sum & 0xffffffff) + (sum >> 32) + carry;
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, sizeof(v));
+		sum += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, sizeof(v));
+		sum += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += rte_le_to_cpu_16(*p);     /* the odd byte, zero-padded */
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 uint32_t
 pmd_mbuf_sum(const struct rte_mbuf *m, uint32_t off)
 {
@@ -26,8 +78,8 @@ pmd_mbuf_sum(const struct rte_mbuf *m, uint32_t off)
 			off -= m->data_len;
 			continue;
 		}
-		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off),
-		                     (size_t)(m->data_len - off));
+		part = sum16(rte_pktmbuf_mtod_offset(m, const uint8_t *, off),
+		             (size_t)(m->data_len - off));
 		/* A piece that starts at an odd position has its bytes in the
 		 * other halves of the words. */
 		sum += done & 1 ? rte_bswap16(part) : part;

@@ -254,19 +254,19 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 		 * just-written partial struct fails store forwarding, and such a
 		 * load waits for every older store, including those into guest
 		 * buffers that are still missing the cache. */
-		static const uint8_t hdrs[2][sizeof(struct virtio_net_hdr)] = {
-			{ [offsetof(struct virtio_net_hdr, num_buffers)] = 1 },   /* LE 1 */
-			{ [offsetof(struct virtio_net_hdr, flags)] = VIRTIO_NET_HDR_F_DATA_VALID,
-			  [offsetof(struct virtio_net_hdr, num_buffers)] = 1 },
+		static const uint8_t hdr[sizeof(struct virtio_net_hdr)] = {
+			[offsetof(struct virtio_net_hdr, num_buffers)] = 1,   /* LE 1 */
 		};
-		const uint8_t *hdr = hdrs[hdr_flags == VIRTIO_NET_HDR_F_DATA_VALID];
 		char *d = first.seg[0].iov_base;
 
 		_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "an all-zero header is GSO_NONE");
-		if (fmt->hdr_len == sizeof(hdrs[0]))
-			memcpy(d, hdr, sizeof(hdrs[0]));
+		if (fmt->hdr_len == sizeof(hdr))
+			memcpy(d, hdr, sizeof(hdr));
 		else
 			memcpy(d, hdr, offsetof(struct virtio_net_hdr, num_buffers));
+		/* The flags byte over the constant: one store, and no load of a
+		 * header chosen at run time. */
+		d[offsetof(struct virtio_net_hdr, flags)] = (char)hdr_flags;
 		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
 		vq_push(vq, first.head, fmt->hdr_len + pkt_len);
 		return VNET_RX_OK;

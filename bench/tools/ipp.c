@@ -21,6 +21,9 @@
  *                     swap, mbuf -> guest RX, mbuf alloc and free. A packet
  *                     here crosses both directions. Needs DPDK's EAL
  *                     (started without hugepages or PCI).
+ *   pmd-loopback-csum the same (mergeable), each guest TX frame asking for
+ *                     its TCP checksum (NEEDS_CSUM, VIRTIO_NET_F_CSUM): the
+ *                     software checksum fill's cost.
  * Notifications are left out (no call eventfds): their cost is a syscall,
  * which callgrind does not see. Every scenario runs a few warm-up bursts
  * first, so lazy symbol binding and first-touch paths stay out. */
@@ -78,15 +81,21 @@ struct scenario {
 	const char *name;
 	enum kind kind;
 	bool mrg;
+	bool csum;                       /* guest TX asks for its TCP checksum */
 };
 
 static const struct scenario scenarios[] = {
-	{ "tx", K_TX, false },
-	{ "rx", K_RX, false },
-	{ "rx-mrg", K_RX, true },
-	{ "pmd-loopback", K_PMD, false },
-	{ "pmd-loopback-mrg", K_PMD, true },
+	{ "tx", K_TX, false, false },
+	{ "rx", K_RX, false, false },
+	{ "rx-mrg", K_RX, true, false },
+	{ "pmd-loopback", K_PMD, false, false },
+	{ "pmd-loopback-mrg", K_PMD, true, false },
+	{ "pmd-loopback-csum", K_PMD, true, true },
 };
+
+/* The net header of a frame whose TCP checksum (behind Ethernet and IPv4)
+ * the guest leaves to the device (VIRTIO_NET_F_CSUM). */
+static const uint8_t csum_hdr[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0, 0, 34, 0, 16, 0 };
 
 static const uint32_t sizes[] = { 64, 1518 };
 
@@ -125,7 +134,8 @@ static const char usage[] =
 "Instructions per packet of vhostmq's datapath, for callgrind:\n"
 "  valgrind --tool=callgrind --collect-atstart=no \\\n"
 "           --callgrind-out-file=DIR/cg.out vhostmq-ipp\n"
-"Each scenario (tx, rx, rx-mrg, pmd-loopback, pmd-loopback-mrg; sizes 64 and\n"
+"Each scenario (tx, rx, rx-mrg, pmd-loopback, pmd-loopback-mrg,\n"
+"pmd-loopback-csum: guest TX leaves its TCP checksum to us; sizes 64 and\n"
 "1518) counts only the device side of N bursts of 32 packets (default 64)\n"
 "and dumps its counts under its own name (\"Client Request: tx-64\"); the\n"
 "driver side is outside the count. Prints one JSON line per scenario:\n"
@@ -137,16 +147,19 @@ static const char usage[] =
 /* --- driver side (not counted) -------------------------------------------- */
 
 /* Writes every descriptor once: descriptor i is buffer i, so posting a burst
- * is only avail entries. TX buffers hold a zeroed header and the frame. */
+ * is only avail entries. TX buffers hold a zeroed header (or csum_hdr) and
+ * the frame. */
 static int
 ring_init(struct ring *r, struct fake_guest *owner, struct fake_guest *g, bool writes,
-          uint32_t buf_len, uint32_t hdr_len, uint32_t out_len)
+          uint32_t buf_len, uint32_t hdr_len, uint32_t out_len, bool csum)
 {
 	uint8_t frame[BUF_BYTES];
 
 	r->g = g;
 	r->next_head = 0;
 	memset(frame, 0, sizeof(frame));
+	if (csum)
+		memcpy(frame, csum_hdr, sizeof(csum_hdr));
 	for (uint32_t k = hdr_len; k < out_len; k++)
 		frame[k] = (uint8_t)(k * 7 + 1);
 	for (uint16_t i = 0; i < g->qsize; i++) {
@@ -302,13 +315,13 @@ run_setup(struct run *u, const struct scenario *s, uint32_t size)
 	if (u->g == NULL)
 		return -1;
 	if (s->kind == K_RX)
-		return ring_init(&u->rx, u->g, u->g, true, rx_buf, 0, 0);
-	if (ring_init(&u->tx, u->g, u->g, false, 0, u->hdr_len, u->hdr_len + size) != 0)
+		return ring_init(&u->rx, u->g, u->g, true, rx_buf, 0, 0, false);
+	if (ring_init(&u->tx, u->g, u->g, false, 0, u->hdr_len, u->hdr_len + size, s->csum) != 0)
 		return -1;
 	if (s->kind == K_TX)
 		return 0;
 	if (rx_view_init(u, features) != 0 ||
-	    ring_init(&u->rx, u->g, &u->rxv, true, rx_buf, 0, 0) != 0)
+	    ring_init(&u->rx, u->g, &u->rxv, true, rx_buf, 0, 0, false) != 0)
 		return -1;
 	u->st = aligned_alloc(align, (sizeof(*u->st) + align - 1) / align * align);
 	if (u->st == NULL)
@@ -319,7 +332,7 @@ run_setup(struct run *u, const struct scenario *s, uint32_t size)
 		.tx = { u->g->vq, -1, -1 },
 		.mem = u->g->mem,
 		.rx_fmt = u->fmt,
-		.tx_fmt = { .hdr_len = u->hdr_len, .max_frame = VNET_MAX_FRAME },
+		.tx_fmt = { .hdr_len = u->hdr_len, .csum = s->csum, .max_frame = VNET_MAX_FRAME },
 		.port = port,
 		.port_q = 0,
 		.pool = pool,

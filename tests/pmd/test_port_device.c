@@ -17,6 +17,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_mempool.h>
 #include "pmd/port.h"
 #include "common/base.h"
@@ -49,11 +50,14 @@ frame(struct rte_mempool *pool, uint16_t q, uint16_t seq)
 	uint32_t tag = (uint32_t)q << 16 | seq;
 	char *d;
 
+	uint8_t bytes[60];
+
 	assert_non_null(m);
-	d = rte_pktmbuf_append(m, 60);
+	memset(bytes, 0xee, sizeof(bytes));
+	memcpy(bytes, &tag, sizeof(tag));
+	d = rte_pktmbuf_append(m, sizeof(bytes));
 	assert_non_null(d);
-	memset(d, 0xee, 60);
-	memcpy(d, &tag, sizeof(tag));
+	rte_memcpy(d, bytes, sizeof(bytes));
 	return m;
 }
 
