@@ -56,7 +56,7 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
 mkdir -p "$work"
 sock=$work/vhost.sock
 guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-pass=0 fail=0 vpid='' VQ='' tapmade=0
+pass=0 fail=0 vpid='' VQ='' tapmade=0 rpid=''
 tap=vmqtap0 tapnet=10.99.0   # host .1, guest .2; nothing else is touched
 pcap=/tmp/vmf$$.pcap        # short: the port devargs are limited to 255 bytes
 t_start=$(date +%s%N)
@@ -74,6 +74,9 @@ vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
 	vpid=''
 }
 cleanup() {
+	# a guest still running (a step that failed half-way): run-guest.sh
+	# kills its QEMU on SIGTERM
+	[ -n "$rpid" ] && { kill "$rpid"; wait "$rpid"; } 2>/dev/null
 	vstop KILL
 	rm -f "$sock" "$sock.ctl" "$pcap"
 	# vhostmq removes its tap on exit; after a SIGKILL it may be left
@@ -155,6 +158,15 @@ runguest() { # NAME ARGS...: boots the guest, log in $work/NAME.guest.log
 	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
 		--timeout 120 "$@" >"$work/$name.guest.log" 2>&1
 }
+# runguest_bg NAME ARGS...: runguest in the background, rpid = run-guest.sh's
+# own PID (not a subshell's: a SIGTERM must reach run-guest.sh, which then
+# kills its QEMU; cleanup does that for a step that failed half-way)
+runguest_bg() {
+	local name=$1; shift
+	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
+		--timeout 120 "$@" >"$work/$name.guest.log" 2>&1 &
+	rpid=$!
+}
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
 # skip REASON: exit 77 for a developer without QEMU; in CI a failure.
@@ -227,13 +239,12 @@ if want client-reconnect; then
 	g=$work/client-reconnect.serial.log
 	: >"$g"
 	vstart "$work/client-reconnect.vhostmq1.log" --log-level info --client
-	runguest client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g" &
-	rpid=$!
+	runguest_bg client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g"
 	for _ in $(seq 600); do grep -q '^tick 4 ' "$g" && break; sleep 0.1; done
 	vstop KILL
 	sleep 1
 	vstart "$work/client-reconnect.vhostmq2.log" --log-level info --client
-	wait "$rpid"; grc=$?
+	wait "$rpid"; grc=$? rpid=""
 	vstop TERM
 	check "client-reconnect: guest finished (rc $grc; $(timing "$work/client-reconnect.guest.log"))" '[ $grc = 0 ]'
 	grep '^tick ' "$g" | sed 's/^/     /'
@@ -293,8 +304,7 @@ if want tcp-tap; then
 		for _ in $(seq 100); do [ -e "/sys/class/net/$tap" ] && break; sleep 0.1; done
 		[ -e "/sys/class/net/$tap" ] && tapmade=1
 		ip addr add "$tapnet.1/24" dev "$tap" && ip link set "$tap" up
-		runguest tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60" &
-		rpid=$!
+		runguest_bg tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60"
 		# 1 MiB, deterministic; connect retried until the guest listens (60 s)
 		hsum=$(python3 - "$tapnet.2" 5001 <<'PY' 2>"$work/tcp-tap.sender.log"
 import hashlib, socket, sys, time
@@ -316,13 +326,13 @@ s.close()
 print(hashlib.sha256(data).hexdigest())
 PY
 )
-		wait "$rpid"; grc=$?
+		wait "$rpid"; grc=$? rpid=""
 		vstop TERM
 		tapmade=0
 		g=$work/tcp-tap.guest.log
 		gsum=$(sed -n 's/^VHOSTMQ-VM: got bytes=1048576 sha256=//p' "$g")
 		check "tcp-tap: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
-		echo "     host sent sha256=${hsum:-none}; guest: $(grep '^VHOSTMQ-VM: got ' "$g")"
+		echo "     host sent sha256=${hsum:-none}; guest: $(grep -a '^VHOSTMQ-VM: got ' "$g")"
 		grep '^queues: ' "$g" | sed 's/^/     /'
 		check "tcp-tap: guest received the 1 MiB intact" '[ -n "$hsum" ] && [ "$gsum" = "$hsum" ]'
 		check "tcp-tap: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
