@@ -26,6 +26,20 @@
 #   tcp-tap          ethdev port net_tap (vmqtap0, 10.99.0.1/24 on the host,
 #                    the guest 10.99.0.2/24): 1 MiB over TCP from the host to
 #                    the guest's busybox nc; the guest's sha256 = the host's
+#   tcp-csum         checksum offload, the same tap: 100 MiB host -> guest
+#                    (busybox nc -l) and the same bytes back guest -> host
+#                    (guest nc to the host's 10.99.0.1:5002), sha256 equal
+#                    at both ends, throughput of each printed; three runs,
+#                    vhostmq's counters read (vhostmqctl stats --json) around
+#                    each. on: guest ethtool -k tx-checksumming on,
+#                    rx-checksumming on, VIRTIO_NET_F_CSUM and GUEST_CSUM
+#                    negotiated, tx_csum_sw > 0 and rx_csum_valid > 0.
+#                    guestoff (same boot, after ethtool -K eth0 tx off rx
+#                    off): tx-checksumming off, tx_csum_sw 0. vhostoff
+#                    (second boot, vhostmq --offload csum=off --offload
+#                    guest_csum=off): tx-checksumming off, neither feature
+#                    negotiated, both counters 0. VHOSTMQ_VM_CSUM_MB=N
+#                    changes the size
 #   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
 #                    fails within 10 s and reports QEMU's "asking more queues
 #                    than supported"
@@ -40,7 +54,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,40p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,54p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -56,8 +70,9 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
 mkdir -p "$work"
 sock=$work/vhost.sock
 guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-pass=0 fail=0 vpid='' VQ='' tapmade=0
+pass=0 fail=0 vpid='' VQ='' tapmade=0 rpid='' xpid=''
 tap=vmqtap0 tapnet=10.99.0   # host .1, guest .2; nothing else is touched
+csum_mb=100                # tcp-csum: MiB per run and direction (VHOSTMQ_VM_CSUM_MB)
 pcap=/tmp/vmf$$.pcap        # short: the port devargs are limited to 255 bytes
 t_start=$(date +%s%N)
 
@@ -74,6 +89,10 @@ vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
 	vpid=''
 }
 cleanup() {
+	# a guest still running (a step that failed half-way): run-guest.sh
+	# kills its QEMU on SIGTERM
+	[ -n "$rpid" ] && { kill "$rpid"; wait "$rpid"; } 2>/dev/null
+	[ -n "$xpid" ] && { kill "$xpid"; wait "$xpid"; } 2>/dev/null   # tcpxfer.py
 	vstop KILL
 	rm -f "$sock" "$sock.ctl" "$pcap"
 	# vhostmq removes its tap on exit; after a SIGKILL it may be left
@@ -155,6 +174,15 @@ runguest() { # NAME ARGS...: boots the guest, log in $work/NAME.guest.log
 	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
 		--timeout 120 "$@" >"$work/$name.guest.log" 2>&1
 }
+# runguest_bg NAME ARGS...: runguest in the background, rpid = run-guest.sh's
+# own PID (not a subshell's: a SIGTERM must reach run-guest.sh, which then
+# kills its QEMU; cleanup does that for a step that failed half-way)
+runguest_bg() {
+	local name=$1; shift
+	"$here/run-guest.sh" --socket "$sock" --queues "$Q" --guest "$guest" \
+		--timeout 120 "$@" >"$work/$name.guest.log" 2>&1 &
+	rpid=$!
+}
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
 # skip REASON: exit 77 for a developer without QEMU; in CI a failure.
@@ -227,13 +255,12 @@ if want client-reconnect; then
 	g=$work/client-reconnect.serial.log
 	: >"$g"
 	vstart "$work/client-reconnect.vhostmq1.log" --log-level info --client
-	runguest client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g" &
-	rpid=$!
+	runguest_bg client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g"
 	for _ in $(seq 600); do grep -q '^tick 4 ' "$g" && break; sleep 0.1; done
 	vstop KILL
 	sleep 1
 	vstart "$work/client-reconnect.vhostmq2.log" --log-level info --client
-	wait "$rpid"; grc=$?
+	wait "$rpid"; grc=$? rpid=""
 	vstop TERM
 	check "client-reconnect: guest finished (rc $grc; $(timing "$work/client-reconnect.guest.log"))" '[ $grc = 0 ]'
 	grep '^tick ' "$g" | sed 's/^/     /'
@@ -293,8 +320,7 @@ if want tcp-tap; then
 		for _ in $(seq 100); do [ -e "/sys/class/net/$tap" ] && break; sleep 0.1; done
 		[ -e "/sys/class/net/$tap" ] && tapmade=1
 		ip addr add "$tapnet.1/24" dev "$tap" && ip link set "$tap" up
-		runguest tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60" &
-		rpid=$!
+		runguest_bg tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60"
 		# 1 MiB, deterministic; connect retried until the guest listens (60 s)
 		hsum=$(python3 - "$tapnet.2" 5001 <<'PY' 2>"$work/tcp-tap.sender.log"
 import hashlib, socket, sys, time
@@ -316,16 +342,101 @@ s.close()
 print(hashlib.sha256(data).hexdigest())
 PY
 )
-		wait "$rpid"; grc=$?
+		wait "$rpid"; grc=$? rpid=""
 		vstop TERM
 		tapmade=0
 		g=$work/tcp-tap.guest.log
 		gsum=$(sed -n 's/^VHOSTMQ-VM: got bytes=1048576 sha256=//p' "$g")
 		check "tcp-tap: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
-		echo "     host sent sha256=${hsum:-none}; guest: $(grep '^VHOSTMQ-VM: got ' "$g")"
+		echo "     host sent sha256=${hsum:-none}; guest: $(grep -a '^VHOSTMQ-VM: got ' "$g")"
 		grep '^queues: ' "$g" | sed 's/^/     /'
 		check "tcp-tap: guest received the 1 MiB intact" '[ -n "$hsum" ] && [ "$gsum" = "$hsum" ]'
 		check "tcp-tap: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
+	fi
+fi
+
+if want tcp-csum; then
+	# Checksum offload against a real guest over net_tap, two boots: vhostmq's
+	# offloads on (its default) with the guest's on, then off (ethtool -K);
+	# vhostmq's off. Each run: CSUM_MB MiB host -> guest and the same bytes
+	# back, sha256 on both ends, vhostmq's counters read around the run.
+	mb=${VHOSTMQ_VM_CSUM_MB:-$csum_mb}
+	ctlbin=$(dirname "$bin")/vhostmqctl
+	if [ -e "/sys/class/net/$tap" ]; then
+		bad "tcp-csum: $tap exists already (not ours): not touched"
+	elif [ ! -x "$ctlbin" ]; then
+		bad "tcp-csum: no vhostmqctl beside $bin (the counters are read with it)"
+	else
+		# csum_boot NAME MODES VHOSTMQ-ARGS...: one vhostmq, one boot, the
+		# guest's modes (guest/tcpcsum.sh) one after the other
+		csum_boot() {
+			local name=$1 modes=$2 x m g h sent; shift 2
+			vstart "$work/$name.vhostmq.log" --log-level info --port "ethdev:net_tap0,iface=$tap" "$@"
+			for _ in $(seq 100); do [ -e "/sys/class/net/$tap" ] && break; sleep 0.1; done
+			if [ ! -e "/sys/class/net/$tap" ]; then
+				bad "$name: vhostmq made no $tap within 10 s"; vstop KILL; return
+			fi
+			tapmade=1
+			ip addr add "$tapnet.1/24" dev "$tap" && ip link set "$tap" up
+			runguest_bg "$name" --test tcpcsum --timeout 400 --log "$work/$name.serial.txt" \
+				--append "vhostmq.addr=$tapnet.2/24 vhostmq.peer=$tapnet.1 vhostmq.modes=$modes vhostmq.seconds=240"
+			python3 "$here/tcpxfer.py" --guest "$tapnet.2:5001" --listen "$tapnet.1:5002" \
+				--size $((mb << 20)) --modes "$modes" --timeout 60 \
+				--ctl "$ctlbin --socket $sock.ctl" >"$work/$name.host.log" 2>&1 &
+			xpid=$!         # (waited for, so that SIGTERM/INT act at once)
+			wait "$xpid"; x=$? xpid=''
+			# the host side gave up: the guest would wait out its nc limits
+			[ $x = 0 ] || kill "$rpid" 2>/dev/null
+			wait "$rpid"; grc=$? rpid=''
+			# run-guest.sh killed prints no serial log: the guest's lines
+			# from its --log then
+			grep -q '^run-guest: qemu-exit=' "$work/$name.guest.log" ||
+				tr -d '\r' <"$work/$name.serial.txt" >>"$work/$name.guest.log"
+			vstop TERM
+			tapmade=0
+			g=$work/$name.guest.log h=$work/$name.host.log
+			sent=$(sed -n 's/^tcpxfer: sent sha256=//p' "$h")
+			check "$name: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+			check "$name: host side finished (rc $x)$(grep -v '^tcpxfer: \(mode=\|sent \)' "$h" | tail -1 | sed 's/^/: /')" \
+				'[ $x = 0 ]'
+			for m in ${modes//,/ }; do
+				# field F of the guest's (gl) or the host's (hl) line "K .. F=V .."
+				gl() { sed -n "s/^VHOSTMQ-VM: csum mode=$m $1 .*\\<$2=\\([^ ]*\\).*/\\1/p" "$g"; }
+				hl() { sed -n "s/^tcpxfer: mode=$m $1 .*\\<$2=\\([^ ]*\\).*/\\1/p" "$h"; }
+				echo "     $m: host -> guest $(hl h2g mbps) MB/s ($(hl h2g secs) s)," \
+				     "guest -> host $(hl g2h mbps) MB/s ($(hl g2h secs) s);" \
+				     "vhostmq $(sed -n "s/^tcpxfer: mode=$m counters //p" "$h")"
+				check "$name $m: host -> guest $mb MiB intact (guest got $(gl got bytes) bytes, sha256 $(gl got sha256 | cut -c1-16)..)" \
+					"[ -n '$sent' ] && [ '$(gl got sha256)' = '$sent' ] && [ '$(gl got bytes)' = $((mb << 20)) ]"
+				check "$name $m: guest -> host $mb MiB intact (host got $(hl g2h bytes) bytes, sha256 $(hl g2h sha256 | cut -c1-16)..)" \
+					"[ -n '$sent' ] && [ '$(hl g2h sha256)' = '$sent' ] && [ '$(gl sent sha256)' = '$sent' ]"
+				# eth0 as the guest saw it; rx-checksumming is on [fixed]
+				# whatever was negotiated (virtio_net sets NETIF_F_RXCSUM
+				# unconditionally since Linux 6.1.x stable), so what was
+				# negotiated is read from the device's feature bits
+				case $m in
+				on) weth='tx-checksumming=on rx-checksumming=on f_csum=1 f_guest_csum=1'
+				    wctr='tx_csum_sw > 0, rx_csum_valid > 0'
+				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ]' ;;
+				guestoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=1 f_guest_csum=1'
+				    wctr='tx_csum_sw 0 (the guest checksums its TX itself)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ]' ;;
+				vhostoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=0 f_guest_csum=0'
+				    wctr='tx_csum_sw 0, rx_csum_valid 0 (neither negotiated)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ]' ;;
+				esac
+				check "$name $m: guest eth0: $(grep -am1 "^VHOSTMQ-VM: csum mode=$m tx-" "$g" | cut -d' ' -f4-) (want $weth)" \
+					"grep -aq '^VHOSTMQ-VM: csum mode=$m $weth\$' '$g'"
+				check "$name $m: vhostmq counters: $wctr" "[ -n \"\$(hl counters tx_csum_sw)\" ] && $cctr"
+			done
+			check "$name: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
+		}
+		csum_boot tcp-csum on,guestoff
+		if [ -e "/sys/class/net/$tap" ]; then
+			bad "tcp-csum-vhostoff: $tap left over: not run"
+		else
+			csum_boot tcp-csum-vhostoff vhostoff --offload csum=off --offload guest_csum=off
+		fi
 	fi
 fi
 
