@@ -415,15 +415,17 @@ if want tcp-csum; then
 				# unconditionally since Linux 6.1.x stable), so what was
 				# negotiated is read from the device's feature bits
 				case $m in
+				# TSO rides on the checksum offload: the guest's TCP
+				# frames up to 64 KiB are cut by vhostmq (tx_tso_*).
 				on) weth='tx-checksumming=on rx-checksumming=on f_csum=1 f_guest_csum=1'
-				    wctr='tx_csum_sw > 0, rx_csum_valid > 0'
-				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ]' ;;
+				    wctr='tx_csum_sw > 0, rx_csum_valid > 0, tx_tso_frames > 0'
+				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ] && [ "$(hl counters tx_tso_frames)" != +0 ] && [ "$(hl counters tx_tso_segments)" != +0 ]' ;;
 				guestoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=1 f_guest_csum=1'
-				    wctr='tx_csum_sw 0 (the guest checksums its TX itself)'
-				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ]' ;;
+				    wctr='tx_csum_sw 0, tx_tso_frames 0 (the guest checksums and cuts its TX itself)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ]' ;;
 				vhostoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=0 f_guest_csum=0'
-				    wctr='tx_csum_sw 0, rx_csum_valid 0 (neither negotiated)'
-				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ]' ;;
+				    wctr='tx_csum_sw 0, rx_csum_valid 0, tx_tso_frames 0 (none negotiated)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ]' ;;
 				esac
 				check "$name $m: guest eth0: $(grep -am1 "^VHOSTMQ-VM: csum mode=$m tx-" "$g" | cut -d' ' -f4-) (want $weth)" \
 					"grep -aq '^VHOSTMQ-VM: csum mode=$m $weth\$' '$g'"
