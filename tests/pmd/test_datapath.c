@@ -35,6 +35,7 @@
 #include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include "pmd/gro.h"
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
@@ -1662,6 +1663,60 @@ test_gro_not_wrongly(void **state)
 	expect_pool_whole(r);
 }
 
+/* pmd_gro_candidate() row by row, and pmd_gro_burst() then
+ * pmd_gro_unmerge() giving back the segments bit for bit. */
+static void
+test_gro_helpers(void **state)
+{
+	enum { OK, PSH, UNVERIFIED, IP_BAD, LEN, CE, VLAN_LIKE } rows[] = {
+		OK, PSH, UNVERIFIED, IP_BAD, LEN, CE, VLAN_LIKE,
+	};
+	struct rte_mbuf *m[3];
+	uint8_t copy[3][2048];
+
+	(void)state;
+	gro_stream(3 * GRO_MSS, 40000);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct rte_mbuf *x = gro_seg(0, rows[i] == PSH ? 0x18 : 0x10, rows[i] != UNVERIFIED);
+		uint8_t *p = rte_pktmbuf_mtod(x, uint8_t *);
+
+		if (rows[i] == IP_BAD)
+			p[14 + 8] ^= 1;              /* TTL, checksum left stale */
+		if (rows[i] == LEN)
+			assert_non_null(rte_pktmbuf_append(x, 1));
+		if (rows[i] == CE) {
+			p[14 + 1] |= 3;
+			x->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		}
+		if (rows[i] == VLAN_LIKE)
+			p[12] = 0x81, p[13] = 0x00;
+		assert_int_equal(pmd_gro_candidate(x), rows[i] == OK);
+		if (rows[i] == OK) {
+			assert_int_equal(x->l2_len, 14);
+			assert_int_equal(x->l3_len, 20);
+			assert_int_equal(x->l4_len, 20);
+		}
+		rte_pktmbuf_free(x);
+	}
+	for (uint32_t k = 0; k < 3; k++) {
+		m[k] = gro_seg(2 - k, 0x10, true);       /* in reverse: rte_gro prepends */
+		memcpy(copy[2 - k], rte_pktmbuf_mtod(m[k], void *), m[k]->pkt_len);
+	}
+	assert_int_equal(pmd_gro_burst(m, 3), 1);
+	assert_true(pmd_gro_merged(m[0]));
+	assert_int_equal(m[0]->nb_segs, 3);
+	assert_int_equal(m[0]->tso_segsz, GRO_MSS);
+	assert_int_equal(pmd_gro_unmerge(m[0], m), 3);
+	for (uint32_t k = 0; k < 3; k++) {
+		assert_int_equal(m[k]->pkt_len, stream_hdrs + GRO_MSS);
+		assert_int_equal(m[k]->nb_segs, 1);
+		assert_false(pmd_gro_merged(m[k]));
+		assert_memory_equal(rte_pktmbuf_mtod(m[k], void *), copy[k], m[k]->pkt_len);
+	}
+	rte_pktmbuf_free_bulk(m, 3);
+	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
+}
+
 /* An RX ring violation breaks the RX queue, signals its err eventfd once,
  * and guest TX keeps flowing into the port. */
 static void
@@ -2075,6 +2130,7 @@ main(int argc, char **argv)
 		T(test_tx_tso_cut),
 		T(test_rx_data_valid),
 		T(test_gro_not_wrongly),
+		T(test_gro_helpers),
 		T(test_tx_pool_exhausted),
 		T(test_thread_adaptive),
 		T(test_thread_publish_grace_period),
