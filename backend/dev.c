@@ -42,7 +42,10 @@ be_dev_attach(struct be_dev *d, int fd)
 	                                        .mtu = true,
 	                                        .host_tso4 = d->cfg.offload.host_tso4,
 	                                        .host_tso6 = d->cfg.offload.host_tso6,
-	                                        .host_ecn = d->cfg.offload.host_ecn },
+	                                        .host_ecn = d->cfg.offload.host_ecn,
+	                                        .guest_tso4 = d->cfg.offload.guest_tso4,
+	                                        .guest_tso6 = d->cfg.offload.guest_tso6,
+	                                        .guest_ecn = d->cfg.offload.guest_ecn },
 	                             .mtu = d->cfg.mtu,
 	                             .ops = &be_vhu_ops, .owner = d,
 	                             .log_limit = &d->log_limit };

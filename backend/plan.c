@@ -93,6 +93,9 @@ be_plan_entry(struct be_dev *d, uint16_t qp)
 {
 	uint64_t features = vhu_conn_features(d->conn);
 	uint16_t hdr_len = vnet_hdr_len(features);
+	/* GUEST_TSO and NEEDS_CSUM on RX are GUEST_CSUM's (spec 5.1.3.1): a
+	 * driver that acked one without it gets plain frames. */
+	bool gcsum = features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
 	const struct be_ring *rx = &d->qp[qp].ring[VNET_RX], *tx = &d->qp[qp].ring[VNET_TX];
 
 	return (struct pmd_qp){
@@ -101,7 +104,10 @@ be_plan_entry(struct be_dev *d, uint16_t qp)
 		.mem = vhu_conn_mem(d->conn),
 		.rx_fmt = { .hdr_len = hdr_len,
 		            .mrg_rxbuf = features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF),
-		            .guest_csum = features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+		            .guest_csum = gcsum,
+		            .tso4 = gcsum && (features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)),
+		            .tso6 = gcsum && (features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)),
+		            .ecn = gcsum && (features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN)) },
 		.tx_fmt = { .hdr_len = hdr_len,
 		            .csum = features & VIRTIO_BIT(VIRTIO_NET_F_CSUM),
 		            .tso4 = features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4),

@@ -100,6 +100,9 @@ static const struct cfg_offload_key {
 	{ "host_tso4", offsetof(struct cfg_offloads, host_tso4), true },
 	{ "host_tso6", offsetof(struct cfg_offloads, host_tso6), true },
 	{ "host_ecn", offsetof(struct cfg_offloads, host_ecn), true },
+	{ "guest_tso4", offsetof(struct cfg_offloads, guest_tso4), true },
+	{ "guest_tso6", offsetof(struct cfg_offloads, guest_tso6), true },
+	{ "guest_ecn", offsetof(struct cfg_offloads, guest_ecn), true },
 };
 /* Every switch has its row: struct cfg_offloads holds bools only. */
 _Static_assert(sizeof(struct cfg_offloads) == ARRAY_SIZE(cfg_offload_keys) * sizeof(bool),

@@ -38,6 +38,10 @@ struct cfg_offloads {
 	bool host_tso4, host_tso6;       /* VIRTIO_NET_F_HOST_TSO4/6: guest TX TCP frames up
 	                                    to 64 KiB, cut by vhostmq (need csum) */
 	bool host_ecn;                   /* VIRTIO_NET_F_HOST_ECN: ... with ECN */
+	bool guest_tso4, guest_tso6;     /* VIRTIO_NET_F_GUEST_TSO4/6: TCP segments from the
+	                                    port merged into frames up to 64 KiB (need
+	                                    guest_csum) */
+	bool guest_ecn;                  /* VIRTIO_NET_F_GUEST_ECN: ... with ECN */
 };
 
 /* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces; the limits are

@@ -16,6 +16,7 @@
 #include <rte_prefetch.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include "pmd/gro.h"
 #include "pmd/pmd.h"
 #include "pmd/tso.h"
 #include "virtio/iov.h"
@@ -27,7 +28,8 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
 	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
-	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
+	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),
+	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
 };
 const unsigned pmd_qstat_nfields = ARRAY_SIZE(pmd_qstat_fields);
@@ -439,6 +441,35 @@ rx_hdr_flags(const struct pmd_qp *q, const struct rte_mbuf *m)
 	       ? VIRTIO_NET_HDR_F_DATA_VALID : 0;
 }
 
+/* A merged TCP frame (pmd/gro.c) into the guest's buffers, as GSO. */
+static VHOSTMQ_COLD enum vnet_rx_res
+rx_merged(const struct pmd_qp *q, const struct rte_mbuf *m)
+{
+	uint8_t hdr[PMD_GRO_HDR_MAX];
+	struct vnet_rx_meta meta;
+	struct iovec iov[VQ_MAX_SEGS];
+	unsigned niov = pmd_gro_frame(m, hdr, &meta, iov, VQ_MAX_SEGS);
+
+	return niov ? vnet_rx_packet_meta(q->rx.vq, q->mem, &q->rx_fmt, &meta, iov, niov,
+	                                  m->pkt_len)
+	            : VNET_RX_TOO_BIG;
+}
+
+/* A merged frame the guest's buffer cannot hold (no MRG_RXBUF, buffers
+ * under 64 KiB) goes as the segments it was made of: they take its held
+ * slot and the ones after it (they came from that many slots). */
+static VHOSTMQ_COLD void
+rx_unmerge(struct pmd_qp_state *st, uint16_t i)
+{
+	struct rte_mbuf *m = st->held[i];
+	uint16_t k = m->nb_segs;
+
+	memmove(&st->held[i + k], &st->held[i + 1],
+	        (size_t)(st->held_n - i - 1) * sizeof(st->held[0]));
+	pmd_gro_unmerge(m, &st->held[i]);
+	st->held_n = (uint16_t)(st->held_n + k - 1);
+}
+
 /* Inbox or port RX queue -> guest RX ring. */
 static uint32_t
 guest_rx(const struct pmd_qp *q)
@@ -446,7 +477,7 @@ guest_rx(const struct pmd_qp *q)
 	struct vq *vq = q->rx.vq;
 	struct pmd_qp_state *st = q->st;
 	struct rte_mbuf *done[PMD_BURST];
-	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0;
+	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0, gro_frames = 0, gro_merged = 0;
 	uint64_t bytes = 0, chain_errs = vq->chain_errs;
 
 	if (unlikely(vq->broken))
@@ -462,17 +493,24 @@ guest_rx(const struct pmd_qp *q)
 			return 0;
 		}
 		st->held_next = 0;
-		st->held_n = rx_source_take(q, st->held, (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
+		/* A guest that takes merged frames gets a whole burst to merge
+		 * from: what its buffers cannot hold yet waits in held. */
+		st->held_n = rx_source_take(q, st->held, q->rx_fmt.tso4 ? (uint16_t)PMD_BURST
+		                            : (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
+		if (q->rx_fmt.tso4 && st->held_n > 1)
+			st->held_n = pmd_gro_burst(st->held, st->held_n);
 		vq_prefetch(vq, q->mem, st->held_n);
 	}
 	for (i = st->held_next; i < st->held_n; i++) {
 		struct rte_mbuf *m = st->held[i];
 		struct iovec iov[VQ_MAX_SEGS];
-		unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
-		uint8_t flags = rx_hdr_flags(q, m);
-		enum vnet_rx_res r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov,
+		bool merged = unlikely(pmd_gro_merged(m)) && q->rx_fmt.tso4;
+		unsigned niov = merged ? 0 : mbuf_iov(m, iov, VQ_MAX_SEGS);
+		uint8_t flags = merged ? 0 : rx_hdr_flags(q, m);
+		enum vnet_rx_res r = merged ? rx_merged(q, m)
+		                   : niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov,
 		                                           niov, m->pkt_len)
 		                          : VNET_RX_TOO_BIG;
 
@@ -482,11 +520,20 @@ guest_rx(const struct pmd_qp *q)
 			st->rx_blocked_avail = vq->shadow_avail;
 			break;           /* keep the rest for when the guest refills */
 		}
+		if (unlikely(merged) && r == VNET_RX_TOO_BIG) {
+			rx_unmerge(st, i);
+			i--;             /* its first segment next (wraps to 0 and back) */
+			continue;
+		}
 		st->rx_blocked = false;
 		if (r == VNET_RX_OK) {
 			delivered++;
 			bytes += m->pkt_len;
 			csum_valid = (uint16_t)(csum_valid + (flags != 0));
+			if (unlikely(merged)) {
+				gro_frames++;
+				gro_merged = (uint16_t)(gro_merged + m->nb_segs);
+			}
 		} else if (r == VNET_RX_TOO_BIG) {
 			STAT_ADD(st, rx_drop_too_big, 1);
 		} else if (r == VNET_RX_BAD_CHAIN) {
@@ -510,6 +557,10 @@ guest_rx(const struct pmd_qp *q)
 	STAT_ADD(st, rx_packets, delivered);
 	if (csum_valid)
 		STAT_ADD(st, rx_csum_valid, csum_valid);
+	if (unlikely(gro_frames)) {
+		STAT_ADD(st, rx_gro_frames, gro_frames);
+		STAT_ADD(st, rx_gro_merged, gro_merged);
+	}
 	STAT_ADD(st, rx_bytes, bytes);
 	return ndone;
 }

@@ -47,6 +47,8 @@ struct pmd_qstats {
 	uint64_t rx_notify;
 	uint64_t rx_csum_valid;          /* frames marked DATA_VALID: the port had
 	                                    verified their checksum */
+	uint64_t rx_gro_frames;          /* merged TCP frames delivered (GUEST_TSO4) */
+	uint64_t rx_gro_merged;          /* the segments they were made of */
 	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
 	                                    RX buffers (ports that can tell) */
 	/* steering: frames this pair's port queue received, by outcome */

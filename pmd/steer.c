@@ -60,6 +60,7 @@ flow_ports(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 		return;
 	memcpy(&f->sport, p, 2);             /* both stay in network order */
 	memcpy(&f->dport, p + 2, 2);
+	f->l4_off = (uint16_t)off;
 	f->has_ports = true;
 }
 
@@ -76,6 +77,7 @@ flow_ipv4(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 	if ((p[0] >> 4) != 4 || ihl < IPV4_HLEN)
 		return;
 	f->family = 4;
+	f->l3_off = (uint16_t)off;
 	f->proto = p[9];
 	memcpy(f->src, p + 12, 4);
 	memcpy(f->dst, p + 16, 4);
@@ -98,6 +100,7 @@ flow_ipv6(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 	if ((p[0] >> 4) != 6)
 		return;
 	f->family = 6;
+	f->l3_off = (uint16_t)off;
 	nh = p[6];
 	memcpy(f->src, p + 8, 16);
 	memcpy(f->dst, p + 24, 16);

@@ -30,6 +30,8 @@ struct pmd_flow {
 	uint8_t family;                  /* 4, 6, or 0 (not IP) */
 	uint8_t proto;                   /* IPPROTO_TCP / IPPROTO_UDP / other */
 	bool has_ports;                  /* TCP or UDP, not a fragment */
+	uint16_t l3_off;                 /* IP header (family 4 or 6) */
+	uint16_t l4_off;                 /* TCP/UDP header (has_ports) */
 };
 
 /* Longest hash input: IPv6 source and destination, then both ports. */
@@ -57,7 +59,8 @@ int pmd_rss_build(struct pmd_rss *out, const struct rss_settings *cfg,
 
 /* Extracts the flow of an Ethernet frame (VLAN tags skipped; IPv4 options and
  * IPv6 extension headers handled as far as the L4 header; fragments hash on
- * addresses only). Reads only what the frame holds. */
+ * addresses only), and where its IP and L4 headers start (l3_off, l4_off:
+ * the GRO check, pmd/gro.c, reads them too). Reads only what the frame holds. */
 void pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f);
 
 /* Toeplitz hash of a flow with the table's key (Microsoft RSS input order:

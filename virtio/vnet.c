@@ -39,6 +39,13 @@ vnet_features_offered(const struct vnet_offer *o)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6);
 	if (o->csum && (o->host_tso4 || o->host_tso6) && o->host_ecn)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN);
+	/* The same on RX: GUEST_TSO needs GUEST_CSUM, GUEST_ECN a GUEST_TSO. */
+	if (o->guest_csum && o->guest_tso4)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	if (o->guest_csum && o->guest_tso6)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	if (o->guest_csum && (o->guest_tso4 || o->guest_tso6) && o->guest_ecn)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN);
 	return f;
 }
 
@@ -222,12 +229,21 @@ rx_result(const struct vq *vq)
 	return vq->broken ? VNET_RX_BROKEN : VNET_RX_NO_BUF;
 }
 
-enum vnet_rx_res
-vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
-               uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
+/* Both entry points: meta is NULL (a constant when inlined into
+ * vnet_rx_packet(), so its path keeps no trace of the other) or the header. */
+static inline __attribute__((always_inline)) enum vnet_rx_res
+rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+          uint8_t hdr_flags, const struct vnet_rx_meta *meta, const struct iovec *pkt,
+          unsigned npkt, uint32_t pkt_len)
 {
-	const struct virtio_net_hdr zero = { .flags = hdr_flags,
-	                                     .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	const struct virtio_net_hdr zero = meta == NULL
+		? (struct virtio_net_hdr){ .flags = hdr_flags,
+		                           .gso_type = VIRTIO_NET_HDR_GSO_NONE }
+		: (struct virtio_net_hdr){ .flags = meta->flags, .gso_type = meta->gso_type,
+		                           .hdr_len = htole16(meta->hdr_len),
+		                           .gso_size = htole16(meta->gso_size),
+		                           .csum_start = htole16(meta->csum_start),
+		                           .csum_offset = htole16(meta->csum_offset) };
 	struct iov_cursor src = iov_cursor(pkt, npkt);
 	struct vq_chain first, more;
 	struct vq_chain *c = &first;
@@ -249,7 +265,7 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 	}
 	/* The usual shape: header and frame fit the first piece of the first
 	 * buffer, so neither needs a cursor (num_buffers is 1). */
-	if (npkt == 1 && first.seg[0].iov_len >= (uint64_t)fmt->hdr_len + pkt_len) {
+	if (meta == NULL && npkt == 1 && first.seg[0].iov_len >= (uint64_t)fmt->hdr_len + pkt_len) {
 		/* A constant, not a header built on the stack: reading back a
 		 * just-written partial struct fails store forwarding, and such a
 		 * load waits for every older store, including those into guest
@@ -306,4 +322,19 @@ vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *
 		iov_write(&h, &le, sizeof(le));
 	}
 	return VNET_RX_OK;
+}
+
+enum vnet_rx_res
+vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+               uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
+{
+	return rx_packet(vq, mem, fmt, hdr_flags, NULL, pkt, npkt, pkt_len);
+}
+
+enum vnet_rx_res
+vnet_rx_packet_meta(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                    const struct vnet_rx_meta *meta, const struct iovec *pkt, unsigned npkt,
+                    uint32_t pkt_len)
+{
+	return rx_packet(vq, mem, fmt, 0, meta, pkt, npkt, pkt_len);
 }

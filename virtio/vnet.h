@@ -18,7 +18,9 @@
 /* Spec 5.1.4: max_virtqueue_pairs is 1..0x8000. */
 #define VNET_MAX_QP_SPEC 0x8000u
 
-/* Largest frame we move in one piece; bigger needs GSO, which we do not offer. */
+/* Largest frame we move in one piece, GSO aside: a guest's TSO frames
+ * (HOST_TSO) and merged frames for it (GUEST_TSO) are IP packets of up to
+ * 64 KiB behind their Ethernet header. */
 #define VNET_MAX_FRAME 65535u
 
 /* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces: 68 (IPv4's
@@ -40,6 +42,9 @@ struct vnet_offer {
 	bool host_tso4, host_tso6;   /* VIRTIO_NET_F_HOST_TSO4/6: the guest may send
 	                                TCP frames up to 64 KiB for us to cut */
 	bool host_ecn;           /* VIRTIO_NET_F_HOST_ECN: ... with ECN (CWR) */
+	bool guest_tso4, guest_tso6; /* VIRTIO_NET_F_GUEST_TSO4/6: we may hand the
+	                                guest TCP frames up to 64 KiB (merged) */
+	bool guest_ecn;          /* VIRTIO_NET_F_GUEST_ECN: ... with ECN (CWR) */
 };
 
 /* The virtio feature bits a device with offer o puts in GET_FEATURES. */
@@ -181,7 +186,24 @@ vnet_csum_finish(uint32_t sum)
 struct vnet_rx_fmt {
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
-	bool guest_csum;         /* VIRTIO_NET_F_GUEST_CSUM: DATA_VALID may be set */
+	bool guest_csum;         /* VIRTIO_NET_F_GUEST_CSUM: DATA_VALID and
+	                            NEEDS_CSUM may be set */
+	bool tso4, tso6, ecn;    /* GUEST_TSO4, GUEST_TSO6, GUEST_ECN negotiated
+	                            (each only with GUEST_CSUM): gso_type TCPV4,
+	                            TCPV6, and the ECN bit, may be set */
+};
+
+/* A full RX net header, for a packet that needs more than flags: a merged
+ * TCP frame is NEEDS_CSUM (its checksum field holds the pseudo header's sum)
+ * and gso_type TCPV4/TCPV6 with the MSS in gso_size. Host byte order; the
+ * caller asks only for what fmt allows. */
+struct vnet_rx_meta {
+	uint8_t flags;           /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type;        /* VIRTIO_NET_HDR_GSO_*, ECN bit included */
+	uint16_t hdr_len;        /* Ethernet + IP + TCP headers */
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
 };
 
 enum vnet_rx_res {
@@ -202,5 +224,13 @@ enum vnet_rx_res {
 enum vnet_rx_res vnet_rx_packet(struct vq *vq, const struct gmem *mem,
                                 const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                 const struct iovec *pkt, unsigned npkt, uint32_t pkt_len);
+
+/* vnet_rx_packet() behind the header meta says (num_buffers still ours).
+ * The plain path keeps vnet_rx_packet(): its constant headers cost less than
+ * building one. */
+enum vnet_rx_res vnet_rx_packet_meta(struct vq *vq, const struct gmem *mem,
+                                     const struct vnet_rx_fmt *fmt,
+                                     const struct vnet_rx_meta *meta,
+                                     const struct iovec *pkt, unsigned npkt, uint32_t pkt_len);
 
 #endif

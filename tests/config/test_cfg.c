@@ -60,6 +60,9 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_true(d->offload.host_tso4);
 	assert_true(d->offload.host_tso6);
 	assert_true(d->offload.host_ecn);
+	assert_true(d->offload.guest_tso4);
+	assert_true(d->offload.guest_tso6);
+	assert_true(d->offload.guest_ecn);
 	assert_false(d->client);
 	assert_memory_equal(d->rss.key, rss_default_key, RSS_KEY_LEN);
 	assert_int_equal(d->rss.table_size, 128);
@@ -909,7 +912,7 @@ test_mtu_and_offloads(void **state)
 	        " {\"socket\": \"/d\", \"offloads\": {\"csum\": false, \"guest_csum\": false}},"
 	        " {\"socket\": \"/e\", \"offloads\": {\"csum\": true, \"guest_csum\": true}},"
 	        " {\"socket\": \"/f\", \"offloads\": {\"host_tso4\": false, \"host_tso6\": true,"
-	        " \"host_ecn\": false}}]}",
+	        " \"host_ecn\": false, \"guest_tso4\": false, \"guest_ecn\": false}}]}",
 	        &c);
 	assert_int_equal(c.dev[0].mtu, CFG_MTU_MIN);
 	assert_true(c.dev[0].offload.csum);
@@ -928,6 +931,9 @@ test_mtu_and_offloads(void **state)
 	assert_false(c.dev[5].offload.host_tso4);
 	assert_true(c.dev[5].offload.host_tso6);
 	assert_false(c.dev[5].offload.host_ecn);
+	assert_false(c.dev[5].offload.guest_tso4);
+	assert_true(c.dev[5].offload.guest_tso6);
+	assert_false(c.dev[5].offload.guest_ecn);
 	assert_true(c.dev[5].offload.csum);
 
 	/* --mtu: the same range, digits only. */

@@ -32,8 +32,10 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include "pmd/gro.h"
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
@@ -48,6 +50,7 @@
 #define CSUM    VIRTIO_BIT(VIRTIO_NET_F_CSUM)
 #define GCSUM   VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
 #define TSO     (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6))
+#define GTSO    (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6))
 #define EVIDX   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)
 #define FILL    0xaa                     /* guest RX buffers before the device writes */
 #define ANY     UINT64_MAX               /* expect_stats(): counter not checked */
@@ -74,6 +77,8 @@ struct rig {
 	uint16_t hdr_len;
 	bool mrg;
 	uint8_t rx_flags;                    /* net header flags rx_take expects */
+	uint8_t rx_hdr[10];                  /* ... or, if rx_hdr_any, keeps here */
+	bool rx_hdr_any;
 	uint16_t tx_desc;                    /* next free TX descriptor (mod size) */
 	uint16_t rx_desc;                    /* next free RX descriptor (mod size) */
 	uint16_t rx_seen;                    /* RX used entries the driver consumed */
@@ -219,7 +224,8 @@ static const struct {
 	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw),
 	F(tx_tso_frames), F(tx_tso_segments), F(tx_nombuf),
 	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
-	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid), F(rx_wait_no_buf),
+	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid),
+	F(rx_gro_frames), F(rx_gro_merged), F(rx_wait_no_buf),
 	F(steer_handoff),
 	F(steer_drop_full), F(rx_drop_disabled),
 #undef F
@@ -348,7 +354,11 @@ rig_new(const struct rig_opts *o)
 		.tx = { r->g->vq, r->tx_call, r->tx_err },
 		.mem = r->g->mem,
 		.rx_fmt = { .hdr_len = r->hdr_len, .mrg_rxbuf = r->mrg,
-		            .guest_csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0 },
+		            .guest_csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0,
+		            .tso4 = (o->features & GCSUM) &&
+		                    (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)),
+		            .tso6 = (o->features & GCSUM) &&
+		                    (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)) },
 		.tx_fmt = { .hdr_len = r->hdr_len,
 		            .csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)) != 0,
 		            .tso4 = (o->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0,
@@ -547,9 +557,13 @@ rx_take(struct rig *r, uint8_t *out, size_t cap, uint16_t *nbufs)
 
 			assert_true(u.len >= r->hdr_len);
 			assert_int_equal(fg_read(v, r->rx_gpa[u.id], h, r->hdr_len), 0);
-			assert_int_equal(h[0], r->rx_flags);
-			for (unsigned b = 1; b < 10; b++)
-				assert_int_equal(h[b], 0);
+			if (r->rx_hdr_any) {
+				memcpy(r->rx_hdr, h, sizeof(r->rx_hdr));
+			} else {
+				assert_int_equal(h[0], r->rx_flags);
+				for (unsigned b = 1; b < 10; b++)
+					assert_int_equal(h[b], 0);
+			}
 			if (r->hdr_len == 12)
 				nb = (uint16_t)(h[10] | h[11] << 8);
 			assert_true(nb >= 1);
@@ -1412,6 +1426,297 @@ test_rx_data_valid(void **state)
 	}
 }
 
+/* --- GRO: TCP segments from the port, merged for a GUEST_TSO4 guest ------ */
+
+#define GRO_MSS 1448u
+
+static uint8_t stream_buf[MAX_FRAME_BUF];     /* one flow's frame, uncut */
+static uint16_t stream_hdrs;                  /* its Ethernet + IPv4 + TCP */
+
+/* The whole flow as one frame from tcp_frame(): payload bytes depend on
+ * their stream offset, TCP flags ACK, source port sport. */
+static void
+gro_stream(uint32_t payload, uint16_t sport)
+{
+	const struct tcp_frame_opts o = { .ip = 4, .payload = payload, .seq = 1000,
+	                                  .flags = 0x10, .ip_id = 7 };
+	uint16_t l4, l4_len;
+
+	assert_true(tcp_frame(stream_buf, sizeof(stream_buf), &o, NULL, &l4, &l4_len) > 0);
+	stream_buf[l4] = (uint8_t)(sport >> 8);
+	stream_buf[l4 + 1] = (uint8_t)sport;
+	stream_hdrs = (uint16_t)(l4 + l4_len);
+}
+
+/* Segment k of the stream (payload [k*GRO_MSS, +GRO_MSS)) as a port hands
+ * it over: its own lengths, sequence number, IP id and flags, both
+ * checksums complete, the TCP one marked verified (good = false: unknown). */
+static struct rte_mbuf *
+gro_seg(uint32_t k, uint8_t flags, bool good)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint32_t len = stream_hdrs + GRO_MSS;
+	uint8_t *p;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
+	memcpy(p, stream_buf, stream_hdrs);
+	memcpy(p + stream_hdrs, stream_buf + stream_hdrs + k * GRO_MSS, GRO_MSS);
+	ip = (struct rte_ipv4_hdr *)(p + 14);
+	tcp = (struct rte_tcp_hdr *)(p + 34);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
+	ip->packet_id = rte_cpu_to_be_16((uint16_t)(7 + k));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp->sent_seq = rte_cpu_to_be_32(1000 + k * GRO_MSS);
+	tcp->tcp_flags = flags;
+	tcp->cksum = 0;
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	m->ol_flags = good ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
+	return m;
+}
+
+/* The next frame on the guest RX ring, checked as a guest takes it: a GSO
+ * header (NEEDS_CSUM from the TCP header, TCPV4, gso_size GRO_MSS, hdr_len
+ * the headers) if gso, else none; for GSO, the checksum completed from
+ * csum_start as the guest would; then IPv4 and TCP checked as a receiver
+ * does, and the payload the stream's bytes from its sequence number. Returns
+ * the payload's stream offset; *segs gets its length in segments. */
+static uint32_t
+gro_expect(struct rig *r, uint16_t sport, bool gso, uint32_t *segs)
+{
+	long len;
+	uint32_t seq, off;
+	size_t pl, plen;
+	uint8_t flags;
+	const char *why;
+
+	r->rx_hdr_any = true;
+	len = rx_take(r, frame_buf, sizeof(frame_buf), NULL);
+	r->rx_hdr_any = false;
+	assert_true(len > (long)stream_hdrs);
+	if (gso) {
+		uint32_t sum;
+		uint16_t c;
+
+		assert_int_equal(r->rx_hdr[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(r->rx_hdr[1], VIRTIO_NET_HDR_GSO_TCPV4);
+		assert_int_equal(r->rx_hdr[2] | r->rx_hdr[3] << 8, stream_hdrs);
+		assert_int_equal(r->rx_hdr[4] | r->rx_hdr[5] << 8, GRO_MSS);
+		assert_int_equal(r->rx_hdr[6] | r->rx_hdr[7] << 8, 34);
+		assert_int_equal(r->rx_hdr[8] | r->rx_hdr[9] << 8, 16);
+		/* CHECKSUM_PARTIAL: the field holds the pseudo header's sum. */
+		sum = rte_raw_cksum(frame_buf + 34, (size_t)len - 34);
+		sum = (sum & 0xffff) + (sum >> 16);
+		c = (uint16_t)~sum;
+		memcpy(frame_buf + 50, &c, 2);
+	} else {
+		for (unsigned b = 1; b < 10; b++)
+			assert_int_equal(r->rx_hdr[b], 0);
+	}
+	why = tcp_frame_check(frame_buf, (size_t)len, 14, &seq, &flags, &pl, &plen);
+	if (why != NULL)
+		fail_msg("frame of %ld bytes: %s", len, why);
+	assert_int_equal(frame_buf[34] << 8 | frame_buf[35], sport);
+	off = seq - 1000;
+	assert_int_equal(off % GRO_MSS, 0);
+	assert_int_equal(plen % GRO_MSS, 0);
+	assert_memory_equal(frame_buf + pl, stream_buf + stream_hdrs + off, plen);
+	*segs = (uint32_t)(plen / GRO_MSS);
+	return off / GRO_MSS;
+}
+
+struct gro_variant {
+	const char *name;
+	uint64_t features;
+	uint32_t rx_buf;
+	unsigned n_rx_bufs;
+	bool merges;                         /* one large frame expected */
+};
+
+static const struct gro_variant gro_variants[] = {
+	{ "gro: GUEST_TSO4, mergeable", V1 | MRG | GCSUM | GTSO, 2048, 64, true },
+	{ "gro: GUEST_TSO4, big buffers", V1 | GCSUM | GTSO, 65562, 4, true },
+	{ "gro: GUEST_TSO4, small buffers: segments", V1 | GCSUM | GTSO, 2048, 32, false },
+	{ "gro: no GUEST_TSO, mergeable", V1 | MRG | GCSUM, 2048, 64, false },
+	{ "gro: no GUEST_TSO, big buffers", V1 | GCSUM, 65562, 32, false },
+	{ "gro: GUEST_TSO without GUEST_CSUM", V1 | MRG | GTSO, 2048, 64, false },
+};
+
+/* 20 consecutive segments of one flow, verified by the port, reach a
+ * GUEST_TSO4 guest as one frame (both buffer shapes) that is the flow's
+ * payload in one piece; a guest without GUEST_TSO, or whose buffers cannot
+ * hold the frame, gets the 20 segments unchanged. */
+static void
+test_gro(void **state)
+{
+	const struct gro_variant *v = *state;
+	struct rig *r = rig_new(&(struct rig_opts){ .features = v->features });
+	struct rte_mbuf *m[20];
+	uint32_t next = 0, segs, frames = 0;
+
+	rx_post_n(r, v->n_rx_bufs, v->rx_buf);
+	gro_stream(20 * GRO_MSS, 40000);
+	for (uint32_t k = 0; k < 20; k++)
+		m[k] = gro_seg(k, 0x10, true);
+	assert_int_equal(port->ops->tx(port, 0, m, 20), 20);
+	poll_n(r, 3);
+	while (next < 20) {
+		assert_int_equal(gro_expect(r, 40000, v->merges, &segs), next);
+		next += segs;
+		frames++;
+	}
+	expect_rx_none(r);
+	assert_int_equal(frames, v->merges ? 1 : 20);
+	expect_stats(r, &(struct pmd_qstats){
+		.rx_packets = frames, .rx_bytes = ANY, .rx_notify = ANY,
+		.rx_csum_valid = v->merges ? 0 : ANY,
+		.rx_gro_frames = v->merges ? 1 : 0, .rx_gro_merged = v->merges ? 20 : 0,
+	});
+	expect_pool_whole(r);
+}
+
+/* What must not merge: segments out of order merge only with their true
+ * neighbours, another flow's only with its own, a PSH segment (rte_gro
+ * leaves it) stays between the frames before and after it, one the port
+ * did not verify goes alone, and every frame the guest gets is a valid TCP
+ * segment carrying the stream's bytes at its sequence number. */
+static void
+test_gro_not_wrongly(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | GCSUM | GTSO });
+	/* stream offsets (in segments) of flow A (sport 40000) and B (40001) */
+	static const struct { uint16_t sport; uint32_t k; uint8_t flags; bool good; } in[] = {
+		{ 40000, 0, 0x10, true }, { 40000, 1, 0x10, true }, { 40001, 0, 0x10, true },
+		{ 40000, 3, 0x10, true }, { 40001, 1, 0x10, true }, { 40000, 2, 0x10, true },
+		{ 40000, 4, 0x18, true },                        /* PSH: a run ends */
+		{ 40000, 5, 0x10, true }, { 40000, 6, 0x10, false },   /* not verified */
+		{ 40000, 7, 0x10, true }, { 40000, 8, 0x10, true },
+	};
+	struct rte_mbuf *m[ARRAY_SIZE(in)];
+	bool seen_a[9] = { false }, seen_b[2] = { false };
+	uint32_t frames = 0, merged = 0, gro_frames = 0, last_a = 0;
+
+	(void)state;
+	rx_post_n(r, 64, 2048);
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		gro_stream(9 * GRO_MSS, in[i].sport);
+		m[i] = gro_seg(in[i].k, in[i].flags, in[i].good);
+	}
+	assert_int_equal(port->ops->tx(port, 0, m, ARRAY_SIZE(in)), ARRAY_SIZE(in));
+	poll_n(r, 3);
+	for (;;) {
+		uint16_t used = fg_used_idx(&r->rxv), sport;
+		uint32_t k, segs;
+		bool gso;
+
+		if (used == r->rx_seen)
+			break;
+		/* Peek at the header to know which flow and shape to expect. */
+		{
+			struct vring_used_elem u = fg_used_elem(&r->rxv, r->rx_seen);
+			uint8_t h[12 + 36];
+
+			assert_int_equal(fg_read(&r->rxv, r->rx_gpa[u.id], h, sizeof(h)), 0);
+			gso = h[1] != 0;
+			sport = (uint16_t)(h[12 + 34] << 8 | h[12 + 35]);
+		}
+		gro_stream(9 * GRO_MSS, sport);
+		k = gro_expect(r, sport, gso, &segs);
+		frames++;
+		if (gso) {
+			gro_frames++;
+			merged += segs;
+			assert_true(segs > 1);
+		} else {
+			assert_int_equal(segs, 1);
+		}
+		for (uint32_t s2 = k; s2 < k + segs; s2++) {
+			bool *seen = sport == 40000 ? &seen_a[s2] : &seen_b[s2];
+
+			assert_true(sport == 40000 ? s2 < 9 : s2 < 2);
+			assert_false(*seen);
+			*seen = true;
+		}
+		/* Flow A never goes backwards across the PSH segment or the
+		 * unverified one: what comes after them comes after them. */
+		if (sport == 40000) {
+			if (k >= 4)
+				assert_true(k >= last_a);
+			last_a = k + segs;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(seen_a); i++)
+		assert_true(seen_a[i]);
+	assert_true(seen_b[0] && seen_b[1]);
+	/* A0-A2 merge (A3 came before A2 and stays alone: rte_gro does not
+	 * join two merged frames), B0-B1 merge; A4 (PSH) and A6 (unverified)
+	 * go alone, and so does A5 between them; A7-A8 merge. */
+	assert_int_equal(frames, 7);
+	assert_int_equal(gro_frames, 3);
+	assert_int_equal(merged, 7);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_gro_frames), 3);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_gro_merged), 7);
+	expect_pool_whole(r);
+}
+
+/* pmd_gro_candidate() row by row, and pmd_gro_burst() then
+ * pmd_gro_unmerge() giving back the segments bit for bit. */
+static void
+test_gro_helpers(void **state)
+{
+	enum { OK, PSH, UNVERIFIED, IP_BAD, LEN, CE, VLAN_LIKE } rows[] = {
+		OK, PSH, UNVERIFIED, IP_BAD, LEN, CE, VLAN_LIKE,
+	};
+	struct rte_mbuf *m[3];
+	uint8_t copy[3][2048];
+
+	(void)state;
+	gro_stream(3 * GRO_MSS, 40000);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct rte_mbuf *x = gro_seg(0, rows[i] == PSH ? 0x18 : 0x10, rows[i] != UNVERIFIED);
+		uint8_t *p = rte_pktmbuf_mtod(x, uint8_t *);
+
+		if (rows[i] == IP_BAD)
+			p[14 + 8] ^= 1;              /* TTL, checksum left stale */
+		if (rows[i] == LEN)
+			assert_non_null(rte_pktmbuf_append(x, 1));
+		if (rows[i] == CE) {
+			p[14 + 1] |= 3;
+			x->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		}
+		if (rows[i] == VLAN_LIKE)
+			p[12] = 0x81, p[13] = 0x00;
+		assert_int_equal(pmd_gro_candidate(x), rows[i] == OK);
+		if (rows[i] == OK) {
+			assert_int_equal(x->l2_len, 14);
+			assert_int_equal(x->l3_len, 20);
+			assert_int_equal(x->l4_len, 20);
+		}
+		rte_pktmbuf_free(x);
+	}
+	for (uint32_t k = 0; k < 3; k++) {
+		m[k] = gro_seg(2 - k, 0x10, true);       /* in reverse: rte_gro prepends */
+		memcpy(copy[2 - k], rte_pktmbuf_mtod(m[k], void *), m[k]->pkt_len);
+	}
+	assert_int_equal(pmd_gro_burst(m, 3), 1);
+	assert_true(pmd_gro_merged(m[0]));
+	assert_int_equal(m[0]->nb_segs, 3);
+	assert_int_equal(m[0]->tso_segsz, GRO_MSS);
+	assert_int_equal(pmd_gro_unmerge(m[0], m), 3);
+	for (uint32_t k = 0; k < 3; k++) {
+		assert_int_equal(m[k]->pkt_len, stream_hdrs + GRO_MSS);
+		assert_int_equal(m[k]->nb_segs, 1);
+		assert_false(pmd_gro_merged(m[k]));
+		assert_memory_equal(rte_pktmbuf_mtod(m[k], void *), copy[k], m[k]->pkt_len);
+	}
+	rte_pktmbuf_free_bulk(m, 3);
+	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
+}
+
 /* An RX ring violation breaks the RX queue, signals its err eventfd once,
  * and guest TX keeps flowing into the port. */
 static void
@@ -1824,18 +2129,23 @@ main(int argc, char **argv)
 		T(test_tx_mtu),
 		T(test_tx_tso_cut),
 		T(test_rx_data_valid),
+		T(test_gro_not_wrongly),
+		T(test_gro_helpers),
 		T(test_tx_pool_exhausted),
 		T(test_thread_adaptive),
 		T(test_thread_publish_grace_period),
 		T(test_thread_sleeps_while_frame_held),
 	};
-	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(bad_tx_rows) +
+	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(gro_variants) + ARRAY_SIZE(bad_tx_rows) +
 	                    ARRAY_SIZE(tx_violations) + ARRAY_SIZE(fixed)];
 	size_t n = 0;
 
 	for (size_t k = 0; k < ARRAY_SIZE(variants); k++)
 		t[n++] = (struct CMUnitTest){ variants[k].name, test_round_trip, NULL,
 		                              rig_teardown, (void *)&variants[k] };
+	for (size_t k = 0; k < ARRAY_SIZE(gro_variants); k++)
+		t[n++] = (struct CMUnitTest){ gro_variants[k].name, test_gro, NULL, rig_teardown,
+		                              (void *)&gro_variants[k] };
 	for (size_t k = 0; k < ARRAY_SIZE(bad_tx_rows); k++)
 		t[n++] = (struct CMUnitTest){ bad_tx_rows[k].name, test_bad_tx, NULL,
 		                              rig_teardown, (void *)&bad_tx_rows[k] };

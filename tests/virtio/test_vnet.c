@@ -198,6 +198,16 @@ test_features_offered(void **state)
 		{ { .mq = true, .csum = true, .guest_csum = true, .mtu = true },
 		  base | VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_CSUM) |
 		  VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MTU) },
+		/* GUEST_TSO only with GUEST_CSUM, GUEST_ECN only with a GUEST_TSO. */
+		{ { .guest_tso4 = true, .guest_tso6 = true, .guest_ecn = true }, base },
+		{ { .guest_csum = true, .guest_ecn = true },
+		  base | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+		{ { .guest_csum = true, .guest_tso4 = true },
+		  base | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) },
+		{ { .guest_csum = true, .guest_tso6 = true, .guest_ecn = true },
+		  base | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) |
+		  VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) },
+		{ { .csum = true, .guest_tso4 = true }, base | VIRTIO_BIT(VIRTIO_NET_F_CSUM) },
 	};
 
 	(void)state;
@@ -576,6 +586,59 @@ test_rx_data_valid(void **state)
 	assert_int_equal(out[0], VIRTIO_NET_HDR_F_DATA_VALID);
 	assert_zero_hdr_after_flags(out);
 	assert_memory_equal(out + 12, pkt, 150);
+}
+
+/* A full header (vnet_rx_packet_meta) reaches the guest field by field, in
+ * little-endian, in both shapes: a packet that would fit the first piece
+ * (which the plain path writes from a constant) and one gathered over
+ * mergeable buffers with num_buffers still counted; for a 10-byte header
+ * every field but num_buffers. */
+static void
+test_rx_meta(void **state)
+{
+	static const uint32_t lens[] = { 20, 9, 30 };
+	static const struct vnet_rx_meta meta = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+		.hdr_len = 0x0142, .gso_size = 0x05a8, .csum_start = 0x0322, .csum_offset = 0x0410,
+	};
+	static const uint8_t want[10] = {
+		VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+		0x42, 0x01, 0xa8, 0x05, 0x22, 0x03, 0x10, 0x04,
+	};
+	const struct vnet_rx_fmt f10 = { .hdr_len = 10, .guest_csum = true, .tso4 = true,
+	                                 .ecn = true };
+	struct fake_guest *g = *state;
+	const struct iovec src[2] = { { pkt, 70 }, { pkt + 70, 80 } };
+	struct chain_rec r[4];
+	uint8_t out[512];
+	uint16_t nb;
+
+	r[0] = post1(g, 0, 1024);
+	assert_int_equal(vnet_rx_packet_meta(g->vq, g->mem, &fmt12, &meta, src, 1, 70),
+	                 VNET_RX_OK);
+	r[1] = post(g, 1, lens, 3);
+	r[2] = post1(g, 4, 200);
+	assert_int_equal(vnet_rx_packet_meta(g->vq, g->mem, &mrg, &meta, src, 2, 150),
+	                 VNET_RX_OK);
+	r[3] = post1(g, 5, 1024);
+	assert_int_equal(vnet_rx_packet_meta(g->vq, g->mem, &f10, &meta, src, 2, 150),
+	                 VNET_RX_OK);
+	vq_publish(g->vq);
+	assert_int_equal(fg_used_idx(g), 4);
+	assert_int_equal(fg_used_elem(g, 0).len, 82);
+	read_chain(g, &r[0], 82, out);
+	assert_memory_equal(out, want, sizeof(want));
+	assert_int_equal(num_buffers(out), 1);
+	assert_memory_equal(out + 12, pkt, 70);
+	assert_int_equal(gather(g, r, 3, 1, out, sizeof(out), &nb), 162);
+	assert_int_equal(nb, 2);
+	assert_memory_equal(out, want, sizeof(want));
+	assert_memory_equal(out + 12, pkt, 150);
+	assert_int_equal(fg_used_elem(g, 3).len, 160);
+	read_chain(g, &r[3], 160, out);
+	assert_memory_equal(out, want, sizeof(want));
+	assert_memory_equal(out + 10, pkt, 150);
 }
 
 /* The packet given as several host pieces, with an empty one. */
@@ -1270,6 +1333,7 @@ main(void)
 		RX_TEST(test_rx_mrg_first_smaller_than_header),
 		RX_TEST(test_rx_several_source_iovecs),
 		RX_TEST(test_rx_data_valid),
+		RX_TEST(test_rx_meta),
 		RX_TEST(test_rx_broken_queue),
 		RX_TEST(test_rx_mrg_broken_midway),
 		RX_TEST(test_rx_mrg_bad_chain_in_middle),
