@@ -33,12 +33,14 @@
 #                    vhostmq's counters read (vhostmqctl stats --json) around
 #                    each. on: guest ethtool -k tx-checksumming on,
 #                    rx-checksumming on, VIRTIO_NET_F_CSUM and GUEST_CSUM
-#                    negotiated, tx_csum_sw > 0 and rx_csum_valid > 0.
+#                    negotiated, tx_csum_sw > 0 and rx_csum_valid > 0, the
+#                    guest's TSO frames cut (tx_tso_frames > 0) and the
+#                    host's segments merged for it (rx_gro_frames > 0).
 #                    guestoff (same boot, after ethtool -K eth0 tx off rx
-#                    off): tx-checksumming off, tx_csum_sw 0. vhostoff
-#                    (second boot, vhostmq --offload csum=off --offload
-#                    guest_csum=off): tx-checksumming off, neither feature
-#                    negotiated, both counters 0. VHOSTMQ_VM_CSUM_MB=N
+#                    off): tx-checksumming off, tx_csum_sw 0, no TSO.
+#                    vhostoff (second boot, vhostmq --offload csum=off
+#                    --offload guest_csum=off): tx-checksumming off, neither
+#                    feature negotiated, those counters 0. VHOSTMQ_VM_CSUM_MB=N
 #                    changes the size
 #   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
 #                    fails within 10 s and reports QEMU's "asking more queues
@@ -416,16 +418,17 @@ if want tcp-csum; then
 				# negotiated is read from the device's feature bits
 				case $m in
 				# TSO rides on the checksum offload: the guest's TCP
-				# frames up to 64 KiB are cut by vhostmq (tx_tso_*).
+				# frames up to 64 KiB are cut by vhostmq (tx_tso_*), and
+				# the host's segments are merged for it (rx_gro_*).
 				on) weth='tx-checksumming=on rx-checksumming=on f_csum=1 f_guest_csum=1'
-				    wctr='tx_csum_sw > 0, rx_csum_valid > 0, tx_tso_frames > 0'
-				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ] && [ "$(hl counters tx_tso_frames)" != +0 ] && [ "$(hl counters tx_tso_segments)" != +0 ]' ;;
+				    wctr='tx_csum_sw > 0, rx_csum_valid > 0, tx_tso_frames > 0, rx_gro_frames > 0'
+				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ] && [ "$(hl counters tx_tso_frames)" != +0 ] && [ "$(hl counters tx_tso_segments)" != +0 ] && [ "$(hl counters rx_gro_frames)" != +0 ]' ;;
 				guestoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=1 f_guest_csum=1'
 				    wctr='tx_csum_sw 0, tx_tso_frames 0 (the guest checksums and cuts its TX itself)'
 				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ]' ;;
 				vhostoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=0 f_guest_csum=0'
-				    wctr='tx_csum_sw 0, rx_csum_valid 0, tx_tso_frames 0 (none negotiated)'
-				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ]' ;;
+				    wctr='tx_csum_sw 0, rx_csum_valid 0, tx_tso_frames 0, rx_gro_frames 0 (none negotiated)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ] && [ "$(hl counters rx_gro_frames)" = +0 ]' ;;
 				esac
 				check "$name $m: guest eth0: $(grep -am1 "^VHOSTMQ-VM: csum mode=$m tx-" "$g" | cut -d' ' -f4-) (want $weth)" \
 					"grep -aq '^VHOSTMQ-VM: csum mode=$m $weth\$' '$g'"
