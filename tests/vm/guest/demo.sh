@@ -12,7 +12,7 @@ for w in $(cat /proc/cmdline); do
 done
 rc=0
 ethtool -l eth0 || rc=1
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 ethtool -L eth0 combined "$max" 2>/dev/null   # (already max: "no change" is fine)
 echo "VHOSTMQ-VM: combined now $(ethtool -l eth0 | awk '/^Current hardware/ { p = 1 } p && /^Combined:/ { print $2; exit }') of $max"
 fake_neighbour || rc=1

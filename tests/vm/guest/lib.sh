@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/vm/guest/lib.sh - sourced by the guest scripts (not a test itself):
 # the fake neighbour that vhostmq's loopback port makes pings come back
-# from, pings pinned to every vCPU, and the per-queue counters.
+# from, pings pinned to every vCPU, the per-queue counters, and eth0's most
+# combined channels.
 
 # A static-ARP neighbour on eth0's link (busybox `ip neigh` cannot add
 # entries, `arp -s` can): the loopback port reflects requests to it with the
@@ -34,4 +35,9 @@ queue_lines() {
 		echo "${1}queue $q tx=$tx rx=$rx"
 		q=$((q + 1))
 	done
+}
+
+# eth0's "Pre-set maximums" combined channel count (ethtool -l).
+max_combined() {
+	ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }'
 }

@@ -28,7 +28,7 @@ counters() { # LABEL: prints "LABEL tx=.. rx=.." from `ethtool -S eth0`
 echo "=== VHOSTMQ-VM BEGIN ethtool-l ==="
 ethtool -l eth0 || rc=1
 echo "=== VHOSTMQ-VM END ethtool-l ==="
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 echo "VHOSTMQ-VM: max-combined=$max"
 case $max in
 ''|*[!0-9]*) echo "VHOSTMQ-VM: no combined maximum"; exit 1 ;;

@@ -6,11 +6,12 @@
 # `ethtool -S` and "rxq N=PACKETS" for every RX queue. The frames are not for
 # us (the stack drops them); the driver's per-queue counters count them.
 # Exit 0 unless the setup failed: the host judges the spread.
+. /tests/lib.sh
 wait_s=2
 for w in $(cat /proc/cmdline); do
 	case $w in vhostmq.wait=*) wait_s=${w#vhostmq.wait=} ;; esac
 done
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 ethtool -L eth0 combined "$max" 2>/dev/null   # (already max: "no change" is fine)
 sleep "$wait_s"
 echo "=== VHOSTMQ-VM BEGIN ethtool-S ==="

@@ -8,11 +8,12 @@
 #   tick T tx=Q0,Q1,.. rx=Q0,Q1,..
 # (ethtool -S packet counters). Kernel command line: vhostmq.seconds=N
 # (default 20). Exit 0 unless the setup failed: the host judges the ticks.
+. /tests/lib.sh
 secs=20
 for w in $(cat /proc/cmdline); do
 	case $w in vhostmq.seconds=*) secs=${w#vhostmq.seconds=} ;; esac
 done
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 ethtool -L eth0 combined "$max" || exit 1
 ip addr add 10.99.0.1/24 dev eth0 || exit 1
 arp -i eth0 -s 10.99.0.2 52:54:00:00:00:02 || exit 1

@@ -19,6 +19,7 @@
 # (the file sent is the one received: its sha256 is the one above; T from
 # the guest's clock, ms). eth0 gets vhostmq.addr (10.99.0.2/24). Exit 1 when a stream
 # came back empty or a send failed.
+. /tests/lib.sh
 addr=10.99.0.2/24 peer=10.99.0.1 port=5001 back=5002 secs=120 modes=on
 for w in $(cat /proc/cmdline); do
 	case $w in
@@ -30,7 +31,7 @@ for w in $(cat /proc/cmdline); do
 	vhostmq.modes=*) modes=${w#vhostmq.modes=} ;;
 	esac
 done
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 ethtool -L eth0 combined "$max" 2>/dev/null
 ip addr add "$addr" dev eth0 || exit 1
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }

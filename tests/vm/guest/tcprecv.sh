@@ -7,6 +7,7 @@
 # (limit vhostmq.seconds, default 60), then prints
 #   VHOSTMQ-VM: got bytes=N sha256=HEX
 # and "rxq N=.. txq N=.." per queue. Exit 1 when nothing arrived.
+. /tests/lib.sh
 addr=10.99.0.2/24 port=5001 secs=60
 for w in $(cat /proc/cmdline); do
 	case $w in
@@ -15,7 +16,7 @@ for w in $(cat /proc/cmdline); do
 	vhostmq.seconds=*) secs=${w#vhostmq.seconds=} ;;
 	esac
 done
-max=$(ethtool -l eth0 | awk '/^Pre-set maximums/ { p = 1 } p && /^Combined:/ { print $2; exit }')
+max=$(max_combined)
 ethtool -L eth0 combined "$max" 2>/dev/null
 ip addr add "$addr" dev eth0 || exit 1
 echo "VHOSTMQ-VM: listening tcp $port $(cut -d' ' -f1 /proc/uptime)s"
