@@ -168,7 +168,9 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		m->data_len = (uint16_t)left;
 		if (req.csum)
 			tx_csum_fill(q, m, &req);
-		return COPY_OK;           /* a TSO frame is larger than one mbuf */
+		if (req.tso)              /* a small one, or a small MSS */
+			tx_tso_mark(m, &req);
+		return COPY_OK;
 	}
 	for (;;) {
 		uint16_t k = (uint16_t)RTE_MIN(left, (uint64_t)rte_pktmbuf_tailroom(seg));

@@ -1313,14 +1313,17 @@ test_tx_csum_filled(void **state)
 	expect_pool_whole(r);
 }
 
-/* HOST_TSO4/6: a 64 KiB TCP frame over IPv4 and a 30 KB one over IPv6 leave
- * as segments of gso_size that a receiver accepts (the loopback hands them
- * back to the guest), counted as TSO frames and segments. */
+/* HOST_TSO4/6: a 64 KiB TCP frame over IPv4 and a 30 KB one over IPv6, and
+ * TSO frames small enough for one mbuf, leave as segments of gso_size that a
+ * receiver accepts (the loopback hands them back to the guest), counted as
+ * TSO frames and segments. */
 static void
 test_tx_tso_cut(void **state)
 {
 	static const struct { int ip; uint32_t payload; uint16_t mss; } rows[] = {
 		{ 4, 65000, 1448 }, { 6, 30000, 1428 },
+		{ 4, 1449, 1448 },           /* fits one mbuf: still cut */
+		{ 6, 1200, 536 },            /* a small MSS, one mbuf */
 	};
 	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | CSUM | TSO });
 	uint64_t segs = 0;
