@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/integration/proc.sh - sourced by the integration scripts: elapsed-time
-# log lines, and stopping a child by PID with a bounded grace period (never
-# through `timeout`, whose SIGKILL would orphan the child).
+# log lines, stopping a child by PID with a bounded grace period (never
+# through `timeout`, whose SIGKILL would orphan the child), a log's
+# interesting lines, and the DPDK runtime leftovers of the testpmd scripts.
 
 now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 t_start=$(now_ms)
@@ -37,4 +38,43 @@ stop_pid() {
 	else
 		wait "$pid" 2>/dev/null || true
 	fi
+}
+
+# log_tail NAME FILE: interesting lines first (errors are near the top of a
+# DPDK log, under pages of periodic statistics), then the end.
+log_tail() {
+	local name=$1 file=$2
+	[[ -f $file ]] || { echo "---- $name: no log"; return 0; }
+	echo "---- $name ($file): errors"
+	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" |
+		grep -iE 'error|fail|cannot|invalid|abort|segfault|panic|sanitizer|warn|not supported' |
+		grep -vE 'errors: 0|FAILED: 0|-errors:' | head -n 15 || true
+	echo "---- $name: last lines"
+	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" | grep -v '^[[:space:]]*$' | tail -n 25
+}
+
+# Runtime dirs of earlier runs of the testpmd scripts that were SIGKILLed
+# (their prefixes vmq<PID>x..fe/be carry the script's PID), once that PID is
+# gone.
+stale_cleanup() {
+	local d pid
+	for d in /var/run/dpdk/vmq*x*[fb]e; do
+		[[ -d $d ]] || continue
+		pid=${d##*/vmq}
+		pid=${pid%%x*}
+		[[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$d"
+	done
+	return 0
+}
+
+# dpdk_prefix_cleanup PREFIX...: this run's DPDK runtime dirs and hugepage
+# files.
+dpdk_prefix_cleanup() {
+	local p d
+	for p in "$@"; do
+		for d in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk"; do
+			rm -rf "${d:?}/$p"
+		done
+		rm -f /dev/hugepages/"$p"* 2>/dev/null || true
+	done
 }

@@ -127,17 +127,6 @@ dpdk_cleanup() {
 	return 0
 }
 
-log_tail() {
-	local name=$1 file=$2
-	[[ -f $file ]] || { echo "---- $name: no log"; return 0; }
-	echo "---- $name: errors"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" |
-		grep -iE 'error|fail|cannot|invalid|abort|segfault|panic|sanitizer' |
-		grep -vE 'errors: 0|FAILED: 0|-errors:' | head -n 15 || true
-	echo "---- $name: last lines"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" | grep -v '^[[:space:]]*$' | tail -n 20
-}
-
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM USR1

@@ -201,42 +201,6 @@ result=""
 
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
-# Runtime dirs of earlier runs of this script that were SIGKILLed (the
-# prefix carries the script's PID) are removed too, when that PID is gone.
-stale_cleanup() {
-	local d pid
-	for d in /var/run/dpdk/vmq*x*[fb]e; do
-		[[ -d $d ]] || continue
-		pid=${d##*/vmq}
-		pid=${pid%%x*}
-		[[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$d"
-	done
-	return 0
-}
-
-dpdk_cleanup() {
-	local p d
-	for p in "$fe_prefix" "$be_prefix"; do
-		for d in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk"; do
-			rm -rf "${d:?}/$p"
-		done
-		rm -f /dev/hugepages/"$p"* 2>/dev/null || true
-	done
-}
-
-# Interesting lines first (errors are near the top of a DPDK log, under
-# pages of periodic statistics), then the end.
-log_tail() {
-	local name=$1 file=$2
-	[[ -f $file ]] || { echo "---- $name: no log"; return 0; }
-	echo "---- $name ($file): errors"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" |
-		grep -iE 'error|fail|cannot|invalid|abort|segfault|panic' |
-		grep -vE 'errors: 0|FAILED: 0|-errors:' | head -n 15 || true
-	echo "---- $name: last lines"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" | grep -v '^[[:space:]]*$' | tail -n 25
-}
-
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -244,7 +208,7 @@ cleanup() {
 	[[ -n $be_pid ]] && { stop_pid "$be_pid" "$be_stop" 2; be_pid=""; }
 	rm -f "$sock"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
-	dpdk_cleanup
+	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 	if [[ -z $result ]]; then
 		echo "FAIL mrg=$mrg sizes=$size_label: harness aborted (rc $rc)"
 		rc=1
@@ -286,7 +250,7 @@ if ((queues == 1)); then
 else
 	"$pcaptool" split "$workdir/in.pcap" "$queues" "$workdir/in"
 fi
-dpdk_cleanup
+dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 stale_cleanup
 say "generated $count frames ($sizes), ring $ring, mbuf $mbuf_size x $n_mbufs, -m $fe_mem"
 

@@ -81,38 +81,6 @@ result=""
 
 . "$here/proc.sh"
 
-stale_cleanup() {
-	local d pid
-	for d in /var/run/dpdk/vmq*x*[fb]e; do
-		[[ -d $d ]] || continue
-		pid=${d##*/vmq}
-		pid=${pid%%x*}
-		[[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$d"
-	done
-	return 0
-}
-
-dpdk_cleanup() {
-	local p d
-	for p in "$fe_prefix" "$be_prefix"; do
-		for d in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk"; do
-			rm -rf "${d:?}/$p"
-		done
-		rm -f /dev/hugepages/"$p"* 2>/dev/null || true
-	done
-}
-
-log_tail() {
-	local name=$1 file=$2
-	[[ -f $file ]] || { echo "---- $name: no log"; return 0; }
-	echo "---- $name ($file): errors"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" |
-		grep -iE 'error|fail|cannot|invalid|abort|segfault|panic|warn|not supported' |
-		grep -vE 'errors: 0|FAILED: 0|-errors:' | head -n 15 || true
-	echo "---- $name: last lines"
-	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$file" | grep -v '^[[:space:]]*$' | tail -n 25
-}
-
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -121,7 +89,7 @@ cleanup() {
 	[[ -n $be_pid ]] && { stop_pid "$be_pid" TERM 2; be_pid=""; }
 	rm -f "$sock" "$csock" "$fifo"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
-	dpdk_cleanup
+	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 	if [[ -z $result ]]; then
 		echo "FAIL testpmd-offload: harness aborted (rc $rc)"
 		rc=1
@@ -160,7 +128,7 @@ python3 - "$workdir/empty.pcap" <<'EOF'
 import struct, sys
 open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
 EOF
-dpdk_cleanup
+dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 stale_cleanup
 say "input: $n_frames frames, $n_segs once cut at MSS $mss"
 
