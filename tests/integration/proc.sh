@@ -78,3 +78,22 @@ dpdk_prefix_cleanup() {
 		rm -f /dev/hugepages/"$p"* 2>/dev/null || true
 	done
 }
+
+# finish_run RC LABEL: the end of a testpmd script's EXIT trap. No $result
+# means the harness aborted, which fails; $workdir goes on PASS unless
+# $keep_workdir. Exits with the status.
+finish_run() {
+	local rc=$1
+	if [[ -z $result ]]; then
+		echo "FAIL $2: harness aborted (rc $rc)"
+		rc=1
+	fi
+	if ((keep_workdir == 0)); then
+		if [[ $result == PASS ]]; then
+			rm -rf "$workdir"
+		else
+			echo "# files kept in $workdir"
+		fi
+	fi
+	exit "$rc"
+}

@@ -209,18 +209,7 @@ cleanup() {
 	rm -f "$sock"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
 	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
-	if [[ -z $result ]]; then
-		echo "FAIL mrg=$mrg sizes=$size_label: harness aborted (rc $rc)"
-		rc=1
-	fi
-	if ((keep_workdir == 0)); then
-		if [[ $result == PASS ]]; then
-			rm -rf "$workdir"
-		else
-			echo "# files kept in $workdir"
-		fi
-	fi
-	exit "$rc"
+	finish_run "$rc" "mrg=$mrg sizes=$size_label"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

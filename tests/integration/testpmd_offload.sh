@@ -90,18 +90,7 @@ cleanup() {
 	rm -f "$sock" "$csock" "$fifo"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
 	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
-	if [[ -z $result ]]; then
-		echo "FAIL testpmd-offload: harness aborted (rc $rc)"
-		rc=1
-	fi
-	if ((keep_workdir == 0)); then
-		if [[ $result == PASS ]]; then
-			rm -rf "$workdir"
-		else
-			echo "# files kept in $workdir"
-		fi
-	fi
-	exit "$rc"
+	finish_run "$rc" "testpmd-offload"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM PIPE

@@ -42,6 +42,7 @@
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 #include "tests/tcp_frame.h"
+#include "tests/task.h"
 #include "tests/wait.h"
 #include "tests/fake_guest.h"
 
@@ -1839,35 +1840,18 @@ test_tx_pool_exhausted(void **state)
 static void
 thread_cpus(const char *comm, char *out, size_t cap)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
+	int tid = task_by_name(comm);
+	char path[64], line[256], cpus[64];
+	FILE *f;
 
 	out[0] = '\0';
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		char path[300], line[256], name[64] = "";
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(name, sizeof(name), f) == NULL)
-			name[0] = '\0';
-		fclose(f);
-		name[strcspn(name, "\n")] = '\0';
-		if (strcmp(name, comm) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "Cpus_allowed_list: %63s", name) == 1)
-				snprintf(out, cap, "%s", name);
-		fclose(f);
-	}
-	closedir(d);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	if (tid < 0 || (f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Cpus_allowed_list: %63s", cpus) == 1)
+			snprintf(out, cap, "%s", cpus);
+	fclose(f);
 }
 
 /* Starts a poll thread on the last CPU, lets it wake on the kick fds, and

@@ -27,6 +27,7 @@
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
+#include "tests/task.h"
 #include "tests/wait.h"
 #include "tests/pmd/eal_test.h"
 #ifdef __SANITIZE_ADDRESS__
@@ -134,27 +135,10 @@ plan_of(const unsigned *qs, uint32_t n)
 static int
 pmd_tid(unsigned core)
 {
-	char want[16], path[300], comm[32];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int tid = -1;
+	char name[16];
 
-	assert_non_null(d);
-	snprintf(want, sizeof(want), "vhostmq-pmd%u\n", core);
-	while ((e = readdir(d)) != NULL && tid < 0) {
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, want) == 0)
-			tid = atoi(e->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	return tid;
+	snprintf(name, sizeof(name), "vhostmq-pmd%u", core);
+	return task_by_name(name);
 }
 
 /* The value of "key:" in the thread's status file, as a string. */
