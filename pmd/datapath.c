@@ -29,7 +29,9 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),
-	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
+	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_gso_frames), QSTAT(rx_csum_partial),
+	QSTAT(rx_tso_frames), QSTAT(rx_tso_segments), QSTAT(rx_csum_sw), QSTAT(rx_nombuf),
+	QSTAT(rx_wait_no_buf), QSTAT(steer_handoff),
 	QSTAT(steer_drop_full), QSTAT(rx_drop_disabled),
 };
 const unsigned pmd_qstat_nfields = ARRAY_SIZE(pmd_qstat_fields);
@@ -99,35 +101,8 @@ tx_refused(const struct pmd_qp *q, enum vnet_tx_verdict v)
 	report_drop(q, &q->st->tx_drop_logged, "TX", vnet_tx_strerror(v));
 }
 
-/* NEEDS_CSUM: the guest left the checksum partial (its field holds the
- * pseudo-header sum); the sum from csum_start to the end of the frame,
- * folded, completes it (spec 5.1.6.2). Ports take the frame finished, so it
- * is done here, on the copy just made (vnet_tx_check() placed the field
- * inside the frame). */
-static void
-tx_csum_fill(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_req *req)
-{
-	uint32_t off = (uint32_t)req->csum_start + req->csum_offset;
-	uint16_t csum = vnet_csum_finish(pmd_mbuf_sum(m, req->csum_start));
-	if (likely(off + sizeof(csum) <= m->data_len)) {
-		memcpy(rte_pktmbuf_mtod_offset(m, char *, off), &csum, sizeof(csum));
-	} else {
-		struct rte_mbuf *seg = m;
-
-		/* The field may straddle two segments of a large frame. */
-		for (unsigned i = 0; i < sizeof(csum); i++, off++) {
-			while (off >= seg->data_len) {
-				off -= seg->data_len;
-				seg = seg->next;
-			}
-			*rte_pktmbuf_mtod_offset(seg, uint8_t *, off) = ((const uint8_t *)&csum)[i];
-		}
-	}
-	STAT_ADD(q->st, tx_csum_sw, 1);
-}
-
 /* A TSO request becomes the mbuf's offload fields, as DPDK spells them for a
- * port that cuts TCP itself; tx_send() cuts it for one that does not. */
+ * port that cuts TCP itself; tx_send_cut() cuts it for one that does not. */
 static void
 tx_tso_mark(struct rte_mbuf *m, const struct vnet_tx_req *req)
 {
@@ -138,6 +113,24 @@ tx_tso_mark(struct rte_mbuf *m, const struct vnet_tx_req *req)
 	 * options all fit DPDK's 7-, 9- and 8-bit fields. */
 	m->tx_offload = rte_mbuf_tx_offload(req->l3_off, (uint64_t)(req->l4_off - req->l3_off),
 	                                    req->l4_len, req->gso_size, 0, 0, 0);
+}
+
+/* What an accepted header asked of the copy just made (req->csum: NEEDS_CSUM
+ * without TSO; req->tso: TSO, NEEDS_CSUM at its TCP header). A TSO frame is marked for the cut, which computes
+ * its segments' checksums in full. A partial checksum (its field holds the
+ * pseudo header's sum) travels unfinished through a port that carries
+ * offloads and is completed here for any other (vnet_tx_check() placed the
+ * field inside the frame). */
+static VHOSTMQ_COLD void
+tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_req *req)
+{
+	if (req->tso) {
+		tx_tso_mark(m, req);
+	} else if (!q->port->carries_offloads ||
+	           !pmd_csum_mark(m, req->csum_start, req->csum_offset)) {
+		pmd_csum_fill(m, req->csum_start, req->csum_offset);
+		STAT_ADD(q->st, tx_csum_sw, 1);
+	}
 }
 
 /* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
@@ -166,10 +159,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		rte_memcpy(rte_pktmbuf_mtod(m, void *),
 		           (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
 		m->data_len = (uint16_t)left;
-		if (req.csum)
-			tx_csum_fill(q, m, &req);
-		if (req.tso)              /* a small one, or a small MSS */
-			tx_tso_mark(m, &req);
+		if (unlikely(req.csum || req.tso))   /* TSO: a small one, or a small MSS */
+			tx_offload_requests(q, m, &req);
 		return COPY_OK;
 	}
 	for (;;) {
@@ -179,10 +170,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf 
 		seg->data_len = (uint16_t)(seg->data_len + k);
 		left -= k;
 		if (left == 0) {
-			if (req.csum)
-				tx_csum_fill(q, m, &req);
-			if (req.tso)
-				tx_tso_mark(m, &req);
+			if (req.csum || req.tso)
+				tx_offload_requests(q, m, &req);
 			return COPY_OK;
 		}
 		seg->next = rte_pktmbuf_alloc(q->pool);
@@ -365,7 +354,7 @@ guest_tx(const struct pmd_qp *q)
 	if (k < n)
 		rte_pktmbuf_free_bulk(&pkts[k], n - k);
 	pmd_steer_remember(q->steer, q->qp, pkts, k);
-	if (unlikely(tso)) {
+	if (unlikely(tso) && !q->port->carries_offloads) {
 		tx_send_cut(q, pkts, k);
 		return popped;
 	}
@@ -443,6 +432,25 @@ rx_hdr_flags(const struct pmd_qp *q, const struct rte_mbuf *m)
 	       ? VIRTIO_NET_HDR_F_DATA_VALID : 0;
 }
 
+/* Puts in[0..k) in held slot *i's place (its frame is the caller's; k may
+ * be 0), moving the frames not yet delivered to the front first if they
+ * would not fit, and sets *i to where the first one went. Fits: the frames
+ * from *i on are at most a burst (segments put here are delivered before
+ * the next frame's turn), and a cut adds at most VNET_TSO_MAX_SEGS. */
+static VHOSTMQ_COLD void
+held_splice(struct pmd_qp_state *st, uint16_t *i, struct rte_mbuf *const *in, uint16_t k)
+{
+	uint16_t rest = (uint16_t)(st->held_n - *i - 1);
+
+	if (st->held_n + k - 1 > PMD_HELD_MAX) {
+		memmove(&st->held[0], &st->held[*i], (size_t)(rest + 1) * sizeof(st->held[0]));
+		*i = 0;
+	}
+	memmove(&st->held[*i + k], &st->held[*i + 1], (size_t)rest * sizeof(st->held[0]));
+	memcpy(&st->held[*i], in, (size_t)k * sizeof(st->held[0]));
+	st->held_n = (uint16_t)(*i + k + rest);
+}
+
 /* A merged TCP frame (pmd/gro.c) into the guest's buffers, as GSO. */
 static VHOSTMQ_COLD enum vnet_rx_res
 rx_merged(const struct pmd_qp *q, const struct rte_mbuf *m)
@@ -457,19 +465,115 @@ rx_merged(const struct pmd_qp *q, const struct rte_mbuf *m)
 	            : VNET_RX_TOO_BIG;
 }
 
-/* A merged frame the guest's buffer cannot hold (no MRG_RXBUF, buffers
- * under 64 KiB) goes as the segments it was made of: they take its held
- * slot and the ones after it (they came from that many slots). */
-static VHOSTMQ_COLD void
-rx_unmerge(struct pmd_qp_state *st, uint16_t i)
+/* What a frame from a device: port still asks (PMD_TX_UNFINISHED), as the
+ * header of a guest that negotiated it: NEEDS_CSUM (GUEST_CSUM) with the
+ * seed the peer left in the field, and for TSO the GSO fields (GUEST_TSO4/6,
+ * and GUEST_ECN for a frame with CWR). False: this guest cannot take it so.
+ * The offsets are the ones the peer's gate checked; only the CWR bit is read
+ * from the frame (either value is a valid header). */
+static bool
+rx_unfinished_meta(const struct vnet_rx_fmt *fmt, const struct rte_mbuf *m,
+                   struct vnet_rx_meta *meta)
 {
-	struct rte_mbuf *m = st->held[i];
-	uint16_t k = m->nb_segs;
+	uint8_t tcp_flags;
+	const uint8_t *f;
+	bool v4;
 
-	memmove(&st->held[i + k], &st->held[i + 1],
-	        (size_t)(st->held_n - i - 1) * sizeof(st->held[0]));
-	pmd_gro_unmerge(m, &st->held[i]);
-	st->held_n = (uint16_t)(st->held_n + k - 1);
+	if (!fmt->guest_csum)
+		return false;
+	*meta = (struct vnet_rx_meta){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	pmd_csum_where(m, &meta->csum_start, &meta->csum_offset);
+	if (!pmd_tso_wanted(m))
+		return true;
+	v4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
+	if (!(v4 ? fmt->tso4 : fmt->tso6))
+		return false;
+	f = rte_pktmbuf_read(m, (uint32_t)meta->csum_start + 13, 1, &tcp_flags);
+	meta->gso_type = v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	if (f != NULL && (*f & 0x80)) {          /* CWR */
+		if (!fmt->ecn)
+			return false;
+		meta->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	}
+	meta->hdr_len = (uint16_t)(meta->csum_start + m->l4_len);
+	meta->gso_size = m->tso_segsz;
+	return true;
+}
+
+/* What became of a frame that is not plain (rx_special()). */
+enum rx_kind {
+	RX_PLAIN,        /* a plain frame (not rx_special()'s) */
+	RX_MERGED,       /* a merged frame: delivered as GSO, or not delivered */
+	RX_GSO,          /* a peer's TSO frame: delivered whole, or not */
+	RX_PARTIAL,      /* a peer's partial checksum: delivered NEEDS_CSUM, or not */
+	RX_REDO,         /* replaced in held by what the guest can take */
+};
+
+/* Finishes a frame from a device: port that this guest cannot take as the
+ * peer sent it: a TSO frame is cut (its segments take its held slot; none
+ * if the pool is empty, then it is dropped and counted), a partial checksum
+ * is filled in (it then goes plain). */
+static VHOSTMQ_COLD void
+rx_finish(const struct pmd_qp *q, uint16_t *i)
+{
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *m = st->held[*i];
+	uint16_t start, offset;
+
+	if (pmd_tso_wanted(m)) {
+		struct rte_mbuf *segs[VNET_TSO_MAX_SEGS];
+		uint16_t k = pmd_tso_segment(m, q->pool, segs, VNET_TSO_MAX_SEGS);
+
+		if (k == 0) {
+			STAT_ADD(st, rx_nombuf, 1);
+		} else {
+			STAT_ADD(st, rx_tso_frames, 1);
+			STAT_ADD(st, rx_tso_segments, k);
+		}
+		held_splice(st, i, segs, k);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pmd_csum_where(m, &start, &offset);
+	pmd_csum_fill(m, start, offset);
+	m->ol_flags &= ~PMD_TX_UNFINISHED;
+	STAT_ADD(st, rx_csum_sw, 1);
+}
+
+/* A frame that is not plain into the guest's buffers: a merged one as GSO
+ * (or, when the guest's buffers cannot hold it, the segments it was made
+ * of, which take its held slot), a device: port's as its peer sent it (or
+ * finished here). RX_REDO: held slot *i changed, to be delivered next. */
+static VHOSTMQ_COLD enum rx_kind
+rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
+{
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *m = st->held[*i];
+	struct vnet_rx_meta meta;
+
+	if (pmd_gro_merged(m)) {
+		struct rte_mbuf *segs[PMD_BURST];
+
+		*res = q->rx_fmt.tso4 ? rx_merged(q, m) : VNET_RX_TOO_BIG;
+		if (*res != VNET_RX_TOO_BIG)
+			return RX_MERGED;
+		/* No MRG_RXBUF and buffers under 64 KiB: it came from as many
+		 * slots as it has segments. */
+		held_splice(st, i, segs, pmd_gro_unmerge(m, segs));
+		return RX_REDO;
+	}
+	if (rx_unfinished_meta(&q->rx_fmt, m, &meta)) {
+		struct iovec iov[VQ_MAX_SEGS];
+		unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
+
+		*res = niov ? vnet_rx_packet_meta(q->rx.vq, q->mem, &q->rx_fmt, &meta, iov, niov,
+		                                  m->pkt_len)
+		            : VNET_RX_TOO_BIG;
+		if (*res != VNET_RX_TOO_BIG || !pmd_tso_wanted(m))
+			return meta.gso_type ? RX_GSO : RX_PARTIAL;
+	}
+	rx_finish(q, i);
+	return RX_REDO;
 }
 
 /* Inbox or port RX queue -> guest RX ring. */
@@ -480,6 +584,7 @@ guest_rx(const struct pmd_qp *q)
 	struct pmd_qp_state *st = q->st;
 	struct rte_mbuf *done[PMD_BURST];
 	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0, gro_frames = 0, gro_merged = 0;
+	uint16_t gso = 0, partial = 0;
 	uint64_t bytes = 0, chain_errs = vq->chain_errs;
 
 	if (unlikely(vq->broken))
@@ -505,36 +610,41 @@ guest_rx(const struct pmd_qp *q)
 			st->held_n = pmd_gro_burst(st->held, st->held_n);
 		vq_prefetch(vq, q->mem, st->held_n);
 	}
-	for (i = st->held_next; i < st->held_n; i++) {
+	for (i = st->held_next; i < st->held_n && ndone < PMD_BURST; i++) {
 		struct rte_mbuf *m = st->held[i];
-		struct iovec iov[VQ_MAX_SEGS];
-		bool merged = unlikely(pmd_gro_merged(m)) && q->rx_fmt.tso4;
-		unsigned niov = merged ? 0 : mbuf_iov(m, iov, VQ_MAX_SEGS);
-		uint8_t flags = merged ? 0 : rx_hdr_flags(q, m);
-		enum vnet_rx_res r = merged ? rx_merged(q, m)
-		                   : niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov,
-		                                           niov, m->pkt_len)
-		                          : VNET_RX_TOO_BIG;
+		enum rx_kind kind = RX_PLAIN;
+		enum vnet_rx_res r;
+		uint8_t flags = 0;
 
+		if (likely((m->ol_flags & (RTE_MBUF_F_RX_LRO | PMD_TX_UNFINISHED)) == 0)) {
+			struct iovec iov[VQ_MAX_SEGS];
+			unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
+
+			flags = rx_hdr_flags(q, m);
+			r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov, niov,
+			                          m->pkt_len)
+			         : VNET_RX_TOO_BIG;
+		} else if ((kind = rx_special(q, &i, &r)) == RX_REDO) {
+			i--;             /* slot i again (wraps to UINT16_MAX and back) */
+			continue;
+		}
 		if (r == VNET_RX_NO_BUF) {
 			STAT_ADD(st, rx_wait_no_buf, 1);
 			st->rx_blocked = true;
 			st->rx_blocked_avail = vq->shadow_avail;
 			break;           /* keep the rest for when the guest refills */
 		}
-		if (unlikely(merged) && r == VNET_RX_TOO_BIG) {
-			rx_unmerge(st, i);
-			i--;             /* its first segment next (wraps to 0 and back) */
-			continue;
-		}
 		st->rx_blocked = false;
 		if (r == VNET_RX_OK) {
 			delivered++;
 			bytes += m->pkt_len;
 			csum_valid = (uint16_t)(csum_valid + (flags != 0));
-			if (unlikely(merged)) {
-				gro_frames++;
-				gro_merged = (uint16_t)(gro_merged + m->nb_segs);
+			if (unlikely(kind != RX_PLAIN)) {
+				gro_frames = (uint16_t)(gro_frames + (kind == RX_MERGED));
+				gro_merged = (uint16_t)(gro_merged +
+				                        (kind == RX_MERGED ? m->nb_segs : 0));
+				gso = (uint16_t)(gso + (kind == RX_GSO));
+				partial = (uint16_t)(partial + (kind == RX_PARTIAL));
 			}
 		} else if (r == VNET_RX_TOO_BIG) {
 			STAT_ADD(st, rx_drop_too_big, 1);
@@ -562,6 +672,10 @@ guest_rx(const struct pmd_qp *q)
 	if (unlikely(gro_frames)) {
 		STAT_ADD(st, rx_gro_frames, gro_frames);
 		STAT_ADD(st, rx_gro_merged, gro_merged);
+	}
+	if (unlikely(gso | partial)) {
+		STAT_ADD(st, rx_gso_frames, gso);
+		STAT_ADD(st, rx_csum_partial, partial);
 	}
 	STAT_ADD(st, rx_bytes, bytes);
 	return ndone;

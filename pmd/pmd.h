@@ -20,6 +20,9 @@
 /* Budgets of one visit (common/tunables.h says why these values). */
 #define PMD_BURST TUNE_BURST
 #define PMD_TX_BYTE_BUDGET TUNE_TX_BYTE_BUDGET
+/* Frames held for a guest RX ring: a burst, and room for the segments of one
+ * TSO frame cut in its place. */
+#define PMD_HELD_MAX (PMD_BURST + VNET_TSO_MAX_SEGS)
 
 /* Per-queue-pair counters. Directions are the guest's: tx = guest to port,
  * rx = port to guest. Single writer: the owning poll thread. Readers use
@@ -49,6 +52,16 @@ struct pmd_qstats {
 	                                    verified their checksum */
 	uint64_t rx_gro_frames;          /* merged TCP frames delivered (GUEST_TSO4) */
 	uint64_t rx_gro_merged;          /* the segments they were made of */
+	/* Frames a device: port carried as the peer guest sent them (partial
+	 * checksum, TSO up to 64 KiB): */
+	uint64_t rx_gso_frames;          /* TSO frames delivered whole (GUEST_TSO) */
+	uint64_t rx_csum_partial;        /* frames delivered NEEDS_CSUM (GUEST_CSUM) */
+	uint64_t rx_tso_frames;          /* TSO frames cut for a guest that cannot
+	                                    take them whole */
+	uint64_t rx_tso_segments;        /* the segments they made (in rx_packets) */
+	uint64_t rx_csum_sw;             /* partial checksums filled in for a guest
+	                                    without GUEST_CSUM */
+	uint64_t rx_nombuf;              /* TSO frames dropped: no mbufs to cut them */
 	uint64_t rx_wait_no_buf;         /* visits where frames waited for guest
 	                                    RX buffers (ports that can tell) */
 	/* steering: frames this pair's port queue received, by outcome */
@@ -82,7 +95,7 @@ struct pmd_qp_state {
 	 * first next time, so a full guest RX ring applies backpressure to the
 	 * port instead of losing frames. Owner: the serving poll thread. */
 	uint16_t held_n, held_next;
-	struct rte_mbuf *held[PMD_BURST];
+	struct rte_mbuf *held[PMD_HELD_MAX];
 	/* Why the last visit stopped short, so an idle thread sleeps instead of
 	 * retrying what cannot succeed: the held frame needs more buffers than
 	 * the guest had when avail->idx was rx_blocked_avail (a kick comes when

@@ -33,6 +33,12 @@ struct pmd_port {
 	const struct pmd_port_ops *ops;
 	const char *kind;                /* "loopback", "ethdev", "device" */
 	uint16_t nq;
+	/* The port takes a guest's frames as they were sent: partial checksums
+	 * and TSO frames unfinished (PMD_TX_UNFINISHED in pmd/tso.h), for the
+	 * receiving side to deliver as they are to a guest that negotiated
+	 * them, or to finish on the way in. Otherwise vhostmq finishes them
+	 * before the port. */
+	bool carries_offloads;
 };
 
 /* Frames sent on TX queue i come back on RX queue i with MACs swapped. */

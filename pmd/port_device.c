@@ -125,7 +125,10 @@ dp_side_init(struct devlink *l, unsigned s, const char *name, uint16_t nq, char 
 {
 	struct devport *d = &l->side[s];
 
-	d->port = (struct pmd_port){ .ops = &dp_ops, .kind = "device", .nq = nq };
+	/* Guest to guest: a frame goes whole, 64 KiB TSO frames included, and
+	 * the receiving side finishes what its guest cannot take. */
+	d->port = (struct pmd_port){ .ops = &dp_ops, .kind = "device", .nq = nq,
+	                             .carries_offloads = true };
 	d->link = l;
 	d->peer = &l->side[1 - s];
 	d->rx = calloc(nq, sizeof(d->rx[0]));

@@ -89,6 +89,40 @@ pmd_mbuf_sum(const struct rte_mbuf *m, uint32_t off)
 	return sum;
 }
 
+void
+pmd_csum_fill(struct rte_mbuf *m, uint32_t start, uint32_t offset)
+{
+	uint32_t off = start + offset;
+	uint16_t csum = vnet_csum_finish(pmd_mbuf_sum(m, start));
+	struct rte_mbuf *seg = m;
+
+	if (likely(off + sizeof(csum) <= m->data_len)) {
+		memcpy(rte_pktmbuf_mtod_offset(m, char *, off), &csum, sizeof(csum));
+		return;
+	}
+	/* The field may straddle two segments of a large frame. */
+	for (unsigned i = 0; i < sizeof(csum); i++, off++) {
+		while (off >= seg->data_len) {
+			off -= seg->data_len;
+			seg = seg->next;
+		}
+		*rte_pktmbuf_mtod_offset(seg, uint8_t *, off) = ((const uint8_t *)&csum)[i];
+	}
+}
+
+bool
+pmd_csum_mark(struct rte_mbuf *m, uint16_t start, uint16_t offset)
+{
+	const uint16_t l2 = 14;
+
+	if ((offset != 16 && offset != 6) || start < l2 || start - l2 > 511)
+		return false;
+	m->ol_flags |= offset == 16 ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM;
+	m->l2_len = l2;
+	m->l3_len = (uint64_t)(start - l2) & 0x1ff;
+	return true;
+}
+
 /* Appends len bytes of src from offset off to the chain whose last mbuf is
  * *tail, taking more mbufs from pool as it fills. 0, or -1 (pool empty). */
 static int

@@ -8,6 +8,7 @@
  * writes only inside the frame, whatever its header bytes say now. */
 #ifndef VHOSTMQ_PMD_TSO_H
 #define VHOSTMQ_PMD_TSO_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <rte_mbuf.h>
 
@@ -33,5 +34,31 @@ uint16_t pmd_tso_segment(const struct rte_mbuf *m, struct rte_mempool *pool,
  * words counted from off (DPDK 22.11's rte_raw_cksum_mbuf is wrong for a
  * segment that starts at an odd position). */
 uint32_t pmd_mbuf_sum(const struct rte_mbuf *m, uint32_t off);
+
+/* Completes a partial checksum (NEEDS_CSUM, spec 5.1.6.2): the field at
+ * start + offset holds a seed (the pseudo header's sum); the sum from start
+ * to the end of the frame, folded, replaces it. The field may straddle two
+ * segments. The caller has checked that it lies inside the frame. */
+void pmd_csum_fill(struct rte_mbuf *m, uint32_t start, uint32_t offset);
+
+/* A partial checksum left unfinished on an mbuf, for a port that carries
+ * frames as the guest sent them (pmd_port.carries_offloads): DPDK's
+ * RTE_MBUF_F_TX_TCP_CKSUM (offset 16) or _UDP_CKSUM (offset 6) with
+ * l2_len + l3_len = start, the seed still in the field. A TSO request
+ * (pmd_tso_wanted()) implies one at its TCP header. */
+#define PMD_TX_UNFINISHED (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)
+
+/* Marks m's checksum at start + offset as left unfinished; false when DPDK's
+ * fields cannot say it (not TCP's or UDP's offset, start below an Ethernet
+ * header or above 14 + 511): then the caller fills it in. */
+bool pmd_csum_mark(struct rte_mbuf *m, uint16_t start, uint16_t offset);
+
+/* Where m's unfinished checksum is (m carries one of PMD_TX_UNFINISHED). */
+static inline void
+pmd_csum_where(const struct rte_mbuf *m, uint16_t *start, uint16_t *offset)
+{
+	*start = (uint16_t)(m->l2_len + m->l3_len);
+	*offset = (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM ? 6 : 16;
+}
 
 #endif

@@ -52,6 +52,8 @@
 #define GCSUM   VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
 #define TSO     (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6))
 #define GTSO    (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6))
+#define HECN    VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN)
+#define GECN    VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN)
 #define EVIDX   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)
 #define FILL    0xaa                     /* guest RX buffers before the device writes */
 #define ANY     UINT64_MAX               /* expect_stats(): counter not checked */
@@ -226,7 +228,8 @@ static const struct {
 	F(tx_tso_frames), F(tx_tso_segments), F(tx_nombuf),
 	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
 	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid),
-	F(rx_gro_frames), F(rx_gro_merged), F(rx_wait_no_buf),
+	F(rx_gro_frames), F(rx_gro_merged), F(rx_gso_frames), F(rx_csum_partial),
+	F(rx_tso_frames), F(rx_tso_segments), F(rx_csum_sw), F(rx_nombuf), F(rx_wait_no_buf),
 	F(steer_handoff),
 	F(steer_drop_full), F(rx_drop_disabled),
 #undef F
@@ -359,11 +362,13 @@ rig_new(const struct rig_opts *o)
 		            .tso4 = (o->features & GCSUM) &&
 		                    (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)),
 		            .tso6 = (o->features & GCSUM) &&
-		                    (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)) },
+		                    (o->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)),
+		            .ecn = (o->features & GCSUM) && (o->features & GECN) },
 		.tx_fmt = { .hdr_len = r->hdr_len,
 		            .csum = (o->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)) != 0,
 		            .tso4 = (o->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0,
 		            .tso6 = (o->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6)) != 0,
+		            .ecn = (o->features & HECN) != 0,
 		            .max_frame = o->mtu ? vnet_max_frame(o->mtu) : VNET_MAX_FRAME },
 		.port = o->spy ? &spy.port : port,
 		.port_q = 0,
@@ -412,6 +417,7 @@ rig_teardown(void **state)
 	struct rig *r = cur;
 
 	(void)state;
+	port->carries_offloads = false;      /* test_carried set it */
 	if (cur_pmd != NULL) {
 		pmd_stop(cur_pmd);
 		cur_pmd = NULL;
@@ -1256,6 +1262,167 @@ test_tx_violation(void **state)
 	});
 	assert_int_equal(efd_take(r->tx_err), 0);
 	assert_int_equal(efd_take(r->rx_err), 0);
+	expect_pool_whole(r);
+}
+
+/* --- unit: a port that carries offloads (device:) --------------------------- */
+
+enum carried_want { WHOLE, CUT, PARTIAL, FILLED };
+
+struct carried_row {
+	const char *name;
+	uint64_t rx_features;            /* the receiving side's, beyond CSUM, TSO, HECN */
+	uint32_t rx_buf;
+	unsigned n_rx_bufs, frames;      /* frames: sent in one burst */
+	int ip;
+	uint32_t payload;
+	uint16_t mss;                    /* 0: NEEDS_CSUM without TSO */
+	uint8_t tcp_flags;
+	enum carried_want want;
+};
+
+static const struct carried_row carried_rows[] = {
+	{ "carried: TSO4 64 KiB whole to GUEST_TSO4, mergeable", MRG | GCSUM | GTSO, 2048, 64, 1,
+	  4, 65000, 1448, 0x18, WHOLE },
+	{ "carried: TSO6 whole to GUEST_TSO6, big buffers", GCSUM | GTSO, 65562, 4, 1,
+	  6, 30000, 1428, 0x18, WHOLE },
+	{ "carried: TSO4 with CWR whole to GUEST_ECN", MRG | GCSUM | GTSO | GECN, 2048, 64, 1,
+	  4, 20000, 1448, 0x98, WHOLE },
+	{ "carried: TSO4 with CWR, no GUEST_ECN: cut", MRG | GCSUM | GTSO, 2048, 64, 1,
+	  4, 20000, 1448, 0x98, CUT },
+	{ "carried: TSO4, no GUEST_TSO: cut", MRG | GCSUM, 2048, 64, 1, 4, 65000, 1448, 0x18, CUT },
+	{ "carried: TSO6, no GUEST_CSUM: cut", MRG, 2048, 64, 1, 6, 30000, 1428, 0x18, CUT },
+	{ "carried: TSO4, guest buffers too small: cut", GCSUM | GTSO, 2048, 64, 1,
+	  4, 20000, 1448, 0x18, CUT },
+	{ "carried: three 64-segment frames cut in one burst", MRG, 2048, 200, 3,
+	  4, 65000, 1024, 0x10, CUT },
+	{ "carried: checksum to GUEST_CSUM as NEEDS_CSUM", MRG | GCSUM, 2048, 8, 2,
+	  4, 1000, 0, 0x18, PARTIAL },
+	{ "carried: checksum, no GUEST_CSUM: filled", MRG, 2048, 8, 2, 6, 1000, 0, 0x18, FILLED },
+};
+
+/* Completes a NEEDS_CSUM frame as the guest does: the sum from csum_start
+ * plus the seed in the field. */
+static void
+csum_complete(uint8_t *f, size_t len, uint16_t start, uint16_t offset)
+{
+	uint32_t sum = rte_raw_cksum(f + start, len - start);
+	uint16_t c;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	memcpy(f + start + offset, &c, sizeof(c));
+}
+
+/* A port that carries offloads (device:) takes a guest's TSO frames and
+ * partial checksums as they were sent: a receiving guest that negotiated
+ * them gets them so (64 KiB frames whole, the net header saying what is
+ * left, the seed still in the checksum field), and one that did not gets
+ * them finished on the way in (cut into segments, or the checksum filled
+ * in), each a segment a receiver accepts with the stream's bytes. The
+ * loopback plays the wire, with carries_offloads set. */
+static void
+test_carried(void **state)
+{
+	const struct carried_row *w = *state;
+	struct rig *r = rig_new(&(struct rig_opts){
+		.features = V1 | CSUM | TSO | HECN | w->rx_features, .rx_qsize = 256 });
+	const struct tcp_frame_opts o = { .ip = w->ip, .payload = w->payload, .seq = 1000,
+	                                  .flags = w->tcp_flags, .ip_id = 7 };
+	uint16_t l3, l4, l4_len;
+	size_t len = tcp_frame(want_buf, sizeof(want_buf), &o, &l3, &l4, &l4_len);
+	const uint8_t gso = (uint8_t)(w->mss == 0 ? VIRTIO_NET_HDR_GSO_NONE
+	                              : (w->ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+	                                            : VIRTIO_NET_HDR_GSO_TCPV6) |
+	                                (w->tcp_flags & 0x80 ? VIRTIO_NET_HDR_GSO_ECN : 0));
+	const uint16_t hdrs = w->mss ? (uint16_t)(l4 + l4_len) : 0;
+	const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM, gso, (uint8_t)hdrs,
+	                        (uint8_t)(hdrs >> 8), (uint8_t)w->mss, (uint8_t)(w->mss >> 8),
+	                        (uint8_t)l4, 0, 16, 0 };
+	uint32_t per = w->want == CUT ? (w->payload + w->mss - 1) / w->mss : 1, delivered = 0;
+
+	(void)state;
+	port->carries_offloads = true;
+	rx_post_n(r, w->n_rx_bufs, w->rx_buf);
+	for (unsigned k = 0; k < w->frames; k++) {
+		uint64_t gpa = le64toh(r->g->desc[tx_post(r, k, (uint32_t)len, NULL)].addr);
+
+		assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
+		assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
+	}
+	poll_n(r, 4 + w->frames * per / PMD_BURST);
+	expect_tx_used(r, 0, w->frames);
+	for (unsigned k = 0; k < w->frames; k++) {
+		uint32_t got = 0;
+
+		for (uint32_t i = 0; i < per; i++) {
+			long flen;
+			size_t pl, plen;
+			const char *why;
+
+			r->rx_hdr_any = true;
+			flen = rx_take(r, frame_buf, sizeof(frame_buf), NULL);
+			r->rx_hdr_any = false;
+			if (flen <= 0)
+				fail_msg("frame %u, piece %u: not delivered", k, i);
+			if (w->want == WHOLE || w->want == PARTIAL) {
+				/* As sent, behind a header that says what is left. */
+				assert_int_equal((size_t)flen, len);
+				assert_memory_equal(frame_buf + 12, want_buf + 12, len - 12);
+				assert_memory_equal(r->rx_hdr, h, sizeof(h));
+				csum_complete(frame_buf, len, l4, 16);
+			} else {
+				for (unsigned b = 0; b < 10; b++)
+					assert_int_equal(r->rx_hdr[b], 0);
+			}
+			why = tcp_frame_check(frame_buf, (size_t)flen, l3, NULL, NULL, &pl, &plen);
+			if (why != NULL)
+				fail_msg("frame %u, piece %u: %s", k, i, why);
+			assert_memory_equal(frame_buf + pl, want_buf + l4 + l4_len + got, plen);
+			got += (uint32_t)plen;
+			delivered++;
+		}
+		assert_int_equal(got, w->payload);
+	}
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = w->frames, .tx_bytes = w->frames * len, .tx_notify = ANY,
+		.rx_packets = delivered, .rx_bytes = ANY, .rx_notify = ANY,
+		.rx_gso_frames = w->want == WHOLE ? w->frames : 0,
+		.rx_csum_partial = w->want == PARTIAL ? w->frames : 0,
+		.rx_tso_frames = w->want == CUT ? w->frames : 0,
+		.rx_tso_segments = w->want == CUT ? delivered : 0,
+		.rx_csum_sw = w->want == FILLED ? w->frames : 0,
+	});
+	expect_pool_whole(r);
+}
+
+/* A partial checksum that DPDK's offload fields cannot say (not at TCP's
+ * or UDP's offset) is filled in before a port that carries offloads, and
+ * arrives plain. */
+static void
+test_carried_odd_offset(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | CSUM | GCSUM });
+	const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0, 0, 0x3c, 0x0f, 98, 0 };
+	uint16_t head;
+	uint32_t sum;
+	uint16_t seed;
+
+	(void)state;
+	port->carries_offloads = true;
+	rx_post_n(r, 4, 2048);
+	head = tx_post(r, 0, 4000, NULL);              /* csum_start 3900, offset 98 */
+	assert_int_equal(fg_write(r->g, le64toh(r->g->desc[head].addr), h, sizeof(h)), 0);
+	poll_n(r, 3);
+	assert_int_equal(rx_take(r, frame_buf, sizeof(frame_buf), NULL), 4000);
+	make_reflected(want_buf, 4000, 0);
+	memcpy(&seed, want_buf + 3998, sizeof(seed));
+	sum = (uint32_t)rte_raw_cksum(frame_buf + 3900, 100) + seed;
+	sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_csum_sw), 1);
+	assert_int_equal(pmd_stat_read(&r->st.stats.rx_csum_partial), 0);
 	expect_pool_whole(r);
 }
 
@@ -2115,6 +2282,7 @@ main(int argc, char **argv)
 		T(test_tx_csum_filled),
 		T(test_tx_mtu),
 		T(test_tx_tso_cut),
+		T(test_carried_odd_offset),
 		T(test_rx_data_valid),
 		T(test_gro_not_wrongly),
 		T(test_gro_helpers),
@@ -2123,7 +2291,8 @@ main(int argc, char **argv)
 		T(test_thread_publish_grace_period),
 		T(test_thread_sleeps_while_frame_held),
 	};
-	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(gro_variants) + ARRAY_SIZE(bad_tx_rows) +
+	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(gro_variants) +
+	                    ARRAY_SIZE(carried_rows) + ARRAY_SIZE(bad_tx_rows) +
 	                    ARRAY_SIZE(tx_violations) + ARRAY_SIZE(fixed)];
 	size_t n = 0;
 
@@ -2133,6 +2302,9 @@ main(int argc, char **argv)
 	for (size_t k = 0; k < ARRAY_SIZE(gro_variants); k++)
 		t[n++] = (struct CMUnitTest){ gro_variants[k].name, test_gro, NULL, rig_teardown,
 		                              (void *)&gro_variants[k] };
+	for (size_t k = 0; k < ARRAY_SIZE(carried_rows); k++)
+		t[n++] = (struct CMUnitTest){ carried_rows[k].name, test_carried, NULL, rig_teardown,
+		                              (void *)&carried_rows[k] };
 	for (size_t k = 0; k < ARRAY_SIZE(bad_tx_rows); k++)
 		t[n++] = (struct CMUnitTest){ bad_tx_rows[k].name, test_bad_tx, NULL,
 		                              rig_teardown, (void *)&bad_tx_rows[k] };
