@@ -15,6 +15,8 @@
 #   --log FILE        serial log (default: a temp file, removed on exit)
 #   --timeout S       hard limit for QEMU (default 180)
 #   --smp N --mem SIZE  (default 4, 512M)
+#   --mac MAC         the NIC's MAC (default 52:54:00:00:00:01; two guests
+#                     on one wire need two)
 #   --append ARGS     extra kernel command line (e.g. vhostmq.count=50)
 #   --host-mtu N      virtio-net-pci host_mtu=N: the NIC offers
 #                     VIRTIO_NET_F_MTU with MTU N and QEMU sends the backend
@@ -32,7 +34,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sock='' queues=4 server=0 test=report guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-log='' tmo=180 smp=4 mem=512M append='' hostmtu=''
+log='' tmo=180 smp=4 mem=512M append='' hostmtu='' mac=52:54:00:00:00:01
 while [ $# -gt 0 ]; do
 	case $1 in
 	--socket) sock=$2; shift ;;
@@ -46,7 +48,8 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--append) append=$2; shift ;;
 	--host-mtu) hostmtu=$2; shift ;;
-	-h|--help) sed -n '3,31p' "$0"; exit 0 ;;
+	--mac) mac=$2; shift ;;
+	-h|--help) sed -n '3,33p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -79,7 +82,7 @@ qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem"
 	-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
 	-chardev "$chr"
 	-netdev "vhost-user,id=n0,chardev=c0,queues=$queues"
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=52:54:00:00:00:01,romfile=${hostmtu:+,host_mtu=$hostmtu}"
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=$mac,romfile=${hostmtu:+,host_mtu=$hostmtu}"
 	-kernel "$guest/kernel" -initrd "$guest/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=4 mitigations=off vhostmq.test=$test $append")
 
