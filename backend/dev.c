@@ -268,6 +268,9 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 	          c->port_kind == CFG_PORT_ETHDEV ? c->port_devargs
 	          : c->port_kind == CFG_PORT_DEVICE ? c->port_peer : "",
 	          c->client ? "connecting to" : "listening on", c->socket);
+	if (d->port != NULL && d->port->takes_tso)
+		vlog_info("device %s: the port cuts TSO frames itself: the guest's go to it whole",
+		          c->name);
 	if (!c->client)
 		be_log_access(d);
 	return 0;

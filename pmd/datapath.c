@@ -26,7 +26,8 @@
 const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
-	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments),
+	QSTAT(tx_tso_whole), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),
 	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_gso_frames), QSTAT(rx_csum_partial),
@@ -300,9 +301,8 @@ guest_tx(const struct pmd_qp *q)
 	struct pmd_qp_state *st = q->st;
 	struct rte_mbuf *pkts[PMD_BURST];
 	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
-	uint16_t k = 0, sent, popped = 0;
+	uint16_t k = 0, sent, popped = 0, tso = 0;
 	uint64_t bytes = 0;
-	bool tso = false;
 
 	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
 	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
@@ -341,7 +341,7 @@ guest_tx(const struct pmd_qp *q)
 		}
 		vq_push(vq, c.head, 0);
 		if (r == COPY_OK) {
-			tso |= pmd_tso_wanted(pkts[k]);
+			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
 			bytes += pkts[k++]->pkt_len;
 		}
 		if (bytes >= PMD_TX_BYTE_BUDGET)
@@ -354,9 +354,12 @@ guest_tx(const struct pmd_qp *q)
 	if (k < n)
 		rte_pktmbuf_free_bulk(&pkts[k], n - k);
 	pmd_steer_remember(q->steer, q->qp, pkts, k);
-	if (unlikely(tso) && !q->port->carries_offloads) {
-		tx_send_cut(q, pkts, k);
-		return popped;
+	if (unlikely(tso)) {
+		if (!q->port->carries_offloads && !q->port->takes_tso) {
+			tx_send_cut(q, pkts, k);
+			return popped;
+		}
+		STAT_ADD(st, tx_tso_whole, tso);
 	}
 	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
 	for (uint16_t i = sent; i < k; i++)

@@ -39,6 +39,9 @@ struct pmd_qstats {
 	                                    filled in before the port */
 	uint64_t tx_tso_frames;          /* TSO frames vhostmq cut into segments */
 	uint64_t tx_tso_segments;        /* the segments they made (in tx_packets) */
+	uint64_t tx_tso_whole;           /* TSO frames handed whole to a port that
+	                                    cuts them (ethdev TSO) or carries them
+	                                    (device:) */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;

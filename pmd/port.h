@@ -39,6 +39,9 @@ struct pmd_port {
 	 * them, or to finish on the way in. Otherwise vhostmq finishes them
 	 * before the port. */
 	bool carries_offloads;
+	/* The port cuts TSO frames itself (an ethdev with TCP TSO enabled): a
+	 * guest's TSO frame goes to it whole, as DPDK's offload fields say. */
+	bool takes_tso;
 };
 
 /* Frames sent on TX queue i come back on RX queue i with MACs swapped. */

@@ -166,6 +166,7 @@ struct spy {
 	uint16_t nb_segs[SPY_MAX];
 	uint32_t pkt_len[SPY_MAX];
 	uint32_t data_sum[SPY_MAX];              /* sum of the segments' data_len */
+	uint64_t ol_flags[SPY_MAX], tx_offload[SPY_MAX];
 };
 
 static struct spy spy;
@@ -185,6 +186,8 @@ spy_tx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
 		spy.nb_segs[spy.n] = m[i]->nb_segs;
 		spy.pkt_len[spy.n] = m[i]->pkt_len;
 		spy.data_sum[spy.n] = 0;
+		spy.ol_flags[spy.n] = m[i]->ol_flags;
+		spy.tx_offload[spy.n] = m[i]->tx_offload;
 		for (const struct rte_mbuf *s = m[i]; s != NULL; s = s->next)
 			spy.data_sum[spy.n] += s->data_len;
 	}
@@ -225,7 +228,7 @@ static const struct {
 #define F(x) { #x, offsetof(struct pmd_qstats, x) }
 	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
 	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw),
-	F(tx_tso_frames), F(tx_tso_segments), F(tx_nombuf),
+	F(tx_tso_frames), F(tx_tso_segments), F(tx_tso_whole), F(tx_nombuf),
 	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
 	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid),
 	F(rx_gro_frames), F(rx_gro_merged), F(rx_gso_frames), F(rx_csum_partial),
@@ -1387,6 +1390,7 @@ test_carried(void **state)
 	expect_rx_none(r);
 	expect_stats(r, &(struct pmd_qstats){
 		.tx_packets = w->frames, .tx_bytes = w->frames * len, .tx_notify = ANY,
+		.tx_tso_whole = w->mss ? w->frames : 0,
 		.rx_packets = delivered, .rx_bytes = ANY, .rx_notify = ANY,
 		.rx_gso_frames = w->want == WHOLE ? w->frames : 0,
 		.rx_csum_partial = w->want == PARTIAL ? w->frames : 0,
@@ -1538,6 +1542,53 @@ test_tx_tso_cut(void **state)
 	assert_int_equal(pmd_stat_read(&r->st.stats.tx_packets), segs);
 	assert_int_equal(pmd_stat_read(&r->st.stats.rx_packets), segs);
 	assert_int_equal(pmd_stat_read(&r->st.stats.tx_drop_port), 0);
+	expect_pool_whole(r);
+}
+
+/* A port that cuts TSO frames itself (an ethdev with TSO) gets a guest's
+ * TSO frames whole, with DPDK's offload fields from the offsets the gate
+ * checked: TCP_SEG, IPV4 with IP_CKSUM or IPV6, l2/l3/l4 lengths and the
+ * MSS; vhostmq cuts none (tx_tso_whole, not tx_tso_frames). */
+static void
+test_tx_tso_to_port(void **state)
+{
+	static const struct { int ip; bool vlan; uint32_t payload; uint16_t mss; } rows[] = {
+		{ 4, false, 65000, 1448 }, { 6, false, 30000, 1428 }, { 4, true, 5000, 1000 },
+	};
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG | CSUM | TSO,
+	                                            .spy = true });
+
+	(void)state;
+	spy.port.takes_tso = true;
+	for (uint32_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		const struct tcp_frame_opts o = { .ip = rows[k].ip, .vlan = rows[k].vlan,
+		                                  .payload = rows[k].payload, .seq = 1, .flags = 0x18 };
+		uint16_t l3, l4, l4_len;
+		size_t len = tcp_frame(want_buf, sizeof(want_buf), &o, &l3, &l4, &l4_len);
+		uint64_t gpa = le64toh(r->g->desc[tx_post(r, k, (uint32_t)len, NULL)].addr);
+		const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		                        rows[k].ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+		                                        : VIRTIO_NET_HDR_GSO_TCPV6,
+		                        (uint8_t)(l4 + l4_len), 0,
+		                        (uint8_t)rows[k].mss, (uint8_t)(rows[k].mss >> 8),
+		                        (uint8_t)l4, 0, 16, 0 };
+		uint64_t want = RTE_MBUF_F_TX_TCP_SEG |
+		                (rows[k].ip == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
+		                                 : RTE_MBUF_F_TX_IPV6);
+
+		assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
+		assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
+		poll_n(r, 1);
+		assert_int_equal(spy.n, k + 1);
+		assert_int_equal(spy.pkt_len[k], len);
+		assert_int_equal(spy.ol_flags[k], want);
+		assert_int_equal(spy.tx_offload[k],
+		                 rte_mbuf_tx_offload(l3, l4 - l3, l4_len, rows[k].mss, 0, 0, 0));
+	}
+	expect_tx_used(r, 0, ARRAY_SIZE(rows));
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_tso_whole), ARRAY_SIZE(rows));
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_tso_frames), 0);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_packets), ARRAY_SIZE(rows));
 	expect_pool_whole(r);
 }
 
@@ -2283,6 +2334,7 @@ main(int argc, char **argv)
 		T(test_tx_mtu),
 		T(test_tx_tso_cut),
 		T(test_carried_odd_offset),
+		T(test_tx_tso_to_port),
 		T(test_rx_data_valid),
 		T(test_gro_not_wrongly),
 		T(test_gro_helpers),

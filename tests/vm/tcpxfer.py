@@ -14,8 +14,8 @@
 #   tcpxfer: mode=M h2g bytes=N sha256=HEX secs=T mbps=R
 #   tcpxfer: mode=M g2h bytes=N sha256=HEX secs=T mbps=R
 #   tcpxfer: mode=M counters tx_csum_sw=+X rx_csum_valid=+Y tx_tso_frames=+T
-#            tx_tso_segments=+S rx_gro_frames=+G rx_gro_merged=+M tx_packets=+P
-#            rx_packets=+Q
+#            tx_tso_segments=+S tx_tso_whole=+W rx_gro_frames=+G rx_gro_merged=+M
+#            tx_packets=+P rx_packets=+Q
 #   tcpxfer: sent sha256=HEX
 # (mbps: MB/s, 10^6 bytes per second; h2g from connect to the guest closing,
 # g2h from accept to end of stream). Exit 1 on any error (printed), after
@@ -31,7 +31,7 @@ import sys
 import time
 
 COUNTERS = ('tx_csum_sw', 'rx_csum_valid', 'tx_tso_frames', 'tx_tso_segments',
-            'rx_gro_frames', 'rx_gro_merged', 'tx_packets', 'rx_packets')
+            'tx_tso_whole', 'rx_gro_frames', 'rx_gro_merged', 'tx_packets', 'rx_packets')
 
 
 def addr(s):

@@ -34,8 +34,9 @@
 #                    each. on: guest ethtool -k tx-checksumming on,
 #                    rx-checksumming on, VIRTIO_NET_F_CSUM and GUEST_CSUM
 #                    negotiated, tx_csum_sw > 0 and rx_csum_valid > 0, the
-#                    guest's TSO frames cut (tx_tso_frames > 0) and the
-#                    host's segments merged for it (rx_gro_frames > 0).
+#                    guest's TSO frames cut by vhostmq (tx_tso_frames > 0;
+#                    none handed whole: net_tap's own TSO is not used) and
+#                    the host's segments merged for it (rx_gro_frames > 0).
 #                    guestoff (same boot, after ethtool -K eth0 tx off rx
 #                    off): tx-checksumming off, tx_csum_sw 0, no TSO.
 #                    vhostoff (second boot, vhostmq --offload csum=off
@@ -429,17 +430,18 @@ if want tcp-csum; then
 				# negotiated is read from the device's feature bits
 				case $m in
 				# TSO rides on the checksum offload: the guest's TCP
-				# frames up to 64 KiB are cut by vhostmq (tx_tso_*), and
-				# the host's segments are merged for it (rx_gro_*).
+				# frames up to 64 KiB are cut by vhostmq (tx_tso_*: net_tap's
+				# own TSO refuses MTU-sized segments, so none goes whole),
+				# and the host's segments are merged for it (rx_gro_*).
 				on) weth='tx-checksumming=on rx-checksumming=on f_csum=1 f_guest_csum=1'
-				    wctr='tx_csum_sw > 0, rx_csum_valid > 0, tx_tso_frames > 0, rx_gro_frames > 0'
-				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ] && [ "$(hl counters tx_tso_frames)" != +0 ] && [ "$(hl counters tx_tso_segments)" != +0 ] && [ "$(hl counters rx_gro_frames)" != +0 ]' ;;
+				    wctr='tx_csum_sw > 0, rx_csum_valid > 0, tx_tso_frames > 0, tx_tso_whole 0, rx_gro_frames > 0'
+				    cctr='[ "$(hl counters tx_csum_sw)" != +0 ] && [ "$(hl counters rx_csum_valid)" != +0 ] && [ "$(hl counters tx_tso_frames)" != +0 ] && [ "$(hl counters tx_tso_segments)" != +0 ] && [ "$(hl counters tx_tso_whole)" = +0 ] && [ "$(hl counters rx_gro_frames)" != +0 ]' ;;
 				guestoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=1 f_guest_csum=1'
-				    wctr='tx_csum_sw 0, tx_tso_frames 0 (the guest checksums and cuts its TX itself)'
-				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ]' ;;
+				    wctr='tx_csum_sw 0, tx_tso_frames 0, tx_tso_whole 0 (the guest checksums and cuts its TX itself)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ] && [ "$(hl counters tx_tso_whole)" = +0 ]' ;;
 				vhostoff) weth='tx-checksumming=off rx-checksumming=[a-z]* f_csum=0 f_guest_csum=0'
-				    wctr='tx_csum_sw 0, rx_csum_valid 0, tx_tso_frames 0, rx_gro_frames 0 (none negotiated)'
-				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ] && [ "$(hl counters rx_gro_frames)" = +0 ]' ;;
+				    wctr='tx_csum_sw 0, rx_csum_valid 0, tx_tso_frames 0, tx_tso_whole 0, rx_gro_frames 0 (none negotiated)'
+				    cctr='[ "$(hl counters tx_csum_sw)" = +0 ] && [ "$(hl counters rx_csum_valid)" = +0 ] && [ "$(hl counters tx_tso_frames)" = +0 ] && [ "$(hl counters tx_tso_whole)" = +0 ] && [ "$(hl counters rx_gro_frames)" = +0 ]' ;;
 				esac
 				check "$name $m: guest eth0: $(grep -am1 "^VHOSTMQ-VM: csum mode=$m tx-" "$g" | cut -d' ' -f4-) (want $weth)" \
 					"grep -aq '^VHOSTMQ-VM: csum mode=$m $weth\$' '$g'"
