@@ -177,6 +177,9 @@ int be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size
  * "core") in *field. */
 int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, char *why,
                size_t why_len);
+/* Sends a RARP from mac out of d's port (queue 0), so that switches learn
+ * where a guest that moved here now lives. */
+int be_send_rarp(struct be_dev *d, const uint8_t mac[6], char *why, size_t why_len);
 
 /* stats.c: the per-queue table; rates over the time each device had a frontend. */
 void be_stats_print(FILE *out, const struct be *be);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backend/devctl.c - what the control API does to a running device: new RSS
- * settings, and moving a queue pair to another poll thread. Each is one
- * transaction (plan.c) and leaves the device as it was when it fails. */
+ * settings, moving a queue pair to another poll thread, and a RARP into its
+ * port. Each is one transaction (plan.c) and leaves the device as it was
+ * when it fails. */
 #include <errno.h>
 #include <string.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
 #include "backend/be.h"
 #include "vhost-user/conn.h"
 
@@ -87,5 +90,56 @@ be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, cha
 	be_txn_publish(d->be, &t);
 	vlog_info("device %s: queue pair %u moved from core %u to core %u%s", d->cfg.name, qp,
 	          pmd_core(from), core, was[0] || was[1] ? " (rings restarted)" : "");
+	return 0;
+}
+
+/* RFC 903 over Ethernet: a reverse request from mac about itself, to the
+ * broadcast address, padded to the Ethernet minimum (what QEMU itself sends
+ * for a guest that cannot announce). */
+static void
+rarp_frame(uint8_t *f, const uint8_t mac[6])
+{
+	static const uint8_t arp[8] = { 0, 1, 0x08, 0x00, 6, 4, 0, 3 };   /* Ethernet, IPv4,
+	                                                                    reverse request */
+	memset(f, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x80;
+	f[13] = 0x35;                            /* RARP */
+	memcpy(f + 14, arp, sizeof(arp));
+	memcpy(f + 22, mac, 6);                  /* sender hardware address */
+	memcpy(f + 32, mac, 6);                  /* target hardware address */
+}
+
+int
+be_send_rarp(struct be_dev *d, const uint8_t mac[6], char *why, size_t why_len)
+{
+	struct be_txn t = { .wait = true };
+	struct rte_mbuf *m = rte_pktmbuf_alloc(d->pool);
+	uint16_t len = RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
+	char *f = m != NULL ? rte_pktmbuf_append(m, len) : NULL;
+	uint16_t sent;
+
+	if (f == NULL) {
+		rte_pktmbuf_free(m);
+		snprintf(why, why_len, "no mbuf for the RARP frame");
+		return -ENOMEM;
+	}
+	rarp_frame((uint8_t *)f, mac);
+	/* Port queue 0 belongs to the thread serving pair 0: park the pair for
+	 * the send (its rings keep running state; held frames stay). */
+	d->qp[0].parked = true;
+	be_txn_replan(&t, d->qp[0].pmd);
+	be_txn_publish(d->be, &t);
+	sent = d->port->ops->tx(d->port, 0, &m, 1);
+	d->qp[0].parked = false;
+	t = (struct be_txn){ .wait = false };
+	be_txn_replan(&t, d->qp[0].pmd);
+	be_txn_publish(d->be, &t);
+	if (sent != 1) {
+		rte_pktmbuf_free(m);
+		snprintf(why, why_len, "the port did not take the RARP frame");
+		return -EIO;
+	}
 	return 0;
 }

@@ -71,6 +71,10 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 		q->st.rx_broken_logged = false;
 		q->st.rx_drop_logged = false;
 	}
+	/* A migration's dirty log (or none) is fixed for as long as the ring
+	 * runs: the poll thread learns of it with the ring, and the path
+	 * without one tests nothing per packet. */
+	vq_set_log(&vq, vhu_conn_log(d->conn), vhu_vring_log_gpa(d->conn, vqi));
 	r->vq = vq;
 	r->has_pos = true;
 	r->running = true;
@@ -181,6 +185,21 @@ be_reset(void *owner)
 		          "rings dropped", d->cfg.name, dropped);
 }
 
+static void
+be_rarp(void *owner, const uint8_t mac[6])
+{
+	struct be_dev *d = owner_dev(owner);
+	char why[160];
+
+	if (be_send_rarp(d, mac, why, sizeof(why)) != 0)
+		vlog_warn("device %s: SEND_RARP: %s", d->cfg.name, why);
+	else
+		vlog_info("device %s: announced %02x:%02x:%02x:%02x:%02x:%02x (RARP) on its "
+		          "port: the guest moved here", d->cfg.name, mac[0], mac[1], mac[2],
+		          mac[3], mac[4], mac[5]);
+}
+
 const struct vhu_ops be_vhu_ops = {
 	.stop = be_stop, .commit = be_commit, .position = be_position, .reset = be_reset,
+	.rarp = be_rarp,
 };

@@ -579,9 +579,10 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	return RX_REDO;
 }
 
-/* Inbox or port RX queue -> guest RX ring. */
-static uint32_t
-guest_rx(const struct pmd_qp *q)
+/* Inbox or port RX queue -> guest RX ring. logged: a constant, true while a
+ * migration logs the ring's writes (its vq has a dirty log). */
+static inline __attribute__((always_inline)) uint32_t
+guest_rx_impl(const struct pmd_qp *q, bool logged)
 {
 	struct vq *vq = q->rx.vq;
 	struct pmd_qp_state *st = q->st;
@@ -624,9 +625,11 @@ guest_rx(const struct pmd_qp *q)
 			unsigned niov = mbuf_iov(m, iov, VQ_MAX_SEGS);
 
 			flags = rx_hdr_flags(q, m);
-			r = niov ? vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov, niov,
-			                          m->pkt_len)
-			         : VNET_RX_TOO_BIG;
+			r = !niov ? VNET_RX_TOO_BIG
+			  : logged ? vnet_rx_packet_logged(vq, q->mem, &q->rx_fmt, flags, iov, niov,
+			                                   m->pkt_len)
+			           : vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov, niov,
+			                            m->pkt_len);
 		} else if ((kind = rx_special(q, &i, &r)) == RX_REDO) {
 			i--;             /* slot i again (wraps to UINT16_MAX and back) */
 			continue;
@@ -684,6 +687,18 @@ guest_rx(const struct pmd_qp *q)
 	return ndone;
 }
 
+static uint32_t
+guest_rx(const struct pmd_qp *q)
+{
+	return guest_rx_impl(q, false);
+}
+
+static VHOSTMQ_COLD uint32_t
+guest_rx_logged(const struct pmd_qp *q)
+{
+	return guest_rx_impl(q, true);
+}
+
 uint32_t
 pmd_poll_qp(const struct pmd_qp *q)
 {
@@ -694,7 +709,7 @@ pmd_poll_qp(const struct pmd_qp *q)
 	if (q->steer != NULL)
 		work += port_rx_steer(q);
 	if (q->rx.vq != NULL)
-		work += guest_rx(q);
+		work += likely(q->rx.vq->log == NULL) ? guest_rx(q) : guest_rx_logged(q);
 	return work;
 }
 

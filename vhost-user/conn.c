@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "vhost-user/conn.h"
 #include "vhost-user/mem.h"
@@ -37,6 +39,9 @@ struct vhu_conn {
 	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
 	uint16_t frontend_mtu;           /* confirmed by NET_SET_MTU; 0: none */
 	struct gmem *mem;                /* NULL until SET_MEM_TABLE */
+	struct dirty_log log;            /* SET_LOG_BASE; bits NULL: none */
+	void *log_map;                   /* what to munmap */
+	size_t log_map_len;
 	uint32_t nvrings;
 	struct vhu_vring vring[];
 };
@@ -101,6 +106,8 @@ uint64_t
 vhu_protocol_features_offered(const struct vnet_offer *o)
 {
 	return (UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 	       (o->mtu ? UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU : 0);
 }
@@ -213,6 +220,17 @@ vring_reset(struct vhu_vring *v)
 	*v = (struct vhu_vring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
 }
 
+/* The dirty log's mapping goes (its vrings were stopped first). */
+static void
+log_unmap(struct vhu_conn *d)
+{
+	if (d->log_map != NULL)
+		munmap(d->log_map, d->log_map_len);
+	d->log_map = NULL;
+	d->log_map_len = 0;
+	d->log = (struct dirty_log){ .bits = NULL };
+}
+
 /* Back to the state of a new connection (RESET_OWNER, and teardown). */
 static void
 vhu_reset(struct vhu_conn *d)
@@ -221,6 +239,7 @@ vhu_reset(struct vhu_conn *d)
 	d->pending = (struct vhu_vring_set){ .w = { 0 } };
 	for (uint32_t i = 0; i < d->nvrings; i++)
 		vring_reset(&d->vring[i]);
+	log_unmap(d);
 	vhu_mem_unmap(d->mem);
 	d->mem = NULL;
 	d->features = 0;
@@ -253,7 +272,12 @@ h_set_features(struct vhu_conn *d, struct vhu_msg *m)
 		return vhu_reject(d, m, -EINVAL, "features: bit %d was not offered", bad);
 	if (m->p.u64 == d->features)
 		return 0;
-	/* Ring layout choices (event idx, header length) change: restart rings. */
+	if ((m->p.u64 & VIRTIO_BIT(VHOST_F_LOG_ALL)) && d->log.bits == NULL)
+		vlog_warn("device %s: SET_FEATURES: logging on (VHOST_F_LOG_ALL) without a log "
+		          "(SET_LOG_BASE): writes are not logged; a migration would lose them",
+		          d->name);
+	/* Ring layout choices (event idx, header length) and logging change:
+	 * restart rings. */
 	vhu_stop_all(d);
 	d->features = m->p.u64;
 	vhu_touch_all(d);
@@ -315,9 +339,10 @@ frame_mem_table(const struct vhu_msg *m)
 	return NULL;
 }
 
-/* QEMU sends RESET_OWNER without a payload, some frontends with a u64. */
+/* QEMU sends RESET_OWNER without a payload, some frontends with a u64 (and
+ * SET_LOG_FD is specified either way). */
 static const char *
-frame_reset_owner(const struct vhu_msg *m)
+frame_none_or_u64(const struct vhu_msg *m)
 {
 	return m->hdr.size == 0 || m->hdr.size == sizeof(uint64_t) ? NULL
 	       : "size: neither 0 nor 8 bytes";
@@ -335,20 +360,128 @@ h_set_vring_num(struct vhu_conn *d, struct vhu_msg *m)
 	return 0;
 }
 
+/* Whether log covers guest physical [gpa, gpa + len). */
+static bool
+log_covers(const struct dirty_log *l, uint64_t gpa, uint64_t len)
+{
+	return gpa + len >= gpa && dirty_log_bytes(gpa + len) <= l->len;
+}
+
 static int
 h_set_vring_addr(struct vhu_conn *d, struct vhu_msg *m)
 {
 	const struct vhu_vring_addr *a = &m->p.addr;
 	struct vhu_vring *v = &d->vring[a->index];
 
-	if (a->flags != 0)
-		return vhu_reject(d, m, -ENOTSUP, "flags: 0x%x: used-ring logging was not offered",
+	bool log = a->flags & VHOST_VRING_F_LOG;
+
+	if (a->flags & ~VHOST_VRING_F_LOG)
+		return vhu_reject(d, m, -EINVAL, "flags: 0x%x: only bit 0 (log) is defined",
 		                  a->flags);
+	if (log && d->log.bits != NULL &&
+	    !log_covers(&d->log, a->log_gpa, vring_used_bytes(v->num ? v->num : VQ_SIZE_MAX)))
+		return vhu_reject(d, m, -EINVAL, "log_gpa: 0x%" PRIx64 ": the used ring lies "
+		                  "beyond the dirty log (%" PRIu64 " bytes)", a->log_gpa,
+		                  d->log.len);
 	vhu_stop_one(d, a->index);
 	v->addrs = (struct vq_addrs){ .desc_fva = a->desc_fva, .avail_fva = a->avail_fva,
 	                              .used_fva = a->used_fva };
 	v->addr_set = true;
+	v->log_set = log;
+	v->log_gpa = log ? a->log_gpa : 0;
 	vhu_touch(d, a->index);
+	return 0;
+}
+
+/* SET_LOG_BASE (protocol feature LOG_SHMFD): the dirty log of a migration,
+ * mmap_size bytes at mmap_offset of the fd that came with it. Checked once
+ * here: offset and size do not wrap and lie inside the fd, and the log
+ * covers every page of the memory table and every used ring that logs.
+ * The rings stop, take the new log (or none), and start again; the old
+ * mapping is released then, and on disconnect. QEMU waits for a reply with
+ * no payload; a refusal sends none and closes the connection (QEMU then
+ * fails the migration, naming the backend). */
+static int
+h_set_log_base(struct vhu_conn *d, struct vhu_msg *m)
+{
+	const struct vhu_log *l = &m->p.log;
+	uint64_t end = 0, page = (uint64_t)sysconf(_SC_PAGESIZE), skew;
+	struct dirty_log log;
+	struct stat st;
+	void *map;
+
+	if (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+		return vhu_reject(d, m, -EPROTO, "protocol feature LOG_SHMFD (bit %d) was not "
+		                  "negotiated", VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	if (l->mmap_size == 0 || l->mmap_size > SIZE_MAX / 2)
+		return vhu_reject(d, m, -EINVAL, "mmap_size: %" PRIu64 " bytes", l->mmap_size);
+	if (l->mmap_offset + l->mmap_size < l->mmap_offset)
+		return vhu_reject(d, m, -EINVAL, "mmap_offset: 0x%" PRIx64 " + mmap_size "
+		                  "wraps", l->mmap_offset);
+	if (fstat(m->fds[0], &st) != 0 || (uint64_t)st.st_size < l->mmap_offset + l->mmap_size)
+		return vhu_reject(d, m, -EINVAL, "mmap_size: offset 0x%" PRIx64 " + %" PRIu64
+		                  " bytes exceeds the fd (%lld bytes)", l->mmap_offset,
+		                  l->mmap_size, (long long)st.st_size);
+	for (uint32_t k = 0; d->mem != NULL && k < d->mem->n; k++)
+		if (d->mem->r[k].gpa + d->mem->r[k].size > end)
+			end = d->mem->r[k].gpa + d->mem->r[k].size;
+	if (dirty_log_bytes(end) > l->mmap_size)
+		return vhu_reject(d, m, -EINVAL, "mmap_size: %" PRIu64 " bytes cannot log guest "
+		                  "memory up to 0x%" PRIx64 " (needs %" PRIu64 ")", l->mmap_size,
+		                  end, dirty_log_bytes(end));
+	log = (struct dirty_log){ .len = l->mmap_size };
+	for (uint32_t i = 0; i < d->nvrings; i++)
+		if (d->vring[i].log_set &&
+		    !log_covers(&log, d->vring[i].log_gpa, vring_used_bytes(d->vring[i].num)))
+			return vhu_reject(d, m, -EINVAL, "mmap_size: %" PRIu64 " bytes cannot log "
+			                  "vring %u's used ring at 0x%" PRIx64, l->mmap_size, i,
+			                  d->vring[i].log_gpa);
+	skew = l->mmap_offset % page;
+	map = mmap(NULL, l->mmap_size + skew, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[0],
+	           (off_t)(l->mmap_offset - skew));
+	if (map == MAP_FAILED)
+		return vhu_reject(d, m, -errno, "mmap of the log (%" PRIu64 " bytes at 0x%" PRIx64
+		                  "): %s", l->mmap_size, l->mmap_offset, strerror(errno));
+	vhu_stop_all(d);
+	log_unmap(d);
+	d->log_map = map;
+	d->log_map_len = l->mmap_size + skew;
+	d->log = (struct dirty_log){ .bits = (uint8_t *)map + skew, .len = l->mmap_size };
+	vhu_touch_all(d);
+	vlog_info("device %s: dirty log: %" PRIu64 " bytes (guest memory up to 0x%" PRIx64 ")",
+	          d->name, l->mmap_size, l->mmap_size * 8 << DIRTY_PAGE_SHIFT);
+	return send_reply(d, m, NULL, 0);
+}
+
+/* SET_LOG_FD: the kernel vhost's eventfd for "log written". The log in
+ * shared memory (SET_LOG_BASE) is all a frontend reads here; the fd is
+ * taken and closed, never signalled. */
+static int
+h_set_log_fd(struct vhu_conn *d, struct vhu_msg *m)
+{
+	(void)d;
+	(void)m;
+	return 0;
+}
+
+/* SEND_RARP (protocol feature RARP): the guest moved here and cannot
+ * announce itself (no GUEST_ANNOUNCE): the owner announces its MAC, the
+ * first 6 bytes of the payload. */
+static int
+h_send_rarp(struct vhu_conn *d, struct vhu_msg *m)
+{
+	uint8_t mac[6];
+
+	if (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_RARP))
+		return vhu_reject(d, m, -EPROTO, "protocol feature RARP (bit %d) was not "
+		                  "negotiated", VHOST_USER_PROTOCOL_F_RARP);
+	memcpy(mac, &m->p.u64, sizeof(mac));
+	if (mac[0] & 1)
+		return vhu_reject(d, m, -EINVAL, "mac: %02x:%02x:%02x:%02x:%02x:%02x is a "
+		                  "multicast address", mac[0], mac[1], mac[2], mac[3], mac[4],
+		                  mac[5]);
+	if (d->ops->rarp != NULL)
+		d->ops->rarp(d->owner, mac);
 	return 0;
 }
 
@@ -373,6 +506,13 @@ h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 	/* What came before in this batch takes effect first (a ring started
 	 * by it has a position to report). */
 	vhu_commit(d);
+	/* Stopped, the ring has given back every chain it took: a TX chain is
+	 * pushed as soon as it is copied, an RX chain as soon as a frame is
+	 * written into it, and a frame that did not fit was rewound, its
+	 * chains not consumed. So the position is used->idx, every used entry
+	 * and the bytes it names were marked in a migration's log before the
+	 * stop returned, and the destination resumes at exactly the first
+	 * buffer nobody used: no frame is lost or seen twice. */
 	vhu_stop_one(d, vqi);
 	if (d->ops->position(d->owner, vqi, &pos))
 		st.num = pos;
@@ -540,7 +680,7 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", U64, 0, 0, 0, h_set_features },
 	[VHOST_USER_SET_OWNER]    = { "SET_OWNER", 0, 0, 0, 0, h_set_owner },
 	[VHOST_USER_RESET_OWNER]  = { "RESET_OWNER", VHU_VAR, 0, 0, 0, h_reset_owner,
-	                              frame_reset_owner },
+	                              frame_none_or_u64 },
 	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", VHU_VAR, 1, VHU_MAX_FDS, 0,
 	                               h_set_mem_table, frame_mem_table },
 	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", STATE, 0, 0,
@@ -565,12 +705,15 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", STATE, 0, 0, VHU_QIDX_STATE,
 	                                  h_set_vring_enable },
 	[VHOST_USER_NET_SET_MTU] = { "NET_SET_MTU", U64, 0, 0, 0, h_net_set_mtu },
+	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", sizeof(struct vhu_log), 1, 1, VHU_REPLIES,
+	                              h_set_log_base },
+	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", VHU_VAR, 1, 1, 0, h_set_log_fd,
+	                            frame_none_or_u64 },
+	[VHOST_USER_SEND_RARP] = { "SEND_RARP", U64, 0, 0, 0, h_send_rarp },
 };
 
 /* Names of requests we know but do not implement, for clear log lines. */
 static const char *const vhu_unhandled_names[VHOST_USER_REQUEST_MAX] = {
-	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE", [VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
-	[VHOST_USER_SEND_RARP] = "SEND_RARP",
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG", [VHOST_USER_SET_CONFIG] = "SET_CONFIG",
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
 	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG", [VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
@@ -771,6 +914,26 @@ const struct gmem *vhu_conn_mem(const struct vhu_conn *d) { return d->mem; }
 uint64_t vhu_conn_features(const struct vhu_conn *d) { return d->features; }
 uint16_t vhu_conn_mtu(const struct vhu_conn *d) { return d->mtu; }
 uint16_t vhu_conn_frontend_mtu(const struct vhu_conn *d) { return d->frontend_mtu; }
+
+const struct dirty_log *
+vhu_conn_log(const struct vhu_conn *d)
+{
+	return (d->features & VIRTIO_BIT(VHOST_F_LOG_ALL)) && d->log.bits != NULL ? &d->log
+	                                                                          : NULL;
+}
+
+uint64_t
+vhu_vring_log_gpa(const struct vhu_conn *d, uint32_t vqi)
+{
+	const struct vhu_vring *v = &d->vring[vqi];
+	uint64_t gpa = 0;
+
+	if (v->log_set)
+		return v->log_gpa;
+	if (d->mem != NULL)
+		gmem_fva_to_gpa(d->mem, v->addrs.used_fva, &gpa);
+	return gpa;
+}
 
 const struct vhu_vring *
 vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi)

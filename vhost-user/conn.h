@@ -32,6 +32,8 @@ struct vhu_vring {
 	int kick_fd, call_fd, err_fd;    /* -1: none (NOFD, or never sent) */
 	bool started;                    /* SET_VRING_KICK seen, until GET_VRING_BASE */
 	bool enabled;                    /* SET_VRING_ENABLE, or implied (see dev.c) */
+	bool log_set;                    /* SET_VRING_ADDR with VHOST_VRING_F_LOG */
+	uint64_t log_gpa;                /* ... its used ring, guest physical */
 };
 
 /* KICK/CALL/ERR carry a vring index in 8 bits (QEMU masks it so too), so a
@@ -78,6 +80,9 @@ struct vhu_ops {
 	/* Every vring is stopped and the device back to its initial state
 	 * (RESET_OWNER, disconnect): what waits for the old driver can go. */
 	void (*reset)(void *owner);
+	/* SEND_RARP: announce mac (a guest that moved here and cannot announce
+	 * itself) out of the device's port. */
+	void (*rarp)(void *owner, const uint8_t mac[6]);
 };
 
 #define VHU_MAX_QP (VHU_MAX_VRINGS / 2)
@@ -123,6 +128,15 @@ const struct vhu_vring *vhu_conn_vring(const struct vhu_conn *d, uint32_t vqi);
 const struct gmem *vhu_conn_mem(const struct vhu_conn *d);
 uint64_t vhu_conn_features(const struct vhu_conn *d);
 bool vhu_vring_ready(const struct vhu_conn *d, uint32_t vqi);
+/* The dirty log a starting vring marks: non-NULL while the frontend has
+ * VHOST_F_LOG_ALL on and a log mapped (SET_LOG_BASE). It stays valid until
+ * the vrings were stopped again (a new log, logging off, reset). */
+const struct dirty_log *vhu_conn_log(const struct vhu_conn *d);
+/* Where vring vqi's used ring lies in guest physical memory, for its log:
+ * SET_VRING_ADDR's log_gpa when it came with VHOST_VRING_F_LOG, else the
+ * used ring's frontend address translated through the memory table (a
+ * ring that starts lies in it). */
+uint64_t vhu_vring_log_gpa(const struct vhu_conn *d, uint32_t vqi);
 /* The MTU in force: the configured one (vhu_conn_params.mtu); a frontend
  * cannot change it, only confirm it. */
 uint16_t vhu_conn_mtu(const struct vhu_conn *d);

@@ -76,7 +76,7 @@ struct vhu_vring_state {
 
 struct vhu_vring_addr {
 	uint32_t index;
-	uint32_t flags;                  /* bit 0: log used ring writes */
+	uint32_t flags;                  /* VHOST_VRING_F_LOG */
 	uint64_t desc_fva;
 	uint64_t used_fva;
 	uint64_t avail_fva;
@@ -96,6 +96,15 @@ struct vhu_mem_table {
 	struct vhu_mem_region r[VHU_MAX_FDS];
 };
 
+/* SET_LOG_BASE: where in the fd that comes with it the dirty log lies. */
+struct vhu_log {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+};
+
+/* SET_VRING_ADDR flags: log writes to the used ring at log_gpa. */
+#define VHOST_VRING_F_LOG 0x1u
+
 /* Largest payload we accept: the memory table. */
 #define VHU_MAX_PAYLOAD ((uint32_t)sizeof(struct vhu_mem_table))
 
@@ -104,6 +113,7 @@ union vhu_payload {
 	struct vhu_vring_state state;
 	struct vhu_vring_addr addr;
 	struct vhu_mem_table mem;
+	struct vhu_log log;
 	uint8_t raw[VHU_MAX_PAYLOAD];
 };
 

@@ -85,6 +85,20 @@ gmem_fva_to_hva_full(const struct gmem *m, uint64_t fva, uint64_t len)
 	return NULL;
 }
 
+bool
+gmem_fva_to_gpa(const struct gmem *m, uint64_t fva, uint64_t *gpa)
+{
+	for (uint32_t k = 0; k < m->n; k++) {
+		uint64_t off = fva - m->r[k].fva;
+
+		if (off < m->r[k].size) {
+			*gpa = m->r[k].gpa + off;
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 gmem_read(const struct gmem *m, uint64_t gpa, void *dst, uint64_t len)
 {

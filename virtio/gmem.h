@@ -8,6 +8,7 @@
  * straddles two regions comes back in pieces and never overflows one. */
 #ifndef VHOSTMQ_VIRTIO_GMEM_H
 #define VHOSTMQ_VIRTIO_GMEM_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,10 +76,35 @@ gmem_gpa_to_hva(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hin
 	return p;
 }
 
+/* HVA -> GPA, the other way (for the dirty log): true and *gpa if hva lies in
+ * a region, *len clamped to what lies in it; *hint as above. */
+static inline bool
+gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa, uint64_t *len,
+                uint32_t *hint)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
+		uint32_t k = (*hint + i) % m->n;
+		const struct gmem_region *r = &m->r[k];
+		uint64_t off = (uint64_t)((uintptr_t)hva - (uintptr_t)r->hva);
+
+		if (off < r->size) {
+			*gpa = r->gpa + off;
+			if (*len > r->size - off)
+				*len = r->size - off;
+			*hint = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Whole-range lookups: NULL unless all of [addr, addr + len) lies in one region.
  * Used where a structure must be contiguous (rings at start, indirect tables). */
 void *gmem_gpa_to_hva_full(const struct gmem *m, uint64_t gpa, uint64_t len);
 void *gmem_fva_to_hva_full(const struct gmem *m, uint64_t fva, uint64_t len);
+
+/* Frontend VA -> GPA: true and *gpa if fva lies in a region. */
+bool gmem_fva_to_gpa(const struct gmem *m, uint64_t fva, uint64_t *gpa);
 
 /* Copies len bytes at gpa into dst across region boundaries; -1 if any byte
  * is unmapped. Slow path only (indirect tables that straddle regions). */

@@ -21,11 +21,13 @@ enum {
 	VIRTIO_NET_F_MRG_RXBUF     = 15,
 	VIRTIO_NET_F_STATUS        = 16,
 	VIRTIO_NET_F_CTRL_VQ       = 17,
+	VIRTIO_NET_F_GUEST_ANNOUNCE = 21,
 	VIRTIO_NET_F_MQ            = 22,
 	VIRTIO_F_NOTIFY_ON_EMPTY   = 24,
 	VIRTIO_F_ANY_LAYOUT        = 27,
 	VIRTIO_F_RING_INDIRECT_DESC = 28,
 	VIRTIO_F_RING_EVENT_IDX    = 29,
+	VHOST_F_LOG_ALL            = 26,   /* vhost only: log every write (migration) */
 	VHOST_USER_F_PROTOCOL_FEATURES = 30,   /* vhost-user only, not a virtio bit */
 	VIRTIO_F_VERSION_1         = 32,
 	VIRTIO_F_ACCESS_PLATFORM   = 33,

@@ -19,6 +19,12 @@ vnet_features_offered(const struct vnet_offer *o)
 	             VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 	             VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
 	             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	             /* Live migration: the frontend turns logging on with this
+	              * bit (vhost-user/conn.c maps the log), and a guest that
+	              * can announce itself after a move does (QEMU runs the
+	              * control queue; otherwise it asks us to, SEND_RARP). */
+	             VIRTIO_BIT(VHOST_F_LOG_ALL) |
+	             VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
 	             /* We use buffers in the order they were made available
 	              * anyway (bad chains and partial receives included), and
 	              * drivers have faster paths when they know it. */
@@ -229,13 +235,29 @@ rx_result(const struct vq *vq)
 	return vq->broken ? VNET_RX_BROKEN : VNET_RX_NO_BUF;
 }
 
-/* Both entry points: meta is NULL (a constant when inlined into
- * vnet_rx_packet(), so its path keeps no trace of the other) or the header. */
+/* A migration's dirty log: the first n bytes of chain c were written. */
+static VHOSTMQ_COLD void
+rx_log_chain(const struct dirty_log *log, const struct gmem *mem, const struct vq_chain *c,
+             uint64_t n)
+{
+	for (uint16_t i = 0; n > 0 && i < c->n_in; i++) {
+		uint64_t k = c->seg[i].iov_len < n ? c->seg[i].iov_len : n;
+
+		dirty_log_hva(log, mem, c->seg[i].iov_base, k);
+		n -= k;
+	}
+}
+
+/* Every entry point: meta is NULL (a constant when inlined into
+ * vnet_rx_packet(), so its path keeps no trace of the other) or the header;
+ * logging false (a constant: the path without a migration's dirty log has
+ * no trace of it either) or true (then the vq's log, if any, is marked). */
 static inline __attribute__((always_inline)) enum vnet_rx_res
 rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
-          uint8_t hdr_flags, const struct vnet_rx_meta *meta, const struct iovec *pkt,
-          unsigned npkt, uint32_t pkt_len)
+          uint8_t hdr_flags, const struct vnet_rx_meta *meta, bool logging,
+          const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
+	const struct dirty_log *log = logging ? vq->log : NULL;
 	const struct virtio_net_hdr zero = meta == NULL
 		? (struct virtio_net_hdr){ .flags = hdr_flags,
 		                           .gso_type = VIRTIO_NET_HDR_GSO_NONE }
@@ -285,6 +307,8 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		d[offsetof(struct virtio_net_hdr, flags)] = (char)hdr_flags;
 		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
 		vq_push(vq, first.head, fmt->hdr_len + pkt_len);
+		if (log != NULL)
+			dirty_log_hva(log, mem, d, (uint64_t)fmt->hdr_len + pkt_len);
 		return VNET_RX_OK;
 	}
 	for (;;) {
@@ -293,6 +317,8 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		size_t put = iov_copy(&dst, &src, left);
 
 		vq_push(vq, c->head, (uint32_t)(hdr + put));
+		if (log != NULL)
+			rx_log_chain(log, mem, c, hdr + put);
 		nbufs++;
 		left -= (uint32_t)put;
 		if (left == 0)
@@ -328,7 +354,15 @@ enum vnet_rx_res
 vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
                uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
-	return rx_packet(vq, mem, fmt, hdr_flags, NULL, pkt, npkt, pkt_len);
+	return rx_packet(vq, mem, fmt, hdr_flags, NULL, false, pkt, npkt, pkt_len);
+}
+
+enum vnet_rx_res
+vnet_rx_packet_logged(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                      uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt,
+                      uint32_t pkt_len)
+{
+	return rx_packet(vq, mem, fmt, hdr_flags, NULL, true, pkt, npkt, pkt_len);
 }
 
 enum vnet_rx_res
@@ -336,5 +370,5 @@ vnet_rx_packet_meta(struct vq *vq, const struct gmem *mem, const struct vnet_rx_
                     const struct vnet_rx_meta *meta, const struct iovec *pkt, unsigned npkt,
                     uint32_t pkt_len)
 {
-	return rx_packet(vq, mem, fmt, 0, meta, pkt, npkt, pkt_len);
+	return rx_packet(vq, mem, fmt, 0, meta, true, pkt, npkt, pkt_len);
 }

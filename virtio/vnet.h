@@ -225,9 +225,17 @@ enum vnet_rx_res vnet_rx_packet(struct vq *vq, const struct gmem *mem,
                                 const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                 const struct iovec *pkt, unsigned npkt, uint32_t pkt_len);
 
-/* vnet_rx_packet() behind the header meta says (num_buffers still ours).
- * The plain path keeps vnet_rx_packet(): its constant headers cost less than
- * building one. */
+/* vnet_rx_packet() while a migration logs the vq's writes (vq->log): every
+ * buffer written marks its guest pages in the dirty log. A separate entry
+ * point, so that vnet_rx_packet() has no test for it per packet. */
+enum vnet_rx_res vnet_rx_packet_logged(struct vq *vq, const struct gmem *mem,
+                                       const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
+                                       const struct iovec *pkt, unsigned npkt,
+                                       uint32_t pkt_len);
+
+/* vnet_rx_packet() behind the header meta says (num_buffers still ours),
+ * logging its writes when vq->log is set. The plain path keeps
+ * vnet_rx_packet(): its constant headers cost less than building one. */
 enum vnet_rx_res vnet_rx_packet_meta(struct vq *vq, const struct gmem *mem,
                                      const struct vnet_rx_fmt *fmt,
                                      const struct vnet_rx_meta *meta,

@@ -359,6 +359,21 @@ vq_void_since(struct vq *vq, struct vq_mark m)
 		vq->used->ring[i & vq->mask].len = 0;
 }
 
+void
+vq_set_log(struct vq *vq, const struct dirty_log *log, uint64_t used_gpa)
+{
+	vq->log = log;
+	vq->log_used_gpa = used_gpa;
+}
+
+/* Every byte of the used ring (flags, idx, entries, avail_event): a page or
+ * two, once per burst while a migration runs. */
+static VHOSTMQ_COLD void
+vq_log_used(const struct vq *vq)
+{
+	dirty_log_gpa(vq->log, vq->log_used_gpa, vring_used_bytes(vq->size));
+}
+
 bool
 vq_publish(struct vq *vq)
 {
@@ -368,6 +383,8 @@ vq_publish(struct vq *vq)
 	 * (spec 2.7.14), so it sees the entries written by vq_push(). */
 	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
 	vq->published_used = vq->used_idx;
+	if (unlikely(vq->log != NULL))
+		vq_log_used(vq);
 	return true;
 }
 
@@ -414,4 +431,6 @@ vq_set_notify(struct vq *vq, bool on)
 	 * of avail->idx sees its new entries. */
 	if (on)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(vq->log != NULL))
+		vq_log_used(vq);
 }

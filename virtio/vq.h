@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include "virtio/dirty.h"
 #include "virtio/gmem.h"
 #include "virtio/spec.h"
 
@@ -85,6 +86,10 @@ struct vq {
 	enum vq_dir dir;
 	bool event_idx;                  /* VIRTIO_F_RING_EVENT_IDX negotiated */
 	bool indirect;                   /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+	/* A migration's dirty log (NULL: not logging): the used ring's pages
+	 * are marked at each publish; RX buffers by their writer (vnet). */
+	const struct dirty_log *log;
+	uint64_t log_used_gpa;           /* the used ring, guest physical */
 
 	/* Owned by the poll thread while started. */
 	uint16_t last_avail;             /* next avail entry to consume */
@@ -111,6 +116,10 @@ struct vq {
  * control thread. */
 enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
                    uint32_t size, enum vq_dir dir, uint64_t features);
+
+/* Starts (log != NULL) or ends logging the writes into this stopped vq's
+ * used ring, at guest physical used_gpa. Run by the control thread. */
+void vq_set_log(struct vq *vq, const struct dirty_log *log, uint64_t used_gpa);
 
 /* The next chain. VQ_OK fills c. A chain violation is returned as its error
  * after the chain was given back with length 0 and counted: callers just go

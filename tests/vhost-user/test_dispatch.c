@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "tests/vhost-user/vhu_test.h"
 #include "common/base.h"
+#include "virtio/dirty.h"
 #include "virtio/gmem.h"
 #include "virtio/spec.h"
 
@@ -842,6 +843,96 @@ test_mtu(void **state)
 /* A call fd the poll thread writes must never block it: a blocking eventfd
  * is made non-blocking (the flag lives in the shared open file, so the
  * sender's own copy shows it). */
+/* The dirty log of a migration (LOG_SHMFD): SET_LOG_BASE maps it (an empty
+ * reply, as QEMU waits for), once it covers every page of the memory table
+ * and every used ring that logs; a log too small is refused naming
+ * mmap_size, and a ring address whose used ring lies beyond the log names
+ * log_gpa. The rings stop and restart with it. vhu_conn_log() gives it to
+ * starting rings only while VHOST_F_LOG_ALL is on; a new log replaces the
+ * mapping, and a reset or disconnect releases it. */
+static void
+test_log_base(void **state)
+{
+	const uint64_t pf = reply_ack_mq | (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	struct vhu_mem_region r = { .gpa = 0, .size = 4 * MIB, .fva = SEQ_FVA };
+	struct vt *t = vt_new(1);
+	int fd = vt_memfd("mem", 4 * MIB), lfd = vt_memfd("log", 2048);
+	/* 4 MiB of guest memory: 1024 pages, 128 bytes of log. */
+	struct vhu_log small = { .mmap_size = 127, .mmap_offset = 0 },
+	               ok = { .mmap_size = 128, .mmap_offset = 1024 + 16 };
+	struct vhu_msg m;
+	uint64_t one = 1;
+
+	(void)state;
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
+	assert_int_equal(vt_send_mem(t, 0, &r, &fd, 1), 0);
+
+	m = vt_msg(VHOST_USER_SET_LOG_BASE, 0, &small, sizeof(small));
+	vt_msg_fd(&m, dup(lfd));
+	assert_int_equal(vt_dispatch(t, &m), -EINVAL);
+	vt_no_reply(t);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "log"), 0);
+	vt_free(t);
+
+	t = vt_new(1);
+	fd = vt_memfd("mem", 4 * MIB);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
+	assert_int_equal(vt_send_mem(t, 0, &r, &fd, 1), 0);
+	vt_calls_clear(t);
+	m = vt_msg(VHOST_USER_SET_LOG_BASE, 0, &ok, sizeof(ok));
+	vt_msg_fd(&m, dup(lfd));
+	assert_int_equal(vt_dispatch(t, &m), 0);
+	vt_reply(t, VHOST_USER_SET_LOG_BASE, NULL, 0);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "log"), 1);
+	assert_true(t->o.ncalls >= 2);              /* stop all, then commit all */
+	assert_int_equal(t->o.calls[0].op, 's');
+	/* Logging is off until the frontend turns it on. */
+	assert_null(vhu_conn_log(t->d));
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0,
+	                             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	                             VIRTIO_BIT(VHOST_F_LOG_ALL)), 0);
+	assert_non_null(vhu_conn_log(t->d));
+	assert_int_equal(vhu_conn_log(t->d)->len, 128);
+	/* The log is the fd's bytes at mmap_offset: shared with the frontend. */
+	dirty_log_gpa(vhu_conn_log(t->d), 9 * 4096, 1);
+	{
+		uint8_t b = 0;
+
+		assert_int_equal(pread(lfd, &b, 1, 1024 + 16 + 1), 1);
+		assert_int_equal(b, 2);                 /* page 9: byte 1, bit 1 */
+	}
+	/* A used ring to log: inside the log, or refused naming log_gpa. */
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 256), 0);
+	assert_int_equal(vt_send_addr(t, 0, 0, SEQ_FVA, SEQ_FVA + 0x1000, SEQ_FVA + 0x2000,
+	                              VHOST_VRING_F_LOG), 0);
+	assert_true(vhu_conn_vring(t->d, 0)->log_set);
+	assert_int_equal(vhu_vring_log_gpa(t->d, 0), 0);        /* log_gpa sent: 0 */
+	assert_int_equal(vt_send_addr(t, NR, 1, SEQ_FVA, SEQ_FVA + 0x1000, SEQ_FVA + 0x2000, 0),
+	                 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_ADDR), 0);
+	assert_int_equal(vhu_vring_log_gpa(t->d, 1), 0x2000);   /* from used_fva */
+	{
+		struct vhu_vring_addr far = { .index = 1, .flags = VHOST_VRING_F_LOG,
+		                              .desc_fva = SEQ_FVA, .avail_fva = SEQ_FVA + 0x1000,
+		                              .used_fva = SEQ_FVA + 0x2000, .log_gpa = 4 * MIB };
+
+		m = vt_msg(VHOST_USER_SET_VRING_ADDR, NR, &far, sizeof(far));
+		assert_int_equal(vt_dispatch(t, &m), 0);
+		assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_VRING_ADDR), 1);
+	}
+	/* A second log replaces the first; RESET_OWNER releases it. */
+	m = vt_msg(VHOST_USER_SET_LOG_BASE, 0, &ok, sizeof(ok));
+	vt_msg_fd(&m, dup(lfd));
+	assert_int_equal(vt_dispatch(t, &m), 0);
+	vt_reply(t, VHOST_USER_SET_LOG_BASE, NULL, 0);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "log"), 1);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_RESET_OWNER, 0, one), 0);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "log"), 0);
+	assert_null(vhu_conn_log(t->d));
+	close(lfd);
+	vt_free(t);
+}
+
 static void
 test_call_fd_made_non_blocking(void **state)
 {
@@ -880,6 +971,7 @@ main(void)
 		cmocka_unit_test(test_queue_num_within_vring_index),
 		cmocka_unit_test(test_call_fd_made_non_blocking),
 		cmocka_unit_test(test_mtu),
+		cmocka_unit_test(test_log_base),
 	};
 
 	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);

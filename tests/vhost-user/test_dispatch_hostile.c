@@ -51,6 +51,7 @@ struct row {
 	uint16_t mtu;                /* 0: MTU not offered; else the device's MTU,
 	                                offered and its protocol feature negotiated */
 	bool mtu_pf_off;             /* with mtu: the protocol feature not negotiated */
+	uint64_t pf;                 /* more protocol features negotiated */
 	int want;                    /* vhu_dispatch() result; the connection closes */
 	bool nack;                   /* handler rejection: acked with 1 when asked */
 };
@@ -63,6 +64,9 @@ struct row {
 #define ADDR(i, f)   .p.addr = { .index = (i), .flags = (f), .desc_fva = FVA, \
                                  .avail_fva = FVA + 0x1000, \
                                  .used_fva = FVA + 0x2000 }
+
+#define LOGPF  (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD)
+#define RARPPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP)
 
 #define KICK VHOST_USER_SET_VRING_KICK
 #define CALL VHOST_USER_SET_VRING_CALL
@@ -77,12 +81,34 @@ static const struct row rows[] = {
 	{ "request 0xffffffff", .req = UINT32_MAX, .want = -ENOTSUP, .nack = true },
 	{ "unknown request with two fds", .req = 1000, .fds = "em", .want = -ENOTSUP,
 	  .nack = true },
-	{ "SET_LOG_BASE with an fd", .req = VHOST_USER_SET_LOG_BASE, .fds = "m",
-	  .want = -ENOTSUP, .nack = true },
-	{ "SET_LOG_FD with an fd", .req = VHOST_USER_SET_LOG_FD, .fds = "e",
-	  .want = -ENOTSUP, .nack = true },
-	{ "SEND_RARP", .req = VHOST_USER_SEND_RARP, .p.u64 = 0x5254001234,
-	  .want = -ENOTSUP, .nack = true },
+	/* The dirty log of a migration: the protocol feature, the mapping's
+	 * numbers against the fd (the memory table's side: test_dispatch.c).
+	 * SET_LOG_BASE has a reply of its own, which a refusal never sends:
+	 * the connection closes, REPLY_ACK or not. */
+	{ "SET_LOG_BASE, LOG_SHMFD not negotiated", .req = VHOST_USER_SET_LOG_BASE,
+	  .p.log = { 4096, 0 }, .fds = "m", .want = -EPROTO },
+	{ "SET_LOG_BASE mmap_size 0", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 0, 0 }, .fds = "m", .want = -EINVAL },
+	{ "SET_LOG_BASE offset + size wraps", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 8192, UINT64_MAX - 4095 }, .fds = "m", .want = -EINVAL },
+	{ "SET_LOG_BASE beyond the fd (1 MiB + 1 of a 1 MiB memfd)",
+	  .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF, .p.log = { MIB, 1 }, .fds = "m",
+	  .want = -EINVAL },
+	{ "SET_LOG_BASE on an empty memfd", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 4096, 0 }, .fds = "0", .want = -EINVAL },
+	{ "SET_LOG_BASE of a read-only fd", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 4096, 0 }, .fds = "r", .want = -EACCES },
+	{ "SET_LOG_BASE of a pipe", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 4096, 0 }, .fds = "p", .want = -EINVAL },
+	{ "SET_LOG_BASE without its fd", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .p.log = { 4096, 0 }, .want = -EBADMSG },
+	{ "SET_LOG_BASE size 8", .req = VHOST_USER_SET_LOG_BASE, .pf = LOGPF,
+	  .size_delta = -8, .p.log = { 4096, 0 }, .fds = "m", .want = -EBADMSG },
+	{ "SET_LOG_FD without its fd", .req = VHOST_USER_SET_LOG_FD, .want = -EBADMSG },
+	{ "SEND_RARP, RARP not negotiated", .req = VHOST_USER_SEND_RARP,
+	  .p.u64 = 0x5254001234, .want = -EPROTO, .nack = true },
+	{ "SEND_RARP from a multicast MAC", .req = VHOST_USER_SEND_RARP, .pf = RARPPF,
+	  .p.u64 = 0x3412005401, .want = -EINVAL, .nack = true },   /* first byte 0x01 */
 	{ "GET_CONFIG", .req = VHOST_USER_GET_CONFIG, .want = -ENOTSUP, .nack = true },
 	{ "SET_STATUS", .req = VHOST_USER_SET_STATUS, .p.u64 = 0xf, .want = -ENOTSUP,
 	  .nack = true },
@@ -350,10 +376,10 @@ static const struct row rows[] = {
 	  .want = -EINVAL, .nack = true },
 	{ "SET_VRING_ENABLE 0xffffffff", .req = VHOST_USER_SET_VRING_ENABLE,
 	  ST(1, UINT32_MAX), .want = -EINVAL, .nack = true },
-	{ "SET_VRING_ADDR log flag", .req = VHOST_USER_SET_VRING_ADDR, ADDR(1, 1),
-	  .want = -ENOTSUP, .nack = true },
+	{ "SET_VRING_ADDR flags 0x2", .req = VHOST_USER_SET_VRING_ADDR, ADDR(1, 2),
+	  .want = -EINVAL, .nack = true },
 	{ "SET_VRING_ADDR flags 0x80000000", .req = VHOST_USER_SET_VRING_ADDR,
-	  ADDR(1, 0x80000000u), .want = -ENOTSUP, .nack = true },
+	  ADDR(1, 0x80000000u), .want = -EINVAL, .nack = true },
 	/* Vring fds must be eventfds: a poll thread writes call and err fds in
 	 * its burst loop, where anything that can block would stall it. */
 	{ "SET_VRING_CALL with a pipe", .req = CALL, .p.u64 = 0, .fds = "p",
@@ -375,9 +401,9 @@ static const struct row rows[] = {
 	{ "SET_FEATURES MQ with one queue pair", .req = VHOST_USER_SET_FEATURES,
 	  .p.u64 = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MQ),
 	  .max_qp = 1, .want = -EINVAL, .nack = true },
-	{ "SET_PROTOCOL_FEATURES LOG_SHMFD (not offered)",
+	{ "SET_PROTOCOL_FEATURES CONFIG (not offered)",
 	  .req = VHOST_USER_SET_PROTOCOL_FEATURES,
-	  .p.u64 = UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD, .want = -EINVAL,
+	  .p.u64 = UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIG, .want = -EINVAL,
 	  .nack = true },
 	{ "SET_PROTOCOL_FEATURES CONFIG (not offered)",
 	  .req = VHOST_USER_SET_PROTOCOL_FEATURES,
@@ -595,6 +621,7 @@ hostile_dev(const struct row *r, enum variant v)
 		pf |= UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK;
 	if (r->mtu != 0 && !r->mtu_pf_off)
 		pf |= UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU;
+	pf |= r->pf;
 	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
 	if (r->started) {
 		assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()),

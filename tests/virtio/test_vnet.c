@@ -187,6 +187,8 @@ test_features_offered(void **state)
 	                      VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 	                      VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
 	                      VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	                      VIRTIO_BIT(VHOST_F_LOG_ALL) |
+	                      VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
 	                      VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 
 	const struct { struct vnet_offer o; uint64_t want; } rows[] = {
