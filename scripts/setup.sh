@@ -9,8 +9,10 @@ set -euo pipefail
 
 VHOSTMQ_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config python3 procps
                   libdpdk-dev dpdk dpdk-dev liburcu-dev libjansson-dev libcmocka-dev)
-# The guest the VM tests boot under QEMU (tests/vm/): test.sh only.
-VHOSTMQ_VM_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ethtool cpio)
+# The guest the VM tests boot under QEMU (tests/vm/), and the host's ping
+# (vm-check.sh migrate counts pings lost in a migration): test.sh only.
+VHOSTMQ_VM_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ethtool cpio
+                     iputils-ping)
 # The bench smoke's instruction counts (bench/extras.py runs callgrind): test.sh.
 VHOSTMQ_BENCH_PACKAGES=(valgrind)
 # The fuzz targets (tests/fuzz/, scripts/fuzz.sh): clang 14 and its runtimes,

@@ -270,6 +270,7 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 	struct vq_chain first, more;
 	struct vq_chain *c = &first;
 	uint32_t left = pkt_len;         /* packet bytes not yet written */
+	uint64_t first_written = 0;      /* for the log: bytes of the first chain */
 	uint16_t nbufs = 0;
 	struct vq_mark m;
 	enum vq_err e;
@@ -317,8 +318,13 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		size_t put = iov_copy(&dst, &src, left);
 
 		vq_push(vq, c->head, (uint32_t)(hdr + put));
-		if (log != NULL)
+		/* A page is marked after its last write: the frontend may copy
+		 * and clear it in between. The first chain's num_buffers is
+		 * written last, below. */
+		if (log != NULL && c != &first)
 			rx_log_chain(log, mem, c, hdr + put);
+		else
+			first_written = hdr + put;
 		nbufs++;
 		left -= (uint32_t)put;
 		if (left == 0)
@@ -347,6 +353,8 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		iov_skip(&h, offsetof(struct virtio_net_hdr, num_buffers));
 		iov_write(&h, &le, sizeof(le));
 	}
+	if (log != NULL)
+		rx_log_chain(log, mem, &first, first_written);
 	return VNET_RX_OK;
 }
 

@@ -17,6 +17,10 @@
 #   --smp N --mem SIZE  (default 4, 512M)
 #   --mac MAC         the NIC's MAC (default 52:54:00:00:00:01; two guests
 #                     on one wire need two)
+#   --nic-opts OPTS   more virtio-net-pci properties (e.g. guest_announce=off)
+#   --monitor PATH    QEMU's human monitor on a unix socket (server, no wait)
+#   --incoming URI    wait for a live migration (e.g. tcp:127.0.0.1:4444)
+#                     instead of booting: the guest arrives, already running
 #   --append ARGS     extra kernel command line (e.g. vhostmq.count=50)
 #   --host-mtu N      virtio-net-pci host_mtu=N: the NIC offers
 #                     VIRTIO_NET_F_MTU with MTU N and QEMU sends the backend
@@ -35,6 +39,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sock='' queues=4 server=0 test=report guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
 log='' tmo=180 smp=4 mem=512M append='' hostmtu='' mac=52:54:00:00:00:01
+nicopts='' monitor='' incoming=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--socket) sock=$2; shift ;;
@@ -49,7 +54,10 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift ;;
 	--host-mtu) hostmtu=$2; shift ;;
 	--mac) mac=$2; shift ;;
-	-h|--help) sed -n '3,33p' "$0"; exit 0 ;;
+	--nic-opts) nicopts=$2; shift ;;
+	--monitor) monitor=$2; shift ;;
+	--incoming) incoming=$2; shift ;;
+	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -74,17 +82,21 @@ if [ "${VHOSTMQ_VM_KVM:-0}" = 1 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	accel=(-accel kvm -cpu host)
 fi
 chr="socket,id=c0,path=$sock"
+mon=none
+[ -n "$monitor" ] && mon="unix:$monitor,server=on,wait=off"
 [ "$server" = 1 ] && chr+=",server=on,wait=off"
 
 # shellcheck disable=SC2054
 qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem"
-	-nodefaults -nographic -no-reboot -monitor none -serial "file:$log"
+	-nodefaults -nographic -no-reboot -serial "file:$log"
+	-monitor "$mon"
 	-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
 	-chardev "$chr"
 	-netdev "vhost-user,id=n0,chardev=c0,queues=$queues"
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=$mac,romfile=${hostmtu:+,host_mtu=$hostmtu}"
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=0,mac=$mac,romfile=${hostmtu:+,host_mtu=$hostmtu}${nicopts:+,$nicopts}"
 	-kernel "$guest/kernel" -initrd "$guest/initramfs.cpio.gz"
-	-append "console=ttyS0 panic=-1 loglevel=4 mitigations=off vhostmq.test=$test $append")
+	-append "console=ttyS0 panic=-1 loglevel=4 mitigations=off vhostmq.test=$test $append"
+	${incoming:+-incoming "$incoming"})
 
 qpid=
 cleanup() {

@@ -53,6 +53,17 @@
 #                    passed whole (rx_gso_frames > 0) and none was cut
 #                    (tx_tso_frames = rx_tso_frames = 0); the transfer's
 #                    time printed
+#   migrate          live migration: vhostmq devices src and dst, their ports
+#                    taps (vmqm0, vmqm1) in a Linux bridge (vmqbr0,
+#                    10.97.0.1/24 on the host); the guest boots on src and
+#                    is migrated 5 times, src -> dst -> src .. (QEMU
+#                    -incoming on the other socket, HMP migrate), while the
+#                    host streams TCP into it at 1 MB/s until the last hop
+#                    completed and pings it (migrate.py); the guest's sha256
+#                    of the stream is the host's, every hop completed (total time and downtime
+#                    printed, pings lost counted), vhostmq mapped the dirty
+#                    log, and with guest_announce=off QEMU's SEND_RARP made
+#                    vhostmq announce the guest's MAC on its new port
 #   fewer-queues     vhostmq --queues 2, QEMU queues=Q (> 2): run-guest.sh
 #                    fails within 10 s and reports QEMU's "asking more queues
 #                    than supported"
@@ -67,7 +78,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -ge 1 ] || { sed -n '3,64p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,75p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -83,7 +94,7 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
 mkdir -p "$work"
 sock=$work/vhost.sock
 guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-pass=0 fail=0 vpid='' VQ='' tapmade=0 rpid='' xpid=''
+pass=0 fail=0 vpid='' VQ='' tapmade=0 rpid='' xpid='' brmade=0
 tap=vmqtap0 tapnet=10.99.0   # host .1, guest .2; nothing else is touched
 csum_mb=100                # tcp-csum: MiB per run and direction (VHOSTMQ_VM_CSUM_MB)
 pcap=/tmp/vmf$$.pcap        # short: the port devargs are limited to 255 bytes
@@ -111,6 +122,7 @@ cleanup() {
 	rm -f "$sock" "$sock.ctl" "$pcap"
 	# vhostmq removes its tap on exit; after a SIGKILL it may be left
 	[ "$tapmade" = 1 ] && [ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
+	[ "$brmade" = 1 ] && ip link del vmqbr0 2>/dev/null
 	if [ $keep = 0 ]; then
 		[ $fail -gt 0 ] && for f in "$work"/*.log; do echo "--- $f"; tail -60 "$f"; done
 		rm -rf "$work"
@@ -518,6 +530,52 @@ $1" "$work/vm-pair.stats.json" 2>&1; }
 	fi
 	vstop TERM
 	rm -f "$work/vm0.sock" "$work/vm1.sock" "$pc"
+fi
+
+if want migrate; then
+	# Live migration between two devices of one vhostmq, taps in a bridge.
+	mnet=10.97.0 mj=$work/migrate.json mlog=$work/migrate.vhostmq.log
+	if [ -e /sys/class/net/vmqbr0 ] || [ -e /sys/class/net/vmqm0 ] || [ -e /sys/class/net/vmqm1 ]; then
+		bad "migrate: vmqbr0, vmqm0 or vmqm1 exists already (not ours): not touched"
+	else
+		cat >"$mj" <<J
+{ "devices": [
+  { "name": "src", "socket": "$work/src.sock", "queue_pairs": $Q, "cores": [1],
+    "port": "ethdev:net_tap10,iface=vmqm0" },
+  { "name": "dst", "socket": "$work/dst.sock", "queue_pairs": $Q, "cores": [1],
+    "port": "ethdev:net_tap11,iface=vmqm1" } ] }
+J
+		"$bin" --config "$mj" --control "$work/migrate.ctl" --log-level info >"$mlog" 2>&1 &
+		vpid=$!
+		for _ in $(seq 100); do
+			[ -e /sys/class/net/vmqm0 ] && [ -e /sys/class/net/vmqm1 ] && [ -S "$work/dst.sock" ] && break
+			sleep 0.1
+		done
+		brmade=1
+		ip link add vmqbr0 type bridge && ip addr add "$mnet.1/24" dev vmqbr0 &&
+			ip link set vmqbr0 up && ip link set vmqm0 master vmqbr0 && ip link set vmqm0 up &&
+			ip link set vmqm1 master vmqbr0 && ip link set vmqm1 up
+		python3 "$here/migrate.py" --run-guest "$here/run-guest.sh" --guest "$guest" \
+			--sockets "$work/src.sock,$work/dst.sock" --queues "$Q" --workdir "$work" \
+			--addr "$mnet.2" --hops 5 --smp 1 --rate $((1 << 20)) --nic-opts guest_announce=off >"$work/migrate.host.log" 2>&1
+		mrc=$?
+		vstop TERM
+		ip link del vmqbr0 2>/dev/null
+		brmade=0
+		h=$work/migrate.host.log
+		g=$(sed -n 's/^migrate: final guest log //p' "$h")
+		sent=$(sed -n 's/^migrate: sent bytes=\([0-9]*\) sha256=\([0-9a-f]*\) hops-spanned=yes$/\1 \2/p' "$h")
+		got=$(sed -n 's/^VHOSTMQ-VM: got bytes=\([0-9]*\) sha256=\(.*\)/\1 \2/p' "${g:-/dev/null}")
+		sed -n 's/^migrate: \(hop\|pings\)/     \1/p' "$h"
+		check "migrate: 5 hops completed (migrate.py rc $mrc)" \
+			"[ $mrc = 0 ] && [ \$(grep -c '^migrate: hop [0-9]* .*: completed ' '$h') = 5 ]"
+		check "migrate: the guest got the stream intact, sent across every hop ($got)" \
+			"[ -n '$sent' ] && [ '$got' = '$sent' ]"
+		check "migrate: vhostmq mapped the dirty log ($(grep -c 'dirty log:' "$mlog") times)" \
+			"grep -q 'device src: dirty log:' '$mlog' && grep -q 'device dst: dirty log:' '$mlog'"
+		check "migrate: QEMU's SEND_RARP announced the guest on its new port ($(grep -c 'announced 52:54:00:00:00:01 (RARP)' "$mlog") lines)" \
+			"grep -q 'device dst: announced 52:54:00:00:00:01 (RARP)' '$mlog' && grep -q 'device src: announced 52:54:00:00:00:01 (RARP)' '$mlog'"
+	fi
 fi
 
 if want fewer-queues && [ "$Q" -gt 2 ]; then
