@@ -1485,6 +1485,25 @@ test_tx_csum_filled(void **state)
 	expect_pool_whole(r);
 }
 
+/* Posts a guest TSO frame (tcp_frame() of o, behind a net header asking
+ * NEEDS_CSUM at its TCP header and TCPV4/TCPV6 segmentation at mss) as
+ * frame id; its length, and the header offsets in *l3, *l4, *l4_len. */
+static size_t
+tso_post(struct rig *r, uint32_t id, const struct tcp_frame_opts *o, uint16_t mss,
+         uint16_t *l3, uint16_t *l4, uint16_t *l4_len)
+{
+	size_t len = tcp_frame(want_buf, sizeof(want_buf), o, l3, l4, l4_len);
+	uint64_t gpa = le64toh(r->g->desc[tx_post(r, id, (uint32_t)len, NULL)].addr);
+	const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	                        o->ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6,
+	                        (uint8_t)(*l4 + *l4_len), 0, (uint8_t)mss, (uint8_t)(mss >> 8),
+	                        (uint8_t)*l4, 0, 16, 0 };
+
+	assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
+	assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
+	return len;
+}
+
 /* HOST_TSO4/6: a 64 KiB TCP frame over IPv4 and a 30 KB one over IPv6, and
  * TSO frames small enough for one mbuf, leave as segments of gso_size that a
  * receiver accepts (the loopback hands them back to the guest), counted as
@@ -1506,19 +1525,9 @@ test_tx_tso_cut(void **state)
 		const struct tcp_frame_opts o = { .ip = rows[k].ip, .payload = rows[k].payload,
 		                                  .seq = 1000, .flags = 0x18 };
 		uint16_t l3, l4, l4_len;
-		size_t len = tcp_frame(want_buf, sizeof(want_buf), &o, &l3, &l4, &l4_len);
-		uint16_t head = tx_post(r, k, (uint32_t)len, NULL);
-		uint64_t gpa = le64toh(r->g->desc[head].addr);
-		const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
-		                        rows[k].ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
-		                                        : VIRTIO_NET_HDR_GSO_TCPV6,
-		                        (uint8_t)(l4 + l4_len), 0,
-		                        (uint8_t)rows[k].mss, (uint8_t)(rows[k].mss >> 8),
-		                        (uint8_t)l4, 0, 16, 0 };
 		uint32_t n = (rows[k].payload + rows[k].mss - 1) / rows[k].mss, got = 0;
 
-		assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
-		assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
+		tso_post(r, k, &o, rows[k].mss, &l3, &l4, &l4_len);
 		poll_n(r, 4);
 		for (uint32_t i = 0; i < n; i++) {
 			long flen = rx_take(r, frame_buf, sizeof(frame_buf), NULL);
@@ -1564,20 +1573,11 @@ test_tx_tso_to_port(void **state)
 		const struct tcp_frame_opts o = { .ip = rows[k].ip, .vlan = rows[k].vlan,
 		                                  .payload = rows[k].payload, .seq = 1, .flags = 0x18 };
 		uint16_t l3, l4, l4_len;
-		size_t len = tcp_frame(want_buf, sizeof(want_buf), &o, &l3, &l4, &l4_len);
-		uint64_t gpa = le64toh(r->g->desc[tx_post(r, k, (uint32_t)len, NULL)].addr);
-		const uint8_t h[10] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
-		                        rows[k].ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
-		                                        : VIRTIO_NET_HDR_GSO_TCPV6,
-		                        (uint8_t)(l4 + l4_len), 0,
-		                        (uint8_t)rows[k].mss, (uint8_t)(rows[k].mss >> 8),
-		                        (uint8_t)l4, 0, 16, 0 };
+		size_t len = tso_post(r, k, &o, rows[k].mss, &l3, &l4, &l4_len);
 		uint64_t want = RTE_MBUF_F_TX_TCP_SEG |
 		                (rows[k].ip == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
 		                                 : RTE_MBUF_F_TX_IPV6);
 
-		assert_int_equal(fg_write(r->g, gpa, h, sizeof(h)), 0);
-		assert_int_equal(fg_write(r->g, gpa + r->hdr_len, want_buf, len), 0);
 		poll_n(r, 1);
 		assert_int_equal(spy.n, k + 1);
 		assert_int_equal(spy.pkt_len[k], len);
