@@ -38,6 +38,7 @@ struct vhu_conn {
 	uint64_t features;               /* acked by SET_FEATURES */
 	uint64_t protocol_features;      /* acked by SET_PROTOCOL_FEATURES */
 	uint16_t frontend_mtu;           /* confirmed by NET_SET_MTU; 0: none */
+	uint8_t status;                  /* SET_STATUS (protocol feature STATUS) */
 	struct gmem *mem;                /* NULL until SET_MEM_TABLE */
 	struct dirty_log log;            /* SET_LOG_BASE; bits NULL: none */
 	void *log_map;                   /* what to munmap */
@@ -109,6 +110,8 @@ vhu_protocol_features_offered(const struct vnet_offer *o)
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS) |
 	       (o->mtu ? UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU : 0);
 }
 
@@ -245,6 +248,7 @@ vhu_reset(struct vhu_conn *d)
 	d->features = 0;
 	d->protocol_features = 0;
 	d->frontend_mtu = 0;
+	d->status = 0;
 	if (d->ops->reset != NULL)
 		d->ops->reset(d->owner);
 }
@@ -451,6 +455,48 @@ h_set_log_base(struct vhu_conn *d, struct vhu_msg *m)
 	vlog_info("device %s: dirty log: %" PRIu64 " bytes (guest memory up to 0x%" PRIx64 ")",
 	          d->name, l->mmap_size, l->mmap_size * 8 << DIRTY_PAGE_SHIFT);
 	return send_reply(d, m, NULL, 0);
+}
+
+/* SET_STATUS (protocol feature STATUS): the driver's device status (spec
+ * 2.1). With it negotiated, rings run only while DRIVER_OK is set (spec
+ * 3.1.1: no buffers are used before); a driver that clears it, or resets
+ * the device (0), has its rings stopped and the frames that waited for it
+ * dropped. Their positions and everything else stay: QEMU sends status 0
+ * when it stops the device, before its GET_VRING_BASE of the last pair,
+ * whose answer a migration takes to the destination. A status
+ * FEATURES_OK is kept: SET_FEATURES already refused what we cannot do. */
+static int
+h_set_status(struct vhu_conn *d, struct vhu_msg *m)
+{
+	uint8_t was = d->status;
+
+	if (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_STATUS))
+		return vhu_reject(d, m, -EPROTO, "protocol feature STATUS (bit %d) was not "
+		                  "negotiated", VHOST_USER_PROTOCOL_F_STATUS);
+	if (m->p.u64 > UINT8_MAX)
+		return vhu_reject(d, m, -EINVAL, "status: 0x%" PRIx64 " is not a status byte",
+		                  m->p.u64);
+	d->status = (uint8_t)m->p.u64;
+	if ((was ^ d->status) & VIRTIO_STATUS_DRIVER_OK) {
+		if (was & VIRTIO_STATUS_DRIVER_OK)
+			vhu_stop_all(d);
+		vhu_touch_all(d);
+	}
+	if (d->status == 0 && was != 0 && d->ops->reset != NULL) {
+		vhu_stop_all(d);
+		d->ops->reset(d->owner);
+	}
+	vlog_debug("device %s: status 0x%02x", d->name, d->status);
+	return 0;
+}
+
+static int
+h_get_status(struct vhu_conn *d, struct vhu_msg *m)
+{
+	if (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_STATUS))
+		return vhu_reject(d, m, -EPROTO, "protocol feature STATUS (bit %d) was not "
+		                  "negotiated", VHOST_USER_PROTOCOL_F_STATUS);
+	return reply_u64(d, m, d->status);
 }
 
 /* SET_LOG_FD: the kernel vhost's eventfd for "log written". The log in
@@ -710,6 +756,12 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", VHU_VAR, 1, 1, 0, h_set_log_fd,
 	                            frame_none_or_u64 },
 	[VHOST_USER_SEND_RARP] = { "SEND_RARP", U64, 0, 0, 0, h_send_rarp },
+	[VHOST_USER_SET_STATUS] = { "SET_STATUS", U64, 0, 0, 0, h_set_status },
+	[VHOST_USER_GET_STATUS] = { "GET_STATUS", 0, 0, 0, VHU_REPLIES, h_get_status },
+	/* RESET_DEVICE (protocol feature RESET_DEVICE) is RESET_OWNER's
+	 * successor: the same clean reset. */
+	[VHOST_USER_RESET_DEVICE] = { "RESET_DEVICE", VHU_VAR, 0, 0, 0, h_reset_owner,
+	                              frame_none_or_u64 },
 };
 
 /* Names of requests we know but do not implement, for clear log lines. */
@@ -717,7 +769,6 @@ static const char *const vhu_unhandled_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG", [VHOST_USER_SET_CONFIG] = "SET_CONFIG",
 	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
 	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG", [VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
-	[VHOST_USER_SET_STATUS] = "SET_STATUS", [VHOST_USER_GET_STATUS] = "GET_STATUS",
 };
 
 static const char *
@@ -946,5 +997,7 @@ vhu_vring_ready(const struct vhu_conn *d, uint32_t vqi)
 {
 	const struct vhu_vring *v = vhu_conn_vring(d, vqi);
 
-	return v != NULL && d->mem != NULL && v->started && v->enabled && v->num != 0 && v->addr_set;
+	return v != NULL && d->mem != NULL && v->started && v->enabled && v->num != 0 &&
+	       v->addr_set && (!vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_STATUS) ||
+	                       (d->status & VIRTIO_STATUS_DRIVER_OK));
 }

@@ -6,6 +6,16 @@
 #define VHOSTMQ_VIRTIO_SPEC_H
 #include <stdint.h>
 
+/* Device status bits (spec 2.1). */
+enum {
+	VIRTIO_STATUS_ACKNOWLEDGE = 1,
+	VIRTIO_STATUS_DRIVER      = 2,
+	VIRTIO_STATUS_DRIVER_OK   = 4,
+	VIRTIO_STATUS_FEATURES_OK = 8,
+	VIRTIO_STATUS_NEEDS_RESET = 64,
+	VIRTIO_STATUS_FAILED      = 128,
+};
+
 /* Feature bit numbers (spec 6 "Reserved Feature Bits", 5.1.3 virtio-net). */
 enum {
 	VIRTIO_NET_F_CSUM          = 0,

@@ -490,6 +490,50 @@ test_ready_needs_every_message(void **state)
 	}
 }
 
+/* Protocol feature STATUS: a ready vring runs only while the driver's status
+ * has DRIVER_OK (no buffer is used before, spec 3.1.1); GET_STATUS answers
+ * what SET_STATUS set; clearing DRIVER_OK stops the rings, and status 0
+ * also drops what waited for the old driver (the owner's reset), but keeps
+ * the rings' configuration and position: QEMU asks GET_VRING_BASE after it. */
+static void
+test_status(void **state)
+{
+	const uint64_t pf = reply_ack_mq | (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS);
+	const uint64_t ok = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	                    VIRTIO_STATUS_FEATURES_OK;
+	struct vt *t = vt_new(1);
+	struct vhu_vring_state st;
+
+	(void)state;
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_FEATURES, 0,
+	                             VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)), 0);
+	for (enum step s = 0; s < ST_COUNT; s++)
+		send_step(t, s);
+	assert_false(vhu_vring_ready(t->d, 0));
+	assert_false(t->o.running[0]);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_STATUS, 0, ok), 0);
+	assert_false(t->o.running[0]);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_STATUS, 0), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_STATUS), ok);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_STATUS, 0, ok | VIRTIO_STATUS_DRIVER_OK), 0);
+	assert_true(vhu_vring_ready(t->d, 0));
+	assert_true(t->o.running[0]);
+	t->o.has_pos[0] = true;
+	t->o.pos[0] = 42;
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_STATUS, 0, 0), 0);
+	assert_false(t->o.running[0]);
+	assert_int_equal(t->o.nresets, 1);
+	assert_true(vhu_conn_vring(t->d, 0)->started);
+	assert_non_null(vhu_conn_mem(t->d));
+	assert_int_equal(vt_send_state(t, VHOST_USER_GET_VRING_BASE, 0, 0, 0), 0);
+	vt_reply(t, VHOST_USER_GET_VRING_BASE, &st, sizeof(st));
+	assert_int_equal(st.num, 42);
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_STATUS, NR, 0x100), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_SET_STATUS), 1);
+	vt_free(t);
+}
+
 static void
 test_reset_owner(void **state)
 {
@@ -972,6 +1016,7 @@ main(void)
 		cmocka_unit_test(test_call_fd_made_non_blocking),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_log_base),
+		cmocka_unit_test(test_status),
 	};
 
 	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);

@@ -67,6 +67,7 @@ struct row {
 
 #define LOGPF  (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD)
 #define RARPPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP)
+#define STATUSPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS)
 
 #define KICK VHOST_USER_SET_VRING_KICK
 #define CALL VHOST_USER_SET_VRING_CALL
@@ -110,8 +111,20 @@ static const struct row rows[] = {
 	{ "SEND_RARP from a multicast MAC", .req = VHOST_USER_SEND_RARP, .pf = RARPPF,
 	  .p.u64 = 0x3412005401, .want = -EINVAL, .nack = true },   /* first byte 0x01 */
 	{ "GET_CONFIG", .req = VHOST_USER_GET_CONFIG, .want = -ENOTSUP, .nack = true },
-	{ "SET_STATUS", .req = VHOST_USER_SET_STATUS, .p.u64 = 0xf, .want = -ENOTSUP,
-	  .nack = true },
+	{ "SET_STATUS, STATUS not negotiated", .req = VHOST_USER_SET_STATUS, .p.u64 = 0xf,
+	  .want = -EPROTO, .nack = true },
+	{ "SET_STATUS 0x100 (not a status byte)", .req = VHOST_USER_SET_STATUS, .pf = STATUSPF,
+	  .p.u64 = 0x100, .want = -EINVAL, .nack = true },
+	{ "SET_STATUS size 4", .req = VHOST_USER_SET_STATUS, .pf = STATUSPF, .size_delta = -4,
+	  .p.u64 = 0xf, .want = -EBADMSG },
+	/* GET_STATUS has a reply of its own: a refusal closes. */
+	{ "GET_STATUS, STATUS not negotiated", .req = VHOST_USER_GET_STATUS, .want = -EPROTO },
+	{ "GET_STATUS with a payload", .req = VHOST_USER_GET_STATUS, .pf = STATUSPF,
+	  .size_delta = 8, .want = -EBADMSG },
+	{ "RESET_DEVICE size 4", .req = VHOST_USER_RESET_DEVICE, .size_delta = 4,
+	  .want = -EBADMSG },
+	{ "RESET_DEVICE with an fd", .req = VHOST_USER_RESET_DEVICE, .fds = "e",
+	  .want = -EBADMSG },
 	{ "ADD_MEM_REG with an fd", .req = VHOST_USER_ADD_MEM_REG, .fds = "m",
 	  .want = -ENOTSUP, .nack = true },
 

@@ -91,10 +91,21 @@ vt_position(void *owner, uint32_t vqi, uint16_t *last_avail)
 	return true;
 }
 
+static void
+vt_reset(void *owner)
+{
+	struct vt_owner *o = owner;
+
+	for (uint32_t vqi = 0; vqi < VT_MAX_VRINGS; vqi++)
+		assert_false(o->running[vqi]);      /* vhu_ops: every vring stopped */
+	o->nresets++;
+}
+
 const struct vhu_ops vt_ops = {
 	.stop = vt_stop,
 	.commit = vt_commit,
 	.position = vt_position,
+	.reset = vt_reset,
 };
 
 void

@@ -47,6 +47,7 @@ struct vt_owner {
 	bool has_pos[VT_MAX_VRINGS];     /* what position() answers */
 	uint16_t pos[VT_MAX_VRINGS];
 	uint32_t npos;                   /* position() calls */
+	uint32_t nresets;                /* reset() calls */
 	bool running[VT_MAX_VRINGS];     /* committed while ready, not stopped since */
 	struct vt_snap snap[VT_MAX_VRINGS];
 };
