@@ -35,4 +35,11 @@
  * most a millisecond to the first packet after a pause. */
 #define TUNE_PORT_POLL_MS 1
 
+/* Memory regions a device takes (GET_MAX_MEM_SLOTS, protocol feature
+ * CONFIGURE_MEM_SLOTS): libvhost-user's and QEMU's cap, so a VM can hot-plug
+ * memory until QEMU itself stops; DPDK 22.11's vhost takes 8. Each region is
+ * one mapping of the guest's and two guard slots while a table is replaced
+ * (vhost-user/guard.h). */
+#define TUNE_MEM_SLOTS 509u
+
 #endif

@@ -20,6 +20,7 @@
 #include "vhost-user/mem.h"
 #include "common/base.h"
 #include "common/log.h"
+#include "common/tunables.h"
 #include "virtio/vnet.h"
 
 struct vhu_conn {
@@ -111,6 +112,7 @@ vhu_protocol_features_offered(const struct vnet_offer *o)
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
 	       (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS) |
 	       (o->mtu ? UINT64_C(1) << VHOST_USER_PROTOCOL_F_MTU : 0);
 }
@@ -325,6 +327,110 @@ h_set_mem_table(struct vhu_conn *d, struct vhu_msg *m)
 	vlog_info("device %s: memory table: %u region(s), %u sealed against shrinking",
 	          d->name, t->nregions, vhu_mem_nsealed(mem));
 	return 0;                        /* the dispatcher closes the fds: mmap holds its own */
+}
+
+/* Protocol feature CONFIGURE_MEM_SLOTS: the memory table grows and shrinks
+ * a region at a time (QEMU sends its whole table so, and each DIMM it
+ * hot-plugs or unplugs), up to TUNE_MEM_SLOTS regions. Each message builds
+ * a new table from the old one (vhost-user/mem.c); the rings stop, take it,
+ * and start again, and only then does the old table go (for a removal, the
+ * removed region's mapping with it). QEMU keeps a table per queue pair and
+ * sends each region's ADD and REM once per pair: a region added again
+ * exactly (gpa, size, fva) is counted, not mapped again, and goes with the
+ * last REM. */
+_Static_assert(TUNE_MEM_SLOTS <= GMEM_MAX_SLOTS, "a table holds every slot offered");
+
+static int
+h_get_max_mem_slots(struct vhu_conn *d, struct vhu_msg *m)
+{
+	return reply_u64(d, m, TUNE_MEM_SLOTS);
+}
+
+static int
+need_mem_slots(struct vhu_conn *d, struct vhu_msg *m)
+{
+	if (vhu_has_protocol(d, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+		return 0;
+	return vhu_reject(d, m, -EPROTO, "protocol feature CONFIGURE_MEM_SLOTS (bit %d) was not "
+	                  "negotiated", VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+}
+
+/* The new table in, the old one out (gone: the region only the old one
+ * has, UINT32_MAX for none). */
+static void
+mem_swap(struct vhu_conn *d, struct gmem *mem, uint32_t gone)
+{
+	struct gmem *old = d->mem;
+
+	vhu_stop_all(d);
+	d->mem = mem;
+	vhu_mem_retire(old, gone);
+	vhu_touch_all(d);
+}
+
+static int
+h_add_mem_reg(struct vhu_conn *d, struct vhu_msg *m)
+{
+	const struct vhu_mem_region *r = &m->p.reg.r;
+	struct gmem *mem;
+	uint32_t have;
+	char why[200];
+	int rc;
+
+	if ((rc = need_mem_slots(d, m)) != 0)
+		return rc;
+	if ((have = vhu_mem_find(d->mem, r)) != UINT32_MAX) {
+		d->mem->r[have].refs++;          /* read by the control thread only */
+		return 0;
+	}
+	rc = vhu_mem_add(d->mem, r, m->fds[0], TUNE_MEM_SLOTS, &mem, why, sizeof(why));
+	if (rc != 0)
+		return vhu_reject(d, m, rc, "gpa 0x%" PRIx64 " size 0x%" PRIx64 ": %s", r->gpa,
+		                  r->size, why);
+	mem_swap(d, mem, UINT32_MAX);
+	vlog_info("device %s: memory region added: gpa 0x%" PRIx64 " size 0x%" PRIx64 " (%u "
+	          "regions)", d->name, r->gpa, r->size, mem->n);
+	return 0;
+}
+
+/* A region that a started vring's rings lie in is refused: the ring would
+ * have nothing to run on. The frontend stops the ring first (or sends the
+ * ring's new address). */
+static int
+h_rem_mem_reg(struct vhu_conn *d, struct vhu_msg *m)
+{
+	const struct vhu_mem_region *r = &m->p.reg.r;
+	struct gmem *mem;
+	uint32_t gone;
+	char why[200];
+	int rc;
+
+	if ((rc = need_mem_slots(d, m)) != 0)
+		return rc;
+	if ((gone = vhu_mem_find(d->mem, r)) != UINT32_MAX && d->mem->r[gone].refs > 1) {
+		d->mem->r[gone].refs--;
+		return 0;
+	}
+	rc = vhu_mem_remove(d->mem, r, &mem, &gone, why, sizeof(why));
+	if (rc != 0)
+		return vhu_reject(d, m, rc, "%s", why);
+	for (uint32_t i = 0; i < d->nvrings; i++) {
+		const struct vhu_vring *v = &d->vring[i];
+		const uint64_t fva[3] = { v->addrs.desc_fva, v->addrs.avail_fva,
+		                          v->addrs.used_fva };
+
+		for (unsigned k = 0; v->started && v->addr_set && k < 3; k++)
+			if (fva[k] - d->mem->r[gone].fva < d->mem->r[gone].size) {
+				vhu_mem_retire(mem, UINT32_MAX);     /* never published */
+				return vhu_reject(d, m, -EBUSY, "gpa 0x%" PRIx64 " size 0x%" PRIx64
+				                  ": vring %u is started and its rings lie in it "
+				                  "(GET_VRING_BASE first)", r->gpa, r->size, i);
+			}
+	}
+	mem_swap(d, mem, gone);
+	vlog_info("device %s: memory region removed: gpa 0x%" PRIx64 " size 0x%" PRIx64 " (%u "
+	          "regions)", d->name, r->gpa, r->size, mem != NULL ? mem->n : 0);
+	return 0;
 }
 
 static const char *
@@ -756,6 +862,13 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", VHU_VAR, 1, 1, 0, h_set_log_fd,
 	                            frame_none_or_u64 },
 	[VHOST_USER_SEND_RARP] = { "SEND_RARP", U64, 0, 0, 0, h_send_rarp },
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", 0, 0, 0, VHU_REPLIES,
+	                                   h_get_max_mem_slots },
+	[VHOST_USER_ADD_MEM_REG] = { "ADD_MEM_REG", sizeof(struct vhu_mem_reg), 1, 1, 0,
+	                             h_add_mem_reg },
+	/* QEMU sends no fd with REM_MEM_REG, other frontends the region's. */
+	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", sizeof(struct vhu_mem_reg), 0, 1, 0,
+	                             h_rem_mem_reg },
 	[VHOST_USER_SET_STATUS] = { "SET_STATUS", U64, 0, 0, 0, h_set_status },
 	[VHOST_USER_GET_STATUS] = { "GET_STATUS", 0, 0, 0, VHU_REPLIES, h_get_status },
 	/* RESET_DEVICE (protocol feature RESET_DEVICE) is RESET_OWNER's
@@ -767,8 +880,6 @@ static const struct vhu_handler vhu_handlers[VHOST_USER_REQUEST_MAX] = {
 /* Names of requests we know but do not implement, for clear log lines. */
 static const char *const vhu_unhandled_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG", [VHOST_USER_SET_CONFIG] = "SET_CONFIG",
-	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
-	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG", [VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
 };
 
 static const char *

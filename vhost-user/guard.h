@@ -25,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 64 devices (config/'s limit) x 8 regions (GMEM_MAX_REGIONS) x 2: during a
- * SET_MEM_TABLE the new table is mapped before the old one goes. */
-#define VHU_GUARD_SLOTS 1024
+/* 64 devices (config/'s limit) x 8 regions (GMEM_MAX_REGIONS) x 2 (during a
+ * SET_MEM_TABLE the new table is mapped before the old one goes), or a few
+ * devices with hundreds of hot-plugged regions: a table ADD_MEM_REG or
+ * REM_MEM_REG builds is guarded whole before the old one's slots go. */
+#define VHU_GUARD_SLOTS 4096
 
 /* Installs the SIGBUS handler (and, the first time, creates the wake-up
  * eventfd), before any thread touches guest memory. The disposition it

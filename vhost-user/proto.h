@@ -98,6 +98,12 @@ struct vhu_mem_table {
 	struct vhu_mem_region r[VHU_MAX_FDS];
 };
 
+/* ADD_MEM_REG, REM_MEM_REG: one region. */
+struct vhu_mem_reg {
+	uint64_t padding;
+	struct vhu_mem_region r;
+};
+
 /* SET_LOG_BASE: where in the fd that comes with it the dirty log lies. */
 struct vhu_log {
 	uint64_t mmap_size;
@@ -116,6 +122,7 @@ union vhu_payload {
 	struct vhu_vring_addr addr;
 	struct vhu_mem_table mem;
 	struct vhu_log log;
+	struct vhu_mem_reg reg;
 	uint8_t raw[VHU_MAX_PAYLOAD];
 };
 

@@ -15,9 +15,18 @@ gmem_strerror(enum gmem_err e)
 	case GMEM_E_EMPTY:   return "region size is 0";
 	case GMEM_E_WRAP:    return "region end wraps the address space";
 	case GMEM_E_OVERLAP: return "regions overlap in guest physical space";
+	case GMEM_E_OVERLAP_FVA: return "regions overlap in the frontend's virtual space";
 	case GMEM_E_NOMEM:   return "out of memory";
 	}
 	return "unknown";
+}
+
+static int
+by_gpa(const void *a, const void *b)
+{
+	const struct gmem_region *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
 static int
@@ -34,7 +43,7 @@ gmem_new(const struct gmem_region *r, uint32_t n, struct gmem **out, uint32_t *b
 
 	*out = NULL;
 	*bad = n;
-	if (n == 0 || n > GMEM_MAX_REGIONS)
+	if (n == 0 || n > GMEM_MAX_SLOTS)
 		return GMEM_E_COUNT;
 	for (uint32_t i = 0; i < n; i++) {
 		*bad = i;
@@ -43,17 +52,46 @@ gmem_new(const struct gmem_region *r, uint32_t n, struct gmem **out, uint32_t *b
 		if (r[i].gpa + r[i].size < r[i].gpa || r[i].fva + r[i].size < r[i].fva ||
 		    (uintptr_t)r[i].hva + r[i].size < (uintptr_t)r[i].hva)
 			return GMEM_E_WRAP;
-		for (uint32_t k = 0; k < i; k++)
+		for (uint32_t k = 0; k < i; k++) {
 			if (ranges_overlap(r[i].gpa, r[i].size, r[k].gpa, r[k].size))
 				return GMEM_E_OVERLAP;
+			if (ranges_overlap(r[i].fva, r[i].size, r[k].fva, r[k].size))
+				return GMEM_E_OVERLAP_FVA;
+		}
 	}
 	m = malloc(sizeof(*m) + n * sizeof(m->r[0]));
 	if (m == NULL)
 		return GMEM_E_NOMEM;
 	m->n = n;
 	memcpy(m->r, r, n * sizeof(m->r[0]));
+	qsort(m->r, n, sizeof(m->r[0]), by_gpa);
 	*out = m;
 	return GMEM_OK;
+}
+
+void *
+gmem_gpa_search(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hint)
+{
+	uint32_t lo = 0, hi = m->n;          /* the region is in [lo, hi) if any */
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (m->r[mid].gpa <= gpa)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (m->n > 0) {
+		void *p = gmem_region_hva(&m->r[lo], gpa, len);
+
+		if (p != NULL) {
+			*hint = lo;
+			return p;
+		}
+	}
+	*len = 0;
+	return NULL;
 }
 
 void

@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio/gmem.h - the guest memory table: GPA and frontend-VA to host-VA.
  * Security model: region values come from the frontend. gmem_new() is the only
- * gate: it rejects empty, wrapping and overlapping regions, so every lookup can
- * trust the table. The table is immutable once built and shared read-only by
- * every poll thread; a new SET_MEM_TABLE builds a new table (build, validate,
- * swap). Lookups clamp lengths to the end of a region, so a buffer that
- * straddles two regions comes back in pieces and never overflows one. */
+ * gate: it rejects empty and wrapping regions, and regions that overlap in
+ * guest physical or in frontend virtual space, so every lookup can trust the
+ * table. The table is immutable once built and shared read-only by every poll
+ * thread; SET_MEM_TABLE, ADD_MEM_REG and REM_MEM_REG each build a new table
+ * (build, validate, swap). Regions are kept sorted by guest physical address:
+ * a lookup tries its caller's last hit, then halves the table, so hundreds
+ * of regions (memory hotplug) cost a few steps on a miss. Lookups clamp
+ * lengths to the end of a region, so a buffer that straddles two regions
+ * comes back in pieces and never overflows one. */
 #ifndef VHOSTMQ_VIRTIO_GMEM_H
 #define VHOSTMQ_VIRTIO_GMEM_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Eight is QEMU's historic vhost-user limit (VHOST_MEMORY_BASELINE_NREGIONS);
- * memory hotplug beyond it needs CONFIGURE_MEM_SLOTS, which QEMU caps at 509. */
+/* Eight is QEMU's historic vhost-user limit (VHOST_MEMORY_BASELINE_NREGIONS),
+ * what one SET_MEM_TABLE carries; memory hotplug beyond it adds regions one
+ * by one (CONFIGURE_MEM_SLOTS), up to GMEM_MAX_SLOTS, libvhost-user's and
+ * QEMU's cap. */
 #define GMEM_MAX_REGIONS 8
+#define GMEM_MAX_SLOTS 509
 
 struct gmem_region {
 	uint64_t gpa;        /* guest physical start */
@@ -23,6 +30,12 @@ struct gmem_region {
 	void    *hva;        /* host virtual start of the region's first byte */
 	void    *map_base;   /* what to munmap, owned by whoever built the table */
 	size_t   map_len;
+	uint64_t file_off;   /* where map_base lies in its file */
+	bool     sealed;     /* the file cannot shrink (F_SEAL_SHRINK) */
+	/* The frontend's ADD_MEM_REG of this very region not yet matched by a
+	 * REM_MEM_REG: QEMU adds (and removes) every region once per queue
+	 * pair. Only the control thread reads or changes it, in place. */
+	uint32_t refs;
 };
 
 struct gmem {
@@ -32,17 +45,18 @@ struct gmem {
 
 enum gmem_err {
 	GMEM_OK = 0,
-	GMEM_E_COUNT,        /* n == 0 or n > GMEM_MAX_REGIONS */
+	GMEM_E_COUNT,        /* n == 0 or n > GMEM_MAX_SLOTS */
 	GMEM_E_EMPTY,        /* region size 0 */
 	GMEM_E_WRAP,         /* gpa + size or fva + size wraps */
 	GMEM_E_OVERLAP,      /* two regions share guest physical addresses */
+	GMEM_E_OVERLAP_FVA,  /* two regions share frontend virtual addresses */
 	GMEM_E_NOMEM,
 };
 
 const char *gmem_strerror(enum gmem_err e);
 
-/* Validates and copies regions into a new table; on error *bad is the index of
- * the offending region (or n for a count error). */
+/* Validates and copies regions into a new table, sorted by gpa; on error
+ * *bad is the index in r of the offending region (or n for a count error). */
 enum gmem_err gmem_new(const struct gmem_region *r, uint32_t n, struct gmem **out,
                        uint32_t *bad);
 void gmem_free(struct gmem *m);      /* frees the table, does not unmap */
@@ -62,18 +76,16 @@ gmem_region_hva(const struct gmem_region *r, uint64_t gpa, uint64_t *len)
 	return (uint8_t *)r->hva + off;
 }
 
+/* The slow half of gmem_gpa_to_hva(): a binary search of the sorted table. */
+void *gmem_gpa_search(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hint);
+
 static inline void *
 gmem_gpa_to_hva(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hint)
 {
 	uint32_t h = *hint;
 	void *p = h < m->n ? gmem_region_hva(&m->r[h], gpa, len) : NULL;
 
-	for (uint32_t k = 0; p == NULL && k < m->n; k++)
-		if ((p = gmem_region_hva(&m->r[k], gpa, len)) != NULL)
-			*hint = k;
-	if (p == NULL)
-		*len = 0;
-	return p;
+	return p != NULL ? p : gmem_gpa_search(m, gpa, len, hint);
 }
 
 /* HVA -> GPA, the other way (for the dirty log): true and *gpa if hva lies in

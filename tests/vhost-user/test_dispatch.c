@@ -490,6 +490,99 @@ test_ready_needs_every_message(void **state)
 	}
 }
 
+/* ADD_MEM_REG / REM_MEM_REG (CONFIGURE_MEM_SLOTS): GET_MAX_MEM_SLOTS says
+ * 509; twelve regions added one by one (as QEMU hot-plugs DIMMs) make a
+ * table of twelve, each mapped once; a region overlapping another in guest
+ * physical or frontend virtual space is refused; the same region added
+ * again (QEMU does so once per queue pair) is counted, not mapped again,
+ * and stays until as many removals;
+ * removing a region no table has, or one a started vring's rings lie in, is
+ * refused; removing the others unmaps exactly them; every fd is closed. */
+static void
+test_mem_slots(void **state)
+{
+	const uint64_t pf = reply_ack_mq |
+	                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+	struct vt *t = vt_new(1);
+	unsigned fds0;
+	struct vhu_mem_reg reg;
+	struct vhu_msg m;
+
+	(void)state;
+	assert_int_equal(vt_send_u64(t, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf), 0);
+	assert_int_equal(vt_send0(t, VHOST_USER_GET_MAX_MEM_SLOTS, 0), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_GET_MAX_MEM_SLOTS), 509);
+	fds0 = vt_count_fds();
+	for (uint64_t i = 0; i < 12; i++) {
+		reg = (struct vhu_mem_reg){ .r = { .gpa = i * 2 * MIB, .size = MIB,
+		                                   .fva = SEQ_FVA + i * 4 * MIB } };
+		m = vt_msg(VHOST_USER_ADD_MEM_REG, NR, &reg, sizeof(reg));
+		vt_msg_fd(&m, vt_memfd("slot", MIB));
+		assert_int_equal(vt_dispatch(t, &m), 0);
+		assert_int_equal(vt_reply_u64(t, VHOST_USER_ADD_MEM_REG), 0);
+		assert_int_equal(vhu_conn_mem(t->d)->n, i + 1);
+	}
+	assert_int_equal(vt_count_fds(), fds0);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "slot"), 12);
+	{
+		static const struct vhu_mem_region bad[] = {
+			{ .gpa = 0, .size = MIB / 2, .fva = SEQ_FVA },       /* gpa and fva */
+			{ .gpa = MIB / 2, .size = MIB, .fva = SEQ_FVA + 60 * MIB },  /* gpa */
+			{ .gpa = 40 * MIB, .size = MIB, .fva = SEQ_FVA + 4 * MIB + 4096 },
+		};
+
+		for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
+			reg = (struct vhu_mem_reg){ .r = bad[k] };
+			m = vt_msg(VHOST_USER_ADD_MEM_REG, NR, &reg, sizeof(reg));
+			vt_msg_fd(&m, vt_memfd("slot", MIB));
+			assert_int_equal(vt_dispatch(t, &m), 0);
+			assert_int_equal(vt_reply_u64(t, VHOST_USER_ADD_MEM_REG), 1);
+		}
+	}
+	assert_int_equal(vhu_conn_mem(t->d)->n, 12);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "slot"), 12);
+	assert_int_equal(vt_count_fds(), fds0);
+	for (int k = 0; k < 2; k++) {            /* region 5 again, then one removal */
+		reg = (struct vhu_mem_reg){ .r = { .gpa = 10 * MIB, .size = MIB,
+		                                   .fva = SEQ_FVA + 20 * MIB } };
+		m = vt_msg(k == 0 ? VHOST_USER_ADD_MEM_REG : VHOST_USER_REM_MEM_REG, NR, &reg,
+		           sizeof(reg));
+		if (k == 0)
+			vt_msg_fd(&m, vt_memfd("slot", MIB));
+		assert_int_equal(vt_dispatch(t, &m), 0);
+		assert_int_equal(vt_reply_u64(t, k == 0 ? VHOST_USER_ADD_MEM_REG
+		                                        : VHOST_USER_REM_MEM_REG), 0);
+		assert_int_equal(vhu_conn_mem(t->d)->n, 12);
+		assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "slot"), 12);
+	}
+	assert_int_equal(vt_count_fds(), fds0);
+
+	/* Vring 0 started with its rings in region 0 (fva SEQ_FVA...). */
+	assert_int_equal(vt_send_state(t, VHOST_USER_SET_VRING_NUM, 0, 0, 128), 0);
+	assert_int_equal(vt_send_addr(t, 0, 0, ring_fva(0, 0), ring_fva(0, 1), ring_fva(0, 2),
+	                              0), 0);
+	assert_int_equal(vt_send_file(t, VHOST_USER_SET_VRING_KICK, 0, 0, vt_eventfd()), 0);
+	reg = (struct vhu_mem_reg){ .r = { .gpa = 0, .size = MIB, .fva = SEQ_FVA } };
+	m = vt_msg(VHOST_USER_REM_MEM_REG, NR, &reg, sizeof(reg));
+	assert_int_equal(vt_dispatch(t, &m), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_REM_MEM_REG), 1);
+	reg.r.gpa = 100 * MIB;                               /* no such region */
+	m = vt_msg(VHOST_USER_REM_MEM_REG, NR, &reg, sizeof(reg));
+	assert_int_equal(vt_dispatch(t, &m), 0);
+	assert_int_equal(vt_reply_u64(t, VHOST_USER_REM_MEM_REG), 1);
+	for (uint64_t i = 11; i >= 1; i--) {
+		reg = (struct vhu_mem_reg){ .r = { .gpa = i * 2 * MIB, .size = MIB,
+		                                   .fva = SEQ_FVA + i * 4 * MIB } };
+		m = vt_msg(VHOST_USER_REM_MEM_REG, NR, &reg, sizeof(reg));
+		assert_int_equal(vt_dispatch(t, &m), 0);
+		assert_int_equal(vt_reply_u64(t, VHOST_USER_REM_MEM_REG), 0);
+		assert_int_equal(vhu_conn_mem(t->d)->n, i);
+		assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "slot"), i);
+	}
+	vt_free(t);
+	assert_int_equal(vt_count_maps(VT_MEMFD_PREFIX "slot"), 0);
+}
+
 /* Protocol feature STATUS: a ready vring runs only while the driver's status
  * has DRIVER_OK (no buffer is used before, spec 3.1.1); GET_STATUS answers
  * what SET_STATUS set; clearing DRIVER_OK stops the rings, and status 0
@@ -1017,6 +1110,7 @@ main(void)
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_log_base),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_mem_slots),
 	};
 
 	return cmocka_run_group_tests_name("vhu_dispatch", tests, NULL, NULL);

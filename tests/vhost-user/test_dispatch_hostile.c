@@ -68,6 +68,7 @@ struct row {
 #define LOGPF  (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD)
 #define RARPPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP)
 #define STATUSPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS)
+#define SLOTSPF (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)
 
 #define KICK VHOST_USER_SET_VRING_KICK
 #define CALL VHOST_USER_SET_VRING_CALL
@@ -125,8 +126,28 @@ static const struct row rows[] = {
 	  .want = -EBADMSG },
 	{ "RESET_DEVICE with an fd", .req = VHOST_USER_RESET_DEVICE, .fds = "e",
 	  .want = -EBADMSG },
-	{ "ADD_MEM_REG with an fd", .req = VHOST_USER_ADD_MEM_REG, .fds = "m",
-	  .want = -ENOTSUP, .nack = true },
+	/* Memory slots: the protocol feature, the region against its fd, the
+	 * framing (sequences against a table: test_dispatch.c). */
+	{ "ADD_MEM_REG, CONFIGURE_MEM_SLOTS not negotiated", .req = VHOST_USER_ADD_MEM_REG,
+	  .p.reg.r = OK_REG, .fds = "m", .want = -EPROTO, .nack = true },
+	{ "ADD_MEM_REG beyond its fd (2 MiB of a 1 MiB memfd)", .req = VHOST_USER_ADD_MEM_REG,
+	  .pf = SLOTSPF, .p.reg.r = REG(0, 2 * MIB, 0), .fds = "m", .want = -EINVAL,
+	  .nack = true },
+	{ "ADD_MEM_REG size 0", .req = VHOST_USER_ADD_MEM_REG, .pf = SLOTSPF,
+	  .p.reg.r = REG(0, 0, 0), .fds = "m", .want = -EINVAL, .nack = true },
+	{ "ADD_MEM_REG gpa + size wraps", .req = VHOST_USER_ADD_MEM_REG, .pf = SLOTSPF,
+	  .p.reg.r = REG(UINT64_MAX - 0xfff, MIB, 0), .fds = "m", .want = -EINVAL,
+	  .nack = true },
+	{ "ADD_MEM_REG without its fd", .req = VHOST_USER_ADD_MEM_REG, .pf = SLOTSPF,
+	  .p.reg.r = OK_REG, .want = -EBADMSG },
+	{ "ADD_MEM_REG with two fds", .req = VHOST_USER_ADD_MEM_REG, .pf = SLOTSPF,
+	  .p.reg.r = OK_REG, .fds = "mm", .want = -EBADMSG },
+	{ "ADD_MEM_REG size 32", .req = VHOST_USER_ADD_MEM_REG, .pf = SLOTSPF,
+	  .size_delta = -8, .p.reg.r = OK_REG, .fds = "m", .want = -EBADMSG },
+	{ "REM_MEM_REG of no region", .req = VHOST_USER_REM_MEM_REG, .pf = SLOTSPF,
+	  .p.reg.r = OK_REG, .want = -ENOENT, .nack = true },
+	{ "REM_MEM_REG size 48", .req = VHOST_USER_REM_MEM_REG, .pf = SLOTSPF,
+	  .size_delta = 8, .p.reg.r = OK_REG, .want = -EBADMSG },
 
 	/* NET_SET_MTU: the protocol feature, the range, the configured MTU. */
 	{ "NET_SET_MTU, MTU not offered", .req = VHOST_USER_NET_SET_MTU, .p.u64 = 1500,
@@ -547,6 +568,7 @@ natural_size(const struct row *r)
 	case VHOST_USER_SET_LOG_BASE:
 		return 16;
 	case VHOST_USER_ADD_MEM_REG:
+	case VHOST_USER_REM_MEM_REG:
 		return 8 + sizeof(struct vhu_mem_region);
 	case VHOST_USER_SET_MEM_TABLE:
 		/* A huge nregions keeps its natural size small: size is not the rule. */

@@ -21,6 +21,7 @@
 #   --monitor PATH    QEMU's human monitor on a unix socket (server, no wait)
 #   --incoming URI    wait for a live migration (e.g. tcp:127.0.0.1:4444)
 #                     instead of booting: the guest arrives, already running
+#   --maxmem SIZE     room for memory hotplug: 16 DIMM slots up to SIZE
 #   --append ARGS     extra kernel command line (e.g. vhostmq.count=50)
 #   --host-mtu N      virtio-net-pci host_mtu=N: the NIC offers
 #                     VIRTIO_NET_F_MTU with MTU N and QEMU sends the backend
@@ -39,7 +40,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sock='' queues=4 server=0 test=report guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
 log='' tmo=180 smp=4 mem=512M append='' hostmtu='' mac=52:54:00:00:00:01
-nicopts='' monitor='' incoming=''
+nicopts='' monitor='' incoming='' maxmem=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--socket) sock=$2; shift ;;
@@ -57,7 +58,8 @@ while [ $# -gt 0 ]; do
 	--nic-opts) nicopts=$2; shift ;;
 	--monitor) monitor=$2; shift ;;
 	--incoming) incoming=$2; shift ;;
-	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
+	--maxmem) maxmem=$2; shift ;;
+	-h|--help) sed -n '3,38p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -87,7 +89,7 @@ mon=none
 [ "$server" = 1 ] && chr+=",server=on,wait=off"
 
 # shellcheck disable=SC2054
-qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem"
+qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem${maxmem:+,slots=16,maxmem=$maxmem}"
 	-nodefaults -nographic -no-reboot -serial "file:$log"
 	-monitor "$mon"
 	-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
