@@ -193,6 +193,52 @@ seeds_vhu_sequences(void)
 		seed_write("fuzz_vhu_dispatch", name, &o);
 	}
 
+	/* A migration and memory hotplug, as QEMU 7.2 runs them (vm-check.sh
+	 * migrate, hotplug): the log mapped, logging on with each ring's used
+	 * ring address, a region added and removed, RARP, status, reset. */
+	{
+		const uint64_t pf = (UINT64_C(1) << VHOST_USER_PROTOCOL_F_MQ) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RARP) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+		                    (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS);
+		const struct vhu_log log = { .mmap_size = 64, .mmap_offset = 0 };
+		const struct vhu_mem_reg reg = { .r = { .gpa = 0x10000000, .size = 4096,
+		                                        .fva = FVA + 0x10000000 } };
+
+		o = (struct fz_out){ 0 };
+		fz_put8(&o, 0);
+		qemu_start(&o, 1);
+		msg_u64(&o, 0, VHOST_USER_SET_PROTOCOL_FEATURES, 0, pf);
+		msg(&o, 1 | MEMFD, VHOST_USER_SET_LOG_BASE, 0, &log, sizeof(log));
+		msg_u64(&o, 0, VHOST_USER_SET_FEATURES, 0,
+		        qemu_features(1) | VIRTIO_BIT(VHOST_F_LOG_ALL));
+		for (uint32_t i = 0; i < 2; i++) {
+			struct vhu_vring_addr a = { .index = i, .flags = VHOST_VRING_F_LOG,
+			                            .desc_fva = ring_fva(i, 0),
+			                            .avail_fva = ring_fva(i, 1),
+			                            .used_fva = ring_fva(i, 2),
+			                            .log_gpa = ring_fva(i, 2) - FVA };
+
+			msg(&o, 0, VHOST_USER_SET_VRING_ADDR, NR, &a, sizeof(a));
+		}
+		msg_u64(&o, 0, VHOST_USER_SET_STATUS, NR, VIRTIO_STATUS_ACKNOWLEDGE |
+		        VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+		msg0(&o, VHOST_USER_GET_STATUS, 0);
+		msg_u64(&o, 0, VHOST_USER_SEND_RARP, NR, UINT64_C(0x5254001234));
+		msg0(&o, VHOST_USER_GET_MAX_MEM_SLOTS, 0);
+		msg(&o, 1 | MEMFD, VHOST_USER_ADD_MEM_REG, NR, &reg, sizeof(reg));
+		msg(&o, 1 | MEMFD, VHOST_USER_ADD_MEM_REG, NR, &reg, sizeof(reg));
+		msg(&o, 0, VHOST_USER_REM_MEM_REG, NR, &reg, sizeof(reg));
+		msg(&o, 0, VHOST_USER_REM_MEM_REG, NR, &reg, sizeof(reg));
+		msg_u64(&o, 0, VHOST_USER_SET_STATUS, NR, 0);
+		qemu_stop(&o, 1);
+		msg0(&o, VHOST_USER_RESET_DEVICE, 0);
+		seed_write("fuzz_vhu_dispatch", "qemu-migrate-hotplug", &o);
+	}
+
 	/* test_restart_after_get_vring_base */
 	o = (struct fz_out){ 0 };
 	fz_put8(&o, 0);
