@@ -24,6 +24,12 @@
  *   pmd-loopback-csum the same (mergeable), each guest TX frame asking for
  *                     its TCP checksum (NEEDS_CSUM, VIRTIO_NET_F_CSUM): the
  *                     software checksum fill's cost.
+ *   pmd-loopback-logged  pmd-loopback-mrg while a live migration logs every
+ *                     write (both rings with a dirty log): the logging's cost.
+ *   pmd-loopback-256  pmd-loopback-mrg with a memory table of 256 regions
+ *                     (memory hotplug; the rings and buffers in the first):
+ *                     what many regions cost a translation that hits its
+ *                     hint.
  * Notifications are left out (no call eventfds): their cost is a syscall,
  * which callgrind does not see. Every scenario runs a few warm-up bursts
  * first, so lazy symbol binding and first-touch paths stay out. */
@@ -82,16 +88,26 @@ struct scenario {
 	enum kind kind;
 	bool mrg;
 	bool csum;                       /* guest TX asks for its TCP checksum */
+	bool logged;                     /* the rings log their writes */
+	uint32_t regions;                /* 0: the fake guest's one */
 };
 
 static const struct scenario scenarios[] = {
-	{ "tx", K_TX, false, false },
-	{ "rx", K_RX, false, false },
-	{ "rx-mrg", K_RX, true, false },
-	{ "pmd-loopback", K_PMD, false, false },
-	{ "pmd-loopback-mrg", K_PMD, true, false },
-	{ "pmd-loopback-csum", K_PMD, true, true },
+	{ "tx", K_TX, false, false, false, 0 },
+	{ "rx", K_RX, false, false, false, 0 },
+	{ "rx-mrg", K_RX, true, false, false, 0 },
+	{ "pmd-loopback", K_PMD, false, false, false, 0 },
+	{ "pmd-loopback-mrg", K_PMD, true, false, false, 0 },
+	{ "pmd-loopback-csum", K_PMD, true, true, false, 0 },
+	{ "pmd-loopback-logged", K_PMD, true, false, true, 0 },
+	{ "pmd-loopback-256", K_PMD, true, false, false, 256 },
 };
+
+/* pmd-loopback-logged: a dirty log covering the fake guest's memory. */
+static uint8_t log_bits[(FG_GPA_BASE + REGION) / 4096 / 8 + 1];
+static const struct dirty_log ipp_log = { .bits = log_bits, .len = sizeof(log_bits) };
+/* pmd-loopback-256: what the other 255 regions point at. */
+static uint8_t other_region[4096];
 
 /* The net header of a frame whose TCP checksum (behind Ethernet and IPv4)
  * the guest leaves to the device (VIRTIO_NET_F_CSUM). */
@@ -118,6 +134,7 @@ struct run {
 	struct vnet_rx_fmt fmt;
 	struct pmd_qp q;
 	struct pmd_qp_state *st;
+	struct gmem *many;               /* pmd-loopback-256's table */
 };
 
 /* Host side buffers: where guest TX frames are copied to, and the frames
@@ -135,8 +152,9 @@ static const char usage[] =
 "  valgrind --tool=callgrind --collect-atstart=no \\\n"
 "           --callgrind-out-file=DIR/cg.out vhostmq-ipp\n"
 "Each scenario (tx, rx, rx-mrg, pmd-loopback, pmd-loopback-mrg,\n"
-"pmd-loopback-csum: guest TX leaves its TCP checksum to us; sizes 64 and\n"
-"1518) counts only the device side of N bursts of 32 packets (default 64)\n"
+"pmd-loopback-csum: guest TX leaves its TCP checksum to us,\n"
+"pmd-loopback-logged: a migration logs every write, pmd-loopback-256: 256\n"
+"memory regions; sizes 64 and 1518) counts only the device side of N bursts of 32 packets (default 64)\n"
 "and dumps its counts under its own name (\"Client Request: tx-64\"); the\n"
 "driver side is outside the count. Prints one JSON line per scenario:\n"
 "{\"scenario\":..,\"size\":..,\"packets\":..,\"dump\":..,\"callgrind\":..}\n"
@@ -292,6 +310,21 @@ burst(struct run *u)
 
 /* --- scenarios ------------------------------------------------------------- */
 
+/* The fake guest's region and 255 more above it, all apart in gpa and fva. */
+static int
+many_regions(struct run *u, uint32_t n)
+{
+	struct gmem_region r[GMEM_MAX_SLOTS];
+	uint32_t bad;
+
+	r[0] = u->g->mem->r[0];
+	for (uint32_t k = 1; k < n; k++)
+		r[k] = (struct gmem_region){ .gpa = (UINT64_C(1) << 40) + k * (UINT64_C(1) << 20),
+		                             .fva = (UINT64_C(1) << 45) + k * (UINT64_C(1) << 20),
+		                             .size = sizeof(other_region), .hva = other_region };
+	return gmem_new(r, n, &u->many, &bad) == GMEM_OK ? 0 : -1;
+}
+
 static int
 run_setup(struct run *u, const struct scenario *s, uint32_t size)
 {
@@ -340,6 +373,15 @@ run_setup(struct run *u, const struct scenario *s, uint32_t size)
 		.dev_name = "ipp",
 		.qp = 0,
 	};
+	if (s->logged) {
+		vq_set_log(u->g->vq, &ipp_log, u->g->used_gpa);
+		vq_set_log(u->rxv.vq, &ipp_log, u->rxv.used_gpa);
+	}
+	if (s->regions != 0) {
+		if (many_regions(u, s->regions) != 0)
+			return -1;
+		u->q.mem = u->many;
+	}
 	return 0;
 }
 
@@ -349,8 +391,11 @@ run_free(struct run *u)
 	if (u->st != NULL)
 		pmd_qp_state_drop_held(u->st);
 	free(u->st);
+	gmem_free(u->many);
 	fg_free(u->g);
 }
+
+
 
 static int
 run_scenario(const struct scenario *s, uint32_t size, unsigned bursts)

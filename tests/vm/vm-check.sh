@@ -546,6 +546,15 @@ $1" "$work/vm-pair.stats.json" 2>&1; }
 	rm -f "$work/vm0.sock" "$work/vm1.sock" "$pc"
 fi
 
+# stream_result TOOL HOSTLOG TAIL: from the host log of TOOL (migrate.py,
+# hotplug.py), the final guest log (g), what the host sent ("BYTES SHA256"
+# when its line ends in TAIL) and what the guest got (got, the same form)
+stream_result() {
+	g=$(sed -n "s/^$1: final guest log //p" "$2")
+	sent=$(sed -n "s/^$1: sent bytes=\([0-9]*\) sha256=\([0-9a-f]*\)$3\$/\1 \2/p" "$2")
+	got=$(sed -n 's/^VHOSTMQ-VM: got bytes=\([0-9]*\) sha256=\(.*\)/\1 \2/p' "${g:-/dev/null}")
+}
+
 # migrate_run NAME PROCS HOPS: the guest migrated HOPS times between devices
 # src and dst (their ports taps vmqm0/vmqm1 in bridge vmqbr0), the devices
 # in one vhostmq (PROCS 1) or one each in two (PROCS 2)
@@ -601,9 +610,7 @@ migrate_run() {
 	ip link del vmqbr0 2>/dev/null
 	brmade=0
 	h=$work/$name.host.log
-	g=$(sed -n 's/^migrate: final guest log //p' "$h")
-	sent=$(sed -n 's/^migrate: sent bytes=\([0-9]*\) sha256=\([0-9a-f]*\) hops-spanned=yes$/\1 \2/p' "$h")
-	got=$(sed -n 's/^VHOSTMQ-VM: got bytes=\([0-9]*\) sha256=\(.*\)/\1 \2/p' "${g:-/dev/null}")
+	stream_result migrate "$h" ' hops-spanned=yes'
 	sed -n 's/^migrate: \(hop\|pings\)/     \1/p' "$h"
 	check "$name: $hops hops completed (migrate.py rc $mrc)" \
 		"[ $mrc = 0 ] && [ \$(grep -c '^migrate: hop [0-9]* .*: completed ' '$h') = $hops ]"
@@ -642,9 +649,7 @@ if want hotplug; then
 		vstop TERM
 		tapmade=0 tap=vmqtap0
 		h=$work/hotplug.host.log
-		g=$(sed -n 's/^hotplug: final guest log //p' "$h")
-		sent=$(sed -n 's/^hotplug: sent bytes=\([0-9]*\) sha256=\([0-9a-f]*\)$/\1 \2/p' "$h")
-		got=$(sed -n 's/^VHOSTMQ-VM: got bytes=\([0-9]*\) sha256=\(.*\)/\1 \2/p' "${g:-/dev/null}")
+		stream_result hotplug "$h" ''
 		memkb=$(sed -n 's/^VHOSTMQ-VM: memtotal kB=//p' "${g:-/dev/null}")
 		sed -n 's/^hotplug: \(added\|removed\|the backend\)/     \1/p' "$h"
 		check "hotplug: 12 DIMMs plugged, 4 unplugged (hotplug.py rc $hrc)" \
