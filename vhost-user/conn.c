@@ -768,7 +768,13 @@ h_set_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 	if (extra)
 		return vhu_reject(d, m, -EINVAL, "protocol features: bit %d was not offered",
 		                  __builtin_ctzll(extra));
+	if (m->p.u64 == d->protocol_features)
+		return 0;
+	/* STATUS changes what a ready ring is (DRIVER_OK): rings restart by
+	 * the new rules. */
+	vhu_stop_all(d);
 	d->protocol_features = m->p.u64;
+	vhu_touch_all(d);
 	return 0;
 }
 
