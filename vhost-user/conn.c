@@ -768,8 +768,10 @@ h_set_protocol_features(struct vhu_conn *d, struct vhu_msg *m)
 	if (extra)
 		return vhu_reject(d, m, -EINVAL, "protocol features: bit %d was not offered",
 		                  __builtin_ctzll(extra));
-	if (m->p.u64 == d->protocol_features)
+	if (!((m->p.u64 ^ d->protocol_features) & (UINT64_C(1) << VHOST_USER_PROTOCOL_F_STATUS))) {
+		d->protocol_features = m->p.u64;
 		return 0;
+	}
 	/* STATUS changes what a ready ring is (DRIVER_OK): rings restart by
 	 * the new rules. */
 	vhu_stop_all(d);
