@@ -158,7 +158,7 @@ def check(in_path, out_path, mss, max_frame):
     errs = []
     # Expected: per flow, seq -> payload of each input frame, and the input's
     # frame ends (where PSH may appear).
-    want, ends = {}, {}
+    want, ends, first_seq = {}, {}, {}
     for fr in ins:
         # the input's checksums are zero: parse without verifying them
         et = struct.unpack("!H", fr[12:14])[0]
@@ -172,15 +172,7 @@ def check(in_path, out_path, mss, max_frame):
         p = tcp[(tcp[12] >> 4) * 4:]
         want.setdefault(key, bytearray()).extend(p)
         ends.setdefault(key, {})[seq + len(p)] = True
-    first_seq = {}
-    for fr in ins:
-        et = struct.unpack("!H", fr[12:14])[0]
-        if et == 0x0800:
-            src, dst, tcp_off, ver = fr[26:30], fr[30:34], 14 + (fr[14] & 15) * 4, 4
-        else:
-            src, dst, tcp_off, ver = fr[22:38], fr[38:54], 54, 6
-        sport, dport, seq = struct.unpack("!HHI", fr[tcp_off:tcp_off + 8])
-        first_seq.setdefault((ver, src, dst, sport, dport), seq)
+        first_seq.setdefault(key, seq)
     got = {k: bytearray(len(v)) for k, v in want.items()}
     seen = {k: bytearray(len(v)) for k, v in want.items()}
     n_big = 0
