@@ -64,6 +64,7 @@ struct be_dev {
 	int listen_fd;
 	struct vhu_conn *conn;           /* NULL while no frontend is attached */
 	struct pmd_port *port;
+	struct be_dev *peer;             /* device: port: the device wired back */
 	struct rte_mempool *pool;
 	struct be_qp *qp;                /* [queue_pairs], cache aligned */
 	struct be_steering *steer;       /* NULL for loopback: answers on the same pair */

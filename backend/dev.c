@@ -326,6 +326,8 @@ be_devs_wire(struct be *be)
 			vlog_err("device %s: port device:%s: %s", d->cfg.name, p->cfg.name, why);
 			return rc;
 		}
+		d->peer = p;
+		p->peer = d;
 		vlog_info("device %s: port device:%s (%u queue pairs each way)", d->cfg.name,
 		          p->cfg.name, d->cfg.queue_pairs);
 		vlog_info("device %s: port device:%s (%u queue pairs each way)", p->cfg.name,

@@ -121,19 +121,57 @@ be_plan_entry(struct be_dev *d, uint16_t qp)
 	};
 }
 
+/* The plan entry of d's pair qp, or NULL when the plan has none. */
+static const struct pmd_qp *
+be_plan_find(const struct pmd_plan *plan, const struct be_dev *d, uint16_t qp)
+{
+	for (uint32_t k = 0; k < plan->n; k++)
+		if (plan->q[k].st == &d->qp[qp].st)
+			return &plan->q[k];
+	return NULL;
+}
+
+/* Points the entries of a device: port at their peer's entries in the same
+ * plan (pmd_qp.peer), where the peer's pair that reads the entry's port
+ * queue is one of them. owner[k]: the device of entry k. */
+static void
+be_plan_link(struct pmd_plan *plan, struct be_dev *const *owner)
+{
+	const struct pmd_qp **peers = pmd_plan_peers(plan);
+
+	for (uint32_t k = 0; k < plan->n; k++) {
+		const struct be_dev *p = owner[k]->peer;
+		struct pmd_qp *e = &plan->q[k];
+
+		if (p == NULL || be_plan_find(plan, p, e->port_q % p->cfg.queue_pairs) == NULL)
+			continue;
+		for (uint16_t qp = 0; qp < p->cfg.queue_pairs; qp++)
+			peers[qp] = be_plan_find(plan, p, qp);
+		e->peer = peers;
+		e->peer_nq = p->cfg.queue_pairs;
+		peers += p->cfg.queue_pairs;
+	}
+}
+
 /* Builds the plan of one poll thread from every device's running rings and
  * swaps it in; the old one is retired. */
 static void
 be_replan(struct be *be, struct pmd *pmd)
 {
-	uint32_t n = 0, k = 0;
+	uint32_t n = 0, k = 0, npeer = 0;
 	struct pmd_plan *plan;
+	struct be_dev **owner;
 
 	for (unsigned i = 0; i < be->ndev; i++)
 		for (uint16_t qp = 0; qp < be->dev[i].cfg.queue_pairs; qp++)
-			n += be->dev[i].qp[qp].pmd == pmd && be_qp_listed(&be->dev[i], qp);
-	plan = pmd_plan_new(n);
-	if (plan == NULL) {
+			if (be->dev[i].qp[qp].pmd == pmd && be_qp_listed(&be->dev[i], qp)) {
+				n++;
+				if (be->dev[i].peer != NULL)
+					npeer += be->dev[i].peer->cfg.queue_pairs;
+			}
+	plan = pmd_plan_new(n, npeer);
+	owner = malloc((n ? n : 1) * sizeof(owner[0]));
+	if (plan == NULL || owner == NULL) {
 		/* Cannot happen short of OOM; keeping the old plan would let a
 		 * thread touch a ring we are about to change, so stop instead. */
 		vlog_err("out of memory building a poll plan");
@@ -141,8 +179,12 @@ be_replan(struct be *be, struct pmd *pmd)
 	}
 	for (unsigned i = 0; i < be->ndev; i++)
 		for (uint16_t qp = 0; qp < be->dev[i].cfg.queue_pairs; qp++)
-			if (be->dev[i].qp[qp].pmd == pmd && be_qp_listed(&be->dev[i], qp))
+			if (be->dev[i].qp[qp].pmd == pmd && be_qp_listed(&be->dev[i], qp)) {
+				owner[k] = &be->dev[i];
 				plan->q[k++] = be_plan_entry(&be->dev[i], qp);
+			}
+	be_plan_link(plan, owner);
+	free(owner);
 	be_retire(be, pmd_swap(pmd, plan));
 }
 

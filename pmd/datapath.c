@@ -27,7 +27,7 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
 	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments),
-	QSTAT(tx_tso_whole), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_tso_whole), QSTAT(tx_direct), QSTAT(tx_nombuf), QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),
 	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_gso_frames), QSTAT(rx_csum_partial),
@@ -87,7 +87,7 @@ finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
 	}
 }
 
-enum chain_copy { COPY_OK, COPY_DROPPED, COPY_NOMBUF };
+enum chain_copy { COPY_OK, COPY_NOMBUF };
 
 /* A frame vnet_tx_check() refused: counted where its verdict belongs. */
 static VHOSTMQ_COLD void
@@ -134,21 +134,18 @@ tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vne
 	}
 }
 
-/* Copies one guest TX chain (net header skipped) into m, chaining more mbufs
- * from the pool as needed. */
+/* Copies one guest TX chain that passed vnet_tx_check() (net header
+ * skipped) into m, chaining more mbufs from the pool as needed, and marks
+ * what its header asked (req). */
 static enum chain_copy
-chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, struct rte_mbuf *m)
+chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vnet_tx_req *rq,
+              struct rte_mbuf *m)
 {
-	struct vnet_tx_req req;
-	enum vnet_tx_verdict v = vnet_tx_check(&q->tx_fmt, c, &req);
+	const struct vnet_tx_req req = *rq;
 	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
 	uint64_t left;
 
-	if (unlikely(v != VNET_TX_OK)) {
-		tx_refused(q, v);
-		return COPY_DROPPED;
-	}
 	left = c->out_len - q->tx_fmt.hdr_len;
 	src = iov_cursor(c->seg, c->n_out);
 	iov_skip(&src, q->tx_fmt.hdr_len);
@@ -293,86 +290,6 @@ tx_send_cut(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t k)
 	tx_flush(q, out, n);
 }
 
-/* Guest TX ring -> port TX queue. */
-static uint32_t
-guest_tx(const struct pmd_qp *q)
-{
-	struct vq *vq = q->tx.vq;
-	struct pmd_qp_state *st = q->st;
-	struct rte_mbuf *pkts[PMD_BURST];
-	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
-	uint16_t k = 0, sent, popped = 0, tso = 0;
-	uint64_t bytes = 0;
-
-	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
-	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
-	if (n == 0) {
-		if (unlikely(vq->broken))
-			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
-		return 0;
-	}
-	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
-		STAT_ADD(st, tx_nombuf, 1);
-		st->tx_nombuf = true;
-		return 0;                /* the guest's frames wait in its ring */
-	}
-	st->tx_nombuf = false;
-	vq_prefetch(vq, q->mem, n);
-	while (popped < n) {
-		struct vq_mark mark = vq_mark(vq);
-		struct vq_chain c;
-		enum vq_err e = vq_pop(vq, q->mem, &c);
-		enum chain_copy r;
-
-		if (e == VQ_EMPTY || vq->broken)
-			break;
-		popped++;
-		if (e != VQ_OK) {
-			STAT_ADD(st, tx_drop_bad_chain, 1);
-			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
-			continue;        /* vq_pop returned the chain */
-		}
-		r = chain_to_mbuf(q, &c, pkts[k]);
-		if (r == COPY_NOMBUF) {
-			vq_rewind(vq, mark);
-			STAT_ADD(st, tx_nombuf, 1);
-			st->tx_nombuf = true;
-			break;
-		}
-		vq_push(vq, c.head, 0);
-		if (r == COPY_OK) {
-			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
-			bytes += pkts[k++]->pkt_len;
-		}
-		if (bytes >= PMD_TX_BYTE_BUDGET)
-			break;
-	}
-	if (popped)
-		finish_burst(vq, q->tx.call_fd, st, false);
-	if (unlikely(vq->broken))
-		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
-	if (k < n)
-		rte_pktmbuf_free_bulk(&pkts[k], n - k);
-	pmd_steer_remember(q->steer, q->qp, pkts, k);
-	if (unlikely(tso)) {
-		if (!q->port->carries_offloads && !q->port->takes_tso) {
-			tx_send_cut(q, pkts, k);
-			return popped;
-		}
-		STAT_ADD(st, tx_tso_whole, tso);
-	}
-	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
-	for (uint16_t i = sent; i < k; i++)
-		bytes -= pkts[i]->pkt_len;
-	if (sent < k) {
-		STAT_ADD(st, tx_drop_port, (uint64_t)(k - sent));
-		rte_pktmbuf_free_bulk(&pkts[sent], k - sent);
-	}
-	STAT_ADD(st, tx_packets, sent);
-	STAT_ADD(st, tx_bytes, bytes);
-	return popped;
-}
-
 /* Host pieces of an mbuf chain; 0 if it has more segments than we carry. */
 static unsigned
 mbuf_iov(const struct rte_mbuf *m, struct iovec *iov, unsigned max)
@@ -468,39 +385,58 @@ rx_merged(const struct pmd_qp *q, const struct rte_mbuf *m)
 	            : VNET_RX_TOO_BIG;
 }
 
-/* What a frame from a device: port still asks (PMD_TX_UNFINISHED), as the
- * header of a guest that negotiated it: NEEDS_CSUM (GUEST_CSUM) with the
- * seed the peer left in the field, and for TSO the GSO fields (GUEST_TSO4/6,
- * and GUEST_ECN for a frame with CWR). False: this guest cannot take it so.
- * The offsets are the ones the peer's gate checked; only the CWR bit is read
+/* The RX header that hands a guest a frame its peer left unfinished, as the
+ * peer sent it (u: a partial checksum from csum_start, stored at
+ * csum_offset, or TSO with the TCP header l4_len long and segments of
+ * gso_size; cwr: the frame has TCP's CWR flag): NEEDS_CSUM (GUEST_CSUM)
+ * with the seed the peer left in the field, and for TSO the GSO fields
+ * (GUEST_TSO4/6, and GUEST_ECN for CWR). False: this guest cannot take it
+ * so. The offsets are the ones the peer's gate checked. */
+static bool
+rx_unfinished_hdr(const struct vnet_rx_fmt *fmt, const struct vnet_tx_req *u, bool cwr,
+                  struct vnet_rx_meta *meta)
+{
+	if (!fmt->guest_csum)
+		return false;
+	*meta = (struct vnet_rx_meta){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	                               .csum_start = u->csum_start,
+	                               .csum_offset = u->csum_offset };
+	if (u->tso == 0)
+		return true;
+	if (!(u->tso == 4 ? fmt->tso4 : fmt->tso6))
+		return false;
+	meta->gso_type = u->tso == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	if (cwr) {
+		if (!fmt->ecn)
+			return false;
+		meta->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	}
+	meta->hdr_len = (uint16_t)(u->csum_start + u->l4_len);
+	meta->gso_size = u->gso_size;
+	return true;
+}
+
+/* TCP's CWR flag, in the flags byte 13 bytes into the TCP header. */
+#define TCP_FLAGS_OFF 13
+#define TCP_CWR 0x80
+
+/* rx_unfinished_hdr() for a frame from a device: port (PMD_TX_UNFINISHED):
+ * what it asks, from its mbuf's offload fields; only the CWR bit is read
  * from the frame (either value is a valid header). */
 static bool
 rx_unfinished_meta(const struct vnet_rx_fmt *fmt, const struct rte_mbuf *m,
                    struct vnet_rx_meta *meta)
 {
+	struct vnet_tx_req u = { .l4_len = m->l4_len, .gso_size = m->tso_segsz };
 	uint8_t tcp_flags;
-	const uint8_t *f;
-	bool v4;
+	const uint8_t *f = NULL;
 
-	if (!fmt->guest_csum)
-		return false;
-	*meta = (struct vnet_rx_meta){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
-	pmd_csum_where(m, &meta->csum_start, &meta->csum_offset);
-	if (!pmd_tso_wanted(m))
-		return true;
-	v4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
-	if (!(v4 ? fmt->tso4 : fmt->tso6))
-		return false;
-	f = rte_pktmbuf_read(m, (uint32_t)meta->csum_start + 13, 1, &tcp_flags);
-	meta->gso_type = v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-	if (f != NULL && (*f & 0x80)) {          /* CWR */
-		if (!fmt->ecn)
-			return false;
-		meta->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	pmd_csum_where(m, &u.csum_start, &u.csum_offset);
+	if (pmd_tso_wanted(m)) {
+		u.tso = m->ol_flags & RTE_MBUF_F_TX_IPV4 ? 4 : 6;
+		f = rte_pktmbuf_read(m, (uint32_t)u.csum_start + TCP_FLAGS_OFF, 1, &tcp_flags);
 	}
-	meta->hdr_len = (uint16_t)(meta->csum_start + m->l4_len);
-	meta->gso_size = m->tso_segsz;
-	return true;
+	return rx_unfinished_hdr(fmt, &u, f != NULL && (*f & TCP_CWR), meta);
 }
 
 /* What became of a frame that is not plain (rx_special()). */
@@ -577,6 +513,240 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	}
 	rx_finish(q, i);
 	return RX_REDO;
+}
+
+/* ---- guest to guest in one copy (device: ports) ----------------------------
+ * When the peer device's pair that reads this port queue is served by this
+ * thread too (pmd_qp.peer) and nothing waits in that queue, a guest TX frame
+ * goes straight from its chain into the RX ring the peer's steering picks,
+ * if that ring is this thread's as well and nothing waits for it either
+ * (inbox, held slots): one copy, no mbuf, and the peer guest sees it in the
+ * same visit. A frame that cannot go so (no room in the peer's ring, a ring
+ * of another thread, an offload the peer guest cannot take as sent) goes
+ * through the port as usual, and so does the rest of the burst: no frame
+ * overtakes one sent before it. The peer's RX entries are this thread's:
+ * their rings, counters and held slots have no other writer. */
+
+/* One burst's direct delivery. */
+struct direct {
+	const struct pmd_steer *steer;   /* the peer's; NULL: off for the rest of
+	                                    the burst */
+	uint16_t ntouched;
+	const struct pmd_qp *touched[PMD_BURST];  /* peer pairs written to */
+};
+
+static void
+direct_begin(const struct pmd_qp *q, struct direct *d)
+{
+	const struct pmd_qp *reader;
+
+	d->steer = NULL;
+	d->ntouched = 0;
+	if (q->peer == NULL)
+		return;
+	reader = q->peer[q->port_q % q->peer_nq];
+	if (reader == NULL || reader->steer == NULL || reader->steer->rss.n_enabled == 0 ||
+	    reader->port->ops->rx_pending(reader->port, reader->port_q))
+		return;
+	d->steer = reader->steer;
+}
+
+/* The frame of a checked TX chain, as host pieces (its net header skipped). */
+static unsigned
+chain_frame(const struct vq_chain *c, uint16_t hdr_len, struct iovec *out)
+{
+	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+	unsigned n = 0;
+
+	iov_skip(&src, hdr_len);
+	for (; src.i < src.n; src.i++, src.off = 0)
+		out[n++] = (struct iovec){ (char *)src.v[src.i].iov_base + src.off,
+		                           src.v[src.i].iov_len - src.off };
+	return n;
+}
+
+/* Writes a checked TX chain of q's guest into the peer guest's RX ring
+ * steering picks. False: it must go through the port (and so must the rest
+ * of the burst). */
+static bool
+tx_direct(const struct pmd_qp *q, struct direct *d, const struct vq_chain *c,
+          const struct vnet_tx_req *req)
+{
+	const struct pmd_steer *s = d->steer;
+	struct iovec frame[VQ_MAX_SEGS];
+	uint32_t len = (uint32_t)(c->out_len - q->tx_fmt.hdr_len);
+	unsigned n = chain_frame(c, q->tx_fmt.hdr_len, frame);
+	bool remember = pmd_steer_remembers(q->steer);
+	const struct pmd_qp *b;
+	struct vnet_rx_meta meta;
+	enum vnet_rx_res r;
+	struct pmd_flow f;
+	uint64_t chain_errs;
+	uint16_t t = s->rss.reta[0];
+	struct vq *vq;
+
+	if (s->rss.n_enabled > 1 || remember) {
+		pmd_flow_of_iov(frame, n, &f);
+		if (s->rss.n_enabled > 1)
+			t = pmd_steer_target(s, &f);
+	}
+	b = q->peer[t];
+	if (b == NULL || (vq = b->rx.vq) == NULL || vq->broken ||
+	    b->st->held_next != b->st->held_n || !rte_ring_empty(s->inbox[t]))
+		goto through_port;
+	chain_errs = vq->chain_errs;
+	if (likely(!req->csum && !req->tso)) {
+		r = likely(vq->log == NULL)
+		    ? vnet_rx_packet(vq, b->mem, &b->rx_fmt, 0, frame, n, len)
+		    : vnet_rx_packet_logged(vq, b->mem, &b->rx_fmt, 0, frame, n, len);
+	} else {
+		uint8_t buf;
+		const uint8_t *fl = req->tso ? iov_peek(frame, n, (size_t)req->l4_off +
+		                                        TCP_FLAGS_OFF, 1, &buf) : NULL;
+
+		if (!rx_unfinished_hdr(&b->rx_fmt, req, fl != NULL && (*fl & TCP_CWR), &meta))
+			goto through_port;
+		r = vnet_rx_packet_meta(vq, b->mem, &b->rx_fmt, &meta, frame, n, len);
+	}
+	/* No room yet, or (TSO) buffers that can never hold the frame whole:
+	 * the port path waits for room, or cuts it (rx_finish()). */
+	if (r == VNET_RX_NO_BUF || (r == VNET_RX_TOO_BIG && req->tso))
+		goto through_port;
+	if (remember)
+		pmd_steer_remember_flow(q->steer, q->qp, &f);
+	if (r == VNET_RX_OK) {
+		STAT_ADD(b->st, rx_packets, 1);
+		STAT_ADD(b->st, rx_bytes, len);
+		if (unlikely(req->tso))
+			STAT_ADD(b->st, rx_gso_frames, 1);
+		else if (unlikely(req->csum))
+			STAT_ADD(b->st, rx_csum_partial, 1);
+	} else if (r == VNET_RX_TOO_BIG) {
+		STAT_ADD(b->st, rx_drop_too_big, 1);
+	} else if (r == VNET_RX_BAD_CHAIN) {
+		STAT_ADD(b->st, rx_drop_bad_chain, 1);
+	} else {
+		STAT_ADD(b->st, rx_drop_broken, 1);
+	}
+	if (unlikely(vq->chain_errs != chain_errs)) {
+		STAT_ADD(b->st, rx_bad_chain, vq->chain_errs - chain_errs);
+		report_drop(b, &b->st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
+	}
+	for (uint16_t i = 0; i < d->ntouched; i++)
+		if (d->touched[i] == b)
+			return true;
+	d->touched[d->ntouched++] = b;
+	return true;
+through_port:
+	d->steer = NULL;
+	return false;
+}
+
+/* Publishes what the burst wrote into the peer guest's RX rings. */
+static void
+direct_end(const struct direct *d)
+{
+	for (uint16_t i = 0; i < d->ntouched; i++) {
+		const struct pmd_qp *b = d->touched[i];
+
+		finish_burst(b->rx.vq, b->rx.call_fd, b->st, true);
+		if (unlikely(b->rx.vq->broken))
+			report_broken(b, &b->rx, &b->st->rx_broken_logged, "RX");
+	}
+}
+
+/* Guest TX ring -> port TX queue. */
+static uint32_t
+guest_tx(const struct pmd_qp *q)
+{
+	struct vq *vq = q->tx.vq;
+	struct pmd_qp_state *st = q->st;
+	struct rte_mbuf *pkts[PMD_BURST];
+	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
+	uint16_t k = 0, sent, popped = 0, tso = 0, direct = 0;
+	uint64_t bytes = 0, direct_bytes = 0;
+	struct direct d;
+
+	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
+	if (n == 0) {
+		if (unlikely(vq->broken))
+			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
+		return 0;
+	}
+	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
+		STAT_ADD(st, tx_nombuf, 1);
+		st->tx_nombuf = true;
+		return 0;                /* the guest's frames wait in its ring */
+	}
+	st->tx_nombuf = false;
+	vq_prefetch(vq, q->mem, n);
+	direct_begin(q, &d);
+	while (popped < n) {
+		struct vq_mark mark = vq_mark(vq);
+		struct vq_chain c;
+		enum vq_err e = vq_pop(vq, q->mem, &c);
+		struct vnet_tx_req req;
+		enum vnet_tx_verdict v;
+
+		if (e == VQ_EMPTY || vq->broken)
+			break;
+		popped++;
+		if (e != VQ_OK) {
+			STAT_ADD(st, tx_drop_bad_chain, 1);
+			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
+			continue;        /* vq_pop returned the chain */
+		}
+		v = vnet_tx_check(&q->tx_fmt, &c, &req);
+		if (unlikely(v != VNET_TX_OK)) {
+			tx_refused(q, v);
+		} else if (d.steer != NULL && tx_direct(q, &d, &c, &req)) {
+			direct++;
+			tso = (uint16_t)(tso + (req.tso != 0));
+			direct_bytes += c.out_len - q->tx_fmt.hdr_len;
+		} else if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
+			vq_rewind(vq, mark);
+			STAT_ADD(st, tx_nombuf, 1);
+			st->tx_nombuf = true;
+			break;
+		} else {
+			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
+			bytes += pkts[k++]->pkt_len;
+		}
+		vq_push(vq, c.head, 0);
+		if (bytes + direct_bytes >= PMD_TX_BYTE_BUDGET)
+			break;
+	}
+	if (popped)
+		finish_burst(vq, q->tx.call_fd, st, false);
+	if (unlikely(d.ntouched)) {
+		direct_end(&d);
+		STAT_ADD(st, tx_direct, direct);
+		STAT_ADD(st, tx_packets, direct);
+		STAT_ADD(st, tx_bytes, direct_bytes);
+	}
+	if (unlikely(vq->broken))
+		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
+	if (k < n)
+		rte_pktmbuf_free_bulk(&pkts[k], n - k);
+	pmd_steer_remember(q->steer, q->qp, pkts, k);
+	if (unlikely(tso)) {
+		if (!q->port->carries_offloads && !q->port->takes_tso) {
+			tx_send_cut(q, pkts, k);
+			return popped;
+		}
+		STAT_ADD(st, tx_tso_whole, tso);
+	}
+	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
+	for (uint16_t i = sent; i < k; i++)
+		bytes -= pkts[i]->pkt_len;
+	if (sent < k) {
+		STAT_ADD(st, tx_drop_port, (uint64_t)(k - sent));
+		rte_pktmbuf_free_bulk(&pkts[sent], k - sent);
+	}
+	STAT_ADD(st, tx_packets, sent);
+	STAT_ADD(st, tx_bytes, bytes);
+	return popped;
 }
 
 /* Inbox or port RX queue -> guest RX ring. logged: a constant, true while a

@@ -30,9 +30,12 @@ struct pmd {
 };
 
 struct pmd_plan *
-pmd_plan_new(uint32_t n)
+pmd_plan_new(uint32_t n, uint32_t npeer)
 {
-	struct pmd_plan *p = calloc(1, sizeof(*p) + n * sizeof(p->q[0]));
+	_Static_assert(sizeof(struct pmd_qp) % _Alignof(struct pmd_qp *) == 0,
+	               "peer pointers after the entries are aligned");
+	struct pmd_plan *p = calloc(1, sizeof(*p) + n * sizeof(p->q[0]) +
+	                               npeer * sizeof(struct pmd_qp *));
 
 	if (p != NULL)
 		p->n = n;
@@ -194,7 +197,7 @@ pmd_start(const struct pmd_params *params, char *why, size_t why_len)
 	}
 	p->params = *params;
 	p->run = true;
-	p->plan = pmd_plan_new(0);
+	p->plan = pmd_plan_new(0, 0);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->plan == NULL || p->epfd < 0 || p->wake_fd < 0 ||

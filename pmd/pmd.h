@@ -42,6 +42,9 @@ struct pmd_qstats {
 	uint64_t tx_tso_whole;           /* TSO frames handed whole to a port that
 	                                    cuts them (ethdev TSO) or carries them
 	                                    (device:) */
+	uint64_t tx_direct;              /* frames copied straight into the peer
+	                                    guest's RX ring (device: port, both
+	                                    ends on this thread; in tx_packets) */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;
@@ -138,11 +141,20 @@ struct pmd_qp {
 	/* A running ring here has no kick fd the thread sleeps on (NOFD): an
 	 * idle thread must look on a timer. */
 	bool unwatched;
+	/* device: port: the peer device's pairs by number (peer_nq of them),
+	 * each the entry of this same plan that serves it, or NULL where
+	 * another thread does. Frames then go guest to guest in one copy when
+	 * the ends are both here (datapath.c, "direct"). NULL when the pair
+	 * that reads this port queue on the peer's side is another thread's:
+	 * every frame goes through the port. */
+	const struct pmd_qp *const *peer;
+	uint16_t peer_nq;
 };
 
 struct pmd_plan {
 	uint32_t n;
 	struct pmd_qp q[];
+	/* then the pointers entries' peer arrays point into */
 };
 
 struct pmd_params {
@@ -163,7 +175,15 @@ unsigned pmd_core(const struct pmd *p);
  * thread if it sleeps, and returns after a grace period, having freed the old
  * plan: from then on nothing of the old plan is touched by this thread. */
 void pmd_publish(struct pmd *p, struct pmd_plan *next);
-struct pmd_plan *pmd_plan_new(uint32_t n);
+/* A plan of n entries and room for npeer peer pointers (pmd_plan_peers()),
+ * in one allocation that free() releases; NULL when out of memory. */
+struct pmd_plan *pmd_plan_new(uint32_t n, uint32_t npeer);
+
+static inline const struct pmd_qp **
+pmd_plan_peers(struct pmd_plan *p)
+{
+	return (const struct pmd_qp **)(void *)&p->q[p->n];
+}
 
 /* The two halves of pmd_publish(), so that one grace period serves the plans
  * of many threads (one vhost-user message, one control operation).

@@ -8,10 +8,11 @@
  * as do the flow-affinity and target helpers inlined from steer.h.
  * Security model: every byte of a frame is hostile. Frames may be segmented,
  * shorter than their headers claim, or carry lengths that point anywhere, so
- * every header is read through rte_pktmbuf_read(), which refuses to read
- * beyond pkt_len; a header that is cut short ends the parse, leaving "not IP"
- * (no address) or "no ports". Bytes are decoded one by one, never through a
- * cast of a possibly unaligned pointer. */
+ * every header is read through flow_read(), which refuses to read beyond the
+ * frame (rte_pktmbuf_read() for an mbuf, iov_peek() for a guest's buffers);
+ * a header that is cut short ends the parse, leaving "not IP" (no address)
+ * or "no ports". Bytes are decoded one by one, never through a cast of a
+ * possibly unaligned pointer. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 #include "pmd/steer.h"
+#include "virtio/iov.h"
 
 #define ETH_HLEN        14
 #define ETHERTYPE_IPV4  0x0800
@@ -40,16 +42,28 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Where the parsed frame is: an mbuf chain, or host pieces (a guest's TX
+ * buffers, pmd_flow_of_iov()). is_mbuf is a constant in each caller, so the
+ * always-inlined parse below has no test for it per read. */
+struct flow_src {
+	bool is_mbuf;
+	const struct rte_mbuf *m;
+	const struct iovec *v;
+	unsigned n;
+};
+
 /* NULL when the frame holds fewer than len bytes at off. */
-static inline const uint8_t *
-flow_read(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint8_t *buf)
+static inline __attribute__((always_inline)) const uint8_t *
+flow_read(const struct flow_src *s, uint32_t off, uint32_t len, uint8_t *buf)
 {
-	return rte_pktmbuf_read(m, off, len, buf);
+	if (s->is_mbuf)
+		return rte_pktmbuf_read(s->m, off, len, buf);
+	return iov_peek(s->v, s->n, off, len, buf);
 }
 
 /* Reads the TCP/UDP ports at off; has_ports stays false if they are cut. */
-static void
-flow_ports(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+static inline __attribute__((always_inline)) void
+flow_ports(const struct flow_src *m, uint32_t off, struct pmd_flow *f)
 {
 	uint8_t buf[4];
 	const uint8_t *p;
@@ -64,8 +78,8 @@ flow_ports(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 	f->has_ports = true;
 }
 
-static void
-flow_ipv4(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+static inline __attribute__((always_inline)) void
+flow_ipv4(const struct flow_src *m, uint32_t off, struct pmd_flow *f)
 {
 	uint8_t buf[IPV4_HLEN];
 	const uint8_t *p;
@@ -88,8 +102,8 @@ flow_ipv4(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 	flow_ports(m, off + ihl, f);
 }
 
-static void
-flow_ipv6(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
+static inline __attribute__((always_inline)) void
+flow_ipv6(const struct flow_src *m, uint32_t off, struct pmd_flow *f)
 {
 	uint8_t buf[IPV6_HLEN];
 	const uint8_t *p;
@@ -124,8 +138,8 @@ flow_ipv6(const struct rte_mbuf *m, uint32_t off, struct pmd_flow *f)
 	flow_ports(m, off, f);               /* no-op if the chain was too long */
 }
 
-void
-pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f)
+static inline __attribute__((always_inline)) void
+flow_parse(const struct flow_src *m, struct pmd_flow *f)
 {
 	uint8_t buf[ETH_HLEN];
 	const uint8_t *p;
@@ -148,6 +162,22 @@ pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f)
 		flow_ipv4(m, off, f);
 	else if (type == ETHERTYPE_IPV6)
 		flow_ipv6(m, off, f);
+}
+
+void
+pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f)
+{
+	const struct flow_src s = { .is_mbuf = true, .m = m };
+
+	flow_parse(&s, f);
+}
+
+void
+pmd_flow_of_iov(const struct iovec *v, unsigned n, struct pmd_flow *f)
+{
+	const struct flow_src s = { .is_mbuf = false, .v = v, .n = n };
+
+	flow_parse(&s, f);
 }
 
 uint32_t

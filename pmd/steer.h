@@ -18,6 +18,7 @@
 #include <rte_hash_crc.h>
 #include "virtio/rss_settings.h"
 
+struct iovec;
 struct rte_mbuf;
 struct rte_ring;
 
@@ -62,6 +63,9 @@ int pmd_rss_build(struct pmd_rss *out, const struct rss_settings *cfg,
  * addresses only), and where its IP and L4 headers start (l3_off, l4_off:
  * the GRO check, pmd/gro.c, reads them too). Reads only what the frame holds. */
 void pmd_flow_of(const struct rte_mbuf *m, struct pmd_flow *f);
+/* The same for a frame in host pieces v[0..n) (a guest's TX buffers, the
+ * net header skipped): the same flow as the frame would have in an mbuf. */
+void pmd_flow_of_iov(const struct iovec *v, unsigned n, struct pmd_flow *f);
 
 /* Toeplitz hash of a flow with the table's key (Microsoft RSS input order:
  * src addr, dst addr, src port, dst port); 0 for non-IP. */
@@ -121,19 +125,32 @@ pmd_affinity_slot(const struct pmd_flow *f)
 /* Flow affinity ("RX follows TX", as the Linux tun driver does): the guest
  * sent these flows on pair qp, so their replies go to qp's RX. A no-op
  * unless s steers by flow affinity. */
+static inline bool
+pmd_steer_remembers(const struct pmd_steer *s)
+{
+	return s != NULL && s->mode == PMD_STEER_FLOW_AFFINITY;
+}
+
+/* One flow the guest sent on pair qp (s remembers). */
+static inline void
+pmd_steer_remember_flow(const struct pmd_steer *s, uint16_t qp, const struct pmd_flow *f)
+{
+	if (f->family != 0)
+		__atomic_store_n(&s->affinity[pmd_affinity_slot(f)], (uint16_t)(qp + 1),
+		                 __ATOMIC_RELAXED);
+}
+
 static inline void
 pmd_steer_remember(const struct pmd_steer *s, uint16_t qp, struct rte_mbuf **pkts,
                    uint16_t n)
 {
-	if (s == NULL || s->mode != PMD_STEER_FLOW_AFFINITY)
+	if (!pmd_steer_remembers(s))
 		return;
 	for (uint16_t i = 0; i < n; i++) {
 		struct pmd_flow f;
 
 		pmd_flow_of(pkts[i], &f);
-		if (f.family != 0)
-			__atomic_store_n(&s->affinity[pmd_affinity_slot(&f)],
-			                 (uint16_t)(qp + 1), __ATOMIC_RELAXED);
+		pmd_steer_remember_flow(s, qp, &f);
 	}
 }
 

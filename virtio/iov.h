@@ -90,4 +90,21 @@ iov_read(struct iov_cursor *src, void *buf, size_t len)
 	return iov_copy(&dst, src, len);
 }
 
+/* The len bytes at offset off of what v[0..n) holds: a pointer into the
+ * piece that has them all, or else a copy in buf; NULL when v holds fewer. */
+static inline const void *
+iov_peek(const struct iovec *v, unsigned n, size_t off, size_t len, void *buf)
+{
+	struct iov_cursor c = iov_cursor(v, n);
+
+	while (c.i < n && off >= v[c.i].iov_len)
+		off -= v[c.i++].iov_len;
+	if (c.i == n)
+		return NULL;
+	if (v[c.i].iov_len - off >= len)
+		return (const char *)v[c.i].iov_base + off;
+	c.off = off;
+	return iov_read(&c, buf, len) == len ? buf : NULL;
+}
+
 #endif

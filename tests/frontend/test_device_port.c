@@ -10,6 +10,9 @@
  * table), exactly the frames past the rings' size. vm1 comes back: the
  * frames that waited in its port rings (the first of each of vm0's TX
  * queues) arrive first, then traffic flows both ways again.
+ * Both devices run on one poll thread (the default core), so while both
+ * frontends are there every frame goes guest to guest in one copy
+ * (tx_direct counts all of them), and while vm1 is away none does.
  * Usage: test-device-port PATH-TO-VHOSTMQ */
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,19 +214,27 @@ stat_get(const char *dev, int qp, const char *key)
 	return r;
 }
 
+/* A counter of dev summed over its nqp pairs; -1 when vhostmq does not
+ * answer. */
 static long long
-vm0_drops(void)
+stat_sum(const char *dev, int nqp, const char *key)
 {
 	long long sum = 0;
 
-	for (int qp = 0; qp < NQP0; qp++) {
-		long long v = stat_get("vm0", qp, "tx_drop_port");
+	for (int qp = 0; qp < nqp; qp++) {
+		long long v = stat_get(dev, qp, key);
 
 		if (v < 0)
 			return -1;
 		sum += v;
 	}
 	return sum;
+}
+
+static long long
+vm0_drops(void)
+{
+	return stat_sum("vm0", NQP0, "tx_drop_port");
 }
 
 static void
@@ -278,12 +289,17 @@ stop_backend(void **state)
 	return 0;
 }
 
+/* Connects and starts a frontend, and returns once vhostmq runs every RX
+ * ring of dev: from then on the peer's frames can go straight into them. */
 static void
-bring_up(struct fe *f, const char *sock, uint16_t nqp)
+bring_up(struct fe *f, const char *sock, const char *dev, uint16_t nqp)
 {
 	assert_int_equal(fe_connect(f, sock, nqp, 5000), 0);
 	assert_int_equal(fe_qemu_init(f), 0);
 	assert_int_equal(fe_qemu_start(f, FEATURES, 256, 2048), 0);
+	for (int64_t end = now_ms() + 10000; stat_sum(dev, nqp, "rx_enabled") != nqp;
+	     sleep_ms(5))
+		assert_true(now_ms() < end);
 }
 
 /* The sum of the tx_drops column of dev's rows in the exit table; -1 when
@@ -345,8 +361,8 @@ test_two_vms(void **state)
 	(void)state;
 	assert_true(log_has("device vm0: port device:vm1 (2 queue pairs each way)"));
 	assert_true(log_has("device vm1: port device:vm0 (4 queue pairs each way)"));
-	bring_up(&f0, sock0, NQP0);
-	bring_up(&f1, sock1, NQP1);
+	bring_up(&f0, sock0, "vm0", NQP0);
+	bring_up(&f1, sock1, "vm1", NQP1);
 
 	/* vm0 -> vm1: every flow once, intact, RSS over all 4 RX queues. */
 	send_flows(&f0, NQP0, NFLOWS, TO_VM1);
@@ -356,12 +372,14 @@ test_two_vms(void **state)
 		assert_true(per1[qp] > NFLOWS / NQP1 / 2);
 	}
 	assert_int_equal(other, 0);
+	assert_int_equal(stat_sum("vm0", NQP0, "tx_direct"), NFLOWS);
 	/* vm1 -> vm0, over its 4 TX queues into vm0's 2 port queues. */
 	send_flows(&f1, NQP1, NFLOWS / 2, TO_VM0);
 	recv_flows(&f0, NQP0, NFLOWS / 2, TO_VM0, where, per0, &other);
 	assert_true(per0[0] > 0 && per0[1] > 0);
 	assert_int_equal(other, 0);
 	assert_int_equal(vm0_drops(), 0);
+	assert_int_equal(stat_sum("vm1", NQP1, "tx_direct"), NFLOWS / 2);
 
 	/* vm1's frontend leaves; vm0 sends on, more than vm1's rings hold. */
 	fe_close(&f1);
@@ -383,10 +401,11 @@ test_two_vms(void **state)
 	print_message("vm0 sent %lld frames while vm1 was away, %lld dropped\n", away, drops);
 	assert_int_equal(drops, want_drops);
 	assert_int_equal(stat_get("vm0", -1, "frontend"), 1);   /* vhostmq is still up */
+	assert_int_equal(stat_sum("vm0", NQP0, "tx_direct"), NFLOWS);   /* none while away */
 
 	/* vm1 is back: what waited in its port rings comes first, then new
 	 * traffic flows both ways. */
-	bring_up(&f1, sock1, NQP1);
+	bring_up(&f1, sock1, "vm1", NQP1);
 	recv_waiting(&f1, NQP1, NQP0 * TUNE_DEVICE_RING, NQP0, WHILE_AWAY);
 	memset(per1, 0, sizeof(per1));
 	other = 0;

@@ -35,10 +35,12 @@
 #include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include "pmd/gro.h"
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
+#include "virtio/rss_settings.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 #include "tests/tcp_frame.h"
@@ -66,6 +68,14 @@
 static struct rte_mempool *pool;
 static struct pmd_port *port;
 static unsigned last_cpu;                /* last CPU this process may run on */
+/* Steering over one RX queue, as a device: port's peer has: its inbox is
+ * where frames from the port wait. Built by the group set-up. */
+static struct {
+	struct pmd_steer s;
+	bool enabled[1];
+	struct rte_ring *inbox[1];
+	uint16_t affinity[PMD_AFFINITY_SLOTS];
+} one_q;
 
 /* One device queue pair and the fake driver on the other side of it. */
 struct rig {
@@ -221,25 +231,6 @@ static const struct pmd_port_ops spy_ops = {
 
 /* --- counters and eventfds ----------------------------------------------- */
 
-static const struct {
-	const char *name;
-	size_t off;
-} stat_fields[] = {
-#define F(x) { #x, offsetof(struct pmd_qstats, x) }
-	F(tx_packets), F(tx_bytes), F(tx_drop_port), F(tx_drop_runt),
-	F(tx_drop_too_big), F(tx_drop_bad_chain), F(tx_drop_bad_hdr), F(tx_csum_sw),
-	F(tx_tso_frames), F(tx_tso_segments), F(tx_tso_whole), F(tx_nombuf),
-	F(tx_notify), F(rx_packets), F(rx_bytes), F(rx_drop_too_big), F(rx_drop_broken),
-	F(rx_drop_bad_chain), F(rx_bad_chain), F(rx_notify), F(rx_csum_valid),
-	F(rx_gro_frames), F(rx_gro_merged), F(rx_gso_frames), F(rx_csum_partial),
-	F(rx_tso_frames), F(rx_tso_segments), F(rx_csum_sw), F(rx_nombuf), F(rx_wait_no_buf),
-	F(steer_handoff),
-	F(steer_drop_full), F(rx_drop_disabled),
-#undef F
-};
-_Static_assert(sizeof(struct pmd_qstats) == sizeof(stat_fields) / sizeof(stat_fields[0]) *
-               sizeof(uint64_t), "stat_fields must list every counter");
-
 static uint64_t
 stat_at(const struct pmd_qstats *s, size_t off)
 {
@@ -252,13 +243,13 @@ expect_stats(const struct rig *r, const struct pmd_qstats *want)
 {
 	unsigned bad = 0;
 
-	for (size_t k = 0; k < ARRAY_SIZE(stat_fields); k++) {
-		uint64_t w = stat_at(want, stat_fields[k].off);
-		uint64_t got = stat_at(&r->st.stats, stat_fields[k].off);
+	for (size_t k = 0; k < pmd_qstat_nfields; k++) {
+		uint64_t w = stat_at(want, pmd_qstat_fields[k].off);
+		uint64_t got = stat_at(&r->st.stats, pmd_qstat_fields[k].off);
 
 		if (w != ANY && w != got) {
 			print_error("stats.%s: expected %" PRIu64 ", got %" PRIu64 "\n",
-			            stat_fields[k].name, w, got);
+			            pmd_qstat_fields[k].name, w, got);
 			bad++;
 		}
 	}
@@ -270,9 +261,9 @@ stats_now(const struct rig *r)
 {
 	struct pmd_qstats s;
 
-	for (size_t k = 0; k < ARRAY_SIZE(stat_fields); k++)
-		*(uint64_t *)((char *)&s + stat_fields[k].off) =
-			stat_at(&r->st.stats, stat_fields[k].off);
+	for (size_t k = 0; k < pmd_qstat_nfields; k++)
+		*(uint64_t *)((char *)&s + pmd_qstat_fields[k].off) =
+			stat_at(&r->st.stats, pmd_qstat_fields[k].off);
 	return s;
 }
 
@@ -383,14 +374,16 @@ rig_new(const struct rig_opts *o)
 	return r;
 }
 
-/* Frees every frame the port or the queue pair still holds. */
+/* Frees every frame the port, the steering inbox or the queue pair still
+ * holds. */
 static unsigned
 port_drain(struct rig *r)
 {
 	struct rte_mbuf *m[PMD_BURST];
 	unsigned n = 0, k;
 
-	while ((k = port->ops->rx(port, 0, m, PMD_BURST)) > 0) {
+	while ((k = port->ops->rx(port, 0, m, PMD_BURST)) > 0 ||
+	       (k = rte_ring_dequeue_burst(one_q.inbox[0], (void **)m, PMD_BURST, NULL)) > 0) {
 		rte_pktmbuf_free_bulk(m, k);
 		n += k;
 	}
@@ -598,17 +591,27 @@ rx_take(struct rig *r, uint8_t *out, size_t cap, uint16_t *nbufs)
 	return (long)got;
 }
 
-/* The next packet on the guest RX ring is frame id, reflected, intact. */
+/* The next packet on the guest RX ring is frame id, intact: as sent, or
+ * reflected (by the loopback). Returns the buffers it took. */
 static uint16_t
-expect_rx(struct rig *r, uint32_t id, uint32_t len)
+expect_rx_frame(struct rig *r, uint32_t id, uint32_t len, bool reflected)
 {
 	uint16_t nb = 0;
 	long n = rx_take(r, frame_buf, sizeof(frame_buf), &nb);
 
 	assert_int_equal(n, len);
-	make_reflected(want_buf, len, id);
+	if (reflected)
+		make_reflected(want_buf, len, id);
+	else
+		make_frame(want_buf, len, id);
 	assert_memory_equal(frame_buf, want_buf, len);
 	return nb;
+}
+
+static uint16_t
+expect_rx(struct rig *r, uint32_t id, uint32_t len)
+{
+	return expect_rx_frame(r, id, len, true);
 }
 
 static void
@@ -1268,6 +1271,67 @@ test_tx_violation(void **state)
 	expect_pool_whole(r);
 }
 
+/* --- guest to guest in one copy (device: ports, pmd_qp.peer) ---------------- */
+
+/* Makes r its own peer, as a device wired to another on this thread: its
+ * TX frames go straight into its RX ring when they can (not reflected),
+ * else through the loopback and the steering inbox (reflected). reader:
+ * whether the pair that reads the port queue is on this thread too. */
+static void
+rig_direct(struct rig *r, bool reader)
+{
+	static const struct pmd_qp *peers[1];
+
+	peers[0] = reader ? &r->q : NULL;
+	r->q.steer = &one_q.s;
+	r->q.peer = peers;
+	r->q.peer_nq = 1;
+}
+
+/* Guest to guest in order: frames go straight in while the receiving ring
+ * has room (as sent); the first that finds none takes the port path with
+ * the rest of its burst (reflected by the loopback); while frames wait
+ * there, new ones follow them instead of overtaking; once nothing waits,
+ * frames go straight in again. With the pair that reads the port queue on
+ * another thread, nothing goes straight in. */
+static void
+test_direct_order(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	rig_direct(r, true);
+	rx_post_n(r, 3, 2048);
+	tx_post_n(r, 0, 5, 1000);
+	pmd_poll_qp(&r->q);
+	expect_tx_used(r, 0, 5);
+	for (uint32_t id = 0; id < 3; id++)
+		expect_rx_frame(r, id, 1000, false);
+	expect_rx_none(r);                   /* 3 and 4 wait for buffers */
+	assert_int_equal(efd_take(r->rx_call), 1);
+	tx_post(r, 5, 1000, NULL);
+	rx_post_n(r, 4, 2048);
+	pmd_poll_qp(&r->q);
+	for (uint32_t id = 3; id < 6; id++)
+		expect_rx_frame(r, id, 1000, true);
+	tx_post(r, 6, 1000, NULL);
+	pmd_poll_qp(&r->q);
+	expect_rx_frame(r, 6, 1000, false);
+	expect_rx_none(r);
+	expect_stats(r, &(struct pmd_qstats){
+		.tx_packets = 7, .tx_bytes = 7000, .tx_direct = 4, .tx_notify = ANY,
+		.rx_packets = 7, .rx_bytes = 7000, .rx_notify = ANY, .rx_wait_no_buf = ANY,
+	});
+
+	rig_direct(r, false);
+	rx_post(r, 2048);
+	tx_post(r, 7, 1000, NULL);
+	pmd_poll_qp(&r->q);
+	expect_rx_frame(r, 7, 1000, true);
+	assert_int_equal(pmd_stat_read(&r->st.stats.tx_direct), 4);
+	expect_pool_whole(r);
+}
+
 /* --- unit: a port that carries offloads (device:) --------------------------- */
 
 enum carried_want { WHOLE, CUT, PARTIAL, FILLED };
@@ -1325,9 +1389,8 @@ csum_complete(uint8_t *f, size_t len, uint16_t start, uint16_t offset)
  * in), each a segment a receiver accepts with the stream's bytes. The
  * loopback plays the wire, with carries_offloads set. */
 static void
-test_carried(void **state)
+carried_run(const struct carried_row *w, bool direct)
 {
-	const struct carried_row *w = *state;
 	struct rig *r = rig_new(&(struct rig_opts){
 		.features = V1 | CSUM | TSO | HECN | w->rx_features, .rx_qsize = 256 });
 	const struct tcp_frame_opts o = { .ip = w->ip, .payload = w->payload, .seq = 1000,
@@ -1344,8 +1407,9 @@ test_carried(void **state)
 	                        (uint8_t)l4, 0, 16, 0 };
 	uint32_t per = w->want == CUT ? (w->payload + w->mss - 1) / w->mss : 1, delivered = 0;
 
-	(void)state;
 	port->carries_offloads = true;
+	if (direct)
+		rig_direct(r, true);
 	rx_post_n(r, w->n_rx_bufs, w->rx_buf);
 	for (unsigned k = 0; k < w->frames; k++) {
 		uint64_t gpa = le64toh(r->g->desc[tx_post(r, k, (uint32_t)len, NULL)].addr);
@@ -1391,6 +1455,9 @@ test_carried(void **state)
 	expect_stats(r, &(struct pmd_qstats){
 		.tx_packets = w->frames, .tx_bytes = w->frames * len, .tx_notify = ANY,
 		.tx_tso_whole = w->mss ? w->frames : 0,
+		/* What the guest can take as sent goes straight in; the rest
+		 * is finished on the port path. */
+		.tx_direct = direct && (w->want == WHOLE || w->want == PARTIAL) ? w->frames : 0,
 		.rx_packets = delivered, .rx_bytes = ANY, .rx_notify = ANY,
 		.rx_gso_frames = w->want == WHOLE ? w->frames : 0,
 		.rx_csum_partial = w->want == PARTIAL ? w->frames : 0,
@@ -1399,6 +1466,21 @@ test_carried(void **state)
 		.rx_csum_sw = w->want == FILLED ? w->frames : 0,
 	});
 	expect_pool_whole(r);
+}
+
+static void
+test_carried(void **state)
+{
+	carried_run(*state, false);
+}
+
+/* The same frames between two guests on one thread: straight from one
+ * guest's TX chain into the other's RX ring when it can take them as sent
+ * (header carried over), else on the port path as above. */
+static void
+test_carried_direct(void **state)
+{
+	carried_run(*state, true);
 }
 
 /* A partial checksum that DPDK's offload fields cannot say (not at TCP's
@@ -2087,7 +2169,7 @@ start_thread(struct rig *r, bool busy, int tx_kick, int rx_kick)
 	assert_int_equal(pmd_core(cur_pmd), last_cpu);
 	assert_int_equal(pmd_watch_fd(cur_pmd, tx_kick), 0);
 	assert_int_equal(pmd_watch_fd(cur_pmd, rx_kick), 0);
-	plan = pmd_plan_new(1);
+	plan = pmd_plan_new(1, 0);
 	assert_non_null(plan);
 	plan->q[0] = r->q;
 	pmd_publish(cur_pmd, plan);
@@ -2162,7 +2244,7 @@ test_thread_adaptive(void **state)
 	assert_int_equal(efd_take(r->rx_call), 2);
 
 	/* After the grace period the thread must leave the rings alone. */
-	pmd_publish(cur_pmd, pmd_plan_new(0));
+	pmd_publish(cur_pmd, pmd_plan_new(0, 0));
 	before = stats_now(r);
 	tx_post_n(r, 12, 4, 60);
 	assert_int_equal(eventfd_write(tx_kick, 1), 0);
@@ -2238,7 +2320,7 @@ test_thread_publish_grace_period(void **state)
 	t_end = now_ms() + 2000;
 	while (fg_used_idx(r->g) == 0 && now_ms() < t_end)
 		;                                    /* no sleep: catch it mid-visit */
-	pmd_publish(cur_pmd, pmd_plan_new(0));
+	pmd_publish(cur_pmd, pmd_plan_new(0, 0));
 	after = stats_now(r);
 	tx_used = fg_used_idx(r->g);
 	rx_used = fg_used_idx(&r->rxv);
@@ -2256,6 +2338,30 @@ test_thread_publish_grace_period(void **state)
 }
 
 /* --- group set-up ----------------------------------------------------------- */
+
+static int
+one_q_setup(void)
+{
+	struct rss_settings cfg;
+	char why[256] = "";
+
+	rss_settings_default(&cfg);
+	one_q.enabled[0] = true;
+	if (pmd_rss_build(&one_q.s.rss, &cfg, one_q.enabled, 1, why, sizeof(why)) != 0) {
+		fprintf(stderr, "steering: %s\n", why);
+		return -1;
+	}
+	one_q.inbox[0] = rte_ring_create("pmdt-inbox", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (one_q.inbox[0] == NULL) {
+		fprintf(stderr, "inbox: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	one_q.s.mode = PMD_STEER_RSS;
+	one_q.s.rx_enabled = one_q.enabled;
+	one_q.s.inbox = one_q.inbox;
+	one_q.s.affinity = one_q.affinity;
+	return 0;
+}
 
 static int
 group_setup(void **state)
@@ -2297,13 +2403,14 @@ group_setup(void **state)
 		fprintf(stderr, "loopback port: %s\n", why);
 		return -1;
 	}
-	return 0;
+	return one_q_setup();
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
+	rte_ring_free(one_q.inbox[0]);
 	pmd_port_free(port);
 	rte_mempool_free(pool);
 	return rte_eal_cleanup() == 0 ? 0 : -1;
@@ -2334,6 +2441,7 @@ main(int argc, char **argv)
 		T(test_tx_mtu),
 		T(test_tx_tso_cut),
 		T(test_carried_odd_offset),
+		T(test_direct_order),
 		T(test_tx_tso_to_port),
 		T(test_rx_data_valid),
 		T(test_gro_not_wrongly),
@@ -2343,8 +2451,9 @@ main(int argc, char **argv)
 		T(test_thread_publish_grace_period),
 		T(test_thread_sleeps_while_frame_held),
 	};
+	static char direct_names[ARRAY_SIZE(carried_rows)][96];
 	struct CMUnitTest t[ARRAY_SIZE(variants) + ARRAY_SIZE(gro_variants) +
-	                    ARRAY_SIZE(carried_rows) + ARRAY_SIZE(bad_tx_rows) +
+	                    2 * ARRAY_SIZE(carried_rows) + ARRAY_SIZE(bad_tx_rows) +
 	                    ARRAY_SIZE(tx_violations) + ARRAY_SIZE(fixed)];
 	size_t n = 0;
 
@@ -2354,9 +2463,13 @@ main(int argc, char **argv)
 	for (size_t k = 0; k < ARRAY_SIZE(gro_variants); k++)
 		t[n++] = (struct CMUnitTest){ gro_variants[k].name, test_gro, NULL, rig_teardown,
 		                              (void *)&gro_variants[k] };
-	for (size_t k = 0; k < ARRAY_SIZE(carried_rows); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(carried_rows); k++) {
 		t[n++] = (struct CMUnitTest){ carried_rows[k].name, test_carried, NULL, rig_teardown,
 		                              (void *)&carried_rows[k] };
+		snprintf(direct_names[k], sizeof(direct_names[k]), "direct %s", carried_rows[k].name);
+		t[n++] = (struct CMUnitTest){ direct_names[k], test_carried_direct, NULL,
+		                              rig_teardown, (void *)&carried_rows[k] };
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(bad_tx_rows); k++)
 		t[n++] = (struct CMUnitTest){ bad_tx_rows[k].name, test_bad_tx, NULL,
 		                              rig_teardown, (void *)&bad_tx_rows[k] };

@@ -116,7 +116,7 @@ visits(unsigned q)
 static struct pmd_plan *
 plan_of(const unsigned *qs, uint32_t n)
 {
-	struct pmd_plan *plan = pmd_plan_new(n);
+	struct pmd_plan *plan = pmd_plan_new(n, 0);
 
 	assert_non_null(plan);
 	assert_int_equal(plan->n, n);
@@ -292,7 +292,7 @@ static void
 test_plan_new(void **state)
 {
 	static const struct pmd_qp zero;
-	struct pmd_plan *p0 = pmd_plan_new(0), *p3 = pmd_plan_new(3);
+	struct pmd_plan *p0 = pmd_plan_new(0, 0), *p3 = pmd_plan_new(3, 0);
 
 	(void)state;
 	assert_non_null(p0);
@@ -328,7 +328,7 @@ test_publish_swaps(void **state)
 	assert_int_equal(visits(0), v0);
 	assert_int_equal(visits(3), 0);
 
-	pmd_publish(p, pmd_plan_new(0));
+	pmd_publish(p, pmd_plan_new(0, 0));
 	v1 = visits(1);
 	v2 = visits(2);
 	usleep(20000);
@@ -356,7 +356,7 @@ test_publish_waits_for_visit(void **state)
 	__atomic_store_n(&fport.stall, true, __ATOMIC_RELEASE);
 	assert_true(WAIT_UNTIL(__atomic_load_n(&fport.inside, __ATOMIC_ACQUIRE), 1000));
 	t0 = now_ms();
-	pmd_publish(p, pmd_plan_new(0));
+	pmd_publish(p, pmd_plan_new(0, 0));
 	assert_true(__atomic_load_n(&fport.left, __ATOMIC_ACQUIRE));
 	assert_true(now_ms() - t0 < STALL_MS + 1000);
 #ifdef __SANITIZE_ADDRESS__

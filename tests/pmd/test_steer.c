@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <rte_mbuf.h>
@@ -58,8 +59,9 @@ static const struct ms_vector ms_v6[] = {
 /* ---- fake mbufs ---- */
 
 /* Runs pmd_flow_of() on len bytes of b, split into two segments at split
- * (0 or >= len: one segment). Each segment is its own heap block of exactly
- * its length, so ASan flags a read past either. */
+ * (0 or >= len: one segment), and checks that pmd_flow_of_iov() finds the
+ * same flow in the same two pieces. Each segment is its own heap block of
+ * exactly its length, so ASan flags a read past either. */
 static void
 flow_of(const uint8_t *b, uint32_t len, uint32_t split, struct pmd_flow *f)
 {
@@ -87,6 +89,15 @@ flow_of(const uint8_t *b, uint32_t len, uint32_t split, struct pmd_flow *f)
 	}
 	memset(f, 0xee, sizeof(*f));         /* pmd_flow_of must set every field */
 	pmd_flow_of(&m0, f);
+	/* The same pieces as a guest's buffers: the very same flow. */
+	{
+		const struct iovec v[2] = { { d0, l0 }, { d1, len - l0 } };
+		struct pmd_flow g;
+
+		memset(&g, 0x55, sizeof(g));
+		pmd_flow_of_iov(v, l0 < len ? 2 : 1, &g);
+		assert_memory_equal(&g, f, sizeof(g));
+	}
 	free(d0);
 	free(d1);
 }

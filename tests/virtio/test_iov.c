@@ -2,8 +2,10 @@
 /* tests/virtio/test_iov.c - the iovec byte cursors of virtio/iov.h: copies
  * between arrays whose segment boundaries do not line up, zero-length segments
  * anywhere, and either side running out first. Every test checks the bytes
- * moved, the returned count and where both cursors stopped. */
+ * moved, the returned count and where both cursors stopped; iov_peek() is
+ * checked at every offset and length. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -265,6 +267,39 @@ test_write_truncates(void **state)
 	assert_int_equal(flat[4], 0);              /* past the array: untouched */
 }
 
+/* iov_peek: every (offset, length) of a 12-byte frame in pieces of 3, 0, 5
+ * and 4 bytes gives the frame's bytes, pointing into the piece when one
+ * holds them all and copied into the caller's buffer when they span pieces;
+ * anything reaching past the frame gives NULL. */
+static void
+test_peek(void **state)
+{
+	static const size_t l[] = { 3, 0, 5, 4 };
+	uint8_t flat[12], buf[12];
+	struct iovec v[4];
+	unsigned n;
+
+	(void)state;
+	pattern(flat, sizeof(flat), 9);
+	n = split(flat, l, 4, v);
+	for (size_t off = 0; off <= sizeof(flat); off++)
+		for (size_t len = 1; len <= sizeof(flat); len++) {
+			const uint8_t *p = iov_peek(v, n, off, len, buf);
+			bool one_piece = (off < 3 && off + len <= 3) ||
+			                 (off >= 3 && off < 8 && off + len <= 8) ||
+			                 (off >= 8 && off + len <= 12);
+
+			if (off + len > sizeof(flat)) {
+				assert_null(p);
+				continue;
+			}
+			assert_non_null(p);
+			assert_memory_equal(p, flat + off, len);
+			assert_true(one_piece ? p == flat + off : p == buf);
+		}
+	assert_null(iov_peek(v, 0, 0, 1, buf));
+}
+
 int
 main(void)
 {
@@ -280,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_skip_then_read),
 		cmocka_unit_test(test_write_read_roundtrip),
 		cmocka_unit_test(test_write_truncates),
+		cmocka_unit_test(test_peek),
 	};
 
 	return cmocka_run_group_tests_name("virtio_iov", t, NULL, NULL);
