@@ -138,10 +138,9 @@ tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vne
  * skipped) into m, chaining more mbufs from the pool as needed, and marks
  * what its header asked (req). */
 static enum chain_copy
-chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vnet_tx_req *rq,
+chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vnet_tx_req *req,
               struct rte_mbuf *m)
 {
-	const struct vnet_tx_req req = *rq;
 	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
 	uint64_t left;
@@ -157,8 +156,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vne
 		rte_memcpy(rte_pktmbuf_mtod(m, void *),
 		           (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
 		m->data_len = (uint16_t)left;
-		if (unlikely(req.csum || req.tso))   /* TSO: a small one, or a small MSS */
-			tx_offload_requests(q, m, &req);
+		if (unlikely(req->csum || req->tso))   /* TSO: a small one, or a small MSS */
+			tx_offload_requests(q, m, req);
 		return COPY_OK;
 	}
 	for (;;) {
@@ -168,8 +167,8 @@ chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vne
 		seg->data_len = (uint16_t)(seg->data_len + k);
 		left -= k;
 		if (left == 0) {
-			if (req.csum || req.tso)
-				tx_offload_requests(q, m, &req);
+			if (req->csum || req->tso)
+				tx_offload_requests(q, m, req);
 			return COPY_OK;
 		}
 		seg->next = rte_pktmbuf_alloc(q->pool);
@@ -655,7 +654,63 @@ direct_end(const struct direct *d)
 	}
 }
 
-/* Guest TX ring -> port TX queue. */
+/* The head of a burst of up to n chains that goes guest to guest: chains
+ * are taken while tx_direct() delivers them; the first it cannot is put
+ * back (vq_rewind) for the port path, which takes the rest of the burst.
+ * Returns the chains taken; *bytes: the frames' bytes. */
+static VHOSTMQ_COLD uint16_t
+tx_direct_burst(const struct pmd_qp *q, uint16_t n, uint64_t *bytes)
+{
+	struct vq *vq = q->tx.vq;
+	struct pmd_qp_state *st = q->st;
+	uint16_t popped = 0, direct = 0, tso = 0;
+	struct direct d;
+
+	direct_begin(q, &d);
+	if (d.steer == NULL)
+		return 0;
+	vq_prefetch(vq, q->mem, n);
+	while (popped < n && *bytes < PMD_TX_BYTE_BUDGET) {
+		struct vq_mark mark = vq_mark(vq);
+		struct vq_chain c;
+		enum vq_err e = vq_pop(vq, q->mem, &c);
+		struct vnet_tx_req req;
+		enum vnet_tx_verdict v;
+
+		if (e == VQ_EMPTY || vq->broken)
+			break;
+		if (e != VQ_OK) {
+			popped++;
+			STAT_ADD(st, tx_drop_bad_chain, 1);
+			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
+			continue;        /* vq_pop returned the chain */
+		}
+		v = vnet_tx_check(&q->tx_fmt, &c, &req);
+		if (unlikely(v != VNET_TX_OK)) {
+			tx_refused(q, v);
+		} else if (!tx_direct(q, &d, &c, &req)) {
+			vq_rewind(vq, mark);
+			break;
+		} else {
+			direct++;
+			tso = (uint16_t)(tso + (req.tso != 0));
+			*bytes += c.out_len - q->tx_fmt.hdr_len;
+		}
+		popped++;
+		vq_push(vq, c.head, 0);
+	}
+	if (popped)
+		finish_burst(vq, q->tx.call_fd, st, false);
+	direct_end(&d);
+	STAT_ADD(st, tx_direct, direct);
+	STAT_ADD(st, tx_packets, direct);
+	STAT_ADD(st, tx_bytes, *bytes);
+	STAT_ADD(st, tx_tso_whole, tso);
+	return popped;
+}
+
+/* Guest TX ring -> port TX queue (the head of the burst straight into the
+ * peer guest's RX rings, where it can go so: tx_direct_burst()). */
 static uint32_t
 guest_tx(const struct pmd_qp *q)
 {
@@ -664,24 +719,31 @@ guest_tx(const struct pmd_qp *q)
 	struct rte_mbuf *pkts[PMD_BURST];
 	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
 	uint16_t k = 0, sent, popped = 0, tso = 0, direct = 0;
-	uint64_t bytes = 0, direct_bytes = 0;
-	struct direct d;
+	uint64_t bytes = 0, budget = PMD_TX_BYTE_BUDGET;
 
 	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
 	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
+	if (unlikely(q->peer != NULL) && n > 0) {
+		uint64_t direct_bytes = 0;
+
+		direct = tx_direct_burst(q, n, &direct_bytes);
+		n = (uint16_t)(n - direct);
+		budget = direct_bytes < budget ? budget - direct_bytes : 0;
+		if (budget == 0)
+			n = 0;
+	}
 	if (n == 0) {
 		if (unlikely(vq->broken))
 			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
-		return 0;
+		return direct;
 	}
 	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
 		STAT_ADD(st, tx_nombuf, 1);
 		st->tx_nombuf = true;
-		return 0;                /* the guest's frames wait in its ring */
+		return direct;           /* the guest's frames wait in its ring */
 	}
 	st->tx_nombuf = false;
 	vq_prefetch(vq, q->mem, n);
-	direct_begin(q, &d);
 	while (popped < n) {
 		struct vq_mark mark = vq_mark(vq);
 		struct vq_chain c;
@@ -700,10 +762,6 @@ guest_tx(const struct pmd_qp *q)
 		v = vnet_tx_check(&q->tx_fmt, &c, &req);
 		if (unlikely(v != VNET_TX_OK)) {
 			tx_refused(q, v);
-		} else if (d.steer != NULL && tx_direct(q, &d, &c, &req)) {
-			direct++;
-			tso = (uint16_t)(tso + (req.tso != 0));
-			direct_bytes += c.out_len - q->tx_fmt.hdr_len;
 		} else if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
 			vq_rewind(vq, mark);
 			STAT_ADD(st, tx_nombuf, 1);
@@ -714,17 +772,11 @@ guest_tx(const struct pmd_qp *q)
 			bytes += pkts[k++]->pkt_len;
 		}
 		vq_push(vq, c.head, 0);
-		if (bytes + direct_bytes >= PMD_TX_BYTE_BUDGET)
+		if (bytes >= budget)
 			break;
 	}
 	if (popped)
 		finish_burst(vq, q->tx.call_fd, st, false);
-	if (unlikely(d.ntouched)) {
-		direct_end(&d);
-		STAT_ADD(st, tx_direct, direct);
-		STAT_ADD(st, tx_packets, direct);
-		STAT_ADD(st, tx_bytes, direct_bytes);
-	}
 	if (unlikely(vq->broken))
 		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
 	if (k < n)
@@ -733,7 +785,7 @@ guest_tx(const struct pmd_qp *q)
 	if (unlikely(tso)) {
 		if (!q->port->carries_offloads && !q->port->takes_tso) {
 			tx_send_cut(q, pkts, k);
-			return popped;
+			return (uint32_t)(direct + popped);
 		}
 		STAT_ADD(st, tx_tso_whole, tso);
 	}
@@ -746,7 +798,7 @@ guest_tx(const struct pmd_qp *q)
 	}
 	STAT_ADD(st, tx_packets, sent);
 	STAT_ADD(st, tx_bytes, bytes);
-	return popped;
+	return (uint32_t)(direct + popped);
 }
 
 /* Inbox or port RX queue -> guest RX ring. logged: a constant, true while a

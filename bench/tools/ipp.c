@@ -30,6 +30,10 @@
  *                     (memory hotplug; the rings and buffers in the first):
  *                     what many regions cost a translation that hits its
  *                     hint.
+ *   pmd-direct        pmd-loopback-mrg's frames between two guests wired by
+ *                     device: ports and served by one thread (here the fake
+ *                     guest is its own peer): each goes from the TX chain
+ *                     straight into the RX ring, one copy and no mbuf.
  * Notifications are left out (no call eventfds): their cost is a syscall,
  * which callgrind does not see. Every scenario runs a few warm-up bursts
  * first, so lazy symbol binding and first-touch paths stay out. */
@@ -54,6 +58,7 @@
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 #include "tests/fake_guest.h"
+#include "tests/steer_one.h"
 
 #ifdef VHOSTMQ_HAVE_CALLGRIND
 #include <valgrind/callgrind.h>
@@ -90,17 +95,19 @@ struct scenario {
 	bool csum;                       /* guest TX asks for its TCP checksum */
 	bool logged;                     /* the rings log their writes */
 	uint32_t regions;                /* 0: the fake guest's one */
+	bool direct;                     /* guest to guest in one copy (device:) */
 };
 
 static const struct scenario scenarios[] = {
-	{ "tx", K_TX, false, false, false, 0 },
-	{ "rx", K_RX, false, false, false, 0 },
-	{ "rx-mrg", K_RX, true, false, false, 0 },
-	{ "pmd-loopback", K_PMD, false, false, false, 0 },
-	{ "pmd-loopback-mrg", K_PMD, true, false, false, 0 },
-	{ "pmd-loopback-csum", K_PMD, true, true, false, 0 },
-	{ "pmd-loopback-logged", K_PMD, true, false, true, 0 },
-	{ "pmd-loopback-256", K_PMD, true, false, false, 256 },
+	{ "tx", K_TX, false, false, false, 0, false },
+	{ "rx", K_RX, false, false, false, 0, false },
+	{ "rx-mrg", K_RX, true, false, false, 0, false },
+	{ "pmd-loopback", K_PMD, false, false, false, 0, false },
+	{ "pmd-loopback-mrg", K_PMD, true, false, false, 0, false },
+	{ "pmd-loopback-csum", K_PMD, true, true, false, 0, false },
+	{ "pmd-loopback-logged", K_PMD, true, false, true, 0, false },
+	{ "pmd-loopback-256", K_PMD, true, false, false, 256, false },
+	{ "pmd-direct", K_PMD, true, false, false, 0, true },
 };
 
 /* pmd-loopback-logged: a dirty log covering the fake guest's memory. */
@@ -143,6 +150,7 @@ static uint8_t host_buf[PMD_BURST][BUF_BYTES] __attribute__((aligned(64)));
 
 static struct rte_mempool *pool;
 static struct pmd_port *port;
+static struct steer_one one_q;           /* pmd-direct: the peer's steering */
 static char eal_dir[256];
 static bool eal_up;                      /* rte_eal_init() succeeded */
 
@@ -154,7 +162,7 @@ static const char usage[] =
 "Each scenario (tx, rx, rx-mrg, pmd-loopback, pmd-loopback-mrg,\n"
 "pmd-loopback-csum: guest TX leaves its TCP checksum to us,\n"
 "pmd-loopback-logged: a migration logs every write, pmd-loopback-256: 256\n"
-"memory regions; sizes 64 and 1518) counts only the device side of N bursts of 32 packets (default 64)\n"
+"memory regions, pmd-direct: guest to guest in one copy (device: ports); sizes 64 and 1518) counts only the device side of N bursts of 32 packets (default 64)\n"
 "and dumps its counts under its own name (\"Client Request: tx-64\"); the\n"
 "driver side is outside the count. Prints one JSON line per scenario:\n"
 "{\"scenario\":..,\"size\":..,\"packets\":..,\"dump\":..,\"callgrind\":..}\n"
@@ -382,6 +390,14 @@ run_setup(struct run *u, const struct scenario *s, uint32_t size)
 			return -1;
 		u->q.mem = u->many;
 	}
+	if (s->direct) {
+		static const struct pmd_qp *peer[1];
+
+		peer[0] = &u->q;
+		u->q.steer = &one_q.s;
+		u->q.peer = peer;
+		u->q.peer_nq = 1;
+	}
 	return 0;
 }
 
@@ -400,8 +416,9 @@ run_free(struct run *u)
 static int
 run_scenario(const struct scenario *s, uint32_t size, unsigned bursts)
 {
-	/* A pmd visit handles each packet twice (guest TX, then guest RX). */
-	uint32_t per_burst = s->kind == K_PMD ? 2 * PMD_BURST : PMD_BURST;
+	/* A pmd visit handles each packet twice (guest TX, then guest RX),
+	 * except that a direct one is done at guest TX. */
+	uint32_t per_burst = s->kind == K_PMD && !s->direct ? 2 * PMD_BURST : PMD_BURST;
 	char dump[64];
 	uint64_t moved = 0;
 	struct run u;
@@ -474,6 +491,10 @@ pmd_env_init(void)
 		fprintf(stderr, "vhostmq-ipp: loopback port: %s\n", why);
 		return -1;
 	}
+	if (steer_one_init(&one_q, "ipp-inbox", why, sizeof(why)) != 0) {
+		fprintf(stderr, "vhostmq-ipp: steering: %s\n", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -487,6 +508,7 @@ pmd_env_fini(void)
 
 	if (!eal_up)
 		return;
+	steer_one_fini(&one_q);
 	pmd_port_free(port);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

@@ -35,18 +35,17 @@
 #include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_ring.h>
 #include "pmd/gro.h"
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 #include "common/base.h"
-#include "virtio/rss_settings.h"
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 #include "tests/tcp_frame.h"
 #include "tests/task.h"
 #include "tests/wait.h"
 #include "tests/fake_guest.h"
+#include "tests/steer_one.h"
 
 #define V1      VIRTIO_BIT(VIRTIO_F_VERSION_1)
 #define MRG     VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)
@@ -70,12 +69,7 @@ static struct pmd_port *port;
 static unsigned last_cpu;                /* last CPU this process may run on */
 /* Steering over one RX queue, as a device: port's peer has: its inbox is
  * where frames from the port wait. Built by the group set-up. */
-static struct {
-	struct pmd_steer s;
-	bool enabled[1];
-	struct rte_ring *inbox[1];
-	uint16_t affinity[PMD_AFFINITY_SLOTS];
-} one_q;
+static struct steer_one one_q;
 
 /* One device queue pair and the fake driver on the other side of it. */
 struct rig {
@@ -382,12 +376,11 @@ port_drain(struct rig *r)
 	struct rte_mbuf *m[PMD_BURST];
 	unsigned n = 0, k;
 
-	while ((k = port->ops->rx(port, 0, m, PMD_BURST)) > 0 ||
-	       (k = rte_ring_dequeue_burst(one_q.inbox[0], (void **)m, PMD_BURST, NULL)) > 0) {
+	while ((k = port->ops->rx(port, 0, m, PMD_BURST)) > 0) {
 		rte_pktmbuf_free_bulk(m, k);
 		n += k;
 	}
-	return n + pmd_qp_state_drop_held(&r->st);
+	return n + steer_one_drain(&one_q) + pmd_qp_state_drop_held(&r->st);
 }
 
 /* End-of-test check: once the port and the held frames are drained, every
@@ -2340,30 +2333,6 @@ test_thread_publish_grace_period(void **state)
 /* --- group set-up ----------------------------------------------------------- */
 
 static int
-one_q_setup(void)
-{
-	struct rss_settings cfg;
-	char why[256] = "";
-
-	rss_settings_default(&cfg);
-	one_q.enabled[0] = true;
-	if (pmd_rss_build(&one_q.s.rss, &cfg, one_q.enabled, 1, why, sizeof(why)) != 0) {
-		fprintf(stderr, "steering: %s\n", why);
-		return -1;
-	}
-	one_q.inbox[0] = rte_ring_create("pmdt-inbox", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (one_q.inbox[0] == NULL) {
-		fprintf(stderr, "inbox: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	one_q.s.mode = PMD_STEER_RSS;
-	one_q.s.rx_enabled = one_q.enabled;
-	one_q.s.inbox = one_q.inbox;
-	one_q.s.affinity = one_q.affinity;
-	return 0;
-}
-
-static int
 group_setup(void **state)
 {
 	char lcores[64], why[256] = "";
@@ -2403,14 +2372,18 @@ group_setup(void **state)
 		fprintf(stderr, "loopback port: %s\n", why);
 		return -1;
 	}
-	return one_q_setup();
+	if (steer_one_init(&one_q, "pmdt-inbox", why, sizeof(why)) != 0) {
+		fprintf(stderr, "steering: %s\n", why);
+		return -1;
+	}
+	return 0;
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	rte_ring_free(one_q.inbox[0]);
+	steer_one_fini(&one_q);
 	pmd_port_free(port);
 	rte_mempool_free(pool);
 	return rte_eal_cleanup() == 0 ? 0 : -1;

@@ -51,8 +51,9 @@
 #                    every RX queue of both devices (vhostmqctl stats) and
 #                    of both guests (ethtool -S) received; guest TSO frames
 #                    passed whole (rx_gso_frames > 0) and none was cut
-#                    (tx_tso_frames = rx_tso_frames = 0); the transfer's
-#                    time printed
+#                    (tx_tso_frames = rx_tso_frames = 0); frames went guest
+#                    to guest in one copy both ways (tx_direct > 0); the
+#                    transfer's time printed
 #   migrate          live migration: vhostmq devices src and dst, their ports
 #                    taps (vmqm0, vmqm1) in a Linux bridge (vmqbr0,
 #                    10.97.0.1/24 on the host); the guest boots on src and
@@ -536,9 +537,13 @@ J
 		pyq() { python3 -c "import json, sys
 d = {x['name']: x['queue_pairs'] for x in json.load(open(sys.argv[1]))['devices']}
 $1" "$work/vm-pair.stats.json" 2>&1; }
-		echo "     vm-pair: vhostmq $(pyq "print('; '.join('%s: rx_packets %s rx_gso_frames %d tx_tso_frames %d rx_tso_frames %d tx_drop_port %d' % (n, '/'.join(str(q['rx_packets']) for q in d[n]), sum(q['rx_gso_frames'] for q in d[n]), sum(q['tx_tso_frames'] for q in d[n]), sum(q['rx_tso_frames'] for q in d[n]), sum(q['tx_drop_port'] for q in d[n])) for n in sorted(d)))")"
+		echo "     vm-pair: vhostmq $(pyq "print('; '.join('%s: rx_packets %s rx_gso_frames %d tx_tso_frames %d rx_tso_frames %d tx_drop_port %d tx_direct %d of %d' % (n, '/'.join(str(q['rx_packets']) for q in d[n]), sum(q['rx_gso_frames'] for q in d[n]), sum(q['tx_tso_frames'] for q in d[n]), sum(q['rx_tso_frames'] for q in d[n]), sum(q['tx_drop_port'] for q in d[n]), sum(q['tx_direct'] for q in d[n]), sum(q['tx_packets'] for q in d[n])) for n in sorted(d)))")"
 		check "vm-pair: vhostmq: every RX queue of vm0 and vm1 received" \
 			"pyq 'sys.exit(not all(len(d[n]) == $Q and all(q[\"rx_packets\"] > 0 for q in d[n]) for n in (\"vm0\", \"vm1\")))'"
+		# Both devices on one poll thread: frames go guest to guest in one
+		# copy whenever the receiving ring has room (tx_direct).
+		check "vm-pair: vhostmq: frames went guest to guest in one copy both ways (tx_direct > 0)" \
+			"pyq 'sys.exit(not all(sum(q[\"tx_direct\"] for q in d[n]) > 0 for n in (\"vm0\", \"vm1\")))'"
 		check "vm-pair: vhostmq: TSO frames passed whole both ways (rx_gso_frames > 0), none cut" \
 			"pyq 'sys.exit(not all(sum(q[\"rx_gso_frames\"] for q in d[n]) > 0 and sum(q[\"tx_tso_frames\"] + q[\"rx_tso_frames\"] for q in d[n]) == 0 for n in (\"vm0\", \"vm1\")))'"
 	fi
