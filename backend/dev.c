@@ -45,7 +45,8 @@ be_dev_attach(struct be_dev *d, int fd)
 	                                        .host_ecn = d->cfg.offload.host_ecn,
 	                                        .guest_tso4 = d->cfg.offload.guest_tso4,
 	                                        .guest_tso6 = d->cfg.offload.guest_tso6,
-	                                        .guest_ecn = d->cfg.offload.guest_ecn },
+	                                        .guest_ecn = d->cfg.offload.guest_ecn,
+	                                        .packed = d->cfg.offload.packed },
 	                             .mtu = d->cfg.mtu,
 	                             .ops = &be_vhu_ops, .owner = d,
 	                             .log_limit = &d->log_limit };

@@ -66,7 +66,7 @@ static const char usage[] =
 "                          guest a port already verified a checksum\n"
 "                          (VIRTIO_NET_F_GUEST_CSUM); host_tso4, host_tso6,\n"
 "                          host_ecn, guest_tso4, guest_tso6, guest_ecn: see\n"
-"                          README\n"
+"                          README; packed: packed rings (VIRTIO_F_RING_PACKED)\n"
 "  -k, --client            connect to --socket (QEMU chardev server=on) and\n"
 "                          reconnect when it goes, instead of listening\n"
 "      --socket-user USER  owner of the listening socket (name or uid;\n"

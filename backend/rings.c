@@ -52,7 +52,7 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	 * for GET_VRING_BASE. */
 	e = vq_map(&vq, vhu_conn_mem(d->conn), &v->addrs, v->num,
 	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
-	           vhu_conn_features(d->conn));
+	           vhu_conn_features(d->conn), v->base);
 	if (e != VQ_OK) {
 		vlog_err("device %s: vring %u (%s of pair %u): cannot start: %s", d->cfg.name,
 		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
@@ -159,7 +159,7 @@ be_position(void *owner, uint32_t vqi, uint16_t *last_avail)
 
 	if (!r->has_pos)
 		return false;
-	*last_avail = r->vq.last_avail;
+	*last_avail = vq_position(&r->vq);
 	return true;
 }
 

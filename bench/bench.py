@@ -56,14 +56,9 @@ VARIANTS = {
     "packed": (",packed_vq=1", (VIRTIO_F_RING_PACKED, True)),
 }
 FEATURES_RE = re.compile(r"features after negotiate = ([0-9a-fA-F]+)")
-# (backend, variant) pairs not run, and why. Seen with DPDK 22.11: with
-# packed_vq=1 virtio-user asks for bit 34, vhostmq does not offer it, split
-# rings are negotiated and traffic flows as if nothing had been asked.
-UNSUPPORTED = {
-    ("vhostmq", "packed"): "unsupported by vhostmq: it does not offer "
-                           "VIRTIO_F_RING_PACKED, so virtio-user would silently "
-                           "run split rings",
-}
+# (backend, variant) pairs not run, and why (none today: vhostmq offers
+# VIRTIO_F_RING_PACKED, and every run checks the negotiated features).
+UNSUPPORTED = {}
 
 
 class BenchError(Exception):

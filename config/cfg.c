@@ -103,6 +103,7 @@ static const struct cfg_offload_key {
 	{ "guest_tso4", offsetof(struct cfg_offloads, guest_tso4), true },
 	{ "guest_tso6", offsetof(struct cfg_offloads, guest_tso6), true },
 	{ "guest_ecn", offsetof(struct cfg_offloads, guest_ecn), true },
+	{ "packed", offsetof(struct cfg_offloads, packed), true },
 };
 /* Every switch has its row: struct cfg_offloads holds bools only. */
 _Static_assert(sizeof(struct cfg_offloads) == ARRAY_SIZE(cfg_offload_keys) * sizeof(bool),

@@ -42,6 +42,8 @@ struct cfg_offloads {
 	                                    port merged into frames up to 64 KiB (need
 	                                    guest_csum) */
 	bool guest_ecn;                  /* VIRTIO_NET_F_GUEST_ECN: ... with ECN */
+	bool packed;                     /* VIRTIO_F_RING_PACKED: packed rings (a ring
+	                                    layout, not an offload, switched the same way) */
 };
 
 /* The MTU a device announces (VIRTIO_NET_F_MTU) and enforces; the limits are

@@ -242,7 +242,7 @@ fg_used_elem(const struct fake_guest *g, uint16_t idx)
 enum vq_err
 fg_map(struct fake_guest *g, enum vq_dir dir, uint64_t features)
 {
-	return vq_map(g->vq, g->mem, &g->addrs, g->qsize, dir, features);
+	return vq_map(g->vq, g->mem, &g->addrs, g->qsize, dir, features, 0);
 }
 
 /* Maps the memfd as n adjacent-gpa regions, each followed by a guard page. */

@@ -463,9 +463,13 @@ h_set_vring_num(struct vhu_conn *d, struct vhu_msg *m)
 {
 	uint32_t num = m->p.state.num;
 
-	if (num == 0 || num > VQ_SIZE_MAX || (num & (num - 1)) != 0)
-		return vhu_reject(d, m, -EINVAL, "num: %u is not a power of two in 1..%u",
-		                  num, VQ_SIZE_MAX);
+	/* A packed ring may have any size (spec 2.8), a split one a power of
+	 * two (2.7); frontends set the features first. */
+	if (num == 0 || num > VQ_SIZE_MAX)
+		return vhu_reject(d, m, -EINVAL, "num: %u is not in 1..%u", num, VQ_SIZE_MAX);
+	if (!(d->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) && (num & (num - 1)) != 0)
+		return vhu_reject(d, m, -EINVAL, "num: %u is not a power of two (split rings; "
+		                  "packed rings were not negotiated)", num);
 	d->vring[m->p.state.index].num = num;
 	return 0;
 }

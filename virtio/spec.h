@@ -54,7 +54,8 @@ enum {
 #define VRING_AVAIL_F_NO_INTERRUPT 1
 #define VRING_USED_F_NO_NOTIFY     1
 
-/* Spec 2.7: Queue Size is a power of two, at most 32768. */
+/* Spec 2.7: Queue Size is a power of two, at most 32768 (a packed ring,
+ * spec 2.8, may have any size up to that). */
 #define VQ_SIZE_MAX 32768u
 
 struct vring_desc {
@@ -80,6 +81,32 @@ struct vring_used {
 	uint16_t idx;
 	struct vring_used_elem ring[];   /* [size], then avail_event */
 };
+
+/* Packed ring (spec 2.8): one ring of descriptors that the driver makes
+ * available and the device marks used, telling them apart by two flag bits
+ * against each side's wrap counter; the chain's buffer id is in its last
+ * descriptor. */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED  (1u << 15)
+
+struct vring_packed_desc {
+	uint64_t addr;     /* gpa; unused in a used descriptor */
+	uint32_t len;      /* used: bytes written (valid with F_WRITE) */
+	uint16_t id;       /* buffer id */
+	uint16_t flags;
+};
+
+/* Event suppression (spec 2.8.10): the driver area holds the driver's (what
+ * used-buffer notifications it wants), the device area ours. */
+struct vring_packed_event {
+	uint16_t off_wrap;     /* RING_EVENT_FLAGS_DESC: index, wrap in bit 15 */
+	uint16_t flags;
+};
+#define RING_EVENT_FLAGS_ENABLE  0
+#define RING_EVENT_FLAGS_DISABLE 1
+#define RING_EVENT_FLAGS_DESC    2   /* only with VIRTIO_F_RING_EVENT_IDX */
+
+static inline uint64_t vring_packed_desc_bytes(uint32_t size) { return 16ull * size; }
 
 /* Bytes each part occupies for a ring of `size` entries, event fields included:
  * the ring-translation check at start requires all of it to be mapped. */

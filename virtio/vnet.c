@@ -32,6 +32,8 @@ vnet_features_offered(const struct vnet_offer *o)
 
 	if (o->mq)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	if (o->packed)
+		f |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	if (o->csum)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_CSUM);
 	if (o->guest_csum)

@@ -45,6 +45,7 @@ struct vnet_offer {
 	bool guest_tso4, guest_tso6; /* VIRTIO_NET_F_GUEST_TSO4/6: we may hand the
 	                                guest TCP frames up to 64 KiB (merged) */
 	bool guest_ecn;          /* VIRTIO_NET_F_GUEST_ECN: ... with ECN (CWR) */
+	bool packed;             /* VIRTIO_F_RING_PACKED: packed rings (spec 2.8) */
 };
 
 /* The virtio feature bits a device with offer o puts in GET_FEATURES. */

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio/vq.c - device side of a split virtqueue: ring translation at start,
- * the chain walker, used-ring updates and notification decisions.
+ * the chain walker, used-ring updates and notification decisions; and each
+ * call of vq.h handing a packed ring to vq_packed.c.
  * Security model: see vq.h. Every guest-written value is loaded exactly once
  * with a relaxed atomic load (so the compiler cannot re-read it after the
  * check), converted from little-endian once, and checked before use. */
 #include <endian.h>
 #include <stddef.h>
 #include "common/base.h"
-#include "virtio/vq.h"
+#include "virtio/vq_internal.h"
 
 _Static_assert(VQ_MAX_CHAIN_DESCS == 256, "the VQ_E_LOOP text below says 256");
 
@@ -20,6 +21,8 @@ vq_strerror(enum vq_err e)
 		[VQ_E_BROKEN]          = "queue broken by an earlier violation",
 		[VQ_E_AVAIL_JUMP]      = "avail index moved by more than the ring size",
 		[VQ_E_HEAD_RANGE]      = "avail entry out of range",
+		[VQ_E_ID_RANGE]        = "packed ring: buffer id out of range",
+		[VQ_E_RING_CHAIN]      = "packed ring: a descriptor chain runs the whole ring",
 		[VQ_E_NEXT_RANGE]      = "descriptor next index out of range",
 		[VQ_E_LOOP]            = "descriptor chain loops (or exceeds 256 descriptors)",
 		[VQ_E_NESTED_INDIRECT] = "nested indirect table",
@@ -36,6 +39,7 @@ vq_strerror(enum vq_err e)
 		[VQ_E_RING_ALIGN]      = ("ring address misaligned (descriptors 16, avail 2, "
 		                          "used 4 bytes)"),
 		[VQ_E_RING_ADDR]       = "ring not wholly inside one guest memory region",
+		[VQ_E_RING_BASE]       = "packed ring: base index beyond the ring",
 	};
 	return (unsigned)e < VQ_ERR_COUNT ? names[e] : "unknown";
 }
@@ -60,7 +64,7 @@ desc_load(const struct vring_desc *p)
 	};
 }
 
-static VHOSTMQ_COLD enum vq_err
+VHOSTMQ_COLD enum vq_err
 vq_fail(struct vq *vq, enum vq_err e)
 {
 	vq->broken = true;              /* sticky until vq_map() */
@@ -81,14 +85,39 @@ vq_avail_event(const struct vq *vq)
 	return (uint16_t *)&vq->used->ring[vq->size];
 }
 
+/* A packed ring: the layout's own checks and start (vq_packed.c). */
+static enum vq_err
+vq_map_packed(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
+              uint32_t size, enum vq_dir dir, uint64_t features, uint16_t base)
+{
+	enum vq_err e;
+
+	vq->dir = dir;
+	vq->event_idx = (features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0;
+	vq->indirect = (features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC)) != 0;
+	/* In order, a TX ring's used descriptors can be one per batch (its
+	 * buffers carry no length back); an RX ring's each say how much of
+	 * the buffer a frame took. */
+	vq->in_order = dir == VQ_DIR_DEVICE_READS && (features & VIRTIO_BIT(VIRTIO_F_IN_ORDER));
+	e = vq_packed_map(vq, mem, a, size, base);
+	if (e != VQ_OK) {
+		vq->broken = true;
+		return e;
+	}
+	vq_set_notify(vq, false);
+	return VQ_OK;
+}
+
 enum vq_err
 vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
-       uint32_t size, enum vq_dir dir, uint64_t features)
+       uint32_t size, enum vq_dir dir, uint64_t features, uint16_t base)
 {
 	uint16_t used_idx;
 
-	/* Spec 2.7: alignment 16 / 2 / 4 for desc / avail / used. */
 	*vq = (struct vq){ .broken = true };     /* until fully mapped */
+	if (features & VIRTIO_BIT(VIRTIO_F_RING_PACKED))
+		return vq_map_packed(vq, mem, a, size, dir, features, base);
+	/* Spec 2.7: alignment 16 / 2 / 4 for desc / avail / used. */
 	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)) != 0)
 		return VQ_E_RING_SIZE;
 	if ((a->desc_fva & 15) != 0 || (a->avail_fva & 1) != 0 || (a->used_fva & 3) != 0)
@@ -139,8 +168,19 @@ vq_avail_snapshot(struct vq *vq)
 }
 
 uint16_t
+vq_position(const struct vq *vq)
+{
+	if (!vq->packed)
+		return vq->last_avail;
+	return vq->last_avail < vq->size ? (uint16_t)(vq->last_avail | 0x8000)
+	                                 : (uint16_t)(vq->last_avail - vq->size);
+}
+
+uint16_t
 vq_avail_count(struct vq *vq)
 {
+	if (vq->packed)
+		return vq_packed_avail_count(vq);
 	if (vq->broken || vq_avail_snapshot(vq) != VQ_OK)
 		return 0;
 	return (uint16_t)(vq->shadow_avail - vq->last_avail);
@@ -158,6 +198,10 @@ vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
 	uint32_t hint = vq->hint;        /* a copy: a hint must not steer vq_pop */
 	uint16_t avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
 
+	if (vq->packed) {
+		vq_packed_prefetch(vq, mem, n);
+		return;
+	}
 	if (vq->broken)
 		return;
 	if (n > avail)
@@ -190,13 +234,11 @@ vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
 	}
 }
 
-/* Appends one descriptor's buffer, split at region boundaries. */
-static enum vq_err
-vq_add_buffer(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
-              const struct vring_desc *d)
+enum vq_err
+vq_chain_add(struct vq *vq, const struct gmem *mem, struct vq_chain *c, uint64_t gpa,
+             uint32_t len, bool writable)
 {
-	bool writable = d->flags & VRING_DESC_F_WRITE;
-	uint64_t gpa = d->addr, left = d->len;
+	uint64_t left = len;
 
 	if (!writable && c->n_in > 0)
 		return VQ_E_LAYOUT;           /* spec 2.7.4.2: readable before writable */
@@ -284,7 +326,8 @@ vq_walk(struct vq *vq, const struct gmem *mem, struct vring_desc d, struct vq_ch
 			budget = tbl_n < VQ_MAX_CHAIN_DESCS ? tbl_n : VQ_MAX_CHAIN_DESCS;
 			i = 0;
 		} else {
-			if ((e = vq_add_buffer(vq, mem, c, &d)) != VQ_OK)
+			if ((e = vq_chain_add(vq, mem, c, d.addr, d.len,
+			                      d.flags & VRING_DESC_F_WRITE)) != VQ_OK)
 				return e;
 			if (!(d.flags & VRING_DESC_F_NEXT))
 				break;
@@ -311,6 +354,8 @@ vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	enum vq_err e;
 	uint16_t head;
 
+	if (vq->packed)
+		return vq_packed_pop(vq, mem, c);
 	if (unlikely(vq->broken))
 		return VQ_E_BROKEN;
 	if (vq->last_avail == vq->shadow_avail && (e = vq_avail_snapshot(vq)) != VQ_OK)
@@ -343,19 +388,26 @@ vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	c->n_out = c->n_in = 0;
 	c->out_len = c->in_len = 0;
 	e = vq_walk(vq, mem, d, c);
-	if (unlikely(e != VQ_OK)) {
-		vq->stats.err[e]++;
-		vq->chain_errs++;
-		vq->last_chain_err = e;
-		vq_push(vq, head, 0);
-	}
+	if (unlikely(e != VQ_OK))
+		vq_chain_refused(vq, head, e);
 	return e;
+}
+
+VHOSTMQ_COLD void
+vq_chain_refused(struct vq *vq, uint32_t head, enum vq_err e)
+{
+	vq->stats.err[e]++;
+	vq->chain_errs++;
+	vq->last_chain_err = e;
+	vq_push(vq, head, 0);
 }
 
 void
 vq_void_since(struct vq *vq, struct vq_mark m)
 {
-	for (uint16_t i = m.used_idx; i != vq->used_idx; i++)
+	for (uint16_t k = m.nshadow; k < vq->nshadow; k++)      /* packed */
+		vq->shadow[k].len = 0;
+	for (uint16_t i = m.used_idx; !vq->packed && i != vq->used_idx; i++)
 		vq->used->ring[i & vq->mask].len = 0;
 }
 
@@ -377,6 +429,8 @@ vq_log_used(const struct vq *vq)
 bool
 vq_publish(struct vq *vq)
 {
+	if (vq->packed)
+		return vq_packed_publish(vq);
 	if (vq->used_idx == vq->published_used)
 		return false;
 	/* Release pairs with the driver's read barrier after it loads used->idx
@@ -394,6 +448,8 @@ vq_kick_needed(struct vq *vq)
 	uint16_t new_used = vq->published_used, old_used = vq->signalled_used;
 	bool valid = vq->signalled_valid;
 
+	if (vq->packed)
+		return vq_packed_kick_needed(vq);
 	/* Full barrier: our used->idx store must be visible before we read the
 	 * driver's suppression fields; pairs with the driver's barrier between its
 	 * update of used_event/flags and its re-read of used->idx. */
@@ -412,6 +468,10 @@ vq_kick_needed(struct vq *vq)
 void
 vq_set_notify(struct vq *vq, bool on)
 {
+	if (vq->packed) {
+		vq_packed_set_notify(vq, on);
+		return;
+	}
 	if (vq->event_idx) {
 		/* Ask for a kick when the driver adds past what it has added so
 		 * far, not past what we consumed: a receive waiting for more

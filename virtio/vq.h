@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* virtio/vq.h - device side of a split virtqueue.
+/* virtio/vq.h - device side of a virtqueue, split (spec 2.7, vq.c) or packed
+ * (spec 2.8, vq_packed.c), behind one interface: the layout is fixed by
+ * vq_map() when the queue starts, and each call below goes to its layout's
+ * code on one test of vq->packed (a constant for the queue's life).
  * Security model: every field in guest memory is hostile and can change at any
  * time. vq_map() checks the rings once when the queue starts; vq_pop() is the
  * only reader of avail entries and descriptors afterwards: it reads each field
@@ -25,6 +28,9 @@ enum vq_err {
 	/* ring violations: the queue becomes broken (sticky until re-initialised) */
 	VQ_E_AVAIL_JUMP,         /* avail->idx moved by more than the ring size */
 	VQ_E_HEAD_RANGE,         /* avail entry >= ring size */
+	VQ_E_ID_RANGE,           /* packed: buffer id >= ring size */
+	VQ_E_RING_CHAIN,         /* packed: a chain that runs the whole ring (its
+	                            end, so the next chain, cannot be found) */
 	/* chain violations: the chain is returned with length 0 and counted */
 	VQ_E_NEXT_RANGE,         /* next index >= table size */
 	VQ_E_LOOP,               /* chain longer than its table (a cycle) or
@@ -43,6 +49,7 @@ enum vq_err {
 	VQ_E_RING_SIZE,          /* 0, not a power of two, or above 32768 */
 	VQ_E_RING_ALIGN,         /* a ring part misaligned (spec 2.7: 16/2/4) */
 	VQ_E_RING_ADDR,          /* a ring part not wholly inside one region */
+	VQ_E_RING_BASE,          /* packed: SET_VRING_BASE index beyond the ring */
 	VQ_ERR_COUNT
 };
 
@@ -57,7 +64,10 @@ const char *vq_strerror(enum vq_err e);
 #define VQ_MAX_CHAIN_DESCS (4 * VQ_MAX_SEGS)
 
 struct vq_chain {
-	uint16_t head;
+	/* What vq_push() takes to give the chain back: split, the head
+	 * descriptor's index; packed, the buffer id | the ring descriptors the
+	 * chain took << 16. */
+	uint32_t head;
 	uint16_t n_out, n_in;            /* seg[0..n_out) readable, then n_in writable */
 	uint64_t out_len, in_len;        /* 64-bit: sums of 32-bit lengths */
 	struct iovec seg[VQ_MAX_SEGS];
@@ -74,6 +84,17 @@ struct vq_addrs {
 
 struct vq_stats {
 	uint64_t err[VQ_ERR_COUNT];      /* single writer: the owning poll thread */
+};
+
+/* Packed rings: used entries pushed and not yet published, written into the
+ * ring by vq_publish() (a rewind or vq_void_since() may still change them
+ * before). One entry per chain: a burst of 32 frames of 64 KiB in 1536-byte
+ * buffers needs 32 x 44; a guest that posts still smaller buffers waits on
+ * its own ring (pops say VQ_EMPTY while this is full). */
+#define VQ_SHADOW_MAX 2048
+struct vq_used_shadow {
+	uint16_t id, ndesc;
+	uint32_t len;
 };
 
 struct vq {
@@ -104,18 +125,40 @@ struct vq {
 	uint64_t chain_errs;             /* chain violations (sum of stats.err) */
 	enum vq_err last_chain_err;      /* VQ_OK until a chain violation */
 	enum vq_err broken_why;          /* the ring violation, if broken by one */
+
+	/* Packed rings (VIRTIO_F_RING_PACKED; vq_packed.c). Positions
+	 * (last_avail, shadow_avail: checked available so far, used_idx,
+	 * published_used, signalled_used) count modulo 2 * size: descriptor
+	 * c % size, wrap counter c < size, so one number is both and marks
+	 * and rewinds need nothing more. Set by vq_map(). */
+	bool packed;
+	bool in_order;                   /* VIRTIO_F_IN_ORDER on a TX queue: one
+	                                    used descriptor per publish */
+	struct vring_packed_desc *pdesc;
+	const struct vring_packed_event *driver_event;  /* the driver's wishes */
+	struct vring_packed_event *device_event;        /* ours */
+	uint64_t pdesc_gpa, device_event_gpa;           /* for the dirty log */
+	uint16_t nshadow;
+	struct vq_used_shadow shadow[VQ_SHADOW_MAX];
 };
 
 /* Prepares a stopped vq: translates rings through mem (each part must be fully
- * mapped), checks alignment and size, and takes the starting index from the
- * guest's used->idx. The frontend's SET_VRING_BASE value is not needed: we
- * complete every chain before a queue stops, so nothing is ever in flight and
- * used->idx is what the guest last saw (a base that disagreed would only lose
- * or repeat buffers). Returns VQ_OK or VQ_E_RING_*; on failure
- * the vq is left broken, so a stray vq_pop() returns VQ_E_BROKEN. Run by the
- * control thread. */
+ * mapped), checks alignment and size, and finds where to start. A split ring
+ * starts at the guest's used->idx: the frontend's SET_VRING_BASE value is
+ * not needed, as we complete every chain before a queue stops, so nothing is
+ * ever in flight and used->idx is what the guest last saw (a base that
+ * disagreed would only lose or repeat buffers). A packed ring has no such
+ * index in memory: it starts at base (SET_VRING_BASE: the descriptor in bits
+ * 0-14, the wrap counter in bit 15), used and available alike. features
+ * choose the layout (VIRTIO_F_RING_PACKED). Returns VQ_OK or VQ_E_RING_*; on
+ * failure the vq is left broken, so a stray vq_pop() returns VQ_E_BROKEN.
+ * Run by the control thread. */
 enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
-                   uint32_t size, enum vq_dir dir, uint64_t features);
+                   uint32_t size, enum vq_dir dir, uint64_t features, uint16_t base);
+
+/* Where a stopped vq would resume, as GET_VRING_BASE says it: split, the
+ * next avail entry; packed, the next descriptor | its wrap counter << 15. */
+uint16_t vq_position(const struct vq *vq);
 
 /* Starts (log != NULL) or ends logging the writes into this stopped vq's
  * used ring, at guest physical used_gpa. Run by the control thread. */
@@ -134,27 +177,47 @@ enum vq_err vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
 #define VQ_CACHE_LINE 64
 void vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
 
-/* Number of avail entries not yet consumed (takes a fresh snapshot). */
+/* Number of avail entries not yet consumed (takes a fresh snapshot); packed:
+ * descriptors the driver made available, so at least the chains. */
 uint16_t vq_avail_count(struct vq *vq);
 
-/* Records a used entry in the guest's used ring without publishing it. */
-static inline void
-vq_push(struct vq *vq, uint16_t head, uint32_t written)
+/* Packed: the position n descriptors after c (modulo 2 * size). */
+static inline uint16_t
+vq_packed_advance(const struct vq *vq, uint16_t c, uint16_t n)
 {
+	uint32_t v = (uint32_t)c + n;
+
+	return (uint16_t)(v >= 2u * vq->size ? v - 2u * vq->size : v);
+}
+
+/* Records a used entry (head: vq_chain.head) without publishing it: split,
+ * in the guest's used ring; packed, in the shadow (vq_publish() writes it,
+ * as the ring's own descriptors must stay unchanged until then). */
+static inline void
+vq_push(struct vq *vq, uint32_t head, uint32_t written)
+{
+	if (vq->packed) {
+		uint16_t ndesc = (uint16_t)(head >> 16);
+
+		vq->shadow[vq->nshadow++] = (struct vq_used_shadow){
+			.id = (uint16_t)head, .ndesc = ndesc, .len = written };
+		vq->used_idx = vq_packed_advance(vq, vq->used_idx, ndesc);
+		return;
+	}
 	struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
 
-	u->id = htole32(head);
+	u->id = htole32((uint16_t)head);
 	u->len = htole32(written);
 	vq->used_idx++;
 }
 
 /* Undo point for multi-chain packets: pops and pushes after vq_mark() can be
  * taken back with vq_rewind() as long as nothing was published in between. */
-struct vq_mark { uint16_t last_avail, used_idx; };
+struct vq_mark { uint16_t last_avail, used_idx, nshadow; };
 static inline struct vq_mark vq_mark(const struct vq *vq)
-{ return (struct vq_mark){ vq->last_avail, vq->used_idx }; }
+{ return (struct vq_mark){ vq->last_avail, vq->used_idx, vq->nshadow }; }
 static inline void vq_rewind(struct vq *vq, struct vq_mark m)
-{ vq->last_avail = m.last_avail; vq->used_idx = m.used_idx; }
+{ vq->last_avail = m.last_avail; vq->used_idx = m.used_idx; vq->nshadow = m.nshadow; }
 
 /* Turns every used entry pushed since m into a zero-length return (a packet
  * abandoned half-way gives its buffers back empty). Not published yet. */

@@ -232,7 +232,7 @@ rx_view_init(struct run *u, uint64_t features)
 	};
 	v->heap_gpa = v->heap_end = 0;       /* all allocation goes through g */
 	v->vq = &v->vq_s;
-	return vq_map(v->vq, g->mem, &v->addrs, QSIZE, VQ_DIR_DEVICE_WRITES, features) ==
+	return vq_map(v->vq, g->mem, &v->addrs, QSIZE, VQ_DIR_DEVICE_WRITES, features, 0) ==
 	       VQ_OK ? 0 : -1;
 }
 

@@ -1799,7 +1799,7 @@ static const struct hcase cases[] = {
 	    .setup = S_UP, .out = O_CLOSED),
 
 	/* Ring sizes. */
-	MSG("SET_VRING_NUM 0", "device hostile: SET_VRING_NUM: num: 0 is not a power of two",
+	MSG("SET_VRING_NUM 0", "device hostile: SET_VRING_NUM: num: 0 is not in 1..32768",
 	    .req = VHOST_USER_SET_VRING_NUM, .flags = NR, .size = SZ_ST, ST(0, 0),
 	    .setup = S_INIT, .out = O_NACK),
 	MSG("SET_VRING_NUM 384 (not a power of two)",
@@ -1807,11 +1807,11 @@ static const struct hcase cases[] = {
 	    .req = VHOST_USER_SET_VRING_NUM, .flags = NR, .size = SZ_ST, ST(1, 384),
 	    .setup = S_INIT, .out = O_NACK),
 	MSG("SET_VRING_NUM 65536 (above 32768)",
-	    "device hostile: SET_VRING_NUM: num: 65536 is not a power of two in 1..32768",
+	    "device hostile: SET_VRING_NUM: num: 65536 is not in 1..32768",
 	    .req = VHOST_USER_SET_VRING_NUM, .flags = NR, .size = SZ_ST, ST(2, 65536),
 	    .setup = S_INIT, .out = O_NACK),
 	MSG("SET_VRING_NUM 32769, no NEED_REPLY",
-	    "device hostile: SET_VRING_NUM: num: 32769 is not a power of two",
+	    "device hostile: SET_VRING_NUM: num: 32769 is not in 1..32768",
 	    .req = VHOST_USER_SET_VRING_NUM, .size = SZ_ST, ST(3, 32769), .setup = S_INIT,
 	    .out = O_CLOSED),
 

@@ -97,7 +97,7 @@ fz_start_ring(const struct fz_owner *o, uint32_t vqi)
 	struct vq_chain c;
 
 	if (vq_map(&vq, mem, &v->addrs, v->num, dir,
-	           vhu_conn_features(o->d)) != VQ_OK)
+	           vhu_conn_features(o->d), v->base) != VQ_OK)
 		return;
 	(void)vq_pop(&vq, mem, &c);
 	(void)vq_publish(&vq);

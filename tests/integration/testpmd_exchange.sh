@@ -26,6 +26,10 @@ usage: testpmd_exchange.sh --backend reference|vhostmq|cmd [options]
   --mrg 0|1                virtio-user mrg_rxbuf (default 1)
   --in-order 0|1           virtio-user in_order (default 1; 0 makes the
                            frontend use indirect descriptors for chains)
+  --packed 0|1             virtio-user packed_vq (default 0: split rings)
+  --vectorized 0|1         virtio-user vectorized (default 0; DPDK picks its
+                           vector paths only where the CPU and the
+                           negotiated features allow)
   --sizes LIST             frame sizes, comma separated (default 64,1500)
   --count N                frames to send (default 2000)
   --queues N               queue pairs (default 1)
@@ -49,6 +53,8 @@ vhostmq_bin=""
 poll_mode=busy
 mrg=1
 in_order=1
+packed=0
+vectorized=0
 sizes=64,1500
 count=2000
 queues=1
@@ -74,6 +80,8 @@ while [[ $# -gt 0 ]]; do
 	--poll-mode)    need "$@"; poll_mode=$2; shift 2 ;;
 	--mrg)          need "$@"; mrg=$2; shift 2 ;;
 	--in-order)     need "$@"; in_order=$2; shift 2 ;;
+	--packed)       need "$@"; packed=$2; shift 2 ;;
+	--vectorized)   need "$@"; vectorized=$2; shift 2 ;;
 	--sizes)        need "$@"; sizes=$2; shift 2 ;;
 	--count)        need "$@"; count=$2; shift 2 ;;
 	--queues)       need "$@"; queues=$2; shift 2 ;;
@@ -95,6 +103,8 @@ done
 bad() { echo "testpmd_exchange: $*" >&2; exit 2; }
 [[ $mrg == [01] ]] || bad "--mrg must be 0 or 1"
 [[ $in_order == [01] ]] || bad "--in-order must be 0 or 1"
+[[ $packed == [01] ]] || bad "--packed must be 0 or 1"
+[[ $vectorized == [01] ]] || bad "--vectorized must be 0 or 1"
 [[ $count =~ ^[1-9][0-9]*$ ]] || bad "--count must be a positive integer"
 [[ $queues =~ ^[1-9][0-9]?$ ]] || bad "--queues must be 1..99"
 [[ $sizes =~ ^[0-9]+(,[0-9]+)*$ ]] || bad "--sizes must be a comma separated list"
@@ -209,7 +219,7 @@ cleanup() {
 	rm -f "$sock"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
 	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
-	finish_run "$rc" "mrg=$mrg sizes=$size_label"
+	finish_run "$rc" "mrg=$mrg packed=$packed sizes=$size_label"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -220,7 +230,7 @@ fail() {
 		echo "PASS (expected failure) mrg=$mrg sizes=$size_label: $*"
 		exit 0
 	fi
-	echo "FAIL mrg=$mrg in_order=$in_order queues=$queues sizes=$size_label" \
+	echo "FAIL mrg=$mrg in_order=$in_order packed=$packed vectorized=$vectorized queues=$queues sizes=$size_label" \
 		"count=$count backend=$backend: $*"
 	log_tail frontend "$fe_log"
 	log_tail backend "$be_log"
@@ -288,7 +298,8 @@ say "backend pid $be_pid listening on $sock"
 fe_cmd=("$testpmd" --no-huge -m "$fe_mem" --no-pci --file-prefix="$fe_prefix"
 	--lcores "0@$fe_cpu,1@$fe_cpu"
 	--vdev "net_pcap0${pcap_rx}"
-	--vdev "net_virtio_user0,path=$sock,queues=$queues,queue_size=$ring,mrg_rxbuf=$mrg,in_order=$in_order"
+	--vdev "net_virtio_user0,path=$sock,queues=$queues,queue_size=$ring,mrg_rxbuf=$mrg,in_order=$in_order,packed_vq=$packed,vectorized=$vectorized"
+	--log-level=pmd.net.virtio.init:debug
 	-- --forward-mode=io --auto-start --stats-period 1 --no-flush-rx
 	--nb-cores=1 --rxq="$queues" --txq="$queues" --rxd="$ring" --txd="$ring"
 	--mbuf-size="$mbuf_size" --total-num-mbufs="$n_mbufs")
@@ -379,6 +390,18 @@ drops="rx-dropped=$p0rxd/$p1rxd tx-dropped=$p1txd/$p0txd"
 ((p0tx == count && p0txd == 0 && p0rxd == 0 && p1rxd == 0)) ||
 	fail "frames lost in the frontend ($stats, $drops)"
 
+# What the frontend negotiated must be what the run is named after:
+# virtio-user drops a feature the backend does not offer without a word.
+feat_hex=$(sed -n 's/.*features after negotiate = \([0-9a-fA-F]*\).*/\1/p' "$fe_log" | tail -1)
+[[ -n $feat_hex ]] || fail "the frontend logged no negotiated features"
+feat=$((16#$feat_hex))
+for want in "15:$mrg:MRG_RXBUF" "34:$packed:RING_PACKED" "35:$in_order:IN_ORDER"; do
+	IFS=: read -r bit on name <<<"$want"
+	(((feat >> bit & 1) == on)) ||
+		fail "negotiated features 0x$feat_hex: $name (bit $bit) is $((feat >> bit & 1)), the run asked for $on"
+done
+say "negotiated features 0x$feat_hex"
+
 cmp_opt=()
 ((swap_mac)) && cmp_opt+=(--swap-mac)
 if ((any_order || queues == 1)); then
@@ -401,6 +424,6 @@ if [[ -n $expect_fail ]]; then
 	exit 1
 fi
 result=PASS
-echo "PASS mrg=$mrg in_order=$in_order queues=$queues sizes=$size_label" \
+echo "PASS mrg=$mrg in_order=$in_order packed=$packed vectorized=$vectorized queues=$queues sizes=$size_label" \
 	"sent=$p1tx received=$p1rx backend=$backend" \
 	"(socket ${t_sock}s, first frame ${t_first}s, all back ${t_done}s, total $(elapsed)s)"

@@ -309,7 +309,7 @@ rx_ring_init(struct rig *r, uint32_t qsize, uint64_t features)
 	v->heap_gpa = v->heap_end = 0;
 	v->vq = &v->vq_s;
 	assert_int_equal(vq_map(v->vq, r->g->mem, &v->addrs, qsize, VQ_DIR_DEVICE_WRITES,
-	                        features), VQ_OK);
+	                        features, 0), VQ_OK);
 }
 
 static struct rig *

@@ -752,7 +752,7 @@ test_map(void **state)
 	size = g->qsize;
 	m->edit(g, &a, &size);
 	memset(&vq, 0, sizeof(vq));
-	assert_int_equal(vq_map(&vq, g->mem, &a, size, VQ_DIR_DEVICE_WRITES, 0), m->want);
+	assert_int_equal(vq_map(&vq, g->mem, &a, size, VQ_DIR_DEVICE_WRITES, 0, 0), m->want);
 	if (m->want == VQ_OK) {
 		assert_int_equal(vq.size, size);
 		assert_int_equal(vq.mask, size - 1);
@@ -789,7 +789,7 @@ test_map_host_misaligned(void **state)
 	r.hva = (uint8_t *)r.hva + 2;
 	r.size -= 2;
 	assert_int_equal(gmem_new(&r, 1, &m, &bad), GMEM_OK);
-	assert_int_equal(vq_map(&vq, m, &g->addrs, 16, TX, F_INDIRECT), VQ_E_RING_ALIGN);
+	assert_int_equal(vq_map(&vq, m, &g->addrs, 16, TX, F_INDIRECT, 0), VQ_E_RING_ALIGN);
 	assert_true(vq.broken);
 	gmem_free(m);
 	fg_free(g);

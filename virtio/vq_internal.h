@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/vq_internal.h - what vq.c (split rings, and the calls of vq.h that
+ * pick a layout) and vq_packed.c (packed rings) share. Not an interface:
+ * nothing outside these two files includes it. */
+#ifndef VHOSTMQ_VIRTIO_VQ_INTERNAL_H
+#define VHOSTMQ_VIRTIO_VQ_INTERNAL_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "virtio/vq.h"
+
+/* Marks vq broken by ring violation e (sticky until vq_map()); returns e. */
+enum vq_err vq_fail(struct vq *vq, enum vq_err e);
+
+/* Appends one checked descriptor's buffer (gpa, len, writable) to c, split
+ * at region boundaries: VQ_E_LAYOUT, VQ_E_ADDR or VQ_E_TOO_MANY_SEGS when
+ * it cannot. */
+enum vq_err vq_chain_add(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
+                         uint64_t gpa, uint32_t len, bool writable);
+
+/* A chain violation: counted, and the chain given back with length 0. */
+void vq_chain_refused(struct vq *vq, uint32_t head, enum vq_err e);
+
+/* The packed ring's halves of vq.h's calls (vq_packed.c). */
+enum vq_err vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
+                          uint32_t size, uint16_t base);
+enum vq_err vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+uint16_t vq_packed_avail_count(struct vq *vq);
+void vq_packed_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
+bool vq_packed_publish(struct vq *vq);
+bool vq_packed_kick_needed(struct vq *vq);
+void vq_packed_set_notify(struct vq *vq, bool on);
+
+#endif

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio/vq_packed.c - device side of a packed virtqueue (spec 2.8): one ring
+ * of descriptors the driver makes available and the device marks used in
+ * place, told apart by the AVAIL and USED flag bits against each side's wrap
+ * counter; chains are runs of consecutive descriptors (NEXT), their buffer
+ * id in the last one; one used descriptor per chain, written over the
+ * chain's first. Positions count modulo 2 * size (vq.h), so the wrap counter
+ * travels with the index.
+ * Security model: see vq.h. The head's flags are loaded once with acquire
+ * (the driver writes them last) and decide availability; every descriptor
+ * is copied once and checked before use; a walk never reads more than the
+ * ring (a chain that runs the whole ring breaks the queue) and never carries
+ * more than VQ_MAX_CHAIN_DESCS. Used descriptors are written only by
+ * vq_packed_publish(), the first of a batch last, with release. */
+#include <endian.h>
+#include <stddef.h>
+#include "common/base.h"
+#include "virtio/vq_internal.h"
+
+static inline uint16_t
+pos_index(const struct vq *vq, uint16_t c)
+{
+	return c < vq->size ? c : (uint16_t)(c - vq->size);
+}
+
+static inline bool
+pos_wrap(const struct vq *vq, uint16_t c)
+{
+	return c < vq->size;
+}
+
+/* How far b is after a (modulo 2 * size). */
+static inline uint16_t
+pos_dist(const struct vq *vq, uint16_t a, uint16_t b)
+{
+	return (uint16_t)(b >= a ? (unsigned)(b - a) : b + 2u * vq->size - a);
+}
+
+/* The driver made the descriptor at a position of wrap counter w available:
+ * AVAIL equal to w, USED not. */
+static inline bool
+desc_avail(uint16_t flags, bool w)
+{
+	return ((flags & VRING_PACKED_DESC_F_AVAIL) != 0) == w &&
+	       ((flags & VRING_PACKED_DESC_F_USED) != 0) != w;
+}
+
+static inline uint16_t
+flags_load(const struct vring_packed_desc *d, int order)
+{
+	return le16toh(__atomic_load_n(&d->flags, order));
+}
+
+/* One copy of a descriptor's address, length and id (its flags are the
+ * caller's, loaded before). */
+static inline struct vring_packed_desc
+pdesc_load(const struct vring_packed_desc *p, uint16_t flags)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t a = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+	uint64_t b = le64toh(__atomic_load_n(&w[1], __ATOMIC_RELAXED));
+
+	return (struct vring_packed_desc){ .addr = le64toh(a), .len = (uint32_t)b,
+	                                   .id = (uint16_t)(b >> 32), .flags = flags };
+}
+
+enum vq_err
+vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a, uint32_t size,
+              uint16_t base)
+{
+	uint16_t idx = base & 0x7fff, start;
+
+	if (size == 0 || size > VQ_SIZE_MAX)
+		return VQ_E_RING_SIZE;
+	/* Spec 2.8.10.1: 16 / 4 / 4 for descriptors / driver / device area. */
+	if ((a->desc_fva & 15) != 0 || (a->avail_fva & 3) != 0 || (a->used_fva & 3) != 0)
+		return VQ_E_RING_ALIGN;
+	vq->pdesc = gmem_fva_to_hva_full(mem, a->desc_fva, vring_packed_desc_bytes(size));
+	vq->driver_event = gmem_fva_to_hva_full(mem, a->avail_fva, sizeof(*vq->driver_event));
+	vq->device_event = gmem_fva_to_hva_full(mem, a->used_fva, sizeof(*vq->device_event));
+	if (vq->pdesc == NULL || vq->driver_event == NULL || vq->device_event == NULL ||
+	    !gmem_fva_to_gpa(mem, a->desc_fva, &vq->pdesc_gpa) ||
+	    !gmem_fva_to_gpa(mem, a->used_fva, &vq->device_event_gpa))
+		return VQ_E_RING_ADDR;
+	if (((uintptr_t)vq->pdesc & 15) != 0 || ((uintptr_t)vq->driver_event & 3) != 0 ||
+	    ((uintptr_t)vq->device_event & 3) != 0)
+		return VQ_E_RING_ALIGN;
+	if (idx >= size)
+		return VQ_E_RING_BASE;
+	vq->size = (uint16_t)size;       /* 32768 fits */
+	vq->packed = true;
+	/* Nothing is in flight when a ring stops (vq.h), so used and
+	 * available resume at the same place. */
+	start = (uint16_t)(base >> 15 ? idx : idx + size);
+	vq->last_avail = vq->shadow_avail = vq->used_idx = start;
+	vq->published_used = vq->signalled_used = start;
+	vq->broken = false;
+	return VQ_OK;
+}
+
+uint16_t
+vq_packed_avail_count(struct vq *vq)
+{
+	uint16_t seen = vq->shadow_avail, n = pos_dist(vq, vq->last_avail, seen);
+
+	if (vq->broken)
+		return 0;
+	/* A rewind may leave the scan ahead by more than a ring: start over. */
+	if (n > vq->size) {
+		seen = vq->last_avail;
+		n = 0;
+	}
+	while (n < vq->size &&
+	       desc_avail(flags_load(&vq->pdesc[pos_index(vq, seen)], __ATOMIC_ACQUIRE),
+	                  pos_wrap(vq, seen))) {
+		seen = vq_packed_advance(vq, seen, 1);
+		n++;
+	}
+	vq->shadow_avail = seen;
+	return n;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("prfchw")))
+#endif
+void
+vq_packed_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
+{
+	uint32_t hint = vq->hint;        /* a copy: a hint must not steer vq_pop */
+	uint16_t c = vq->last_avail, avail = pos_dist(vq, vq->last_avail, vq->shadow_avail);
+
+	if (vq->broken)
+		return;
+	if (n > avail)
+		n = avail;
+	for (uint16_t i = 0; i < n; i++, c = vq_packed_advance(vq, c, 1)) {
+		const struct vring_packed_desc *p = &vq->pdesc[pos_index(vq, c)];
+		struct vring_packed_desc d = pdesc_load(p, flags_load(p, __ATOMIC_RELAXED));
+		uint64_t len = d.len < 2 * VQ_CACHE_LINE ? d.len : 2 * VQ_CACHE_LINE;
+		const char *hva;
+
+		if (d.flags & VRING_DESC_F_INDIRECT)
+			continue;
+		hva = gmem_gpa_to_hva(mem, d.addr, &len, &hint);
+		if (hva == NULL)
+			continue;
+		if (vq->dir == VQ_DIR_DEVICE_WRITES)
+			__builtin_prefetch(hva, 1, 3);
+		else
+			__builtin_prefetch(hva, 0, 3);
+	}
+}
+
+/* An indirect table (spec 2.8.7): len / 16 descriptors, all of them used
+ * (NEXT means nothing there), only WRITE valid. */
+static enum vq_err
+packed_indirect(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
+                const struct vring_packed_desc *d)
+{
+	const struct vring_packed_desc *tbl;
+	uint32_t n = d->len / 16;
+	enum vq_err e;
+
+	if (!vq->indirect)
+		return VQ_E_INDIRECT_FEATURE;
+	if (d->len == 0 || d->len % 16 != 0 || n > VQ_SIZE_MAX)
+		return VQ_E_INDIRECT_LEN;
+	if (n > VQ_MAX_CHAIN_DESCS)
+		return VQ_E_LOOP;
+	if (d->addr + d->len < d->addr)
+		return VQ_E_INDIRECT_ADDR;
+	/* Split across regions, or not 8-byte aligned in our mapping for the
+	 * word loads: copied piecewise instead. */
+	tbl = gmem_gpa_to_hva_full(mem, d->addr, d->len);
+	if (((uintptr_t)tbl & 7) != 0)
+		tbl = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		struct vring_packed_desc raw, t;
+
+		if (tbl == NULL) {
+			if (gmem_read(mem, d->addr + 16ull * i, &raw, sizeof(raw)) != 0)
+				return VQ_E_INDIRECT_ADDR;
+			t = pdesc_load(&raw, flags_load(&raw, __ATOMIC_RELAXED));
+		} else {
+			t = pdesc_load(&tbl[i], flags_load(&tbl[i], __ATOMIC_RELAXED));
+		}
+		if (t.flags & VRING_DESC_F_INDIRECT)
+			return VQ_E_NESTED_INDIRECT;
+		/* On a queue we only read, WRITE is not held against a table
+		 * entry: DPDK 22.11's virtio driver leaves it set on the
+		 * header entry of every packed TX table, and reading a buffer
+		 * the driver lets us write is allowed (spec 2.8.11: SHOULD
+		 * NOT). Where we write, a readable entry stays an error. */
+		e = vq_chain_add(vq, mem, c, t.addr, t.len,
+		                 vq->dir == VQ_DIR_DEVICE_WRITES && (t.flags & VRING_DESC_F_WRITE));
+		if (e != VQ_OK)
+			return e;
+	}
+	return VQ_OK;
+}
+
+enum vq_err
+vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+{
+	uint16_t first = vq->last_avail, pos = first, n = 0, flags, ahead;
+	struct vring_packed_desc d;
+	enum vq_err e = VQ_OK;
+
+	if (unlikely(vq->broken))
+		return VQ_E_BROKEN;
+	if (unlikely(vq->nshadow >= VQ_SHADOW_MAX - 1))
+		return VQ_EMPTY;             /* until the next publish */
+	flags = flags_load(&vq->pdesc[pos_index(vq, pos)], __ATOMIC_ACQUIRE);
+	if (!desc_avail(flags, pos_wrap(vq, pos)))
+		return VQ_EMPTY;
+	c->n_out = c->n_in = 0;
+	c->out_len = c->in_len = 0;
+	for (;;) {
+		d = pdesc_load(&vq->pdesc[pos_index(vq, pos)], flags);
+		n++;
+		if (e != VQ_OK) {
+			/* keep walking: the chain's end is where the next begins */
+		} else if (n > VQ_MAX_CHAIN_DESCS) {
+			e = VQ_E_LOOP;
+		} else if (d.flags & VRING_DESC_F_INDIRECT) {
+			/* Spec 2.8.7: an indirect descriptor stands alone. */
+			e = n == 1 && !(d.flags & VRING_DESC_F_NEXT)
+			    ? packed_indirect(vq, mem, c, &d) : VQ_E_INDIRECT_NEXT;
+		} else {
+			e = vq_chain_add(vq, mem, c, d.addr, d.len, d.flags & VRING_DESC_F_WRITE);
+		}
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		if (n == vq->size)
+			return vq_fail(vq, VQ_E_RING_CHAIN);
+		pos = vq_packed_advance(vq, pos, 1);
+		flags = flags_load(&vq->pdesc[pos_index(vq, pos)], __ATOMIC_RELAXED);
+	}
+	/* The id is the driver's only name for the buffer: one we could not
+	 * give back is a broken ring, as a split ring's bad head is. */
+	if (d.id >= vq->size)
+		return vq_fail(vq, VQ_E_ID_RANGE);
+	c->head = (uint32_t)d.id | (uint32_t)n << 16;
+	ahead = pos_dist(vq, first, vq->shadow_avail);
+	vq->last_avail = vq_packed_advance(vq, first, n);
+	if (ahead < n || ahead > vq->size)
+		vq->shadow_avail = vq->last_avail;
+	if (e == VQ_OK && (vq->dir == VQ_DIR_DEVICE_READS ? c->n_in != 0 : c->n_out != 0))
+		e = VQ_E_DIRECTION;
+	if (e == VQ_OK && c->n_in + c->n_out == 0)
+		e = VQ_E_ZERO_LEN;
+	if (unlikely(e != VQ_OK))
+		vq_chain_refused(vq, c->head, e);
+	return e;
+}
+
+/* One used descriptor at position p; the release store of its flags is
+ * what makes it (and every store before) visible to the driver. */
+static inline void
+used_write(struct vq *vq, uint16_t p, uint16_t id, uint32_t len, int order)
+{
+	struct vring_packed_desc *d = &vq->pdesc[pos_index(vq, p)];
+	uint16_t flags = (uint16_t)((pos_wrap(vq, p) ? VRING_PACKED_DESC_F_AVAIL |
+	                                               VRING_PACKED_DESC_F_USED : 0) |
+	                            (len != 0 ? VRING_DESC_F_WRITE : 0));
+
+	__atomic_store_n(&d->len, htole32(len), __ATOMIC_RELAXED);
+	__atomic_store_n(&d->id, htole16(id), __ATOMIC_RELAXED);
+	__atomic_store_n(&d->flags, htole16(flags), order);
+}
+
+/* The descriptors from p for n positions, in the dirty log. */
+static VHOSTMQ_COLD void
+log_descs(const struct vq *vq, uint16_t p, uint16_t n)
+{
+	uint16_t i = pos_index(vq, p), room = (uint16_t)(vq->size - i);
+	uint16_t first = n < room ? n : room;
+
+	dirty_log_gpa(vq->log, vq->pdesc_gpa + 16ull * i, 16ull * first);
+	if (n > first)
+		dirty_log_gpa(vq->log, vq->pdesc_gpa, 16ull * (n - first));
+}
+
+bool
+vq_packed_publish(struct vq *vq)
+{
+	uint16_t n = vq->nshadow, head = vq->published_used;
+
+	if (n == 0)
+		return false;
+	if (vq->in_order) {
+		/* Spec 2.8.9: one used descriptor, the last buffer's id, over the
+		 * first of the batch; the driver skips the rest (TX: nothing was
+		 * written into any of them). */
+		used_write(vq, head, vq->shadow[n - 1].id, 0, __ATOMIC_RELEASE);
+	} else {
+		/* Every entry but the first, then the first: the driver looks
+		 * only at the next position, so it sees all of them or none
+		 * (spec 2.8.14, "multi-buffer requests"). */
+		uint16_t p = vq_packed_advance(vq, head, vq->shadow[0].ndesc);
+
+		for (uint16_t k = 1; k < n; k++) {
+			used_write(vq, p, vq->shadow[k].id, vq->shadow[k].len, __ATOMIC_RELAXED);
+			p = vq_packed_advance(vq, p, vq->shadow[k].ndesc);
+		}
+		used_write(vq, head, vq->shadow[0].id, vq->shadow[0].len, __ATOMIC_RELEASE);
+	}
+	if (unlikely(vq->log != NULL))
+		log_descs(vq, head, pos_dist(vq, head, vq->used_idx));
+	vq->published_used = vq->used_idx;
+	vq->nshadow = 0;
+	return true;
+}
+
+bool
+vq_packed_kick_needed(struct vq *vq)
+{
+	uint16_t new_used = vq->published_used, old_used = vq->signalled_used;
+	bool valid = vq->signalled_valid;
+	uint16_t flags, off_wrap, e;
+
+	/* Our used flags must be visible before we read the driver's wishes;
+	 * pairs with the driver's barrier between writing them and its
+	 * re-check of the ring (spec 2.8.21.3.1). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->signalled_used = new_used;
+	vq->signalled_valid = true;
+	flags = le16toh(__atomic_load_n(&vq->driver_event->flags, __ATOMIC_RELAXED)) & 3;
+	if (flags == RING_EVENT_FLAGS_DISABLE)
+		return false;
+	/* ENABLE, or a value the driver may not use (DESC without EVENT_IDX,
+	 * or the reserved 3): a notification never hurts. */
+	if (flags != RING_EVENT_FLAGS_DESC || !vq->event_idx || !valid)
+		return true;
+	off_wrap = le16toh(__atomic_load_n(&vq->driver_event->off_wrap, __ATOMIC_RELAXED));
+	e = off_wrap & 0x7fff;
+	if (e >= vq->size)
+		return true;
+	if (!(off_wrap >> 15))
+		e = (uint16_t)(e + vq->size);
+	/* Notify if the descriptor the driver named was among those used
+	 * since the last notification: [old_used, new_used). */
+	return pos_dist(vq, old_used, e) < pos_dist(vq, old_used, new_used);
+}
+
+void
+vq_packed_set_notify(struct vq *vq, bool on)
+{
+	/* ENABLE also serves a driver with EVENT_IDX: a kick for every
+	 * addition, and the re-check after enabling (vq.h) covers the rest. */
+	__atomic_store_n(&vq->device_event->flags,
+	                 htole16(on ? RING_EVENT_FLAGS_ENABLE : RING_EVENT_FLAGS_DISABLE),
+	                 __ATOMIC_RELAXED);
+	if (on)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(vq->log != NULL))
+		dirty_log_gpa(vq->log, vq->device_event_gpa, sizeof(*vq->device_event));
+}
