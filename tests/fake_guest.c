@@ -242,7 +242,119 @@ fg_used_elem(const struct fake_guest *g, uint16_t idx)
 enum vq_err
 fg_map(struct fake_guest *g, enum vq_dir dir, uint64_t features)
 {
-	return vq_map(g->vq, g->mem, &g->addrs, g->qsize, dir, features, 0);
+	/* The driver starts where the device does (a packed ring's base). */
+	g->pk_next = g->pk_used = g->base & 0x7fff;
+	g->pk_out = 0;
+	g->pk_wrap = g->pk_used_wrap = (g->base >> 15) & 1;
+	return vq_map(g->vq, g->mem, &g->addrs, g->qsize, dir, features, g->base);
+}
+
+uint16_t
+fg_pk_avail_bits(const struct fake_guest *g)
+{
+	return g->pk_wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
+void
+fg_pk_raw(struct fake_guest *g, uint16_t i, uint64_t gpa, uint32_t len, uint16_t id,
+          uint16_t flags)
+{
+	struct vring_packed_desc *d;
+
+	if (i >= g->qsize)
+		abort();                 /* test bug */
+	d = &g->pdesc[i];
+	d->addr = htole64(gpa);
+	d->len = htole32(len);
+	d->id = htole16(id);
+	/* Release pairs with the device's acquire load of a head's flags. */
+	__atomic_store_n(&d->flags, htole16(flags), __ATOMIC_RELEASE);
+}
+
+uint16_t
+fg_pk_post(struct fake_guest *g, const struct fg_pk_elem *e, unsigned n, uint16_t id)
+{
+	uint16_t head = g->pk_next, head_flags = 0;
+
+	if (n == 0 || n > g->qsize || id >= g->qsize)
+		abort();                 /* test bug */
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t i = g->pk_next;
+		uint16_t flags = (uint16_t)(e[k].flags | fg_pk_avail_bits(g) |
+		                            (k + 1 < n ? VRING_DESC_F_NEXT : 0));
+
+		g->pdesc[i].addr = htole64(e[k].gpa);
+		g->pdesc[i].len = htole32(e[k].len);
+		g->pdesc[i].id = htole16(k + 1 == n ? id : 0);
+		if (k == 0)
+			head_flags = flags;
+		else
+			g->pdesc[i].flags = htole16(flags);
+		if (++g->pk_next == g->qsize) {
+			g->pk_next = 0;
+			g->pk_wrap = !g->pk_wrap;
+		}
+	}
+	g->pk_ndesc[id] = (uint16_t)n;
+	g->pk_out += n;
+	__atomic_store_n(&g->pdesc[head].flags, htole16(head_flags), __ATOMIC_RELEASE);
+	return head;
+}
+
+int
+fg_pk_table(struct fake_guest *g, uint64_t gpa, const struct fg_pk_elem *e, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		struct vring_packed_desc le = { .addr = htole64(e[k].gpa), .len = htole32(e[k].len),
+		                                .flags = htole16(e[k].flags) };
+
+		if (fg_write(g, gpa + 16ull * k, &le, sizeof(le)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+bool
+fg_pk_used(struct fake_guest *g, uint16_t *id, uint32_t *len, uint16_t *flags)
+{
+	const struct vring_packed_desc *d = &g->pdesc[g->pk_used];
+	uint16_t f = le16toh(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE));
+	uint16_t n;
+
+	if (g->pk_out == 0 ||
+	    ((f & VRING_PACKED_DESC_F_USED) != 0) != g->pk_used_wrap ||
+	    ((f & VRING_PACKED_DESC_F_AVAIL) != 0) != g->pk_used_wrap)
+		return false;
+	*id = le16toh(d->id);
+	*len = le32toh(d->len);
+	*flags = f;
+	if (*id >= g->qsize)
+		abort();                 /* the device named a buffer we never posted */
+	n = g->pk_ndesc[*id];
+	g->pk_out = n < g->pk_out ? g->pk_out - n : 0;
+	g->pk_used = (uint16_t)(g->pk_used + n);
+	if (g->pk_used >= g->qsize) {
+		g->pk_used = (uint16_t)(g->pk_used - g->qsize);
+		g->pk_used_wrap = !g->pk_used_wrap;
+	}
+	return true;
+}
+
+void
+fg_pk_set_driver_event(struct fake_guest *g, uint16_t flags, uint16_t off_wrap)
+{
+	struct vring_packed_event *e = (struct vring_packed_event *)(void *)g->avail;
+
+	__atomic_store_n(&e->off_wrap, htole16(off_wrap), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->flags, htole16(flags), __ATOMIC_RELAXED);
+}
+
+uint16_t
+fg_pk_device_event_flags(const struct fake_guest *g)
+{
+	const struct vring_packed_event *e = (const struct vring_packed_event *)(void *)g->used;
+
+	return le16toh(__atomic_load_n(&e->flags, __ATOMIC_RELAXED));
 }
 
 /* Maps the memfd as n adjacent-gpa regions, each followed by a guard page. */
@@ -323,9 +435,19 @@ fg_new_opts(const struct fg_opts *o)
 		.avail_fva = fg_fva(g, g->avail_gpa),
 		.used_fva = fg_fva(g, g->used_gpa),
 	};
-	fg_set_avail_idx(g, o->start_idx);
-	fg_set_used_idx(g, o->start_idx);
-	fg_set_used_event(g, o->start_idx);
+	g->pdesc = (struct vring_packed_desc *)(void *)g->desc;   /* the same area */
+	g->pk_ndesc = calloc(qsize, sizeof(g->pk_ndesc[0]));
+	if (g->pk_ndesc == NULL)
+		goto err;
+	g->base = o->start_idx;
+	if (o->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) {
+		/* A packed ring's areas start zeroed (spec 2.8.12). */
+		memset(g->desc, 0, vring_desc_bytes(qsize));
+	} else {
+		fg_set_avail_idx(g, o->start_idx);
+		fg_set_used_idx(g, o->start_idx);
+		fg_set_used_event(g, o->start_idx);
+	}
 	if (!o->no_map && fg_map(g, o->dir, o->features) != VQ_OK)
 		goto err;
 	return g;
@@ -348,6 +470,7 @@ fg_free(struct fake_guest *g)
 	if (g == NULL)
 		return;
 	gmem_free(g->mem);
+	free(g->pk_ndesc);
 	if (g->resv != NULL)
 		munmap(g->resv, g->resv_len);   /* takes the region windows with it */
 	if (g->fd >= 0)
