@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "config/cfg.h"
 #include "pmd/pmd.h"
+#include "backend/resume.h"
 
 struct vhu_conn;
 struct vhu_vring_set;
@@ -68,6 +69,7 @@ struct be_dev {
 	struct rte_mempool *pool;
 	struct be_qp *qp;                /* [queue_pairs], cache aligned */
 	struct be_steering *steer;       /* NULL for loopback: answers on the same pair */
+	struct be_resume *resume;        /* packed positions across a crash; NULL: none */
 	bool steer_stale;                /* snapshot to rebuild in this transaction */
 	bool waiting_logged;             /* client mode: "no frontend yet" said */
 	uint64_t connected_ns;           /* time with a frontend, for rates */

@@ -274,6 +274,16 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		          c->name);
 	if (!c->client)
 		be_log_access(d);
+	if (c->offload.packed) {
+		d->resume = be_resume_open(c->socket, 2u * nq, why, sizeof(why));
+		if (d->resume == NULL)
+			vlog_warn("device %s: packed ring positions are not kept across a restart "
+			          "(%s): a vhostmq started after a crash cannot resume them",
+			          c->name, why);
+		else
+			vlog_debug("device %s: packed ring positions kept in %s", c->name,
+			           be_resume_path(d->resume));
+	}
 	return 0;
 }
 
@@ -294,6 +304,7 @@ be_dev_destroy(struct be_dev *d)
 		free(d->steer->snap);    /* no plan lists d: the snapshot's first member */
 		free(d->steer);
 	}
+	be_resume_close(d->resume);
 	rte_mempool_free(d->pool);
 	rte_free(d->qp);
 }

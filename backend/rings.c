@@ -36,6 +36,44 @@ be_ring_stop(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	t->wait = true;
 }
 
+/* What a packed ring is (backend/resume.h): the guest memory file its
+ * descriptors are in and its three areas' guest addresses. */
+static struct be_ring_id
+be_ring_identity(const struct be_dev *d, const struct vhu_vring *v)
+{
+	const struct gmem *mem = vhu_conn_mem(d->conn);
+	struct be_ring_id id = { .size = v->num };
+
+	if (!gmem_fva_to_gpa(mem, v->addrs.desc_fva, &id.desc_gpa) ||
+	    !gmem_fva_to_gpa(mem, v->addrs.avail_fva, &id.driver_gpa) ||
+	    !gmem_fva_to_gpa(mem, v->addrs.used_fva, &id.device_gpa))
+		return id;               /* vq_map() will say why */
+	for (uint32_t k = 0; k < mem->n; k++)
+		if (id.desc_gpa - mem->r[k].gpa < mem->r[k].size)
+			id.file_id = mem->r[k].file_id;
+	return id;
+}
+
+/* Where packed ring vqi starts: the frontend's base, unless a vhostmq before
+ * this one ran the very same ring and did not stop it cleanly (it crashed,
+ * or was killed): QEMU 7.2 then resends a base from before, which the
+ * guest's driver has long left behind. */
+static uint16_t
+be_packed_base(struct be_dev *d, uint32_t vqi, struct be_ring_id *id)
+{
+	const struct vhu_vring *v = vhu_conn_vring(d->conn, vqi);
+	uint16_t saved;
+
+	*id = be_ring_identity(d, v);
+	if (!be_resume_find(d->resume, vqi, id, &saved) || saved == v->base)
+		return v->base;
+	vlog_info("device %s: vring %u: resuming the packed ring at descriptor %u (wrap %u) "
+	          "where the previous vhostmq left it; the frontend's base %u (wrap %u) is "
+	          "from before", d->cfg.name, vqi, saved & 0x7fff, saved >> 15,
+	          v->base & 0x7fff, v->base >> 15);
+	return saved;
+}
+
 void
 be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 {
@@ -43,16 +81,22 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	struct be_qp *q = &d->qp[vnet_vqi_qp(vqi)];
 	const struct vhu_vring *v = vhu_conn_vring(d->conn, vqi);
 	enum vnet_dir dir = vnet_vqi_dir(vqi);
+	struct be_ring_id id;
+	uint16_t base = v->base;
+	bool packed;
 	struct vq vq;
 	enum vq_err e;
 
 	if (r->running || !vhu_vring_ready(d->conn, vqi))
 		return;
+	packed = vhu_conn_features(d->conn) & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	if (packed)
+		base = be_packed_base(d, vqi, &id);
 	/* Mapped aside: a ring that cannot start keeps the position it had,
 	 * for GET_VRING_BASE. */
 	e = vq_map(&vq, vhu_conn_mem(d->conn), &v->addrs, v->num,
 	           dir == VNET_TX ? VQ_DIR_DEVICE_READS : VQ_DIR_DEVICE_WRITES,
-	           vhu_conn_features(d->conn), v->base);
+	           vhu_conn_features(d->conn), base);
 	if (e != VQ_OK) {
 		vlog_err("device %s: vring %u (%s of pair %u): cannot start: %s", d->cfg.name,
 		         vqi, dir == VNET_TX ? "TX" : "RX", vnet_vqi_qp(vqi), vq_strerror(e));
@@ -75,6 +119,8 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	 * runs: the poll thread learns of it with the ring, and the path
 	 * without one tests nothing per packet. */
 	vq_set_log(&vq, vhu_conn_log(d->conn), vhu_vring_log_gpa(d->conn, vqi));
+	if (packed)
+		vq_set_resume(&vq, be_resume_claim(d->resume, vqi, &id));
 	r->vq = vq;
 	r->has_pos = true;
 	r->running = true;
@@ -160,6 +206,8 @@ be_position(void *owner, uint32_t vqi, uint16_t *last_avail)
 	if (!r->has_pos)
 		return false;
 	*last_avail = vq_position(&r->vq);
+	/* A clean stop: the frontend now knows where the ring is. */
+	be_resume_forget(owner_dev(owner)->resume, vqi);
 	return true;
 }
 

@@ -20,7 +20,7 @@ secs=${1:-60}
 case "$secs" in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;;
 esac
-targets=(fuzz_vhu_dispatch fuzz_vq_walk fuzz_cfg)
+targets=(fuzz_vhu_dispatch fuzz_vq_walk fuzz_vq_packed fuzz_cfg)
 build="build-fuzz"
 
 vhostmq_install

@@ -641,10 +641,20 @@ h_send_rarp(struct vhu_conn *d, struct vhu_msg *m)
 	return 0;
 }
 
+/* Packed rings (vhost-user spec): the next available descriptor in bits
+ * 0-14 and its wrap counter in bit 15; QEMU adds the used side in bits
+ * 16-31, which is the same place here (nothing is in flight when a ring
+ * stops, vq.h), so the low half is the position. */
+static bool
+vring_base_packed(const struct vhu_conn *d)
+{
+	return d->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+}
+
 static int
 h_set_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 {
-	if (m->p.state.num > UINT16_MAX)
+	if (!vring_base_packed(d) && m->p.state.num > UINT16_MAX)
 		return vhu_reject(d, m, -EINVAL, "num: %u is not a 16-bit ring index",
 		                  m->p.state.num);
 	d->vring[m->p.state.index].base = (uint16_t)m->p.state.num;
@@ -674,6 +684,8 @@ h_get_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 		st.num = pos;
 	v->started = false;
 	v->base = (uint16_t)st.num;
+	if (vring_base_packed(d))
+		st.num = (uint32_t)v->base << 16 | v->base;    /* used = available */
 	close_fd(&v->kick_fd);
 	/* Not touched: a stopped ring keeps what waits for it (held frames)
 	 * until it starts again, or the guest disables it. */

@@ -82,6 +82,7 @@ map_region(const struct vhu_mem_region *r, int fd, uint32_t i, struct gmem_regio
 		.hva = (uint8_t *)base + (r->mmap_offset - start),
 		.map_base = base, .map_len = (size_t)len,
 		.file_off = start, .sealed = seals >= 0 && (seals & F_SEAL_SHRINK), .refs = 1,
+		.file_id = (uint64_t)st.st_ino ^ ((uint64_t)st.st_dev << 40),
 	};
 	return 0;
 }

@@ -31,6 +31,8 @@ struct gmem_region {
 	void    *map_base;   /* what to munmap, owned by whoever built the table */
 	size_t   map_len;
 	uint64_t file_off;   /* where map_base lies in its file */
+	uint64_t file_id;    /* the file's device and inode: which guest's memory
+	                        this is (0: not known) */
 	bool     sealed;     /* the file cannot shrink (F_SEAL_SHRINK) */
 	/* The frontend's ADD_MEM_REG of this very region not yet matched by a
 	 * REM_MEM_REG: QEMU adds (and removes) every region once per queue

@@ -170,10 +170,16 @@ vq_avail_snapshot(struct vq *vq)
 uint16_t
 vq_position(const struct vq *vq)
 {
-	if (!vq->packed)
-		return vq->last_avail;
-	return vq->last_avail < vq->size ? (uint16_t)(vq->last_avail | 0x8000)
-	                                 : (uint16_t)(vq->last_avail - vq->size);
+	return vq->packed ? vq_packed_base(vq, vq->last_avail) : vq->last_avail;
+}
+
+void
+vq_set_resume(struct vq *vq, uint16_t *p)
+{
+	vq->resume = vq->packed ? p : NULL;
+	if (vq->resume != NULL)
+		__atomic_store_n(vq->resume, vq_packed_base(vq, vq->published_used),
+		                 __ATOMIC_RELAXED);
 }
 
 uint16_t

@@ -138,6 +138,10 @@ struct vq {
 	const struct vring_packed_event *driver_event;  /* the driver's wishes */
 	struct vring_packed_event *device_event;        /* ours */
 	uint64_t pdesc_gpa, device_event_gpa;           /* for the dirty log */
+	/* Where each publish leaves the ring's position (as vq_position()
+	 * says it) for a process that comes after a crash: a packed ring has
+	 * no index in guest memory a frontend could resume from. NULL: none. */
+	uint16_t *resume;
 	uint16_t nshadow;
 	struct vq_used_shadow shadow[VQ_SHADOW_MAX];
 };
@@ -159,6 +163,10 @@ enum vq_err vq_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs 
 /* Where a stopped vq would resume, as GET_VRING_BASE says it: split, the
  * next avail entry; packed, the next descriptor | its wrap counter << 15. */
 uint16_t vq_position(const struct vq *vq);
+
+/* Packed: keep the position of every publish at *p from now on (and now);
+ * NULL stops it. Run by the control thread on a stopped vq. */
+void vq_set_resume(struct vq *vq, uint16_t *p);
 
 /* Starts (log != NULL) or ends logging the writes into this stopped vq's
  * used ring, at guest physical used_gpa. Run by the control thread. */

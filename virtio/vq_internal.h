@@ -20,6 +20,14 @@ enum vq_err vq_chain_add(struct vq *vq, const struct gmem *mem, struct vq_chain 
 /* A chain violation: counted, and the chain given back with length 0. */
 void vq_chain_refused(struct vq *vq, uint32_t head, enum vq_err e);
 
+/* A packed position as SET_VRING_BASE/GET_VRING_BASE carry it: the
+ * descriptor index, its wrap counter in bit 15. */
+static inline uint16_t
+vq_packed_base(const struct vq *vq, uint16_t c)
+{
+	return c < vq->size ? (uint16_t)(c | 0x8000) : (uint16_t)(c - vq->size);
+}
+
 /* The packed ring's halves of vq.h's calls (vq_packed.c). */
 enum vq_err vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
                           uint32_t size, uint16_t base);

@@ -309,6 +309,11 @@ vq_packed_publish(struct vq *vq)
 		log_descs(vq, head, pos_dist(vq, head, vq->used_idx));
 	vq->published_used = vq->used_idx;
 	vq->nshadow = 0;
+	/* Everything before it is used: where a process that comes after a
+	 * crash goes on (the driver still sees nothing past it as used). */
+	if (vq->resume != NULL)
+		__atomic_store_n(vq->resume, vq_packed_base(vq, vq->published_used),
+		                 __ATOMIC_RELAXED);
 	return true;
 }
 

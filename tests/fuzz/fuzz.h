@@ -302,6 +302,56 @@ fz_report_init(void)
 		}                                                              \
 	} while (0)
 
+/* ---- what a chain from vq_pop() must be, either layout ---------------------- */
+
+/* The region whose host mapping holds [hva, hva + len), or NULL. */
+static inline const struct gmem_region *
+fz_region_of(const struct fake_guest *g, const void *hva, size_t len)
+{
+	for (uint32_t k = 0; k < g->mem->n; k++) {
+		const struct gmem_region *r = &g->mem->r[k];
+		uintptr_t lo = (uintptr_t)r->hva, p = (uintptr_t)hva;
+
+		if (p >= lo && p - lo < r->size && len <= r->size - (p - lo))
+			return r;
+	}
+	return NULL;
+}
+
+/* 1..VQ_MAX_SEGS non-empty segments, each inside one guest region (touched
+ * at both ends: the guard pages fault if not), only the direction the queue
+ * allows, their lengths adding up to out_len/in_len. */
+static inline void
+fz_check_segments(const struct fake_guest *g, const struct vq_chain *c, enum vq_dir dir)
+{
+	unsigned n = (unsigned)c->n_out + c->n_in;
+	uint64_t out = 0, in = 0;
+
+	FZ_CHECK(n >= 1 && n <= VQ_MAX_SEGS, "%u segments", n);
+	FZ_CHECK(dir == VQ_DIR_DEVICE_READS ? c->n_in == 0 : c->n_out == 0,
+	         "%u readable and %u writable segments on a %s queue", c->n_out, c->n_in,
+	         dir == VQ_DIR_DEVICE_READS ? "TX" : "RX");
+	for (unsigned k = 0; k < n; k++) {
+		const struct iovec *s = &c->seg[k];
+		const volatile uint8_t *b = s->iov_base;
+
+		FZ_CHECK(s->iov_len > 0, "segment %u is empty", k);
+		FZ_CHECK(fz_region_of(g, s->iov_base, s->iov_len) != NULL,
+		         "segment %u (%p, %zu bytes) is not inside one guest region", k,
+		         s->iov_base, s->iov_len);
+		(void)b[0];                  /* the guard pages fault here if it lied */
+		(void)b[s->iov_len - 1];
+		if (k < c->n_out)
+			out += s->iov_len;
+		else
+			in += s->iov_len;
+	}
+	FZ_CHECK(out == c->out_len && in == c->in_len,
+	         "lengths %llu/%llu, segments add up to %llu/%llu",
+	         (unsigned long long)c->out_len, (unsigned long long)c->in_len,
+	         (unsigned long long)out, (unsigned long long)in);
+}
+
 static inline unsigned
 fz_count_fds(void)
 {

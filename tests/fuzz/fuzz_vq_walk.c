@@ -55,19 +55,6 @@ struct fz_vq {
 
 static bool fz_verbose;                  /* FUZZ_VERBOSE=1: each result, for replays */
 static uint8_t fz_frame[VNET_MAX_FRAME];
-static const struct gmem_region *
-fz_region_of(const struct fake_guest *g, const void *hva, size_t len)
-{
-	for (uint32_t k = 0; k < g->mem->n; k++) {
-		const struct gmem_region *r = &g->mem->r[k];
-		uintptr_t lo = (uintptr_t)r->hva, p = (uintptr_t)hva;
-
-		if (p >= lo && p - lo < r->size && len <= r->size - (p - lo))
-			return r;
-	}
-	return NULL;
-}
-
 /* A used entry as the device wrote it (host copy or guest ring). */
 static struct vring_used_elem
 fz_used_elem(const struct fz_vq *f, uint16_t i)
@@ -86,34 +73,9 @@ fz_avail_entry(const struct fake_guest *g, uint16_t slot)
 static void
 fz_check_chain(const struct fz_vq *f, const struct vq_chain *c, uint16_t want_head)
 {
-	unsigned n = (unsigned)c->n_out + c->n_in;
-	uint64_t out = 0, in = 0;
-
 	FZ_CHECK(c->head == want_head, "head %u, avail entry says %u", c->head, want_head);
 	FZ_CHECK(c->head < f->g->qsize, "head %u, ring of %u", c->head, f->g->qsize);
-	FZ_CHECK(n >= 1 && n <= VQ_MAX_SEGS, "%u segments", n);
-	FZ_CHECK(f->dir == VQ_DIR_DEVICE_READS ? c->n_in == 0 : c->n_out == 0,
-	         "%u readable and %u writable segments on a %s queue", c->n_out, c->n_in,
-	         f->dir == VQ_DIR_DEVICE_READS ? "TX" : "RX");
-	for (unsigned k = 0; k < n; k++) {
-		const struct iovec *s = &c->seg[k];
-		const volatile uint8_t *b = s->iov_base;
-
-		FZ_CHECK(s->iov_len > 0, "segment %u is empty", k);
-		FZ_CHECK(fz_region_of(f->g, s->iov_base, s->iov_len) != NULL,
-		         "segment %u (%p, %zu bytes) is not inside one guest region", k,
-		         s->iov_base, s->iov_len);
-		(void)b[0];                  /* the guard pages fault here if it lied */
-		(void)b[s->iov_len - 1];
-		if (k < c->n_out)
-			out += s->iov_len;
-		else
-			in += s->iov_len;
-	}
-	FZ_CHECK(out == c->out_len && in == c->in_len,
-	         "lengths %llu/%llu, segments add up to %llu/%llu",
-	         (unsigned long long)c->out_len, (unsigned long long)c->in_len,
-	         (unsigned long long)out, (unsigned long long)in);
+	fz_check_segments(f->g, c, f->dir);
 }
 
 static void

@@ -607,6 +607,55 @@ seeds_vq(void)
 #undef HOSTILE
 }
 
+/* ---- fuzz_vq_packed ------------------------------------------------------------ */
+
+/* A packed seed: the header (base 0x8000 | index, a ring of full minus trim),
+ * then ops; with none, the target's driver posts navail chains. */
+static void
+pk_write(const char *name, uint8_t shape, uint8_t flags, uint16_t base, uint16_t trim,
+         uint16_t navail, const uint8_t *ops, unsigned nops)
+{
+	static struct fz_out o;
+	const struct fz_vq_hdr h = { .shape = shape, .flags = flags, .start_idx = base,
+	                             .avail_idx = trim, .navail = navail };
+
+	o = (struct fz_out){ 0 };
+	fz_vq_hdr_write(&o, &h);
+	if (nops > 0)
+		fz_put(&o, ops, nops);
+	seed_write("fuzz_vq_packed", name, &o);
+}
+
+static void
+seeds_vq_packed(void)
+{
+	const uint8_t q16 = FZ_VQ_SHAPE(4, 1, 0), q256 = FZ_VQ_SHAPE(8, 2, 1);
+	/* post 3 chains, pop/push them, publish, kick; wrap with more */
+	static const uint8_t laps[] = {
+		FZ_OP_AVAIL_IDX, 2, 1, 0, FZ_OP_AVAIL_IDX, 0, 2, 0, FZ_OP_AVAIL_IDX, 1, 3, 0,
+		FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0,
+		FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_PUBLISH, FZ_OP_KICK,
+		FZ_OP_AVAIL_IDX, 3, 4, 0, FZ_OP_AVAIL_IDX, 3, 5, 0, FZ_OP_COUNT_AVAIL,
+		FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0,
+		FZ_OP_PUBLISH, FZ_OP_KICK,
+	};
+	/* RX: a mark, a frame, a rewind, the frame again, void since the mark */
+	static const uint8_t rx[] = {
+		FZ_OP_AVAIL_IDX, 0, 1, 0, FZ_OP_AVAIL_IDX, 0, 2, 0, FZ_OP_MARK,
+		FZ_OP_RX, 0xea, 0x05, 0, FZ_OP_REWIND, FZ_OP_RX, 0xea, 0x05, 1, FZ_OP_VOID,
+		FZ_OP_PUBLISH, FZ_OP_EVENT, 2, 0x80, RING_EVENT_FLAGS_DESC, 0, FZ_OP_KICK,
+	};
+
+	pk_write("tx-default", q16, 0, 0x8000, 0, 12, NULL, 0);
+	pk_write("tx-ring-13-in-order", q16, FZ_VQF_HOST_USED | FZ_VQF_EVENT_IDX, 0x8000 | 11, 3,
+	         0, laps, sizeof(laps));
+	pk_write("rx-mrg-default", q256, FZ_VQF_RX | FZ_VQF_MRG_RXBUF, 0x8000 | 200, 0, 40,
+	         NULL, 0);
+	pk_write("rx-ops", q16, FZ_VQF_RX | FZ_VQF_MRG_RXBUF | FZ_VQF_EVENT_IDX, 0x8000 | 15, 0,
+	         0, rx, sizeof(rx));
+	pk_write("tx-indirect-wrap0", q16, FZ_VQF_INDIRECT, 5, 1, 9, NULL, 0);
+}
+
 /* ---- fuzz_cfg (the JSON seeds are files in corpus/fuzz_cfg) ------------------- */
 
 static void
@@ -652,6 +701,7 @@ main(int argc, char **argv)
 	seeds_vhu_sequences();
 	seeds_vhu_hostile();
 	seeds_vq();
+	seeds_vq_packed();
 	seeds_cfg();
 	printf("fuzz_seeds: %u seeds in %s\n", seed_count, seed_dir);
 	return 0;

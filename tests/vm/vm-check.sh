@@ -20,6 +20,10 @@
 #   client-reconnect client mode, steady traffic; vhostmq SIGKILLed mid-run
 #                    and restarted: the new vhostmq carries traffic on every
 #                    pair and the guest's counters keep growing
+#   packed           the guest with packed=on (VIRTIO_F_RING_PACKED, which it
+#                    reports negotiated): server-report's ethtool -L and
+#                    pinned pings, tcp-tap's 1 MiB with sha256, and
+#                    client-reconnect, all on packed rings
 #   rx-spread        ethdev port net_pcap replaying 1000 UDP flows forever,
 #                    --steering rss: after ~2 s every guest RX queue has
 #                    packets, each within 25% of the mean
@@ -126,6 +130,13 @@ vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
 	rm -rf "/var/run/dpdk/vhostmq-$vpid"
 	vpid=''
 }
+resume_file() { # SOCKET: the file vhostmq keeps packed ring positions in for it
+	python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & (2 ** 64 - 1)
+print("/dev/shm/vhostmq-rings-%016x" % h)' "$1"
+}
 cleanup() {
 	# a guest still running (a step that failed half-way): run-guest.sh
 	# kills its QEMU on SIGTERM
@@ -135,6 +146,9 @@ cleanup() {
 	vstop KILL
 	[ -n "$vpid2" ] && { vpid=$vpid2; vstop KILL; }
 	rm -f "$sock" "$sock.ctl" "$pcap"
+	# what a vhostmq left for a successor after a packed guest (one file per
+	# socket path, backend/resume.h): no successor comes for these
+	for s in vhost src dst vm0 vm1; do rm -f "$(resume_file "$work/$s.sock")"; done
 	# vhostmq removes its tap on exit; after a SIGKILL it may be left
 	[ "$tapmade" = 1 ] && [ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
 	[ "$brmade" = 1 ] && ip link del vmqbr0 2>/dev/null
@@ -240,29 +254,39 @@ command -v qemu-system-x86_64 >/dev/null || command -v apt-get >/dev/null ||
 "$here/build-guest.sh" "$guest" || skip "no guest (tests/vm/build-guest.sh failed)"
 rm -f "$sock"
 
-if want server-report; then
-	vstart "$work/server-report.vhostmq.log" --log-level debug
-	runguest server-report --test report --append vhostmq.steptraffic=5; grc=$?
+# report_run NAME ARGS...: ethtool -l/-L 1..Q with pinned pings after each
+# step (guest/report.sh); ARGS go to run-guest.sh. Its ring layout checked by
+# the caller (VHOSTMQ-VM: ring f_packed=B).
+report_run() {
+	local n=$1 g M seq_; shift
+	vstart "$work/$n.vhostmq.log" --log-level debug
+	runguest "$n" --test report --append vhostmq.steptraffic=5 "$@"; grc=$?
 	vstop TERM
-	g=$work/server-report.guest.log
-	check "server-report: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
-	check "server-report: ethtool -l max combined $Q" "grep -q '^VHOSTMQ-VM: max-combined=$Q\$' '$g'"
+	g=$work/$n.guest.log
+	check "$n: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "$n: ethtool -l max combined $Q" "grep -q '^VHOSTMQ-VM: max-combined=$Q\$' '$g'"
 	for M in $(seq "$Q"); do
-		check "server-report: ethtool -L combined $M" "grep -q '^set-channels combined=$M ok' '$g'"
+		check "$n: ethtool -L combined $M" "grep -q '^set-channels combined=$M ok' '$g'"
 	done
 	for M in $(seq "$Q"); do
 		echo "     step $M: $(step_traffic "$g" "$M" show)"
-		check "server-report: combined $M: queues < $M carried the step's pings (tx and rx growth >= sent)" \
+		check "$n: combined $M: queues < $M carried the step's pings (tx and rx growth >= sent)" \
 			"step_traffic '$g' $M on"
-		[ "$M" -lt "$Q" ] && check "server-report: combined $M: no packet on queues $M..$((Q - 1)) (disabled)" \
+		[ "$M" -lt "$Q" ] && check "$n: combined $M: no packet on queues $M..$((Q - 1)) (disabled)" \
 			"step_traffic '$g' $M off"
 	done
 	seq_=$(awk -v last=$((2 * Q - 1)) '/: vring [0-9]+ (enabled|disabled)$/ {
 		n = $(NF - 1); st[n] = ($NF == "enabled")
 		if (n == last) { c = 0; for (i = 0; i <= last; i++) c += st[i]; printf " %d", c / 2 } }
-		END { print " " }' "$work/server-report.vhostmq.log")
+		END { print " " }' "$work/$n.vhostmq.log")
 	echo "     enabled pairs after each SET_VRING_ENABLE batch:$seq_"
-	check "server-report: vhostmq enable sequence 1..$Q" "[[ '$seq_' == *' $(seq -s ' ' "$Q") '* ]]"
+	check "$n: vhostmq enable sequence 1..$Q" "[[ '$seq_' == *' $(seq -s ' ' "$Q") '* ]]"
+}
+
+if want server-report; then
+	report_run server-report
+	check "server-report: split rings (the guest's f_packed=0)" \
+		"grep -q '^VHOSTMQ-VM: ring f_packed=0\$' '$work/server-report.guest.log'"
 fi
 
 if want server-traffic; then
@@ -292,30 +316,37 @@ if want client-traffic; then
 		"grep -q 'frontend connected .*(client mode)' '$work/client-traffic.vhostmq.log'"
 fi
 
-if want client-reconnect; then
-	g=$work/client-reconnect.serial.log
+# reconnect_run NAME ARGS...: client mode, steady traffic (guest/soak.sh);
+# vhostmq SIGKILLed mid-run and restarted: traffic resumes on every pair.
+reconnect_run() {
+	local n=$1 g; shift
+	g=$work/$n.serial.log
 	: >"$g"
-	vstart "$work/client-reconnect.vhostmq1.log" --log-level info --client
-	runguest_bg client-reconnect --test soak --server --append vhostmq.seconds=12 --log "$g"
+	vstart "$work/$n.vhostmq1.log" --log-level info --client
+	runguest_bg "$n" --test soak --server --append vhostmq.seconds=12 --log "$g" "$@"
 	for _ in $(seq 600); do grep -q '^tick 4 ' "$g" && break; sleep 0.1; done
 	vstop KILL
 	sleep 1
-	vstart "$work/client-reconnect.vhostmq2.log" --log-level info --client
+	vstart "$work/$n.vhostmq2.log" --log-level info --client
 	wait "$rpid"; grc=$? rpid=""
 	vstop TERM
-	check "client-reconnect: guest finished (rc $grc; $(timing "$work/client-reconnect.guest.log"))" '[ $grc = 0 ]'
+	check "$n: guest finished (rc $grc; $(timing "$work/$n.guest.log"))" '[ $grc = 0 ]'
 	grep '^tick ' "$g" | sed 's/^/     /'
 	# every counter of the last tick above its value at tick 8 (restart ~tick 5-6)
-	check "client-reconnect: guest counters grow after the restart" "awk '
+	check "$n: guest counters grow after the restart" "awk '
 		/^tick 8 / { a = \$3 \",\" \$4 } /^tick 12 / { b = \$3 \",\" \$4 }
 		END { gsub(/[a-z]+=/, \"\", a); gsub(/[a-z]+=/, \"\", b)
 		      na = split(a, x, \",\"); nb = split(b, y, \",\")
 		      if (na != 2 * $Q || nb != na) exit 1
 		      for (i = 1; i <= na; i++) if (y[i] + 0 <= x[i] + 0) exit 1 }' '$g'"
-	check "client-reconnect: restarted vhostmq reconnected" \
-		"grep -q 'frontend connected' '$work/client-reconnect.vhostmq2.log'"
-	check "client-reconnect: restarted vhostmq tx/rx on every pair" \
-		"v_moved '$work/client-reconnect.vhostmq2.log'"
+	check "$n: restarted vhostmq reconnected" \
+		"grep -q 'frontend connected' '$work/$n.vhostmq2.log'"
+	check "$n: restarted vhostmq tx/rx on every pair" \
+		"v_moved '$work/$n.vhostmq2.log'"
+}
+
+if want client-reconnect; then
+	reconnect_run client-reconnect
 fi
 
 if want rx-spread; then
@@ -353,17 +384,20 @@ PY
 	rm -f "$pcap"
 fi
 
-if want tcp-tap; then
+# tcp_tap_run NAME ARGS...: vhostmq's port a net_tap ($tap, $tapnet.1/24 on
+# the host); 1 MiB over TCP from the host into the guest, sha256 compared.
+tcp_tap_run() {
+	local n=$1 g hsum gsum; shift
 	if [ -e "/sys/class/net/$tap" ]; then
-		bad "tcp-tap: $tap exists already (not ours): not touched"
+		bad "$n: $tap exists already (not ours): not touched"
 	else
-		vstart "$work/tcp-tap.vhostmq.log" --log-level info --port "ethdev:net_tap0,iface=$tap"
+		vstart "$work/$n.vhostmq.log" --log-level info --port "ethdev:net_tap0,iface=$tap"
 		for _ in $(seq 100); do [ -e "/sys/class/net/$tap" ] && break; sleep 0.1; done
 		[ -e "/sys/class/net/$tap" ] && tapmade=1
 		ip addr add "$tapnet.1/24" dev "$tap" && ip link set "$tap" up
-		runguest_bg tcp-tap --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60"
+		runguest_bg "$n" --test tcprecv --append "vhostmq.addr=$tapnet.2/24 vhostmq.tcpport=5001 vhostmq.seconds=60" "$@"
 		# 1 MiB, deterministic; connect retried until the guest listens (60 s)
-		hsum=$(python3 - "$tapnet.2" 5001 <<'PY' 2>"$work/tcp-tap.sender.log"
+		hsum=$(python3 - "$tapnet.2" 5001 <<'PY' 2>"$work/$n.sender.log"
 import hashlib, socket, sys, time
 data = b''.join(hashlib.sha256(b'vhostmq-%d' % i).digest() for i in range(32768))
 end = time.time() + 60
@@ -386,14 +420,27 @@ PY
 		wait "$rpid"; grc=$? rpid=""
 		vstop TERM
 		tapmade=0
-		g=$work/tcp-tap.guest.log
+		g=$work/$n.guest.log
 		gsum=$(sed -n 's/^VHOSTMQ-VM: got bytes=1048576 sha256=//p' "$g")
-		check "tcp-tap: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+		check "$n: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
 		echo "     host sent sha256=${hsum:-none}; guest: $(grep -a '^VHOSTMQ-VM: got ' "$g")"
 		grep '^queues: ' "$g" | sed 's/^/     /'
-		check "tcp-tap: guest received the 1 MiB intact" '[ -n "$hsum" ] && [ "$gsum" = "$hsum" ]'
-		check "tcp-tap: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
+		check "$n: guest received the 1 MiB intact" '[ -n "$hsum" ] && [ "$gsum" = "$hsum" ]'
+		check "$n: vhostmq removed $tap" "[ ! -e /sys/class/net/$tap ]"
 	fi
+}
+
+if want tcp-tap; then
+	tcp_tap_run tcp-tap
+fi
+
+if want packed; then
+	# Packed rings (virtio-net-pci packed=on): the guest's checks again.
+	report_run packed-report --nic-opts packed=on
+	check "packed-report: the guest negotiated packed rings (f_packed=1)" \
+		"grep -q '^VHOSTMQ-VM: ring f_packed=1\$' '$work/packed-report.guest.log'"
+	tcp_tap_run packed-tcp --nic-opts packed=on
+	reconnect_run packed-reconnect --nic-opts packed=on
 fi
 
 if want tcp-csum; then

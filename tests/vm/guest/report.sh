@@ -30,6 +30,8 @@ ethtool -l eth0 || rc=1
 echo "=== VHOSTMQ-VM END ethtool-l ==="
 max=$(max_combined)
 echo "VHOSTMQ-VM: max-combined=$max"
+# features: one 0/1 per bit, bit 0 first: VIRTIO_F_RING_PACKED is bit 34
+echo "VHOSTMQ-VM: ring f_packed=$(cut -c35 /sys/class/net/eth0/device/features)"
 case $max in
 ''|*[!0-9]*) echo "VHOSTMQ-VM: no combined maximum"; exit 1 ;;
 esac
