@@ -74,17 +74,24 @@ report_drop(const struct pmd_qp *q, bool *logged, const char *dir, const char *w
 	          q->dev_name, q->qp, dir, why);
 }
 
-/* Publishes the burst's used entries and tells the guest if it wants to know. */
-static void
-finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
+/* Publishes the burst's used entries and tells the guest if it wants to know
+ * (packed: the ring's layout, a constant where the burst loop has one). */
+static inline __attribute__((always_inline)) void
+finish_burst_as(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx, bool packed)
 {
-	if (vq_publish(vq) && vq_kick_needed(vq) && call_fd >= 0) {
+	if (vq_publish_as(vq, packed) && vq_kick_needed_as(vq, packed) && call_fd >= 0) {
 		notify(call_fd);
 		if (rx)
 			STAT_ADD(st, rx_notify, 1);
 		else
 			STAT_ADD(st, tx_notify, 1);
 	}
+}
+
+static void
+finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
+{
+	finish_burst_as(vq, call_fd, st, rx, vq->packed);
 }
 
 enum chain_copy { COPY_OK, COPY_NOMBUF };
@@ -136,8 +143,9 @@ tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vne
 
 /* Copies one guest TX chain that passed vnet_tx_check() (net header
  * skipped) into m, chaining more mbufs from the pool as needed, and marks
- * what its header asked (req). */
-static enum chain_copy
+ * what its header asked (req). Inlined: the usual frame is one memcpy, and
+ * a call would cost as much again. */
+static inline __attribute__((always_inline)) enum chain_copy
 chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vnet_tx_req *req,
               struct rte_mbuf *m)
 {
@@ -596,7 +604,7 @@ tx_direct(const struct pmd_qp *q, struct direct *d, const struct vq_chain *c,
 	chain_errs = vq->chain_errs;
 	if (likely(!req->csum && !req->tso)) {
 		r = likely(vq->log == NULL)
-		    ? vnet_rx_packet(vq, b->mem, &b->rx_fmt, 0, frame, n, len)
+		    ? vnet_rx_packet_any(vq, b->mem, &b->rx_fmt, 0, frame, n, len)
 		    : vnet_rx_packet_logged(vq, b->mem, &b->rx_fmt, 0, frame, n, len);
 	} else {
 		uint8_t buf;
@@ -711,8 +719,8 @@ tx_direct_burst(const struct pmd_qp *q, uint16_t n, uint64_t *bytes)
 
 /* Guest TX ring -> port TX queue (the head of the burst straight into the
  * peer guest's RX rings, where it can go so: tx_direct_burst()). */
-static uint32_t
-guest_tx(const struct pmd_qp *q)
+static inline __attribute__((always_inline)) uint32_t
+guest_tx_impl(const struct pmd_qp *q, bool packed)
 {
 	struct vq *vq = q->tx.vq;
 	struct pmd_qp_state *st = q->st;
@@ -722,7 +730,7 @@ guest_tx(const struct pmd_qp *q)
 	uint64_t bytes = 0, budget = PMD_TX_BYTE_BUDGET;
 
 	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
-	n = (uint16_t)RTE_MIN(n, vq_avail_count(vq));
+	n = (uint16_t)RTE_MIN(n, vq_avail_count_as(vq, packed));
 	if (unlikely(q->peer != NULL) && n > 0) {
 		uint64_t direct_bytes = 0;
 
@@ -743,11 +751,11 @@ guest_tx(const struct pmd_qp *q)
 		return direct;           /* the guest's frames wait in its ring */
 	}
 	st->tx_nombuf = false;
-	vq_prefetch(vq, q->mem, n);
+	vq_prefetch_as(vq, q->mem, n, packed);
 	while (popped < n) {
-		struct vq_mark mark = vq_mark(vq);
+		struct vq_mark mark = vq_mark_as(vq, packed);
 		struct vq_chain c;
-		enum vq_err e = vq_pop(vq, q->mem, &c);
+		enum vq_err e = vq_pop_as(vq, q->mem, &c, packed);
 		struct vnet_tx_req req;
 		enum vnet_tx_verdict v;
 
@@ -763,7 +771,7 @@ guest_tx(const struct pmd_qp *q)
 		if (unlikely(v != VNET_TX_OK)) {
 			tx_refused(q, v);
 		} else if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
-			vq_rewind(vq, mark);
+			vq_rewind_as(vq, mark, packed);
 			STAT_ADD(st, tx_nombuf, 1);
 			st->tx_nombuf = true;
 			break;
@@ -771,12 +779,12 @@ guest_tx(const struct pmd_qp *q)
 			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
 			bytes += pkts[k++]->pkt_len;
 		}
-		vq_push(vq, c.head, 0);
+		vq_push_as(vq, c.head, 0, packed);
 		if (bytes >= budget)
 			break;
 	}
 	if (popped)
-		finish_burst(vq, q->tx.call_fd, st, false);
+		finish_burst_as(vq, q->tx.call_fd, st, false, packed);
 	if (unlikely(vq->broken))
 		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
 	if (k < n)
@@ -801,10 +809,24 @@ guest_tx(const struct pmd_qp *q)
 	return (uint32_t)(direct + popped);
 }
 
+/* Guest TX, one per ring layout (pmd_poll_qp() picks it per visit). */
+static uint32_t
+guest_tx(const struct pmd_qp *q)
+{
+	return guest_tx_impl(q, false);
+}
+
+static uint32_t
+guest_tx_packed(const struct pmd_qp *q)
+{
+	return guest_tx_impl(q, true);
+}
+
 /* Inbox or port RX queue -> guest RX ring. logged: a constant, true while a
- * migration logs the ring's writes (its vq has a dirty log). */
+ * migration logs the ring's writes (its vq has a dirty log); packed: the
+ * ring's layout, a constant. */
 static inline __attribute__((always_inline)) uint32_t
-guest_rx_impl(const struct pmd_qp *q, bool logged)
+guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 {
 	struct vq *vq = q->rx.vq;
 	struct pmd_qp_state *st = q->st;
@@ -816,7 +838,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged)
 	if (unlikely(vq->broken))
 		return drop_for_broken(q);
 	if (st->held_next == st->held_n) {
-		uint16_t room = vq_avail_count(vq);
+		uint16_t room = vq_avail_count_as(vq, packed);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
@@ -834,7 +856,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged)
 			return 0;
 		if (q->rx_fmt.tso4 && st->held_n > 1)
 			st->held_n = pmd_gro_burst(st->held, st->held_n);
-		vq_prefetch(vq, q->mem, st->held_n);
+		vq_prefetch_as(vq, q->mem, st->held_n, packed);
 	}
 	for (i = st->held_next; i < st->held_n && ndone < PMD_BURST; i++) {
 		struct rte_mbuf *m = st->held[i];
@@ -850,6 +872,8 @@ guest_rx_impl(const struct pmd_qp *q, bool logged)
 			r = !niov ? VNET_RX_TOO_BIG
 			  : logged ? vnet_rx_packet_logged(vq, q->mem, &q->rx_fmt, flags, iov, niov,
 			                                   m->pkt_len)
+			  : packed ? vnet_rx_packet_packed(vq, q->mem, &q->rx_fmt, flags, iov,
+			                                   niov, m->pkt_len)
 			           : vnet_rx_packet(vq, q->mem, &q->rx_fmt, flags, iov, niov,
 			                            m->pkt_len);
 		} else if ((kind = rx_special(q, &i, &r)) == RX_REDO) {
@@ -885,7 +909,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged)
 	}
 	st->held_next = i;
 	/* Also publishes bad chains vq_pop() gave back while no frame fitted. */
-	finish_burst(vq, q->rx.call_fd, st, true);
+	finish_burst_as(vq, q->rx.call_fd, st, true, packed);
 	if (unlikely(vq->chain_errs != chain_errs)) {
 		STAT_ADD(st, rx_bad_chain, vq->chain_errs - chain_errs);
 		report_drop(q, &st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
@@ -912,13 +936,19 @@ guest_rx_impl(const struct pmd_qp *q, bool logged)
 static uint32_t
 guest_rx(const struct pmd_qp *q)
 {
-	return guest_rx_impl(q, false);
+	return guest_rx_impl(q, false, false);
+}
+
+static uint32_t
+guest_rx_packed(const struct pmd_qp *q)
+{
+	return guest_rx_impl(q, false, true);
 }
 
 static VHOSTMQ_COLD uint32_t
 guest_rx_logged(const struct pmd_qp *q)
 {
-	return guest_rx_impl(q, true);
+	return q->rx.vq->packed ? guest_rx_impl(q, true, true) : guest_rx_impl(q, true, false);
 }
 
 uint32_t
@@ -926,12 +956,15 @@ pmd_poll_qp(const struct pmd_qp *q)
 {
 	uint32_t work = 0;
 
+	/* Each ring's layout and dirty log are fixed while it runs: one test
+	 * per visit picks the loop compiled for them, nothing asks per packet. */
 	if (q->tx.vq != NULL)
-		work += guest_tx(q);
+		work += q->tx.vq->packed ? guest_tx_packed(q) : guest_tx(q);
 	if (q->steer != NULL)
 		work += port_rx_steer(q);
 	if (q->rx.vq != NULL)
-		work += likely(q->rx.vq->log == NULL) ? guest_rx(q) : guest_rx_logged(q);
+		work += unlikely(q->rx.vq->log != NULL) ? guest_rx_logged(q)
+		      : q->rx.vq->packed ? guest_rx_packed(q) : guest_rx(q);
 	return work;
 }
 

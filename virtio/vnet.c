@@ -218,15 +218,16 @@ vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uin
  * of walks; the packet is dropped instead (reported as a bad chain). */
 #define VNET_RX_MAX_SKIP 32
 
-static enum vq_err
-rx_pop_first(struct vq *vq, const struct gmem *mem, struct vq_chain *c, struct vq_mark *m)
+static inline __attribute__((always_inline)) enum vq_err
+rx_pop_first(struct vq *vq, const struct gmem *mem, struct vq_chain *c, struct vq_mark *m,
+             bool packed)
 {
 	enum vq_err e;
 	unsigned skipped = 0;
 
 	do {
-		*m = vq_mark(vq);
-		e = vq_pop(vq, mem, c);
+		*m = vq_mark_as(vq, packed);
+		e = vq_pop_as(vq, mem, c, packed);
 	} while (e > VQ_E_BROKEN && !vq->broken && ++skipped < VNET_RX_MAX_SKIP);
 	return e;
 }
@@ -253,10 +254,11 @@ rx_log_chain(const struct dirty_log *log, const struct gmem *mem, const struct v
 /* Every entry point: meta is NULL (a constant when inlined into
  * vnet_rx_packet(), so its path keeps no trace of the other) or the header;
  * logging false (a constant: the path without a migration's dirty log has
- * no trace of it either) or true (then the vq's log, if any, is marked). */
+ * no trace of it either) or true (then the vq's log, if any, is marked);
+ * packed, the ring's layout (a constant in the plain entry points). */
 static inline __attribute__((always_inline)) enum vnet_rx_res
 rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
-          uint8_t hdr_flags, const struct vnet_rx_meta *meta, bool logging,
+          uint8_t hdr_flags, const struct vnet_rx_meta *meta, bool logging, bool packed,
           const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
 	const struct dirty_log *log = logging ? vq->log : NULL;
@@ -277,7 +279,7 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 	struct vq_mark m;
 	enum vq_err e;
 
-	e = rx_pop_first(vq, mem, &first, &m);
+	e = rx_pop_first(vq, mem, &first, &m, packed);
 	if (e > VQ_E_BROKEN && !vq->broken)
 		return VNET_RX_BAD_CHAIN;        /* VNET_RX_MAX_SKIP bad chains in a row */
 	if (e != VQ_OK)
@@ -285,7 +287,7 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 	/* A buffer that cannot hold this packet (non-mergeable), or not even the
 	 * header (mergeable: spec 5.1.6.3.2), stays with us for a later packet. */
 	if (first.in_len < (fmt->mrg_rxbuf ? fmt->hdr_len : (uint64_t)fmt->hdr_len + pkt_len)) {
-		vq_rewind(vq, m);
+		vq_rewind_as(vq, m, packed);
 		return VNET_RX_TOO_BIG;
 	}
 	/* The usual shape: header and frame fit the first piece of the first
@@ -309,7 +311,7 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		 * header chosen at run time. */
 		d[offsetof(struct virtio_net_hdr, flags)] = (char)hdr_flags;
 		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
-		vq_push(vq, first.head, fmt->hdr_len + pkt_len);
+		vq_push_as(vq, first.head, fmt->hdr_len + pkt_len, packed);
 		if (log != NULL)
 			dirty_log_hva(log, mem, d, (uint64_t)fmt->hdr_len + pkt_len);
 		return VNET_RX_OK;
@@ -319,7 +321,7 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		size_t hdr = c == &first ? iov_write(&dst, &zero, fmt->hdr_len) : 0;
 		size_t put = iov_copy(&dst, &src, left);
 
-		vq_push(vq, c->head, (uint32_t)(hdr + put));
+		vq_push_as(vq, c->head, (uint32_t)(hdr + put), packed);
 		/* A page is marked after its last write: the frontend may copy
 		 * and clear it in between. The first chain's num_buffers is
 		 * written last, below. */
@@ -333,11 +335,11 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 			break;
 		/* Only mergeable receive gets here: more buffers for the rest. */
 		c = &more;
-		e = vq_pop(vq, mem, c);
+		e = vq_pop_as(vq, mem, c, packed);
 		if (e == VQ_OK)
 			continue;
 		if (e == VQ_EMPTY || vq->broken) {
-			vq_rewind(vq, m);            /* nothing bad consumed since m */
+			vq_rewind_as(vq, m, packed);  /* nothing bad consumed since m */
 			return rx_result(vq);
 		}
 		/* A bad chain inside the packet's run of buffers: the run can no
@@ -364,7 +366,15 @@ enum vnet_rx_res
 vnet_rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
                uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
 {
-	return rx_packet(vq, mem, fmt, hdr_flags, NULL, false, pkt, npkt, pkt_len);
+	return rx_packet(vq, mem, fmt, hdr_flags, NULL, false, false, pkt, npkt, pkt_len);
+}
+
+enum vnet_rx_res
+vnet_rx_packet_packed(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                      uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt,
+                      uint32_t pkt_len)
+{
+	return rx_packet(vq, mem, fmt, hdr_flags, NULL, false, true, pkt, npkt, pkt_len);
 }
 
 enum vnet_rx_res
@@ -372,7 +382,9 @@ vnet_rx_packet_logged(struct vq *vq, const struct gmem *mem, const struct vnet_r
                       uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt,
                       uint32_t pkt_len)
 {
-	return rx_packet(vq, mem, fmt, hdr_flags, NULL, true, pkt, npkt, pkt_len);
+	return vq->packed
+	       ? rx_packet(vq, mem, fmt, hdr_flags, NULL, true, true, pkt, npkt, pkt_len)
+	       : rx_packet(vq, mem, fmt, hdr_flags, NULL, true, false, pkt, npkt, pkt_len);
 }
 
 enum vnet_rx_res
@@ -380,5 +392,6 @@ vnet_rx_packet_meta(struct vq *vq, const struct gmem *mem, const struct vnet_rx_
                     const struct vnet_rx_meta *meta, const struct iovec *pkt, unsigned npkt,
                     uint32_t pkt_len)
 {
-	return rx_packet(vq, mem, fmt, 0, meta, true, pkt, npkt, pkt_len);
+	return vq->packed ? rx_packet(vq, mem, fmt, 0, meta, true, true, pkt, npkt, pkt_len)
+	                  : rx_packet(vq, mem, fmt, 0, meta, true, false, pkt, npkt, pkt_len);
 }

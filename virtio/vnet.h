@@ -221,14 +221,30 @@ enum vnet_rx_res {
 /* Writes one packet (pkt_len bytes in npkt host pieces) into the guest's RX
  * buffers, behind a net header whose flags are hdr_flags (0, or DATA_VALID
  * when fmt->guest_csum and a port verified the checksum) and whose other
- * fields are zero. Pushes used entries but does not publish. */
+ * fields are zero. Pushes used entries but does not publish. For a split
+ * ring; vnet_rx_packet_packed() is the same for a packed one (vq.h: the
+ * layout is the caller's constant, not a question per packet). */
 enum vnet_rx_res vnet_rx_packet(struct vq *vq, const struct gmem *mem,
                                 const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                 const struct iovec *pkt, unsigned npkt, uint32_t pkt_len);
+enum vnet_rx_res vnet_rx_packet_packed(struct vq *vq, const struct gmem *mem,
+                                       const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
+                                       const struct iovec *pkt, unsigned npkt,
+                                       uint32_t pkt_len);
+
+/* vnet_rx_packet() or vnet_rx_packet_packed(), as the ring is. */
+static inline enum vnet_rx_res
+vnet_rx_packet_any(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                   uint8_t hdr_flags, const struct iovec *pkt, unsigned npkt, uint32_t pkt_len)
+{
+	return vq->packed ? vnet_rx_packet_packed(vq, mem, fmt, hdr_flags, pkt, npkt, pkt_len)
+	                  : vnet_rx_packet(vq, mem, fmt, hdr_flags, pkt, npkt, pkt_len);
+}
 
 /* vnet_rx_packet() while a migration logs the vq's writes (vq->log): every
  * buffer written marks its guest pages in the dirty log. A separate entry
- * point, so that vnet_rx_packet() has no test for it per packet. */
+ * point, so that vnet_rx_packet() has no test for it per packet (this one
+ * asks the ring's layout). */
 enum vnet_rx_res vnet_rx_packet_logged(struct vq *vq, const struct gmem *mem,
                                        const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                        const struct iovec *pkt, unsigned npkt,

@@ -183,10 +183,8 @@ vq_set_resume(struct vq *vq, uint16_t *p)
 }
 
 uint16_t
-vq_avail_count(struct vq *vq)
+vq_split_avail_count(struct vq *vq)
 {
-	if (vq->packed)
-		return vq_packed_avail_count(vq);
 	if (vq->broken || vq_avail_snapshot(vq) != VQ_OK)
 		return 0;
 	return (uint16_t)(vq->shadow_avail - vq->last_avail);
@@ -199,15 +197,11 @@ vq_avail_count(struct vq *vq)
 __attribute__((target("prfchw")))
 #endif
 void
-vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
+vq_split_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
 {
 	uint32_t hint = vq->hint;        /* a copy: a hint must not steer vq_pop */
 	uint16_t avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
 
-	if (vq->packed) {
-		vq_packed_prefetch(vq, mem, n);
-		return;
-	}
 	if (vq->broken)
 		return;
 	if (n > avail)
@@ -354,14 +348,12 @@ vq_walk(struct vq *vq, const struct gmem *mem, struct vring_desc d, struct vq_ch
 }
 
 enum vq_err
-vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	struct vring_desc d;
 	enum vq_err e;
 	uint16_t head;
 
-	if (vq->packed)
-		return vq_packed_pop(vq, mem, c);
 	if (unlikely(vq->broken))
 		return VQ_E_BROKEN;
 	if (vq->last_avail == vq->shadow_avail && (e = vq_avail_snapshot(vq)) != VQ_OK)
@@ -433,10 +425,8 @@ vq_log_used(const struct vq *vq)
 }
 
 bool
-vq_publish(struct vq *vq)
+vq_split_publish(struct vq *vq)
 {
-	if (vq->packed)
-		return vq_packed_publish(vq);
 	if (vq->used_idx == vq->published_used)
 		return false;
 	/* Release pairs with the driver's read barrier after it loads used->idx
@@ -449,13 +439,11 @@ vq_publish(struct vq *vq)
 }
 
 bool
-vq_kick_needed(struct vq *vq)
+vq_split_kick_needed(struct vq *vq)
 {
 	uint16_t new_used = vq->published_used, old_used = vq->signalled_used;
 	bool valid = vq->signalled_valid;
 
-	if (vq->packed)
-		return vq_packed_kick_needed(vq);
 	/* Full barrier: our used->idx store must be visible before we read the
 	 * driver's suppression fields; pairs with the driver's barrier between its
 	 * update of used_event/flags and its re-read of used->idx. */

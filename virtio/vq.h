@@ -172,10 +172,33 @@ void vq_set_resume(struct vq *vq, uint16_t *p);
  * used ring, at guest physical used_gpa. Run by the control thread. */
 void vq_set_log(struct vq *vq, const struct dirty_log *log, uint64_t used_gpa);
 
+/* The calls a burst makes, in two forms. vq_pop(), vq_push(), ... test
+ * vq->packed. The _as forms take the layout as a constant (always inlined):
+ * the burst loops of pmd/datapath.c and virtio/vnet.c are compiled once per
+ * layout, and the poll loop takes the one of the ring's layout once per
+ * visit, so nothing per packet asks which layout a ring has. Each layout's own functions
+ * (vq_split_*: vq.c; vq_packed_*: vq_packed.c) are behind them. */
+#define VQ_AS static inline __attribute__((always_inline))
+
+enum vq_err vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+enum vq_err vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+uint16_t vq_split_avail_count(struct vq *vq);
+uint16_t vq_packed_avail_count(struct vq *vq);
+void vq_split_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
+void vq_packed_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
+bool vq_split_publish(struct vq *vq);
+bool vq_packed_publish(struct vq *vq);
+bool vq_split_kick_needed(struct vq *vq);
+bool vq_packed_kick_needed(struct vq *vq);
+
 /* The next chain. VQ_OK fills c. A chain violation is returned as its error
  * after the chain was given back with length 0 and counted: callers just go
  * on. VQ_EMPTY and VQ_E_BROKEN mean stop. */
-enum vq_err vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+VQ_AS enum vq_err
+vq_pop_as(struct vq *vq, const struct gmem *mem, struct vq_chain *c, bool packed)
+{
+	return packed ? vq_packed_pop(vq, mem, c) : vq_split_pop(vq, mem, c);
+}
 
 /* Prefetches the descriptors and first buffer lines of up to n of the entries
  * counted by the last vq_avail_count(), so a burst's cache misses overlap
@@ -183,11 +206,22 @@ enum vq_err vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
  * here are bounds-checked just enough to stay inside guest memory and are used
  * for nothing but prefetch addresses; vq_pop() reads and checks them again. */
 #define VQ_CACHE_LINE 64
-void vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
+VQ_AS void
+vq_prefetch_as(const struct vq *vq, const struct gmem *mem, uint16_t n, bool packed)
+{
+	if (packed)
+		vq_packed_prefetch(vq, mem, n);
+	else
+		vq_split_prefetch(vq, mem, n);
+}
 
 /* Number of avail entries not yet consumed (takes a fresh snapshot); packed:
  * descriptors the driver made available, so at least the chains. */
-uint16_t vq_avail_count(struct vq *vq);
+VQ_AS uint16_t
+vq_avail_count_as(struct vq *vq, bool packed)
+{
+	return packed ? vq_packed_avail_count(vq) : vq_split_avail_count(vq);
+}
 
 /* Packed: the position n descriptors after c (modulo 2 * size). */
 static inline uint16_t
@@ -201,43 +235,84 @@ vq_packed_advance(const struct vq *vq, uint16_t c, uint16_t n)
 /* Records a used entry (head: vq_chain.head) without publishing it: split,
  * in the guest's used ring; packed, in the shadow (vq_publish() writes it,
  * as the ring's own descriptors must stay unchanged until then). */
-static inline void
-vq_push(struct vq *vq, uint32_t head, uint32_t written)
+VQ_AS void
+vq_push_as(struct vq *vq, uint32_t head, uint32_t written, bool packed)
 {
-	if (vq->packed) {
+	if (packed) {
 		uint16_t ndesc = (uint16_t)(head >> 16);
 
 		vq->shadow[vq->nshadow++] = (struct vq_used_shadow){
 			.id = (uint16_t)head, .ndesc = ndesc, .len = written };
 		vq->used_idx = vq_packed_advance(vq, vq->used_idx, ndesc);
-		return;
-	}
-	struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
+	} else {
+		struct vring_used_elem *u = &vq->used->ring[vq->used_idx & vq->mask];
 
-	u->id = htole32((uint16_t)head);
-	u->len = htole32(written);
-	vq->used_idx++;
+		u->id = htole32((uint16_t)head);
+		u->len = htole32(written);
+		vq->used_idx++;
+	}
 }
 
 /* Undo point for multi-chain packets: pops and pushes after vq_mark() can be
- * taken back with vq_rewind() as long as nothing was published in between. */
+ * taken back with vq_rewind() as long as nothing was published in between
+ * (a split ring's shadow is always empty). */
 struct vq_mark { uint16_t last_avail, used_idx, nshadow; };
-static inline struct vq_mark vq_mark(const struct vq *vq)
-{ return (struct vq_mark){ vq->last_avail, vq->used_idx, vq->nshadow }; }
-static inline void vq_rewind(struct vq *vq, struct vq_mark m)
-{ vq->last_avail = m.last_avail; vq->used_idx = m.used_idx; vq->nshadow = m.nshadow; }
+VQ_AS struct vq_mark
+vq_mark_as(const struct vq *vq, bool packed)
+{
+	return (struct vq_mark){ vq->last_avail, vq->used_idx, packed ? vq->nshadow : 0 };
+}
+VQ_AS void
+vq_rewind_as(struct vq *vq, struct vq_mark m, bool packed)
+{
+	vq->last_avail = m.last_avail;
+	vq->used_idx = m.used_idx;
+	if (packed)
+		vq->nshadow = m.nshadow;
+}
 
 /* Turns every used entry pushed since m into a zero-length return (a packet
  * abandoned half-way gives its buffers back empty). Not published yet. */
 void vq_void_since(struct vq *vq, struct vq_mark m);
 
-/* One release store of used->idx covering every push since the last call;
- * false if there was nothing to publish. */
-bool vq_publish(struct vq *vq);
+/* Publishes every push since the last call (split: one release store of
+ * used->idx; packed: the used descriptors, the first one last); false if
+ * there was nothing to publish. */
+VQ_AS bool
+vq_publish_as(struct vq *vq, bool packed)
+{
+	return packed ? vq_packed_publish(vq) : vq_split_publish(vq);
+}
 
 /* Event-idx / NO_INTERRUPT decision after a publish: true if the guest wants an
  * interrupt for the entries published since the last notification. */
-bool vq_kick_needed(struct vq *vq);
+VQ_AS bool
+vq_kick_needed_as(struct vq *vq, bool packed)
+{
+	return packed ? vq_packed_kick_needed(vq) : vq_split_kick_needed(vq);
+}
+
+/* The same, the layout asked of the ring. */
+static inline enum vq_err
+vq_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+{
+	return vq_pop_as(vq, mem, c, vq->packed);
+}
+static inline void
+vq_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
+{
+	vq_prefetch_as(vq, mem, n, vq->packed);
+}
+static inline uint16_t vq_avail_count(struct vq *vq) { return vq_avail_count_as(vq, vq->packed); }
+static inline void
+vq_push(struct vq *vq, uint32_t head, uint32_t written)
+{
+	vq_push_as(vq, head, written, vq->packed);
+}
+static inline struct vq_mark vq_mark(const struct vq *vq) { return vq_mark_as(vq, vq->packed); }
+static inline void vq_rewind(struct vq *vq, struct vq_mark m) { vq_rewind_as(vq, m, vq->packed); }
+static inline bool vq_publish(struct vq *vq) { return vq_publish_as(vq, vq->packed); }
+static inline bool vq_kick_needed(struct vq *vq) { return vq_kick_needed_as(vq, vq->packed); }
 
 /* Asks the driver for kicks (true) or tells it not to bother (false), for
  * poll threads going to sleep and waking. With event idx, a kick comes when

@@ -28,14 +28,9 @@ vq_packed_base(const struct vq *vq, uint16_t c)
 	return c < vq->size ? (uint16_t)(c | 0x8000) : (uint16_t)(c - vq->size);
 }
 
-/* The packed ring's halves of vq.h's calls (vq_packed.c). */
+/* The packed ring's halves of vq.h's calls that are not in vq.h (vq_packed.c). */
 enum vq_err vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a,
                           uint32_t size, uint16_t base);
-enum vq_err vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
-uint16_t vq_packed_avail_count(struct vq *vq);
-void vq_packed_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
-bool vq_packed_publish(struct vq *vq);
-bool vq_packed_kick_needed(struct vq *vq);
 void vq_packed_set_notify(struct vq *vq, bool on);
 
 #endif

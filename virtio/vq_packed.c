@@ -101,7 +101,8 @@ vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a, u
 uint16_t
 vq_packed_avail_count(struct vq *vq)
 {
-	uint16_t seen = vq->shadow_avail, n = pos_dist(vq, vq->last_avail, seen);
+	uint16_t seen = vq->shadow_avail, n = pos_dist(vq, vq->last_avail, seen), i;
+	uint16_t want;                   /* the AVAIL/USED bits of "available" */
 
 	if (vq->broken)
 		return 0;
@@ -110,13 +111,19 @@ vq_packed_avail_count(struct vq *vq)
 		seen = vq->last_avail;
 		n = 0;
 	}
+	/* Walk index and wrap counter apart: no conversion per descriptor. */
+	i = pos_index(vq, seen);
+	want = pos_wrap(vq, seen) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
 	while (n < vq->size &&
-	       desc_avail(flags_load(&vq->pdesc[pos_index(vq, seen)], __ATOMIC_ACQUIRE),
-	                  pos_wrap(vq, seen))) {
-		seen = vq_packed_advance(vq, seen, 1);
+	       (flags_load(&vq->pdesc[i], __ATOMIC_ACQUIRE) &
+	        (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) == want) {
 		n++;
+		if (++i == vq->size) {
+			i = 0;
+			want ^= VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
+		}
 	}
-	vq->shadow_avail = seen;
+	vq->shadow_avail = vq_packed_advance(vq, vq->last_avail, n);
 	return n;
 }
 
@@ -203,6 +210,8 @@ enum vq_err
 vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	uint16_t first = vq->last_avail, pos = first, n = 0, flags, ahead;
+	bool wrap = first < vq->size;
+	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
 	struct vring_packed_desc d;
 	enum vq_err e = VQ_OK;
 
@@ -210,13 +219,44 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 		return VQ_E_BROKEN;
 	if (unlikely(vq->nshadow >= VQ_SHADOW_MAX - 1))
 		return VQ_EMPTY;             /* until the next publish */
-	flags = flags_load(&vq->pdesc[pos_index(vq, pos)], __ATOMIC_ACQUIRE);
-	if (!desc_avail(flags, pos_wrap(vq, pos)))
+	flags = flags_load(p, __ATOMIC_ACQUIRE);
+	if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
+	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
 		return VQ_EMPTY;
+	d = pdesc_load(p, flags);
+	/* The usual shape: one descriptor, the right direction, in one region
+	 * (what Linux and DPDK post for a frame or a receive buffer). The same
+	 * checks as the walk below, in fewer steps. */
+	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len != 0 &&
+	           !(d.flags & VRING_DESC_F_WRITE) == (vq->dir == VQ_DIR_DEVICE_READS) &&
+	           d.id < vq->size)) {
+		uint64_t got = d.len;
+		void *hva = gmem_gpa_to_hva(mem, d.addr, &got, &vq->hint);
+
+		if (likely(got == d.len)) {
+			bool out = vq->dir == VQ_DIR_DEVICE_READS;
+			uint16_t next = (uint16_t)(first + 1u == 2u * vq->size ? 0 : first + 1u);
+
+			c->head = (uint32_t)d.id | UINT32_C(1) << 16;
+			c->seg[0] = (struct iovec){ .iov_base = hva, .iov_len = got };
+			c->n_out = out;
+			c->n_in = !out;
+			c->out_len = out ? got : 0;
+			c->in_len = out ? 0 : got;
+			/* The scan (vq_packed_avail_count()) stays at or ahead of
+			 * us; one left more than a ring ahead by a rewind starts
+			 * over there. */
+			if (vq->shadow_avail == first)
+				vq->shadow_avail = next;
+			vq->last_avail = next;
+			return VQ_OK;
+		}
+	}
 	c->n_out = c->n_in = 0;
 	c->out_len = c->in_len = 0;
 	for (;;) {
-		d = pdesc_load(&vq->pdesc[pos_index(vq, pos)], flags);
+		if (n > 0)
+			d = pdesc_load(&vq->pdesc[pos_index(vq, pos)], flags);
 		n++;
 		if (e != VQ_OK) {
 			/* keep walking: the chain's end is where the next begins */
@@ -254,14 +294,14 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	return e;
 }
 
-/* One used descriptor at position p; the release store of its flags is
- * what makes it (and every store before) visible to the driver. */
+/* One used descriptor at descriptor i of wrap counter w; the release store
+ * of its flags is what makes it (and every store before) visible to the
+ * driver. */
 static inline void
-used_write(struct vq *vq, uint16_t p, uint16_t id, uint32_t len, int order)
+used_write(struct vq *vq, uint16_t i, bool w, uint16_t id, uint32_t len, int order)
 {
-	struct vring_packed_desc *d = &vq->pdesc[pos_index(vq, p)];
-	uint16_t flags = (uint16_t)((pos_wrap(vq, p) ? VRING_PACKED_DESC_F_AVAIL |
-	                                               VRING_PACKED_DESC_F_USED : 0) |
+	struct vring_packed_desc *d = &vq->pdesc[i];
+	uint16_t flags = (uint16_t)((w ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) |
 	                            (len != 0 ? VRING_DESC_F_WRITE : 0));
 
 	__atomic_store_n(&d->len, htole32(len), __ATOMIC_RELAXED);
@@ -292,18 +332,25 @@ vq_packed_publish(struct vq *vq)
 		/* Spec 2.8.9: one used descriptor, the last buffer's id, over the
 		 * first of the batch; the driver skips the rest (TX: nothing was
 		 * written into any of them). */
-		used_write(vq, head, vq->shadow[n - 1].id, 0, __ATOMIC_RELEASE);
+		used_write(vq, pos_index(vq, head), pos_wrap(vq, head), vq->shadow[n - 1].id, 0,
+		           __ATOMIC_RELEASE);
 	} else {
 		/* Every entry but the first, then the first: the driver looks
 		 * only at the next position, so it sees all of them or none
-		 * (spec 2.8.14, "multi-buffer requests"). */
-		uint16_t p = vq_packed_advance(vq, head, vq->shadow[0].ndesc);
+		 * (spec 2.8.14, "multi-buffer requests"). Index and wrap
+		 * counter are walked apart. */
+		bool w0 = pos_wrap(vq, head), w = w0;
+		uint16_t i0 = pos_index(vq, head), i = i0;
 
 		for (uint16_t k = 1; k < n; k++) {
-			used_write(vq, p, vq->shadow[k].id, vq->shadow[k].len, __ATOMIC_RELAXED);
-			p = vq_packed_advance(vq, p, vq->shadow[k].ndesc);
+			i = (uint16_t)(i + vq->shadow[k - 1].ndesc);
+			if (i >= vq->size) {
+				i = (uint16_t)(i - vq->size);
+				w = !w;
+			}
+			used_write(vq, i, w, vq->shadow[k].id, vq->shadow[k].len, __ATOMIC_RELAXED);
 		}
-		used_write(vq, head, vq->shadow[0].id, vq->shadow[0].len, __ATOMIC_RELEASE);
+		used_write(vq, i0, w0, vq->shadow[0].id, vq->shadow[0].len, __ATOMIC_RELEASE);
 	}
 	if (unlikely(vq->log != NULL))
 		log_descs(vq, head, pos_dist(vq, head, vq->used_idx));

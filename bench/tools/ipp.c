@@ -30,6 +30,9 @@
  *                     (memory hotplug; the rings and buffers in the first):
  *                     what many regions cost a translation that hits its
  *                     hint.
+ *   tx-packed, rx-mrg-packed, pmd-loopback-packed  tx, rx-mrg and
+ *                     pmd-loopback-mrg on packed rings (VIRTIO_F_RING_PACKED):
+ *                     the driver posts one descriptor per buffer.
  *   pmd-direct        pmd-loopback-mrg's frames between two guests wired by
  *                     device: ports and served by one thread (here the fake
  *                     guest is its own peer): each goes from the TX chain
@@ -96,18 +99,22 @@ struct scenario {
 	bool logged;                     /* the rings log their writes */
 	uint32_t regions;                /* 0: the fake guest's one */
 	bool direct;                     /* guest to guest in one copy (device:) */
+	bool packed;                     /* packed rings */
 };
 
 static const struct scenario scenarios[] = {
-	{ "tx", K_TX, false, false, false, 0, false },
-	{ "rx", K_RX, false, false, false, 0, false },
-	{ "rx-mrg", K_RX, true, false, false, 0, false },
-	{ "pmd-loopback", K_PMD, false, false, false, 0, false },
-	{ "pmd-loopback-mrg", K_PMD, true, false, false, 0, false },
-	{ "pmd-loopback-csum", K_PMD, true, true, false, 0, false },
-	{ "pmd-loopback-logged", K_PMD, true, false, true, 0, false },
-	{ "pmd-loopback-256", K_PMD, true, false, false, 256, false },
-	{ "pmd-direct", K_PMD, true, false, false, 0, true },
+	{ "tx", K_TX, false, false, false, 0, false, false },
+	{ "rx", K_RX, false, false, false, 0, false, false },
+	{ "rx-mrg", K_RX, true, false, false, 0, false, false },
+	{ "pmd-loopback", K_PMD, false, false, false, 0, false, false },
+	{ "pmd-loopback-mrg", K_PMD, true, false, false, 0, false, false },
+	{ "pmd-loopback-csum", K_PMD, true, true, false, 0, false, false },
+	{ "pmd-loopback-logged", K_PMD, true, false, true, 0, false, false },
+	{ "pmd-loopback-256", K_PMD, true, false, false, 256, false, false },
+	{ "pmd-direct", K_PMD, true, false, false, 0, true, false },
+	{ "tx-packed", K_TX, false, false, false, 0, false, true },
+	{ "rx-mrg-packed", K_RX, true, false, false, 0, false, true },
+	{ "pmd-loopback-packed", K_PMD, true, false, false, 0, false, true },
 };
 
 /* pmd-loopback-logged: a dirty log covering the fake guest's memory. */
@@ -129,6 +136,11 @@ static const uint32_t sizes[] = { 64, 1518 };
 struct ring {
 	struct fake_guest *g;
 	uint16_t next_head;              /* driver: next descriptor to post */
+	/* Packed: buffer i's address and length (the driver writes a
+	 * descriptor per buffer as it posts it). */
+	bool packed, writes;
+	uint64_t gpa[QSIZE];
+	uint32_t len[QSIZE];
 };
 
 struct run {
@@ -183,6 +195,8 @@ ring_init(struct ring *r, struct fake_guest *owner, struct fake_guest *g, bool w
 
 	r->g = g;
 	r->next_head = 0;
+	r->packed = g->vq->packed;
+	r->writes = writes;
 	memset(frame, 0, sizeof(frame));
 	if (csum)
 		memcpy(frame, csum_hdr, sizeof(csum_hdr));
@@ -191,13 +205,12 @@ ring_init(struct ring *r, struct fake_guest *owner, struct fake_guest *g, bool w
 	for (uint16_t i = 0; i < g->qsize; i++) {
 		uint64_t gpa = fg_alloc(owner, BUF_BYTES, 64);
 
-		if (writes) {
-			fg_desc(g, i, gpa, buf_len, VRING_DESC_F_WRITE, 0);
-		} else {
-			if (fg_write(owner, gpa, frame, out_len) != 0)
-				return -1;
-			fg_desc(g, i, gpa, out_len, 0, 0);
-		}
+		r->gpa[i] = gpa;
+		r->len[i] = writes ? buf_len : out_len;
+		if (!writes && fg_write(owner, gpa, frame, out_len) != 0)
+			return -1;
+		if (!r->packed)
+			fg_desc(g, i, gpa, r->len[i], writes ? VRING_DESC_F_WRITE : 0, 0);
 	}
 	return 0;
 }
@@ -205,8 +218,18 @@ ring_init(struct ring *r, struct fake_guest *owner, struct fake_guest *g, bool w
 static void
 ring_post_burst(struct ring *r)
 {
-	for (unsigned k = 0; k < PMD_BURST; k++)
-		fg_avail(r->g, (uint16_t)(r->next_head++ & (r->g->qsize - 1)));
+	for (unsigned k = 0; k < PMD_BURST; k++) {
+		uint16_t i = (uint16_t)(r->next_head++ & (r->g->qsize - 1));
+
+		if (r->packed) {
+			const struct fg_pk_elem e = { r->gpa[i], r->len[i],
+			                              r->writes ? VRING_DESC_F_WRITE : 0 };
+
+			fg_pk_post(r->g, &e, 1, i);
+		} else {
+			fg_avail(r->g, i);
+		}
+	}
 }
 
 /* A second ring in g's memory, mapped as its own vq. */
@@ -232,19 +255,21 @@ rx_view_init(struct run *u, uint64_t features)
 	};
 	v->heap_gpa = v->heap_end = 0;       /* all allocation goes through g */
 	v->vq = &v->vq_s;
-	return vq_map(v->vq, g->mem, &v->addrs, QSIZE, VQ_DIR_DEVICE_WRITES, features, 0) ==
-	       VQ_OK ? 0 : -1;
+	v->pdesc = (struct vring_packed_desc *)(void *)v->desc;
+	if (features & VIRTIO_BIT(VIRTIO_F_RING_PACKED))
+		memset(v->desc, 0, vring_desc_bytes(QSIZE));    /* a new packed ring */
+	return fg_map(v, VQ_DIR_DEVICE_WRITES, features) == VQ_OK ? 0 : -1;
 }
 
 /* --- device side (counted) ------------------------------------------------ */
 
 /* Guest TX as pmd/datapath.c's guest_tx() does it, with a flat host buffer in
- * place of an mbuf. */
-static uint32_t
-dev_tx(struct run *u)
+ * place of an mbuf; compiled per ring layout as the datapath is. */
+static inline __attribute__((always_inline)) uint32_t
+dev_tx_as(struct run *u, bool packed)
 {
 	struct vq *vq = u->g->vq;
-	uint16_t n = vq_avail_count(vq), done = 0;
+	uint16_t n = vq_avail_count_as(vq, packed), done = 0;
 
 	if (n > PMD_BURST)
 		n = PMD_BURST;
@@ -252,22 +277,22 @@ dev_tx(struct run *u)
 		struct vq_chain c;
 		struct iov_cursor src;
 
-		if (vq_pop(vq, u->g->mem, &c) != VQ_OK)
+		if (vq_pop_as(vq, u->g->mem, &c, packed) != VQ_OK)
 			break;
 		src = iov_cursor(c.seg, c.n_out);
 		iov_skip(&src, u->hdr_len);
 		iov_read(&src, host_buf[done], (size_t)(c.out_len - u->hdr_len));
-		vq_push(vq, c.head, 0);
+		vq_push_as(vq, c.head, 0, packed);
 		done++;
 	}
 	/* The decision is counted; the eventfd write it would lead to is not. */
-	if (vq_publish(vq))
-		(void)vq_kick_needed(vq);
+	if (vq_publish_as(vq, packed))
+		(void)vq_kick_needed_as(vq, packed);
 	return done;
 }
 
-static uint32_t
-dev_rx(struct run *u)
+static inline __attribute__((always_inline)) uint32_t
+dev_rx_as(struct run *u, bool packed)
 {
 	struct vq *vq = u->g->vq;
 	uint32_t done = 0;
@@ -275,14 +300,27 @@ dev_rx(struct run *u)
 	for (unsigned k = 0; k < PMD_BURST; k++) {
 		struct iovec pkt = { host_buf[k], u->size };
 
-		if (vnet_rx_packet(vq, u->g->mem, &u->fmt, 0, &pkt, 1, u->size) != VNET_RX_OK)
+		if ((packed ? vnet_rx_packet_packed : vnet_rx_packet)(vq, u->g->mem, &u->fmt, 0,
+		                                                      &pkt, 1, u->size) != VNET_RX_OK)
 			break;
 		done++;
 	}
 	/* The decision is counted; the eventfd write it would lead to is not. */
-	if (vq_publish(vq))
-		(void)vq_kick_needed(vq);
+	if (vq_publish_as(vq, packed))
+		(void)vq_kick_needed_as(vq, packed);
 	return done;
+}
+
+static uint32_t
+dev_tx(struct run *u)
+{
+	return u->s->packed ? dev_tx_as(u, true) : dev_tx_as(u, false);
+}
+
+static uint32_t
+dev_rx(struct run *u)
+{
+	return u->s->packed ? dev_rx_as(u, true) : dev_rx_as(u, false);
 }
 
 /* One burst: the driver posts, the device handles (counted). Returns packets
@@ -336,10 +374,12 @@ many_regions(struct run *u, uint32_t n)
 static int
 run_setup(struct run *u, const struct scenario *s, uint32_t size)
 {
-	uint64_t features = V1 | EVIDX | (s->mrg ? MRG : 0);
+	uint64_t features = V1 | EVIDX | (s->mrg ? MRG : 0) |
+	                    (s->packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0);
 	const struct fg_opts o = {
 		.qsize = QSIZE, .region_size = REGION, .features = features,
 		.dir = s->kind == K_RX ? VQ_DIR_DEVICE_WRITES : VQ_DIR_DEVICE_READS,
+		.start_idx = s->packed ? 0x8000 : 0,      /* a new packed ring: wrap 1 */
 	};
 	uint32_t rx_buf = s->mrg ? MRG_BUF : BUF_BYTES;
 	size_t align = _Alignof(struct pmd_qp_state);

@@ -19,7 +19,7 @@
  *   length 0 under its id), not at all for empty, broken or a ring
  *   violation (which breaks the queue);
  * - positions stay below 2 * size, the shadow below VQ_SHADOW_MAX, and a
- *   publish empties it; vnet_rx_packet() adds shadow entries whose lengths
+ *   publish empties it; vnet_rx_packet_packed() adds shadow entries whose lengths
  *   sum to header + frame when the packet went in and to 0 otherwise. */
 #include <endian.h>
 #include <stddef.h>
@@ -170,7 +170,7 @@ fz_rx(struct fz_pk *f, uint16_t len, uint8_t pieces)
 		pkt[k] = (struct iovec){ .iov_base = fz_frame + off, .iov_len = n };
 		off += n;
 	}
-	r = vnet_rx_packet(vq, f->g->mem, &f->fmt, 0, pkt, npkt, len);
+	r = vnet_rx_packet_packed(vq, f->g->mem, &f->fmt, 0, pkt, npkt, len);
 	if (fz_verbose)
 		fprintf(stderr, "rx %u bytes in %u pieces: %d, %u buffers\n", len, npkt, r,
 		        vq->nshadow - ns0);

@@ -16,16 +16,23 @@
 # HOST_TSO4 and HOST_TSO6, checksum only with CSUM).
 # Path: port 0 net_pcap rx (IN) -> csum fwd -> port 1 virtio-user tx ->
 # vhostmq -> its net_pcap port tx (OUT).
-# usage: testpmd_offload.sh VHOSTMQ VHOSTMQCTL TESTPMD [WORKDIR]
+# With RING packed, virtio-user runs packed rings (packed_vq=1), and the
+# frontend's log must show VIRTIO_F_RING_PACKED negotiated.
+# usage: testpmd_offload.sh VHOSTMQ VHOSTMQCTL TESTPMD [WORKDIR [RING]]
 # Bounded (< 60 s); every process is killed by PID on every exit path.
 # Exit: 0 PASS, 1 FAIL, 2 usage, 77 skip (no dpdk-testpmd; CI=true: 1).
 set -euo pipefail
 
-[[ $# -ge 3 && $# -le 4 ]] || {
-	echo "usage: testpmd_offload.sh VHOSTMQ VHOSTMQCTL TESTPMD [WORKDIR]" >&2
+[[ $# -ge 3 && $# -le 5 ]] || {
+	echo "usage: testpmd_offload.sh VHOSTMQ VHOSTMQCTL TESTPMD [WORKDIR [split|packed]]" >&2
 	exit 2
 }
-vhostmq=$1 ctl=$2 testpmd=$3 workdir=${4:-}
+vhostmq=$1 ctl=$2 testpmd=$3 workdir=${4:-} ring=${5:-split}
+case $ring in
+split) packed=0 ;;
+packed) packed=1 ;;
+*) echo "testpmd_offload: ring must be split or packed, not '$ring'" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 pcapy="$here/tcp_offload_pcap.py"
 [[ -x $vhostmq ]] || { echo "testpmd_offload: $vhostmq is not executable" >&2; exit 2; }
@@ -159,7 +166,8 @@ mkfifo "$fifo"
 fe_cmd=("$testpmd" --no-huge -m 1024 --no-pci --file-prefix="$fe_prefix"
 	--lcores "0@$fe_cpu,1@$fe_cpu"
 	--vdev "net_pcap0,rx_pcap=$workdir/in.pcap,tx_pcap=/dev/null"
-	--vdev "net_virtio_user0,path=$sock,queues=1,queue_size=1024"
+	--vdev "net_virtio_user0,path=$sock,queues=1,queue_size=1024,packed_vq=$packed"
+	--log-level=pmd.net.virtio.init:debug
 	-- -i --forward-mode=csum --no-flush-rx --nb-cores=1 --rxq=1 --txq=1 --rxd=1024 --txd=1024
 	--mbuf-size=16512 --total-num-mbufs=4096)
 echo "# frontend: ${fe_cmd[*]}" >"$fe_log"
@@ -236,6 +244,10 @@ caps=$(awk '/Tx Offloading Capabilities of port 1/{f=1} f&&/Per Port/{print; exi
 	fail "virtio-user does not offer TCP_CKSUM (no VIRTIO_NET_F_CSUM from vhostmq?): '$caps'"
 [[ $caps == *TCP_TSO* ]] ||
 	fail "virtio-user does not offer TCP_TSO (no HOST_TSO4/6 from vhostmq?): '$caps'"
+feat_hex=$(sed -n 's/.*features after negotiate = \([0-9a-fA-F]*\).*/\1/p' <<<"$clean_log" | tail -1)
+[[ -n $feat_hex ]] || fail "the frontend logged no negotiated features"
+(((16#$feat_hex >> 34 & 1) == packed)) ||
+	fail "negotiated features 0x$feat_hex: RING_PACKED (bit 34) is not $packed ($ring rings asked)"
 grep -q 'TSO segment size for non-tunneled packets is '"$mss" <<<"$clean_log" ||
 	fail "testpmd did not take 'tso set $mss 1'"
 grep -qE 'TCP checksum offload is (HW|hw)|TCP checksum offload is.*hw' <<<"$clean_log" ||
@@ -248,4 +260,4 @@ counters="tx_csum_sw=$csum_sw tx_tso_frames=$tso_frames tx_tso_segments=$tso_seg
 ((csum_sw > 0)) || fail "vhostmq filled no checksum ($counters)"
 ((tx_pkts == n_segs)) || fail "vhostmq's port sent $tx_pkts frames, expected $n_segs ($counters)"
 result=PASS
-echo "PASS testpmd-offload: $n_frames frames in, $n_segs out ($counters, total $(elapsed)s)"
+echo "PASS testpmd-offload ($ring rings, features 0x$feat_hex): $n_frames frames in, $n_segs out ($counters, total $(elapsed)s)"
