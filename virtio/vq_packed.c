@@ -36,15 +36,6 @@ pos_dist(const struct vq *vq, uint16_t a, uint16_t b)
 	return (uint16_t)(b >= a ? (unsigned)(b - a) : b + 2u * vq->size - a);
 }
 
-/* The driver made the descriptor at a position of wrap counter w available:
- * AVAIL equal to w, USED not. */
-static inline bool
-desc_avail(uint16_t flags, bool w)
-{
-	return ((flags & VRING_PACKED_DESC_F_AVAIL) != 0) == w &&
-	       ((flags & VRING_PACKED_DESC_F_USED) != 0) != w;
-}
-
 static inline uint16_t
 flags_load(const struct vring_packed_desc *d, int order)
 {
