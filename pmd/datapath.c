@@ -500,7 +500,8 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	if (pmd_gro_merged(m)) {
 		struct rte_mbuf *segs[PMD_BURST];
 
-		*res = q->rx_fmt.tso4 ? rx_merged(q, m) : VNET_RX_TOO_BIG;
+		*res = (pmd_gro_is_v6(m) ? q->rx_fmt.tso6 : q->rx_fmt.tso4) ? rx_merged(q, m)
+		                                                          : VNET_RX_TOO_BIG;
 		if (*res != VNET_RX_TOO_BIG)
 			return RX_MERGED;
 		/* No MRG_RXBUF and buffers under 64 KiB: it came from as many
@@ -834,6 +835,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0, gro_frames = 0, gro_merged = 0;
 	uint16_t gso = 0, partial = 0;
 	uint64_t bytes = 0, chain_errs = vq->chain_errs;
+	bool gro;
 
 	if (unlikely(vq->broken))
 		return drop_for_broken(q);
@@ -850,12 +852,14 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 		st->held_next = 0;
 		/* A guest that takes merged frames gets a whole burst to merge
 		 * from: what its buffers cannot hold yet waits in held. */
-		st->held_n = rx_source_take(q, st->held, q->rx_fmt.tso4 ? (uint16_t)PMD_BURST
+		gro = q->rx_fmt.tso4 || q->rx_fmt.tso6;
+		st->held_n = rx_source_take(q, st->held, gro ? (uint16_t)PMD_BURST
 		                            : (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
 		if (st->held_n == 0)
 			return 0;
-		if (q->rx_fmt.tso4 && st->held_n > 1)
-			st->held_n = pmd_gro_burst(st->held, st->held_n);
+		if (gro && st->held_n > 1)
+			st->held_n = pmd_gro_burst(st->held, st->held_n, q->rx_fmt.tso4,
+			                           q->rx_fmt.tso6);
 		vq_prefetch_as(vq, q->mem, st->held_n, packed);
 	}
 	for (i = st->held_next; i < st->held_n && ndone < PMD_BURST; i++) {

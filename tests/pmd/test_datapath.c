@@ -1723,19 +1723,22 @@ test_rx_data_valid(void **state)
 	}
 }
 
-/* --- GRO: TCP segments from the port, merged for a GUEST_TSO4 guest ------ */
+/* --- GRO: TCP segments from the port, merged for a GUEST_TSO4/6 guest ---- */
 
-#define GRO_MSS 1448u
+#define GRO_MSS 1428u                 /* an IPv6 segment of it fits 1514 */
 
 static uint8_t stream_buf[MAX_FRAME_BUF];     /* one flow's frame, uncut */
-static uint16_t stream_hdrs;                  /* its Ethernet + IPv4 + TCP */
+static uint16_t stream_hdrs;                  /* its Ethernet + IP + TCP */
+static uint16_t stream_l4;                    /* where its TCP header is */
+static int stream_ip = 4;                     /* its IP version */
 
 /* The whole flow as one frame from tcp_frame(): payload bytes depend on
- * their stream offset, TCP flags ACK, source port sport. */
+ * their stream offset, TCP flags ACK, source port sport, IP version
+ * stream_ip. */
 static void
 gro_stream(uint32_t payload, uint16_t sport)
 {
-	const struct tcp_frame_opts o = { .ip = 4, .payload = payload, .seq = 1000,
+	const struct tcp_frame_opts o = { .ip = stream_ip, .payload = payload, .seq = 1000,
 	                                  .flags = 0x10, .ip_id = 7 };
 	uint16_t l4, l4_len;
 
@@ -1743,6 +1746,7 @@ gro_stream(uint32_t payload, uint16_t sport)
 	stream_buf[l4] = (uint8_t)(sport >> 8);
 	stream_buf[l4 + 1] = (uint8_t)sport;
 	stream_hdrs = (uint16_t)(l4 + l4_len);
+	stream_l4 = l4;
 }
 
 /* Segment k of the stream (payload [k*GRO_MSS, +GRO_MSS)) as a port hands
@@ -1754,7 +1758,6 @@ gro_seg(uint32_t k, uint8_t flags, bool good)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	uint32_t len = stream_hdrs + GRO_MSS;
 	uint8_t *p;
-	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *tcp;
 
 	assert_non_null(m);
@@ -1762,16 +1765,24 @@ gro_seg(uint32_t k, uint8_t flags, bool good)
 	assert_non_null(p);
 	memcpy(p, stream_buf, stream_hdrs);
 	memcpy(p + stream_hdrs, stream_buf + stream_hdrs + k * GRO_MSS, GRO_MSS);
-	ip = (struct rte_ipv4_hdr *)(p + 14);
-	tcp = (struct rte_tcp_hdr *)(p + 34);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
-	ip->packet_id = rte_cpu_to_be_16((uint16_t)(7 + k));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp = (struct rte_tcp_hdr *)(p + stream_l4);
 	tcp->sent_seq = rte_cpu_to_be_32(1000 + k * GRO_MSS);
 	tcp->tcp_flags = flags;
 	tcp->cksum = 0;
-	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	if (stream_ip == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
+		ip->packet_id = rte_cpu_to_be_16((uint16_t)(7 + k));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + 14);
+
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(len - 14 - 40));
+		tcp->cksum = rte_ipv6_udptcp_cksum(ip, tcp);
+	}
 	m->ol_flags = good ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
 	return m;
 }
@@ -1800,16 +1811,17 @@ gro_expect(struct rig *r, uint16_t sport, bool gso, uint32_t *segs)
 		uint16_t c;
 
 		assert_int_equal(r->rx_hdr[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
-		assert_int_equal(r->rx_hdr[1], VIRTIO_NET_HDR_GSO_TCPV4);
+		assert_int_equal(r->rx_hdr[1], stream_ip == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+		                                              : VIRTIO_NET_HDR_GSO_TCPV6);
 		assert_int_equal(r->rx_hdr[2] | r->rx_hdr[3] << 8, stream_hdrs);
 		assert_int_equal(r->rx_hdr[4] | r->rx_hdr[5] << 8, GRO_MSS);
-		assert_int_equal(r->rx_hdr[6] | r->rx_hdr[7] << 8, 34);
+		assert_int_equal(r->rx_hdr[6] | r->rx_hdr[7] << 8, stream_l4);
 		assert_int_equal(r->rx_hdr[8] | r->rx_hdr[9] << 8, 16);
 		/* CHECKSUM_PARTIAL: the field holds the pseudo header's sum. */
-		sum = rte_raw_cksum(frame_buf + 34, (size_t)len - 34);
+		sum = rte_raw_cksum(frame_buf + stream_l4, (size_t)len - stream_l4);
 		sum = (sum & 0xffff) + (sum >> 16);
 		c = (uint16_t)~sum;
-		memcpy(frame_buf + 50, &c, 2);
+		memcpy(frame_buf + stream_l4 + 16, &c, 2);
 	} else {
 		for (unsigned b = 1; b < 10; b++)
 			assert_int_equal(r->rx_hdr[b], 0);
@@ -1817,7 +1829,7 @@ gro_expect(struct rig *r, uint16_t sport, bool gso, uint32_t *segs)
 	why = tcp_frame_check(frame_buf, (size_t)len, 14, &seq, &flags, &pl, &plen);
 	if (why != NULL)
 		fail_msg("frame of %ld bytes: %s", len, why);
-	assert_int_equal(frame_buf[34] << 8 | frame_buf[35], sport);
+	assert_int_equal(frame_buf[stream_l4] << 8 | frame_buf[stream_l4 + 1], sport);
 	off = seq - 1000;
 	assert_int_equal(off % GRO_MSS, 0);
 	assert_int_equal(plen % GRO_MSS, 0);
@@ -1832,15 +1844,25 @@ struct gro_variant {
 	uint32_t rx_buf;
 	unsigned n_rx_bufs;
 	bool merges;                         /* one large frame expected */
+	int ip;
 };
 
+#define GTSO4 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)
+#define GTSO6 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)
+
 static const struct gro_variant gro_variants[] = {
-	{ "gro: GUEST_TSO4, mergeable", V1 | MRG | GCSUM | GTSO, 2048, 64, true },
-	{ "gro: GUEST_TSO4, big buffers", V1 | GCSUM | GTSO, 65562, 4, true },
-	{ "gro: GUEST_TSO4, small buffers: segments", V1 | GCSUM | GTSO, 2048, 32, false },
-	{ "gro: no GUEST_TSO, mergeable", V1 | MRG | GCSUM, 2048, 64, false },
-	{ "gro: no GUEST_TSO, big buffers", V1 | GCSUM, 65562, 32, false },
-	{ "gro: GUEST_TSO without GUEST_CSUM", V1 | MRG | GTSO, 2048, 64, false },
+	{ "gro: GUEST_TSO4, mergeable", V1 | MRG | GCSUM | GTSO, 2048, 64, true, 4 },
+	{ "gro: GUEST_TSO4, big buffers", V1 | GCSUM | GTSO, 65562, 4, true, 4 },
+	{ "gro: GUEST_TSO4, small buffers: segments", V1 | GCSUM | GTSO, 2048, 32, false, 4 },
+	{ "gro: no GUEST_TSO, mergeable", V1 | MRG | GCSUM, 2048, 64, false, 4 },
+	{ "gro: no GUEST_TSO, big buffers", V1 | GCSUM, 65562, 32, false, 4 },
+	{ "gro: GUEST_TSO without GUEST_CSUM", V1 | MRG | GTSO, 2048, 64, false, 4 },
+	{ "gro: IPv6, GUEST_TSO6, mergeable", V1 | MRG | GCSUM | GTSO6, 2048, 64, true, 6 },
+	{ "gro: IPv6, GUEST_TSO6, big buffers", V1 | GCSUM | GTSO6, 65562, 4, true, 6 },
+	{ "gro: IPv6, GUEST_TSO6, small buffers: segments", V1 | GCSUM | GTSO6, 2048, 32,
+	  false, 6 },
+	{ "gro: IPv6, GUEST_TSO4 only: segments", V1 | MRG | GCSUM | GTSO4, 2048, 64, false, 6 },
+	{ "gro: IPv4, GUEST_TSO6 only: segments", V1 | MRG | GCSUM | GTSO6, 2048, 64, false, 4 },
 };
 
 /* 20 consecutive segments of one flow, verified by the port, reach a
@@ -1855,6 +1877,7 @@ test_gro(void **state)
 	struct rte_mbuf *m[20];
 	uint32_t next = 0, segs, frames = 0;
 
+	stream_ip = v->ip;
 	rx_post_n(r, v->n_rx_bufs, v->rx_buf);
 	gro_stream(20 * GRO_MSS, 40000);
 	for (uint32_t k = 0; k < 20; k++)
@@ -1898,6 +1921,7 @@ test_gro_not_wrongly(void **state)
 	uint32_t frames = 0, merged = 0, gro_frames = 0, last_a = 0;
 
 	(void)state;
+	stream_ip = 4;
 	rx_post_n(r, 64, 2048);
 	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
 		gro_stream(9 * GRO_MSS, in[i].sport);
@@ -1972,6 +1996,7 @@ test_gro_helpers(void **state)
 	uint8_t copy[3][2048];
 
 	(void)state;
+	stream_ip = 4;
 	gro_stream(3 * GRO_MSS, 40000);
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct rte_mbuf *x = gro_seg(0, rows[i] == PSH ? 0x18 : 0x10, rows[i] != UNVERIFIED);
@@ -1999,7 +2024,7 @@ test_gro_helpers(void **state)
 		m[k] = gro_seg(2 - k, 0x10, true);       /* in reverse: rte_gro prepends */
 		memcpy(copy[2 - k], rte_pktmbuf_mtod(m[k], void *), m[k]->pkt_len);
 	}
-	assert_int_equal(pmd_gro_burst(m, 3), 1);
+	assert_int_equal(pmd_gro_burst(m, 3, true, false), 1);
 	assert_true(pmd_gro_merged(m[0]));
 	assert_int_equal(m[0]->nb_segs, 3);
 	assert_int_equal(m[0]->tso_segsz, GRO_MSS);
@@ -2011,6 +2036,74 @@ test_gro_helpers(void **state)
 		assert_memory_equal(rte_pktmbuf_mtod(m[k], void *), copy[k], m[k]->pkt_len);
 	}
 	rte_pktmbuf_free_bulk(m, 3);
+	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
+}
+
+/* TCP/IPv6 (merged here, not by rte_gro): segments join their flow's frame
+ * only in sequence and only with the same headers (another flow label, or
+ * TCP options that differ, keep a segment apart), a frame stays where its
+ * first segment was, and a merged frame comes apart again bit for bit. */
+static void
+test_gro6_merge(void **state)
+{
+	struct rte_mbuf *m[6];
+	uint8_t copy[3][2048];
+
+	(void)state;
+	stream_ip = 6;
+	gro_stream(6 * GRO_MSS, 40000);
+	m[0] = gro_seg(0, 0x10, true);
+	m[1] = gro_seg(1, 0x10, true);
+	m[2] = gro_seg(3, 0x10, true);           /* out of order */
+	m[3] = gro_seg(2, 0x10, true);
+	m[4] = gro_seg(4, 0x10, true);
+	m[5] = gro_seg(5, 0x10, true);
+	/* m[4]: another flow label; m[5]: another byte of the ack number */
+	rte_pktmbuf_mtod(m[4], uint8_t *)[14 + 3] ^= 1;
+	rte_pktmbuf_mtod(m[5], uint8_t *)[stream_l4 + 11] ^= 1;
+	for (int k = 4; k < 6; k++) {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m[k], struct rte_ipv6_hdr *, 14);
+		struct rte_tcp_hdr *tcp = rte_pktmbuf_mtod_offset(m[k], struct rte_tcp_hdr *,
+		                                                  stream_l4);
+
+		tcp->cksum = 0;
+		tcp->cksum = rte_ipv6_udptcp_cksum(ip, tcp);
+	}
+	for (int k = 0; k < 6; k++)
+		assert_true(pmd_gro_candidate(m[k]));
+	assert_int_equal(pmd_gro_burst(m, 6, false, true), 4);
+	assert_true(pmd_gro_merged(m[0]) && pmd_gro_is_v6(m[0]));
+	assert_int_equal(m[0]->nb_segs, 3);      /* segments 0, 1 and 2 */
+	assert_int_equal(m[0]->pkt_len, stream_hdrs + 3 * GRO_MSS);
+	assert_int_equal(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(
+		m[0], struct rte_ipv6_hdr *, 14)->payload_len), m[0]->pkt_len - 54);
+	for (int k = 1; k < 4; k++)
+		assert_false(pmd_gro_merged(m[k]));   /* 3, 4 and 5 alone, in order */
+	assert_int_equal(rte_be_to_cpu_32(rte_pktmbuf_mtod_offset(
+		m[1], struct rte_tcp_hdr *, stream_l4)->sent_seq), 1000 + 3 * GRO_MSS);
+	rte_pktmbuf_free_bulk(&m[1], 3);
+	/* Not merged for a guest that takes IPv4 only. */
+	for (uint32_t k = 0; k < 3; k++) {
+		struct rte_mbuf *x[2] = { gro_seg(k, 0x10, true), gro_seg(k + 1, 0x10, true) };
+
+		assert_int_equal(pmd_gro_burst(x, 2, true, false), 2);
+		rte_pktmbuf_free_bulk(x, 2);
+	}
+	/* Three in order merge, and come apart as they came. */
+	rte_pktmbuf_free(m[0]);
+	for (uint32_t k = 0; k < 3; k++) {
+		m[k] = gro_seg(k, 0x10, true);
+		memcpy(copy[k], rte_pktmbuf_mtod(m[k], void *), m[k]->pkt_len);
+	}
+	assert_int_equal(pmd_gro_burst(m, 3, false, true), 1);
+	assert_int_equal(pmd_gro_unmerge(m[0], m), 3);
+	for (uint32_t k = 0; k < 3; k++) {
+		assert_int_equal(m[k]->pkt_len, stream_hdrs + GRO_MSS);
+		assert_false(pmd_gro_merged(m[k]));
+		assert_memory_equal(rte_pktmbuf_mtod(m[k], void *), copy[k], m[k]->pkt_len);
+	}
+	rte_pktmbuf_free_bulk(m, 3);
+	stream_ip = 4;
 	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
 }
 
@@ -2419,6 +2512,7 @@ main(int argc, char **argv)
 		T(test_rx_data_valid),
 		T(test_gro_not_wrongly),
 		T(test_gro_helpers),
+		T(test_gro6_merge),
 		T(test_tx_pool_exhausted),
 		T(test_thread_adaptive),
 		T(test_thread_publish_grace_period),
