@@ -523,6 +523,35 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	return RX_REDO;
 }
 
+/* What the next chain of a TX ring is for the burst taking it. */
+enum tx_next {
+	TX_NEXT_FRAME,                   /* a frame the header gate accepted */
+	TX_NEXT_REFUSED,                 /* refused there, counted: give it back */
+	TX_NEXT_RETURNED,                /* a bad chain vq_pop() gave back, counted */
+	TX_NEXT_STOP,                    /* nothing more now (empty, or broken) */
+};
+
+static inline __attribute__((always_inline)) enum tx_next
+tx_next(const struct pmd_qp *q, struct vq_chain *c, struct vnet_tx_req *req, bool packed)
+{
+	enum vq_err e = vq_pop_as(q->tx.vq, q->mem, c, packed);
+	enum vnet_tx_verdict v;
+
+	if (e == VQ_EMPTY || q->tx.vq->broken)
+		return TX_NEXT_STOP;
+	if (unlikely(e != VQ_OK)) {
+		STAT_ADD(q->st, tx_drop_bad_chain, 1);
+		report_drop(q, &q->st->tx_drop_logged, "TX", vq_strerror(e));
+		return TX_NEXT_RETURNED;
+	}
+	v = vnet_tx_check(&q->tx_fmt, c, req);
+	if (unlikely(v != VNET_TX_OK)) {
+		tx_refused(q, v);
+		return TX_NEXT_REFUSED;
+	}
+	return TX_NEXT_FRAME;
+}
+
 /* ---- guest to guest in one copy (device: ports) ----------------------------
  * When the peer device's pair that reads this port queue is served by this
  * thread too (pmd_qp.peer) and nothing waits in that queue, a guest TX frame
@@ -682,31 +711,23 @@ tx_direct_burst(const struct pmd_qp *q, uint16_t n, uint64_t *bytes)
 	while (popped < n && *bytes < PMD_TX_BYTE_BUDGET) {
 		struct vq_mark mark = vq_mark(vq);
 		struct vq_chain c;
-		enum vq_err e = vq_pop(vq, q->mem, &c);
 		struct vnet_tx_req req;
-		enum vnet_tx_verdict v;
+		enum tx_next t = tx_next(q, &c, &req, vq->packed);
 
-		if (e == VQ_EMPTY || vq->broken)
+		if (t == TX_NEXT_STOP)
 			break;
-		if (e != VQ_OK) {
-			popped++;
-			STAT_ADD(st, tx_drop_bad_chain, 1);
-			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
-			continue;        /* vq_pop returned the chain */
-		}
-		v = vnet_tx_check(&q->tx_fmt, &c, &req);
-		if (unlikely(v != VNET_TX_OK)) {
-			tx_refused(q, v);
-		} else if (!tx_direct(q, &d, &c, &req)) {
-			vq_rewind(vq, mark);
-			break;
-		} else {
+		if (t == TX_NEXT_FRAME) {
+			if (!tx_direct(q, &d, &c, &req)) {
+				vq_rewind(vq, mark);
+				break;
+			}
 			direct++;
 			tso = (uint16_t)(tso + (req.tso != 0));
 			*bytes += c.out_len - q->tx_fmt.hdr_len;
 		}
 		popped++;
-		vq_push(vq, c.head, 0);
+		if (t != TX_NEXT_RETURNED)
+			vq_push(vq, c.head, 0);
 	}
 	if (popped)
 		finish_burst(vq, q->tx.call_fd, st, false);
@@ -756,27 +777,21 @@ guest_tx_impl(const struct pmd_qp *q, bool packed)
 	while (popped < n) {
 		struct vq_mark mark = vq_mark_as(vq, packed);
 		struct vq_chain c;
-		enum vq_err e = vq_pop_as(vq, q->mem, &c, packed);
 		struct vnet_tx_req req;
-		enum vnet_tx_verdict v;
+		enum tx_next t = tx_next(q, &c, &req, packed);
 
-		if (e == VQ_EMPTY || vq->broken)
+		if (t == TX_NEXT_STOP)
 			break;
 		popped++;
-		if (e != VQ_OK) {
-			STAT_ADD(st, tx_drop_bad_chain, 1);
-			report_drop(q, &st->tx_drop_logged, "TX", vq_strerror(e));
-			continue;        /* vq_pop returned the chain */
-		}
-		v = vnet_tx_check(&q->tx_fmt, &c, &req);
-		if (unlikely(v != VNET_TX_OK)) {
-			tx_refused(q, v);
-		} else if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
-			vq_rewind_as(vq, mark, packed);
-			STAT_ADD(st, tx_nombuf, 1);
-			st->tx_nombuf = true;
-			break;
-		} else {
+		if (t == TX_NEXT_RETURNED)
+			continue;
+		if (t == TX_NEXT_FRAME) {
+			if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
+				vq_rewind_as(vq, mark, packed);
+				STAT_ADD(st, tx_nombuf, 1);
+				st->tx_nombuf = true;
+				break;
+			}
 			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
 			bytes += pkts[k++]->pkt_len;
 		}
