@@ -352,6 +352,91 @@ fz_check_segments(const struct fake_guest *g, const struct vq_chain *c, enum vq_
 	         (unsigned long long)out, (unsigned long long)in);
 }
 
+/* ---- what both ring targets share (fuzz_vq_walk, fuzz_vq_packed) ------------ */
+
+#define FZ_PEND_MAX 65536u               /* popped chains not yet pushed */
+
+/* Chains popped and not yet pushed (a device pushes only what it popped),
+ * and the undo point. */
+struct fz_pend {
+	uint32_t v[FZ_PEND_MAX];         /* FIFO of vq_chain.head */
+	uint32_t head, tail;
+	struct vq_mark mark;
+	uint32_t mark_head, mark_tail;
+	bool mark_ok;                    /* set, and nothing published since */
+};
+
+static inline void
+fz_pend_add(struct fz_pend *p, uint32_t head)
+{
+	if (p->tail - p->head < FZ_PEND_MAX)
+		p->v[p->tail++ % FZ_PEND_MAX] = head;
+}
+
+/* The oldest popped chain; false if none. */
+static inline bool
+fz_pend_take(struct fz_pend *p, uint32_t *head)
+{
+	if (p->head == p->tail)
+		return false;
+	*head = p->v[p->head++ % FZ_PEND_MAX];
+	return true;
+}
+
+/* The ring was mapped again (vq.h: nothing is in flight across a stop). */
+static inline void
+fz_pend_reset(struct fz_pend *p)
+{
+	p->head = p->tail = 0;
+	p->mark_ok = false;
+}
+
+/* The operations both targets run alike on vq: KICK, NOTIFY, MARK, REWIND,
+ * VOID, PREFETCH. True when op was one of them. */
+static inline bool
+fz_ring_op(enum fz_vq_op op, struct vq *vq, const struct gmem *mem, struct fz_pend *p,
+           struct fz_in *in)
+{
+	switch (op) {
+	case FZ_OP_KICK:
+		(void)vq_kick_needed(vq);
+		FZ_CHECK(vq->signalled_valid && vq->signalled_used == vq->published_used,
+		         "kick decision did not record what it signalled");
+		return true;
+	case FZ_OP_NOTIFY:
+		vq_set_notify(vq, fz_u8(in) & 1);
+		return true;
+	case FZ_OP_MARK:
+		p->mark = vq_mark(vq);
+		p->mark_head = p->head;
+		p->mark_tail = p->tail;
+		p->mark_ok = true;
+		return true;
+	case FZ_OP_REWIND:
+		if (p->mark_ok) {
+			vq_rewind(vq, p->mark);
+			p->head = p->mark_head;
+			p->tail = p->mark_tail;
+		}
+		return true;
+	case FZ_OP_VOID:
+		if (p->mark_ok)
+			vq_void_since(vq, p->mark);
+		return true;
+	case FZ_OP_PREFETCH: {
+		struct vq before = *vq;
+
+		/* The datapath asks for a burst at most: a larger n only
+		 * slows the fuzzer down. */
+		vq_prefetch(vq, mem, fz_u8(in));
+		FZ_CHECK(memcmp(&before, vq, sizeof(before)) == 0, "vq_prefetch changed the vq");
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
 static inline unsigned
 fz_count_fds(void)
 {

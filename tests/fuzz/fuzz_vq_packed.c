@@ -32,7 +32,6 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_PEND_MAX 65536u               /* popped chains not yet pushed */
 
 struct fz_pk {
 	struct fake_guest *g;
@@ -40,11 +39,7 @@ struct fz_pk {
 	enum vq_dir dir;
 	struct vnet_rx_fmt fmt;
 	uint64_t end_gpa;
-	uint32_t pend[FZ_PEND_MAX];      /* FIFO of popped chains (vq_chain.head) */
-	uint32_t pend_head, pend_tail;
-	struct vq_mark mark;
-	uint32_t mark_pend_head, mark_pend_tail;
-	bool mark_ok;
+	struct fz_pend pend;
 };
 
 #define FZ_DEFAULT_POPS 256u
@@ -71,13 +66,6 @@ fz_dist(const struct vq *vq, uint16_t a, uint16_t b)
 }
 
 static void
-fz_pend_add(struct fz_pk *f, uint32_t head)
-{
-	if (f->pend_tail - f->pend_head < FZ_PEND_MAX)
-		f->pend[f->pend_tail++ % FZ_PEND_MAX] = head;
-}
-
-static void
 fz_pop(struct fz_pk *f)
 {
 	struct vq *vq = f->g->vq;
@@ -99,7 +87,7 @@ fz_pop(struct fz_pk *f)
 		FZ_CHECK((uint16_t)c.head < vq->size, "id %u, ring of %u", (uint16_t)c.head,
 		         vq->size);
 		fz_check_segments(f->g, &c, f->dir);
-		fz_pend_add(f, c.head);
+		fz_pend_add(&f->pend, c.head);
 		break;
 	case VQ_EMPTY:
 	case VQ_E_BROKEN:
@@ -127,9 +115,8 @@ fz_push(struct fz_pk *f, uint32_t written)
 	uint16_t ui0 = vq->used_idx, ns0 = vq->nshadow;
 	uint32_t head;
 
-	if (f->pend_head == f->pend_tail)
+	if (!fz_pend_take(&f->pend, &head))
 		return;                      /* a device pushes only what it popped */
-	head = f->pend[f->pend_head++ % FZ_PEND_MAX];
 	vq_push(vq, head, written);
 	FZ_CHECK(vq->nshadow == ns0 + 1 && fz_dist(vq, ui0, vq->used_idx) == head >> 16,
 	         "vq_push: shadow %u, used moved %u for %u descriptors", vq->nshadow,
@@ -148,7 +135,7 @@ fz_publish(struct fz_pk *f)
 	         "published %u, used %u, shadow %u", vq->published_used, vq->used_idx,
 	         vq->nshadow);
 	if (want)
-		f->mark_ok = false;
+		f->pend.mark_ok = false;
 }
 
 static void
@@ -218,17 +205,17 @@ static void
 fz_remap(struct fz_pk *f)
 {
 	FZ_CHECK(fg_map(f->g, f->dir, f->features) == VQ_OK, "the fake guest's rings");
-	f->pend_head = f->pend_tail = 0;
-	f->mark_ok = false;
+	fz_pend_reset(&f->pend);
 }
 
 static void
 fz_op(struct fz_pk *f, struct fz_in *in)
 {
 	struct vq *vq = f->g->vq;
+	enum fz_vq_op op = (enum fz_vq_op)(fz_u8(in) % FZ_OP_COUNT);
 	uint16_t a, b;
 
-	switch ((enum fz_vq_op)(fz_u8(in) % FZ_OP_COUNT)) {
+	switch (op) {
 	case FZ_OP_POP:
 		fz_pop(f);
 		break;
@@ -238,17 +225,9 @@ fz_op(struct fz_pk *f, struct fz_in *in)
 	case FZ_OP_PUBLISH:
 		fz_publish(f);
 		break;
-	case FZ_OP_KICK:
-		(void)vq_kick_needed(vq);
-		FZ_CHECK(vq->signalled_valid && vq->signalled_used == vq->published_used,
-		         "kick decision did not record what it signalled");
-		break;
 	case FZ_OP_RX:
 		a = fz_u16(in);
 		fz_rx(f, a, fz_u8(in));
-		break;
-	case FZ_OP_NOTIFY:
-		vq_set_notify(vq, fz_u8(in) & 1);
 		break;
 	case FZ_OP_AVAIL_IDX:            /* packed: the driver posts a chain */
 		a = fz_u8(in);
@@ -262,24 +241,6 @@ fz_op(struct fz_pk *f, struct fz_in *in)
 	case FZ_OP_DESC:
 		fz_desc(f, in, fz_u16(in));
 		break;
-	case FZ_OP_MARK:
-		f->mark = vq_mark(vq);
-		f->mark_pend_head = f->pend_head;
-		f->mark_pend_tail = f->pend_tail;
-		f->mark_ok = true;
-		break;
-	case FZ_OP_REWIND:
-		if (!f->mark_ok)
-			break;
-		vq_rewind(vq, f->mark);
-		f->pend_head = f->mark_pend_head;
-		f->pend_tail = f->mark_pend_tail;
-		fz_check_positions(f);
-		break;
-	case FZ_OP_VOID:
-		if (f->mark_ok)
-			vq_void_since(vq, f->mark);
-		break;
 	case FZ_OP_COUNT_AVAIL:
 		a = vq_avail_count(vq);
 		FZ_CHECK(a <= vq->size && (!vq->broken || a == 0), "%u avail descriptors", a);
@@ -292,13 +253,6 @@ fz_op(struct fz_pk *f, struct fz_in *in)
 		a = fz_u16(in);
 		fg_pk_set_driver_event(f->g, fz_u16(in), a);
 		break;
-	case FZ_OP_PREFETCH: {
-		struct vq before = *vq;
-
-		vq_prefetch(vq, f->g->mem, fz_u8(in));
-		FZ_CHECK(memcmp(&before, vq, sizeof(before)) == 0, "vq_prefetch changed the vq");
-		break;
-	}
 	case FZ_OP_TX_GATE:              /* the TX gate on a packed chain */
 		if (f->dir == VQ_DIR_DEVICE_READS) {
 			struct vnet_tx_fmt fmt = { .hdr_len = 12, .csum = true, .tso4 = true,
@@ -309,12 +263,14 @@ fz_op(struct fz_pk *f, struct fz_in *in)
 			(void)fz_u8(in);
 			(void)fz_u16(in);
 			if (vq_pop(vq, f->g->mem, &c) == VQ_OK) {
-				fz_pend_add(f, c.head);
+				fz_pend_add(&f->pend, c.head);
 				(void)vnet_tx_check(&fmt, &c, &req);
 			}
 		}
 		break;
-	case FZ_OP_COUNT:
+	default:                         /* the operations both targets share */
+		(void)fz_ring_op(op, vq, f->g->mem, &f->pend, in);
+		fz_check_positions(f);       /* a rewind moves them back */
 		break;
 	}
 }
@@ -335,7 +291,7 @@ fz_default(struct fz_pk *f, uint16_t navail)
 				break;
 		} else {
 			fz_pop(f);
-			if (f->pend_head == f->pend_tail && vq->nshadow == ns0)
+			if (f->pend.head == f->pend.tail && vq->nshadow == ns0)
 				break;
 			fz_push(f, 0);
 		}

@@ -33,7 +33,6 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_PEND_MAX 65536u               /* popped heads not yet pushed */
 
 struct fz_vq {
 	struct fake_guest *g;
@@ -41,11 +40,7 @@ struct fz_vq {
 	enum vq_dir dir;
 	struct vnet_rx_fmt fmt;
 	uint64_t end_gpa;                /* one past the last region */
-	uint16_t pend[FZ_PEND_MAX];      /* FIFO of popped heads */
-	uint32_t pend_head, pend_tail;
-	struct vq_mark mark;
-	uint32_t mark_pend_head, mark_pend_tail;
-	bool mark_ok;                    /* set, and nothing published since */
+	struct fz_pend pend;
 	/* FZ_VQF_HOST_USED: the used ring the device writes, moved out of guest
 	 * memory into a malloc'd copy of exactly its size (so ASan bounds it). */
 	struct vring_used *host_used;
@@ -79,13 +74,6 @@ fz_check_chain(const struct fz_vq *f, const struct vq_chain *c, uint16_t want_he
 }
 
 static void
-fz_pend_add(struct fz_vq *f, uint16_t head)
-{
-	if (f->pend_tail - f->pend_head < FZ_PEND_MAX)
-		f->pend[f->pend_tail++ % FZ_PEND_MAX] = head;
-}
-
-static void
 fz_pop(struct fz_vq *f)
 {
 	struct vq *vq = f->g->vq;
@@ -106,7 +94,7 @@ fz_pop(struct fz_vq *f)
 	case VQ_OK:
 		FZ_CHECK(dla == 1 && dui == 0, "ok: avail +%u used +%u", dla, dui);
 		fz_check_chain(f, &c, head);
-		fz_pend_add(f, c.head);
+		fz_pend_add(&f->pend, c.head);
 		break;
 	case VQ_EMPTY:
 	case VQ_E_BROKEN:
@@ -147,7 +135,7 @@ fz_tx_gate(struct fz_vq *f, uint8_t bits, uint16_t mtu)
 
 	if (vq_pop(f->g->vq, f->g->mem, &c) != VQ_OK)
 		return;
-	fz_pend_add(f, c.head);
+	fz_pend_add(&f->pend, c.head);
 	v = vnet_tx_check(&fmt, &c, &req);
 	FZ_CHECK((unsigned)v < VNET_TX_VERDICT_COUNT, "vnet_tx_check returned %d", v);
 	if (v != VNET_TX_OK) {
@@ -179,10 +167,11 @@ fz_push(struct fz_vq *f, uint32_t written)
 {
 	struct vq *vq = f->g->vq;
 	uint16_t ui0 = vq->used_idx;
+	uint32_t head;
 
-	if (f->pend_head == f->pend_tail)
+	if (!fz_pend_take(&f->pend, &head))
 		return;                      /* a device pushes only what it popped */
-	vq_push(vq, f->pend[f->pend_head++ % FZ_PEND_MAX], written);
+	vq_push(vq, head, written);
 	FZ_CHECK((uint16_t)(vq->used_idx - ui0) == 1, "vq_push moved used_idx by %u",
 	         (uint16_t)(vq->used_idx - ui0));
 }
@@ -199,7 +188,7 @@ fz_publish(struct fz_vq *f)
 	         "published %u, used->idx %u, used_idx %u", vq->published_used,
 	         le16toh(vq->used->idx), vq->used_idx);
 	if (want)
-		f->mark_ok = false;
+		f->pend.mark_ok = false;
 }
 
 static void
@@ -265,17 +254,17 @@ fz_remap(struct fz_vq *f)
 		memcpy(f->host_used, f->g->used, vring_used_bytes(f->g->qsize));
 		f->g->vq->used = f->host_used;
 	}
-	f->pend_head = f->pend_tail = 0;  /* vq.h: nothing is in flight across a stop */
-	f->mark_ok = false;
+	fz_pend_reset(&f->pend);
 }
 
 static void
 fz_op(struct fz_vq *f, struct fz_in *in)
 {
 	struct vq *vq = f->g->vq;
+	enum fz_vq_op op = (enum fz_vq_op)(fz_u8(in) % FZ_OP_COUNT);
 	uint16_t a, b;
 
-	switch ((enum fz_vq_op)(fz_u8(in) % FZ_OP_COUNT)) {
+	switch (op) {
 	case FZ_OP_POP:
 		fz_pop(f);
 		break;
@@ -285,17 +274,9 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 	case FZ_OP_PUBLISH:
 		fz_publish(f);
 		break;
-	case FZ_OP_KICK:
-		(void)vq_kick_needed(vq);
-		FZ_CHECK(vq->signalled_valid && vq->signalled_used == vq->published_used,
-		         "kick decision did not record what it signalled");
-		break;
 	case FZ_OP_RX:
 		a = fz_u16(in);
 		fz_rx(f, a, fz_u8(in));
-		break;
-	case FZ_OP_NOTIFY:
-		vq_set_notify(vq, fz_u8(in) & 1);
 		break;
 	case FZ_OP_AVAIL_IDX:
 		fg_set_avail_idx(f->g, fz_u16(in));
@@ -308,23 +289,6 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 	case FZ_OP_DESC:
 		fz_desc(f, in, fz_u16(in));
 		break;
-	case FZ_OP_MARK:
-		f->mark = vq_mark(vq);
-		f->mark_pend_head = f->pend_head;
-		f->mark_pend_tail = f->pend_tail;
-		f->mark_ok = true;
-		break;
-	case FZ_OP_REWIND:
-		if (!f->mark_ok)
-			break;
-		vq_rewind(vq, f->mark);
-		f->pend_head = f->mark_pend_head;
-		f->pend_tail = f->mark_pend_tail;
-		break;
-	case FZ_OP_VOID:
-		if (f->mark_ok)
-			vq_void_since(vq, f->mark);
-		break;
 	case FZ_OP_COUNT_AVAIL:
 		a = vq_avail_count(vq);
 		FZ_CHECK(a <= f->g->qsize && (!vq->broken || a == 0), "%u avail entries", a);
@@ -336,20 +300,12 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 		fg_set_used_event(f->g, fz_u16(in));
 		fg_set_avail_flags(f->g, fz_u16(in));
 		break;
-	case FZ_OP_PREFETCH: {
-		struct vq before = *vq;
-
-		/* The datapath asks for a burst at most: a larger n only
-		 * slows the fuzzer down. */
-		vq_prefetch(vq, f->g->mem, fz_u8(in));
-		FZ_CHECK(memcmp(&before, vq, sizeof(before)) == 0, "vq_prefetch changed the vq");
-		break;
-	}
 	case FZ_OP_TX_GATE:
 		a = fz_u8(in);
 		fz_tx_gate(f, (uint8_t)a, fz_u16(in));
 		break;
-	case FZ_OP_COUNT:
+	default:                         /* the operations both targets share */
+		(void)fz_ring_op(op, vq, f->g->mem, &f->pend, in);
 		break;
 	}
 }
@@ -370,7 +326,7 @@ fz_default(struct fz_vq *f)
 				break;
 		} else {
 			fz_pop(f);
-			if (f->pend_head == f->pend_tail && vq->used_idx == ui0)
+			if (f->pend.head == f->pend.tail && vq->used_idx == ui0)
 				break;       /* empty or broken */
 			fz_push(f, 0);
 		}
