@@ -28,6 +28,10 @@ instructions per packet, idle CPU and wake-up latency; the JSON goes to
 compares the ratios with issue 5's targets (reported only: the exit status
 says whether every run passed traffic).
 
+--callgrind switches to the deterministic mode of bench/callgrind.py
+(instructions per packet of each backend's poll thread under callgrind;
+its own options: bench.py --callgrind --help).
+
 Every process is started here, pinned, stopped by PID (SIGINT/SIGTERM,
 SIGKILL after 3 s); sockets and /var/run/dpdk/<prefix> are removed on every
 exit path, Ctrl-C included. Python standard library only.
@@ -833,7 +837,15 @@ def write_json(path, result):
 
 
 def main():
+    if "--callgrind" in sys.argv[1:]:
+        import callgrind        # bench/, the script's own directory
+        return callgrind.main(sys.modules[__name__],
+                              [a for a in sys.argv[1:] if a != "--callgrind"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--callgrind", action="store_true",
+                    help="deterministic mode: instructions per packet of each "
+                         "backend under callgrind instead of rates (bench/callgrind.py; "
+                         "its options: --callgrind --help)")
     ap.add_argument("--runs", type=int, default=5, help="runs per backend and point")
     ap.add_argument("--seconds", type=float, default=5, help="measured seconds a run")
     ap.add_argument("--sizes", type=int_list, default="64,256,512,1518",
