@@ -75,9 +75,11 @@ IDLE_START, IDLE_END = "idle-start", "idle-end"
 IDLE_SETTLE_S = 0.5      # frontend stopped -> the backend has drained its rings
 BURST = 32               # frames per full burst: testpmd's default --burst
                          # (frontend, reference) and vhostmq's PMD_BURST
-# The function each backend's poll thread calls once per poll of the guest's
-# TX ring, full or empty: its call count tells work from empty polls.
-POLL_FN = {"vhostmq": "guest_tx", "reference": "rte_vhost_dequeue_burst"}
+# The functions each backend's poll thread calls once per poll of the guest's
+# TX ring, full or empty (vhostmq: one per ring layout): their call count
+# tells work from empty polls.
+POLL_FN = {"vhostmq": ("guest_tx", "guest_tx_packed"),
+           "reference": ("rte_vhost_dequeue_burst",)}
 RUNDIR = "/var/run/dpdk"
 RING_PACKED = 34         # VIRTIO_F_RING_PACKED (bench.VARIANTS names the others)
 
@@ -378,8 +380,9 @@ def make_run_class(bench):
             total = sum(v[0] for v in window.values())
             names = rec.get("thread_names", [])
             frames = rec["frames"]
-            poll_fn = POLL_FN[self.backend]
-            polls = calls.get(poll_fn, 0)
+            poll_fns = POLL_FN[self.backend]
+            poll_fn = "|".join(poll_fns)
+            polls = sum(calls.get(f, 0) for f in poll_fns)
             rec.update(
                 thread=tid, thread_name=names[tid - 1] if len(names) >= tid else None,
                 thread_share=round(ir / total, 4) if total else None,
@@ -400,7 +403,7 @@ def make_run_class(bench):
                     "no 'Program termination' output: the backend did not exit "
                     "cleanly (exit %s)" % rec.get("backend_exit"))
             idle = parts[part[IDLE_END]]["threads"].get(tid)
-            idle_polls = idle[2].get(poll_fn, 0) if idle else 0
+            idle_polls = sum(idle[2].get(f, 0) for f in poll_fns) if idle else 0
             if not polls or not idle_polls:
                 raise CgError("%s: no calls of %s counted in the %s thread: cannot "
                               "tell work from empty polls" % (self.label(), poll_fn, tid))
