@@ -12,7 +12,13 @@ time. Counters:
                  reference: ipackets of its net_vhost port (DPDK telemetry).
   loopback,      frontend ipackets (DPDK telemetry of the frontend testpmd).
   host-to-guest
-Gbps = Mpps x frame size x 8 (L2 frame without FCS, preamble, IFG).
+  guest-tso      TCP segments cut from the guest's TSO frames into net_null.
+                 vhostmq: sum of tx_packets and tx_bytes; reference (csum
+                 engine, software GSO): net_null's opackets, and bytes
+                 from net_vhost's ibytes (net_null counts none in 22.11).
+Gbps = Mpps x frame size x 8 (L2 frame without FCS, preamble, IFG); for
+guest-tso, whose size is the TCP payload of a TSO frame (--tso-sizes, not
+in the default topologies nor in --smoke), the segments' bytes x 8.
 The ratio of a point is the median of the per-pair ratios (vhostmq run i /
 reference run i, neighbours in time), which the machine's slow swings bias
 less than the ratio of the medians (also reported).
@@ -36,8 +42,8 @@ Every process is started here, pinned, stopped by PID (SIGINT/SIGTERM,
 SIGKILL after 3 s); sockets and /var/run/dpdk/<prefix> are removed on every
 exit path, Ctrl-C included. Python standard library only.
 """
-import argparse, json, os, re, shutil, signal, socket, statistics, subprocess
-import sys, tempfile, time
+import argparse, json, math, os, re, shutil, signal, socket, statistics, struct
+import subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,6 +69,27 @@ FEATURES_RE = re.compile(r"features after negotiate = ([0-9a-fA-F]+)")
 # (backend, variant) pairs not run, and why (none today: vhostmq offers
 # VIRTIO_F_RING_PACKED, and every run checks the negotiated features).
 UNSUPPORTED = {}
+
+
+# guest-tso: the guest's TSO frames are TCP/IPv4 with the 12-byte timestamp
+# option, as Linux sends them, and the MSS that goes with it on a 1500-byte
+# MTU, so every full segment is a 1514-byte frame, cut by either backend.
+VIRTIO_NET_F_HOST_TSO4 = 11
+TSO_MSS = 1448
+TSO_HDR = 14 + 20 + 32          # Ethernet, IPv4, TCP with timestamps
+TSO_SEGSZ = TSO_MSS + TSO_HDR   # testpmd's "set gso segsz": a whole segment
+TSO_PAYLOAD_MIN = TSO_MSS + 1   # smaller frames are not cut at all
+# The frontend's net_pcap hands a frame over in one mbuf (infinite_rx copies
+# the first segment only), whose data room (16-bit) also holds the headroom.
+MBUF_HEADROOM = 128
+TSO_PAYLOAD_MAX = 65000         # 65066-byte frame: IPv4 length and one mbuf fit
+TSO_PCAP_FRAMES = 64            # frames in the replayed pcap, over TSO_FLOWS flows
+TSO_FLOWS = 4
+# (virtio-user offers no IPv4 header checksum offload: "csum set ip hw"
+# would only say so.)
+TSO_FE_CMDS = ("port stop 1", "csum set tcp hw 1", "tso set %d 1" % TSO_MSS,
+               "port start 1")
+TSO_REF_CMDS = ("set port 1 gso on", "set gso segsz %d" % TSO_SEGSZ)
 
 
 class BenchError(Exception):
@@ -184,10 +211,23 @@ def negotiated_features(log):
 class Topology:
     fe_receives = False     # the result is frames the frontend received
     note = None             # said of its points with more than one queue
+    size_is = "frame"       # what a point's size is (--sizes: frame bytes)
+    ref_vhost_args = ""     # appended to the reference's net_vhost0 devargs
+
+    def sizes(self, cfg):
+        return cfg.sizes
+
+    def queue_counts(self, cfg):
+        return cfg.queues
 
     def fe_mode(self, size):
         """testpmd forwarding options of the frontend."""
         raise NotImplementedError
+
+    def fe_args(self, run):
+        """(EAL vdevs before net_virtio_user0, testpmd app options) of the
+        frontend."""
+        return [], self.fe_mode(run.pt.size)
 
     def vhostmq_port(self, run):
         raise NotImplementedError
@@ -200,6 +240,18 @@ class Topology:
         """A function returning the cumulative frame count that is measured."""
         port = port_by_name(run.fe_prefix, "net_virtio_user0")
         return lambda: int(port_stats(run.fe_prefix, port)["ipackets"])
+
+    def sample(self, run):
+        """A function returning the cumulative counts of the run as a dict:
+        "frames" is the result; with "bytes", Gbps is bytes x 8 / s rather
+        than Mpps x size x 8; other keys are recorded as deltas."""
+        count = self.counter(run)
+        return lambda: {"frames": count()}
+
+    def check(self, run, rec):
+        """After the run, with the processes gone: why the run does not
+        measure what it claims, or None."""
+        return None
 
 
 class GuestToHost(Topology):
@@ -271,7 +323,181 @@ class HostToGuest(Topology):
         return ["--vdev", self.source(run)], ["--forward-mode=io"]
 
 
-TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest())}
+def ip_checksum(hdr):
+    s = sum(struct.unpack("!%dH" % (len(hdr) // 2), hdr))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def write_tso_pcap(path, payload):
+    """TSO_PCAP_FRAMES TCP/IPv4 frames of payload bytes each, round robin
+    over TSO_FLOWS flows with contiguous sequence numbers: ACK|PSH, the
+    timestamp option, a valid IPv4 header checksum, TCP checksum 0 (the
+    frontend's csum engine leaves it to virtio-user's offload)."""
+    data = bytes(range(256)) * (payload // 256 + 2)
+    seq = [1000000 * (f + 1) for f in range(TSO_FLOWS)]
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        # pcap 2.4, microseconds, snaplen 262144, LINKTYPE_ETHERNET
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for i in range(TSO_PCAP_FRAMES):
+            flow = i % TSO_FLOWS
+            tcp = struct.pack("!HHIIBBHHH", 40000 + flow, 5201, seq[flow], 1,
+                              (TSO_HDR - 34) // 4 << 4, 0x18, 65535, 0, 0) + \
+                b"\x01\x01\x08\x0a" + struct.pack("!II", 1000 + i, 7)
+            ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + payload,
+                                       i, 0x4000, 64, 6, 0, bytes((10, 0, 0, 1)),
+                                       bytes((10, 0, 1, flow + 1))))
+            ip[10:12] = struct.pack("!H", ip_checksum(bytes(ip)))
+            eth = bytes((2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1)) + b"\x08\x00"
+            frame = eth + bytes(ip) + tcp + data[i % 256:i % 256 + payload]
+            f.write(struct.pack("<IIII", 1, i, len(frame), len(frame)) + frame)
+            seq[flow] = (seq[flow] + payload) & 0xFFFFFFFF
+    os.rename(tmp, path)
+
+
+def tso_expected(payload):
+    """(segments, bytes on the wire) that one TSO frame of payload becomes."""
+    segs = math.ceil(payload / TSO_MSS)
+    return segs, payload + segs * TSO_HDR
+
+
+class GuestTso(Topology):
+    name = "guest-tso"
+    what = ("TCP segments (frames and bytes) the backend cut from the guest's "
+            "TSO frames and sent to net_null")
+    size_is = "TCP payload bytes per TSO frame (--tso-sizes)"
+    # tso=1: DPDK's vhost offers no TSO by default (and virtio-user then
+    # does not offer it to testpmd). legacy-ol-flags does not matter here:
+    # the csum engine rebuilds every mbuf's offload flags from its headers.
+    ref_vhost_args = ",tso=1"
+
+    def sizes(self, cfg):
+        return cfg.tso_sizes
+
+    def queue_counts(self, cfg):
+        return [q for q in cfg.queues if q == 1]
+
+    @staticmethod
+    def mbuf_args(run, total):
+        """One mbuf holds a whole TSO frame on either testpmd (vhostmq
+        chains its own 2 KiB mbufs)."""
+        return ["--mbuf-size=%d" % (MBUF_HEADROOM + TSO_HDR + run.pt.size),
+                "--total-num-mbufs=%d" % total]
+
+    @staticmethod
+    def cmdline_file(run, who, cmds):
+        """testpmd runs these before it starts forwarding (also in the
+        non-interactive mode a script needs), after the ports started."""
+        path = run.base + "." + who + ".cmd"
+        with open(path, "w") as f:
+            f.write("\n".join(cmds) + "\n")
+        return "--cmdline-file=" + path
+
+    def fe_args(self, run):
+        """Port 0: net_pcap replaying the frames; port 1: virtio-user, TCP
+        checksum and TSO (MSS TSO_MSS) handed to the backend. The csum
+        engine needs the port stopped to change its offloads."""
+        pcap = os.path.join(run.cfg.work, "tso-%d.pcap" % run.pt.size)
+        if not os.path.exists(pcap):
+            write_tso_pcap(pcap, run.pt.size)
+        return (["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap],
+                ["--forward-mode=csum"] + self.mbuf_args(run, 2048) +
+                [self.cmdline_file(run, "frontend", TSO_FE_CMDS)])
+
+    def vhostmq_port(self, run):
+        return "ethdev:net_null0,no-rx=1"      # no TSO: vhostmq cuts (pmd/tso.c)
+
+    def ref_args(self, run):
+        """net_vhost0 (port 0) -> csum engine with software GSO on the
+        net_null0 port (1): every frame longer than TSO_SEGSZ is cut into
+        TSO_SEGSZ-byte TCP segments before net_null. Pool: a burst of 32
+        frames of up to 45 segments, each a header mbuf and an indirect one."""
+        return (["--vdev", "net_null0,no-rx=1"],
+                ["--forward-mode=csum"] + self.mbuf_args(run, 8192) +
+                [self.cmdline_file(run, "reference", TSO_REF_CMDS)])
+
+    def sample(self, run):
+        fe_src = port_by_name(run.fe_prefix, "net_pcap0")
+        fe_vu = port_by_name(run.fe_prefix, "net_virtio_user0")
+        run.port_ids = {"frontend net_virtio_user0": fe_vu}
+
+        def frontend(out):
+            out["frontend_read"] = int(port_stats(run.fe_prefix, fe_src)["ipackets"])
+            out["frontend_sent"] = int(port_stats(run.fe_prefix, fe_vu)["opackets"])
+            return out
+
+        if run.backend == "vhostmq":
+            def vhostmq():
+                qs = [q for d in vhostmq_stats(run.ctl, run.sock + ".ctl")["devices"]
+                      for q in d["queue_pairs"]]
+                out = {k: sum(q[v] for q in qs) for k, v in (
+                    ("frames", "tx_packets"), ("bytes", "tx_bytes"),
+                    ("tso_frames", "tx_tso_frames"), ("tso_segments", "tx_tso_segments"),
+                    ("dropped", "tx_drop_port"), ("nombuf", "tx_nombuf"))}
+                return frontend(out)
+            return vhostmq
+        vhost = port_by_name(run.be_prefix, "net_vhost0")
+        null = port_by_name(run.be_prefix, "net_null0")
+        run.port_ids["reference net_null0"] = null
+
+        # net_null in DPDK 22.11 counts no bytes (obytes stays 0): then the
+        # bytes are those of the frames net_vhost0 took from the guest, plus
+        # the headers of each segment beyond the first of a frame.
+        def reference():
+            o = port_stats(run.be_prefix, null)
+            i = port_stats(run.be_prefix, vhost)
+            out = {"frames": int(o["opackets"]), "tso_frames": int(i["ipackets"]),
+                   "in_bytes": int(i["ibytes"]), "tso_segments": int(o["opackets"])}
+            out["bytes"] = int(o["obytes"]) or \
+                out["in_bytes"] + (out["frames"] - out["tso_frames"]) * TSO_HDR
+            return frontend(out)
+        return reference
+
+    def check(self, run, rec):
+        """TSO really asked and really done: the frontend took 'tso set' on
+        port 1 and negotiated HOST_TSO4; the backend cut every frame into
+        the segments it makes (each backend's own counters of frames in and
+        segments out, over the measured seconds)."""
+        feats = negotiated_features(run.fe_log)
+        if feats is None or not feats >> VIRTIO_NET_F_HOST_TSO4 & 1:
+            return ("virtio-user did not negotiate HOST_TSO4 (bit %d; features %s): "
+                    "the frontend sent no TSO frames" % (
+                        VIRTIO_NET_F_HOST_TSO4, rec.get("negotiated_features")))
+        for what, want in (("frontend net_virtio_user0", 1), ("reference net_null0", 1)):
+            got = getattr(run, "port_ids", {}).get(what, want)
+            if got != want:
+                return "%s is port %d, the cmdline file names port %d" % (what, got, want)
+        try:
+            with open(run.fe_log, errors="replace") as f:
+                log = f.read()
+        except OSError as e:
+            return "frontend log: %s" % e
+        if "TSO segment size for non-tunneled packets is %d" % TSO_MSS not in log:
+            return "the frontend did not take 'tso set %d 1' (see its log)" % TSO_MSS
+        c = rec["counts"]
+        segs, wire = tso_expected(run.pt.size)
+        rec["expected_per_tso_frame"] = {"segments": segs, "bytes": wire}
+        if c["tso_frames"] <= 0:
+            return "the backend took no TSO frame"
+        per = {"segments": c["tso_segments"] / c["tso_frames"],
+               "bytes": c["bytes"] / c["tso_frames"],
+               "segment_bytes": c["bytes"] / max(c["frames"], 1)}
+        rec["per_tso_frame"] = per
+        if c["frontend_read"] > 0:
+            rec["frontend_dropped_fraction"] = 1 - c["frontend_sent"] / c["frontend_read"]
+        # frames in flight between two counters: a few bursts of ~1e5/s
+        if abs(per["segments"] / segs - 1) > 0.02 or abs(per["bytes"] / wire - 1) > 0.02:
+            return ("not cut as expected: %.2f segments and %.0f bytes per TSO frame, "
+                    "want %d and %d" % (per["segments"], per["bytes"], segs, wire))
+        return None
+
+
+TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest(), GuestTso())}
+# What runs when --topologies is not given (and in --smoke): guest-tso moves
+# frames of another kind (--tso-sizes) and is asked for by name.
+DEFAULT_TOPOLOGIES = ("guest-to-host", "loopback", "host-to-guest")
 
 
 # ------------------------------------------------------------ one run
@@ -315,8 +541,9 @@ class Run:
         self.ctl = cfg.vhostmqctl
         base = "%s-%s-q%d-%d-%s-%d" % (self.topo.name, point.variant, point.queues,
                                        point.size, backend, idx)
-        self.fe_log = os.path.join(cfg.work, base + ".frontend.log")
-        self.be_log = os.path.join(cfg.work, base + ".backend.log")
+        self.base = os.path.join(cfg.work, base)
+        self.fe_log = self.base + ".frontend.log"
+        self.be_log = self.base + ".backend.log"
         procs.prefixes.update((self.fe_prefix, self.be_prefix))
         procs.paths.add(self.sock)
 
@@ -335,7 +562,8 @@ class Run:
             need = [self.sock, self.sock + ".ctl"]
         else:
             vdevs, app = self.topo.ref_args(self)
-            eal = ["--vdev", "net_vhost0,iface=%s,queues=%d" % (self.sock, q)] + vdevs
+            eal = ["--vdev", "net_vhost0,iface=%s,queues=%d%s" % (
+                self.sock, q, self.topo.ref_vhost_args)] + vdevs
             argv = testpmd_argv(self.cfg, self.pt.be_cpus, self.be_prefix, eal,
                                 ["--rxq=%d" % q, "--txq=%d" % q] + app)
             p = self.procs.start(argv, self.be_log, signal.SIGINT)
@@ -348,11 +576,11 @@ class Run:
         q = self.pt.queues
         vdev = "net_virtio_user0,path=%s,queues=%d%s" % (
             self.sock, q, VARIANTS[self.pt.variant][0])
+        vdevs, app = self.topo.fe_args(self)
         # init:debug logs the negotiated features (a few dozen lines at start)
-        eal = ["--log-level=pmd.net.virtio.init:debug", "--vdev", vdev]
+        eal = ["--log-level=pmd.net.virtio.init:debug"] + vdevs + ["--vdev", vdev]
         argv = testpmd_argv(self.cfg, self.pt.fe_cpus, self.fe_prefix, eal,
-                            ["--rxq=%d" % q, "--txq=%d" % q] +
-                            self.topo.fe_mode(self.pt.size))
+                            ["--rxq=%d" % q, "--txq=%d" % q] + app)
         return self.procs.start(argv, self.fe_log, signal.SIGINT)
 
     def wait_for(self, cond, procs, what, timeout=READY_S):
@@ -415,20 +643,24 @@ class Run:
             fe = self.start_frontend()
             # the counter's source (telemetry socket / control socket) must
             # answer, then the count must move
-            count = self.wait_for(lambda: self.topo.counter(self), [be, fe], "counter")
-            self.wait_for(lambda: count() > 0, [be, fe], "traffic")
+            sample = self.wait_for(lambda: self.topo.sample(self), [be, fe], "counter")
+            self.wait_for(lambda: sample()["frames"] > 0, [be, fe], "traffic")
             time.sleep(WARMUP_S)
-            t0, c0 = time.monotonic(), count()
+            t0, s0 = time.monotonic(), sample()
             time.sleep(self.cfg.seconds)
-            c1, t1 = count(), time.monotonic()
+            s1, t1 = sample(), time.monotonic()
             for p in (be, fe):
                 if p.poll() is not None:
                     raise BenchError("%s: a process died during the run"
                                      % self.label())
             dt = t1 - t0
-            pps = (c1 - c0) / dt
-            rec.update(ok=True, frames=c1 - c0, seconds=round(dt, 4),
-                       mpps=pps / 1e6, gbps=pps * self.pt.size * 8 / 1e9)
+            d = {k: s1[k] - s0[k] for k in s0}
+            pps = d["frames"] / dt
+            bits = d["bytes"] * 8 / dt if "bytes" in d else pps * self.pt.size * 8
+            rec.update(ok=True, frames=d["frames"], seconds=round(dt, 4),
+                       mpps=pps / 1e6, gbps=bits / 1e9)
+            if len(d) > 1:
+                rec["counts"] = d
             if self.topo.fe_receives:
                 rec["frontend_rx_queues_used"] = self.frontend_rx_queues()
             if self.backend == "vhostmq":
@@ -453,6 +685,9 @@ class Run:
                 except OSError:
                     pass
         self.check_variant(rec)
+        why = self.topo.check(self, rec) if rec["ok"] else None
+        if why is not None:
+            rec.update(ok=False, error="%s: %s" % (self.label(), why))
         if not rec["ok"]:
             rec["frontend_log_tail"] = tail(self.fe_log)
             rec["backend_log_tail"] = tail(self.be_log)
@@ -599,7 +834,7 @@ def summarize(records, skipped, ex):
     for (topo, variant, q, size), p in points.items():
         rs = p["runs"]
         s = {"topology": topo, "variant": variant, "size": size, "queues": q,
-             "backend_cores": len(p["cpus"])}
+             "size_is": TOPOLOGIES[topo].size_is, "backend_cores": len(p["cpus"])}
         for b in BACKENDS:
             if b in p["skipped"]:
                 s[b] = {"runs": 0, "skipped": p["skipped"][b]}
@@ -615,6 +850,15 @@ def summarize(records, skipped, ex):
             used = [r["frontend_rx_queues_used"] for r in ok if "frontend_rx_queues_used" in r]
             if used:
                 s[b]["frontend_rx_queues_used"] = max(used)
+            tso = [r for r in ok if "per_tso_frame" in r]
+            if tso:
+                s[b].update(
+                    tso_frames=sum(r["counts"]["tso_frames"] for r in tso),
+                    tso_segments=sum(r["counts"]["tso_segments"] for r in tso),
+                    segments_per_tso_frame=statistics.median(
+                        r["per_tso_frame"]["segments"] for r in tso),
+                    frontend_dropped_fraction=statistics.median(
+                        r.get("frontend_dropped_fraction", 0.0) for r in tso))
         a = {r["run"]: r["mpps"] for r in rs if r["backend"] == "vhostmq" and r["ok"]}
         b = {r["run"]: r["mpps"] for r in rs if r["backend"] == "reference" and r["ok"]}
         pairs = [a[i] / b[i] for i in sorted(a) if b.get(i)]
@@ -680,6 +924,19 @@ def table(summary):
         if "vhostmq_memcpy_fraction" in s:
             lines.append("# %s: vhostmq %.2f Gbps = %.2f of the memcpy bound" % (
                 tag, s["vhostmq"]["median_gbps"], s["vhostmq_memcpy_fraction"]))
+        if s["topology"] == GuestTso.name:
+            segs, wire = tso_expected(s["size"])
+            lines.append("# %s: size = TCP payload per TSO frame; cut at MSS %d into %d "
+                         "segments, %d B, per frame; Mpps/Gbps: segments into net_null"
+                         % (tag, TSO_MSS, segs, wire))
+            for b in BACKENDS:
+                d = s[b]
+                if "segments_per_tso_frame" in d:
+                    lines.append("#   %-9s %d TSO frames -> %d segments (%.2f per frame); "
+                                 "the frontend dropped %.0f%% of what it read (ring full)"
+                                 % (b, d["tso_frames"], d["tso_segments"],
+                                    d["segments_per_tso_frame"],
+                                    100 * d["frontend_dropped_fraction"]))
     lines += ["# %s %s" % (mark, text) for text, mark in said.items()]
     return "\n".join(lines)
 
@@ -748,8 +1005,12 @@ def plots(cfg, summary):
         return {"error": "gnuplot not found (Debian: apt-get install gnuplot-nox; "
                          "scripts/bench.sh installs it): no PNGs written"}
     base = os.path.splitext(os.path.abspath(cfg.out))[0]
-    variants = {s["variant"] for s in summary}
     res = {"files": [], "skipped": []}
+    other = sorted({s["topology"] for s in summary if s["size_is"] != "frame"})
+    if other:
+        res["skipped"].append("%s: sizes are not frame sizes, not plotted" % ", ".join(other))
+        summary = [s for s in summary if s["size_is"] == "frame"]
+    variants = {s["variant"] for s in summary}
     tmp = tempfile.mkdtemp(prefix="vmqplot.")
     try:
         for kind, xkey, xname, other, other_fmt in PLOTS:
@@ -849,11 +1110,18 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="runs per backend and point")
     ap.add_argument("--seconds", type=float, default=5, help="measured seconds a run")
     ap.add_argument("--sizes", type=int_list, default="64,256,512,1518",
-                    help="frame sizes, comma separated")
+                    help="frame sizes, comma separated (60..9000)")
+    ap.add_argument("--tso-sizes", type=int_list, default="16000,60000",
+                    help="guest-tso only: TCP payload bytes per TSO frame, comma "
+                         "separated (%d..%d; each frame is cut into MSS %d segments)"
+                    % (TSO_PAYLOAD_MIN, TSO_PAYLOAD_MAX, TSO_MSS))
     ap.add_argument("--queues", type=int_list, default="1",
                     help="queue pair counts, comma separated (e.g. 1,2,4)")
-    ap.add_argument("--topologies", default=",".join(TOPOLOGIES),
-                    help="comma separated: " + ", ".join(TOPOLOGIES))
+    ap.add_argument("--topologies", default=",".join(DEFAULT_TOPOLOGIES),
+                    help="comma separated: " + ", ".join(TOPOLOGIES) + " (default: " +
+                         ", ".join(DEFAULT_TOPOLOGIES) + "; guest-tso, TSO frames "
+                         "cut by the backend, runs only when named, with 1 queue "
+                         "pair, and is not in --smoke)")
     ap.add_argument("--variants", default="default",
                     help="frontend variants, comma separated: " + ", ".join(VARIANTS) +
                          " (mrg_rxbuf=0, in_order=0, packed_vq=1)")
@@ -878,13 +1146,13 @@ def main():
     ap.add_argument("--testpmd", default=shutil.which("dpdk-testpmd") or "dpdk-testpmd")
     ap.add_argument("--mem", type=int, default=1024, help="MB of --no-huge memory per testpmd")
     ap.add_argument("--smoke", action="store_true",
-                    help="1 run per backend, 2 s, size 64, 1 queue, all topologies, "
+                    help="1 run per backend, 2 s, size 64, 1 queue, the default topologies, "
                          "tiny extras; exit 0 iff every run passed traffic and the "
                          "extras that ran gave numbers (no speed check)")
     cfg = ap.parse_args()
     if cfg.smoke:
         cfg.runs, cfg.seconds, cfg.sizes, cfg.queues = 1, 2, [64], [1]
-        cfg.topologies, cfg.variants = ",".join(TOPOLOGIES), "default"
+        cfg.topologies, cfg.variants = ",".join(DEFAULT_TOPOLOGIES), "default"
     if cfg.vhostmqctl is None:
         cfg.vhostmqctl = os.path.join(os.path.dirname(cfg.vhostmq), "vhostmqctl")
     build = os.path.dirname(os.path.dirname(os.path.abspath(cfg.vhostmq)))
@@ -898,8 +1166,11 @@ def main():
         ap.error("--topologies: %s; --variants: %s" % (", ".join(TOPOLOGIES),
                                                        ", ".join(VARIANTS)))
     if cfg.runs < 1 or cfg.seconds <= 0 or not all(1 <= q <= 128 for q in cfg.queues) \
-            or not all(60 <= s <= 9000 for s in cfg.sizes):
-        ap.error("--runs >= 1, --seconds > 0, --queues 1..128, --sizes 60..9000")
+            or not all(60 <= s <= 9000 for s in cfg.sizes) \
+            or not all(TSO_PAYLOAD_MIN <= s <= TSO_PAYLOAD_MAX for s in cfg.tso_sizes):
+        ap.error("--runs >= 1, --seconds > 0, --queues 1..128, --sizes 60..9000 "
+                 "(frame bytes), --tso-sizes %d..%d (TCP payload per TSO frame)"
+                 % (TSO_PAYLOAD_MIN, TSO_PAYLOAD_MAX))
     cpus = allowed_cpus()
     if (cfg.be_cores is None) != (cfg.fe_cores is None):
         ap.error("--be-cores and --fe-cores go together")
@@ -928,7 +1199,12 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
     points = [Point(cfg, t, v, q, s) for t in topos for v in variants
-              for q in cfg.queues for s in cfg.sizes]
+              for q in t.queue_counts(cfg) for s in t.sizes(cfg)]
+    for t in topos:
+        left = sorted(set(cfg.queues) - set(t.queue_counts(cfg)))
+        if left:
+            print("# %s: runs 1 queue pair only; --queues %s left out for it"
+                  % (t.name, ",".join(map(str, left))), flush=True)
     records, skipped = [], []
     ex = {"skipped": "--no-extras" if cfg.no_extras else "interrupted"}
     rc = 0
@@ -957,6 +1233,7 @@ def main():
     goals = targets(summary, ex)
     result = {"tool": "bench/bench.py", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "config": {"runs": cfg.runs, "seconds": cfg.seconds, "sizes": cfg.sizes,
+                         "tso_sizes": cfg.tso_sizes, "tso_mss": TSO_MSS,
                          "queues": cfg.queues, "topologies": [t.name for t in topos],
                          "variants": variants,
                          "placement": "queue-scaling" if cfg.be_cores else "one core each",
