@@ -547,6 +547,14 @@ class Run:
         procs.prefixes.update((self.fe_prefix, self.be_prefix))
         procs.paths.add(self.sock)
 
+    def remove_sockets(self):
+        """The backend's vhost-user and control sockets, if left."""
+        for n in (self.sock, self.sock + ".ctl"):
+            try:
+                os.unlink(n)
+            except OSError:
+                pass
+
     def clean_prefixes(self):
         for pfx in (self.fe_prefix, self.be_prefix):
             shutil.rmtree(os.path.join(RUNDIR, pfx), ignore_errors=True)
@@ -679,11 +687,7 @@ class Run:
                     shutil.rmtree(os.path.join(RUNDIR, "vhostmq-%d" % be.pid),
                                   ignore_errors=True)
             self.clean_prefixes()
-            for n in (self.sock, self.sock + ".ctl"):
-                try:
-                    os.unlink(n)
-                except OSError:
-                    pass
+            self.remove_sockets()
         self.check_variant(rec)
         why = self.topo.check(self, rec) if rec["ok"] else None
         if why is not None:

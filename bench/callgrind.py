@@ -436,11 +436,7 @@ def make_run_class(bench):
 
         def execute(self):
             self.clean_prefixes()
-            for n in (self.sock, self.sock + ".ctl"):
-                try:
-                    os.unlink(n)
-                except OSError:
-                    pass
+            self.remove_sockets()
             rec = dict(self.pt.fields(), backend=self.backend)
             try:
                 self.measure(rec)
@@ -450,11 +446,7 @@ def make_run_class(bench):
                 rec.update(ok=False, error=str(e))
             finally:
                 self.clean_prefixes()
-                for n in (self.sock, self.sock + ".ctl"):
-                    try:
-                        os.unlink(n)
-                    except OSError:
-                        pass
+                self.remove_sockets()
                 if not self.cfg.keep:
                     shutil.rmtree(self.cg_dir, ignore_errors=True)
             self.check_features(rec)
