@@ -639,10 +639,7 @@ class Run:
 
     def execute(self):
         self.clean_prefixes()
-        try:
-            os.unlink(self.sock)
-        except OSError:
-            pass
+        self.remove_sockets()
         rec = dict(self.pt.fields(), backend=self.backend, run=self.idx,
                    counter=self.topo.what)
         be = fe = None
