@@ -548,8 +548,13 @@ class Run:
         procs.paths.add(self.sock)
 
     def remove_sockets(self):
-        """The backend's vhost-user and control sockets, if left."""
-        for n in (self.sock, self.sock + ".ctl"):
+        """The backend's vhost-user and control sockets, if left, and the
+        file a vhostmq keeps its packed rings' positions in for a successor
+        (backend/resume.h: FNV-1a of the socket path)."""
+        h = 0xcbf29ce484222325
+        for b in self.sock.encode():
+            h = ((h ^ b) * 0x100000001b3) & (2 ** 64 - 1)
+        for n in (self.sock, self.sock + ".ctl", "/dev/shm/vhostmq-rings-%016x" % h):
             try:
                 os.unlink(n)
             except OSError:

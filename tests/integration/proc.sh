@@ -79,6 +79,20 @@ dpdk_prefix_cleanup() {
 	done
 }
 
+# resume_cleanup SOCKET...: the file in which a vhostmq on SOCKET keeps its
+# packed rings' positions for a successor (backend/resume.h: FNV-1a of the
+# path); a test's vhostmq has none.
+resume_cleanup() {
+	local s f
+	for s in "$@"; do
+		f=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & (2 ** 64 - 1)
+print("/dev/shm/vhostmq-rings-%016x" % h)' "$s") && rm -f "$f"
+	done
+}
+
 # finish_run RC LABEL: the end of a testpmd script's EXIT trap. No $result
 # means the harness aborted, which fails; $workdir goes on PASS unless
 # $keep_workdir. Exits with the status.

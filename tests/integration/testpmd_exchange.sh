@@ -217,6 +217,7 @@ cleanup() {
 	[[ -n $fe_pid ]] && { stop_pid "$fe_pid" INT 3; fe_pid=""; }
 	[[ -n $be_pid ]] && { stop_pid "$be_pid" "$be_stop" 2; be_pid=""; }
 	rm -f "$sock"
+	resume_cleanup "$sock"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
 	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 	finish_run "$rc" "mrg=$mrg packed=$packed sizes=$size_label"

@@ -95,6 +95,7 @@ cleanup() {
 	[[ -n $fe_pid ]] && { stop_pid "$fe_pid" INT 3; fe_pid=""; }
 	[[ -n $be_pid ]] && { stop_pid "$be_pid" TERM 2; be_pid=""; }
 	rm -f "$sock" "$csock" "$fifo"
+	resume_cleanup "$sock"
 	[[ -n $sockdir ]] && rm -rf "$sockdir"
 	dpdk_prefix_cleanup "$fe_prefix" "$be_prefix"
 	finish_run "$rc" "testpmd-offload"

@@ -96,6 +96,7 @@
 # guest that cannot be had is a failure (exit 1), not a skip.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../integration/proc.sh"     # resume_cleanup
 [ $# -ge 1 ] || { sed -n '3,90p' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
@@ -130,13 +131,6 @@ vstop() { # SIG: stop the running vhostmq by PID; SIGKILL leaves EAL files
 	rm -rf "/var/run/dpdk/vhostmq-$vpid"
 	vpid=''
 }
-resume_file() { # SOCKET: the file vhostmq keeps packed ring positions in for it
-	python3 -c 'import sys
-h = 0xcbf29ce484222325
-for b in sys.argv[1].encode():
-    h = ((h ^ b) * 0x100000001b3) & (2 ** 64 - 1)
-print("/dev/shm/vhostmq-rings-%016x" % h)' "$1"
-}
 cleanup() {
 	# a guest still running (a step that failed half-way): run-guest.sh
 	# kills its QEMU on SIGTERM
@@ -148,7 +142,7 @@ cleanup() {
 	rm -f "$sock" "$sock.ctl" "$pcap"
 	# what a vhostmq left for a successor after a packed guest (one file per
 	# socket path, backend/resume.h): no successor comes for these
-	for s in vhost src dst vm0 vm1; do rm -f "$(resume_file "$work/$s.sock")"; done
+	for s in vhost src dst vm0 vm1; do resume_cleanup "$work/$s.sock"; done
 	# vhostmq removes its tap on exit; after a SIGKILL it may be left
 	[ "$tapmade" = 1 ] && [ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
 	[ "$brmade" = 1 ] && ip link del vmqbr0 2>/dev/null
