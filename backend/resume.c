@@ -5,9 +5,11 @@
  * position out of the ring is refused by vq_map() like any base. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ struct be_resume {
 	struct resume_file *f;
 	size_t len;
 	uint32_t nvrings;
+	int fd;                          /* holds the lock while we run */
 	char path[64];
 };
 
@@ -53,6 +56,7 @@ struct be_resume *
 be_resume_open(const char *socket, uint32_t nvrings, char *why, size_t why_len)
 {
 	struct be_resume *r = calloc(1, sizeof(*r));
+	char real[PATH_MAX];
 	struct stat st;
 	int fd;
 
@@ -60,28 +64,40 @@ be_resume_open(const char *socket, uint32_t nvrings, char *why, size_t why_len)
 		snprintf(why, why_len, "out of memory");
 		return NULL;
 	}
+	/* One name for one socket however it is written (a client's socket
+	 * may not exist yet: then as given). */
 	snprintf(r->path, sizeof(r->path), "/dev/shm/vhostmq-rings-%016llx",
-	         (unsigned long long)path_hash(socket));
+	         (unsigned long long)path_hash(realpath(socket, real) != NULL ? real : socket));
 	r->nvrings = nvrings;
 	r->len = sizeof(struct resume_file) + nvrings * sizeof(struct resume_entry);
-	/* Not through a link, and only a file of our own: /dev/shm is shared. */
+	/* Not through a link, only a file of our own that nobody else may
+	 * read or write, and one process at a time: /dev/shm is shared. */
 	fd = open(r->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    ((size_t)st.st_size != r->len && ftruncate(fd, 0) != 0) ||
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(why, why_len, "%s: %s", r->path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
+	    (st.st_mode & 077) != 0) {
+		snprintf(why, why_len, "%s: not a file of this user's alone", r->path);
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(why, why_len, "%s: in use by another vhostmq on the same socket",
+		         r->path);
+		goto fail;
+	}
+	if (((size_t)st.st_size != r->len && ftruncate(fd, 0) != 0) ||
 	    ftruncate(fd, (off_t)r->len) != 0) {
-		snprintf(why, why_len, "%s: %s", r->path, strerror(fd < 0 ? errno : EINVAL));
-		if (fd >= 0)
-			close(fd);
-		free(r);
-		return NULL;
+		snprintf(why, why_len, "%s: %s", r->path, strerror(errno));
+		goto fail;
 	}
 	r->f = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (r->f == MAP_FAILED) {
 		snprintf(why, why_len, "%s: mmap: %s", r->path, strerror(errno));
-		free(r);
-		return NULL;
+		goto fail;
 	}
+	r->fd = fd;
 	/* Another layout (or a new file): nothing in it is ours. */
 	if (r->f->magic != RESUME_MAGIC || r->f->nvrings != nvrings) {
 		memset(r->f, 0, r->len);
@@ -89,6 +105,11 @@ be_resume_open(const char *socket, uint32_t nvrings, char *why, size_t why_len)
 		r->f->nvrings = nvrings;
 	}
 	return r;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(r);
+	return NULL;
 }
 
 /* The file goes with the process when it holds nothing a successor needs
@@ -106,6 +127,7 @@ be_resume_close(struct be_resume *r)
 	munmap(r->f, r->len);
 	if (!keep)
 		unlink(r->path);
+	close(r->fd);                    /* and the lock with it */
 	free(r);
 }
 
@@ -132,26 +154,30 @@ be_resume_find(const struct be_resume *r, uint32_t vqi, const struct be_ring_id 
 	if (r == NULL || vqi >= r->nvrings || id->file_id == 0)
 		return false;
 	e = &r->f->e[vqi];
-	if (!e->valid || !same_ring(e, id))
+	if (!__atomic_load_n(&e->valid, __ATOMIC_ACQUIRE) || !same_ring(e, id))
 		return false;
 	*base = __atomic_load_n(&e->base, __ATOMIC_RELAXED);
 	return true;
 }
 
 uint16_t *
-be_resume_claim(struct be_resume *r, uint32_t vqi, const struct be_ring_id *id)
+be_resume_claim(struct be_resume *r, uint32_t vqi, const struct be_ring_id *id, uint16_t base)
 {
 	struct resume_entry *e;
 
 	if (r == NULL || vqi >= r->nvrings || id->file_id == 0)
 		return NULL;
 	e = &r->f->e[vqi];
+	/* Invalid while it names one ring and holds another's position: a
+	 * crash in between leaves nothing to resume from. */
+	__atomic_store_n(&e->valid, 0, __ATOMIC_RELEASE);
 	e->file_id = id->file_id;
 	e->desc_gpa = id->desc_gpa;
 	e->driver_gpa = id->driver_gpa;
 	e->device_gpa = id->device_gpa;
 	e->size = id->size;
-	e->valid = 1;
+	__atomic_store_n(&e->base, base, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->valid, 1, __ATOMIC_RELEASE);
 	return &e->base;
 }
 
@@ -159,5 +185,5 @@ void
 be_resume_forget(struct be_resume *r, uint32_t vqi)
 {
 	if (r != NULL && vqi < r->nvrings)
-		r->f->e[vqi].valid = 0;
+		__atomic_store_n(&r->f->e[vqi].valid, 0, __ATOMIC_RELEASE);
 }

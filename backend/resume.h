@@ -7,12 +7,16 @@
  * not recover it when its backend dies: it resends the base it knew from
  * the last clean stop, and the guest's network would hang.
  *
- * One file per device socket, /dev/shm/vhostmq-rings-<hash of the socket
- * path>. A ring's entry names the ring (the guest memory file, the three
- * areas' guest addresses, the size: a different guest, or the same guest
- * with a re-initialised driver, does not match) and holds the position of
- * its last publish, written by the poll thread (vq_set_resume()). GET_VRING_BASE
- * (a clean stop: the frontend then knows the position) forgets it. */
+ * One file per device socket, /dev/shm/vhostmq-rings-<hash of the socket's
+ * real path>, this user's alone, locked by the process using it. A ring's
+ * entry names the ring (the guest memory file, the three areas' guest
+ * addresses, the size: a different guest, or a driver that placed its ring
+ * anew, does not match) and holds the position of its last publish,
+ * written by the poll thread (vq_set_resume()). GET_VRING_BASE (a clean
+ * stop: the frontend then knows the position) forgets it. Before a saved
+ * position is used, the ring itself must look as a device left it there
+ * (vq_packed_resumable()): a driver that reset the ring in between is not
+ * fooled. */
 #ifndef VHOSTMQ_BACKEND_RESUME_H
 #define VHOSTMQ_BACKEND_RESUME_H
 #include <stdbool.h>
@@ -40,9 +44,11 @@ const char *be_resume_path(const struct be_resume *r);
  * position for this very ring (vqi, id) and did not stop it cleanly. */
 bool be_resume_find(const struct be_resume *r, uint32_t vqi, const struct be_ring_id *id,
                     uint16_t *base);
-/* The ring vqi is now id: its entry, whose position the caller's vq keeps
- * (vq_set_resume()). NULL when vqi is beyond the file. */
-uint16_t *be_resume_claim(struct be_resume *r, uint32_t vqi, const struct be_ring_id *id);
+/* The ring vqi is now id, starting at base: its entry, whose position the
+ * caller's vq keeps from now on (vq_set_resume()). NULL when vqi is beyond
+ * the file. */
+uint16_t *be_resume_claim(struct be_resume *r, uint32_t vqi, const struct be_ring_id *id,
+                          uint16_t base);
 /* The frontend learnt the position (GET_VRING_BASE): nothing to keep. */
 void be_resume_forget(struct be_resume *r, uint32_t vqi);
 

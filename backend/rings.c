@@ -67,6 +67,12 @@ be_packed_base(struct be_dev *d, uint32_t vqi, struct be_ring_id *id)
 	*id = be_ring_identity(d, v);
 	if (!be_resume_find(d->resume, vqi, id, &saved) || saved == v->base)
 		return v->base;
+	if (!vq_packed_resumable(vhu_conn_mem(d->conn), &v->addrs, v->num, saved)) {
+		vlog_info("device %s: vring %u: not resuming the packed ring where the previous "
+		          "vhostmq left it (descriptor %u, wrap %u): the driver has set it up "
+		          "anew since", d->cfg.name, vqi, saved & 0x7fff, saved >> 15);
+		return v->base;
+	}
 	vlog_info("device %s: vring %u: resuming the packed ring at descriptor %u (wrap %u) "
 	          "where the previous vhostmq left it; the frontend's base %u (wrap %u) is "
 	          "from before", d->cfg.name, vqi, saved & 0x7fff, saved >> 15,
@@ -120,7 +126,7 @@ be_ring_start(struct be_dev *d, uint32_t vqi, struct be_txn *t)
 	 * without one tests nothing per packet. */
 	vq_set_log(&vq, vhu_conn_log(d->conn), vhu_vring_log_gpa(d->conn, vqi));
 	if (packed)
-		vq_set_resume(&vq, be_resume_claim(d->resume, vqi, &id));
+		vq_set_resume(&vq, be_resume_claim(d->resume, vqi, &id, base));
 	r->vq = vq;
 	r->has_pos = true;
 	r->running = true;

@@ -588,6 +588,16 @@ direct_begin(const struct pmd_qp *q, struct direct *d)
 	d->steer = reader->steer;
 }
 
+/* b's RX ring was written to in this burst: direct_end() publishes it. */
+static void
+direct_touch(struct direct *d, const struct pmd_qp *b)
+{
+	for (uint16_t i = 0; i < d->ntouched; i++)
+		if (d->touched[i] == b)
+			return;
+	d->touched[d->ntouched++] = b;
+}
+
 /* The frame of a checked TX chain, as host pieces (its net header skipped). */
 static unsigned
 chain_frame(const struct vq_chain *c, uint16_t hdr_len, struct iovec *out)
@@ -645,6 +655,13 @@ tx_direct(const struct pmd_qp *q, struct direct *d, const struct vq_chain *c,
 			goto through_port;
 		r = vnet_rx_packet_meta(vq, b->mem, &b->rx_fmt, &meta, frame, n, len);
 	}
+	/* Bad chains the receive gave back empty are in b's ring whatever
+	 * became of the frame: counted, and published with the burst. */
+	if (unlikely(vq->chain_errs != chain_errs)) {
+		STAT_ADD(b->st, rx_bad_chain, vq->chain_errs - chain_errs);
+		report_drop(b, &b->st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
+	}
+	direct_touch(d, b);
 	/* No room yet, or (TSO) buffers that can never hold the frame whole:
 	 * the port path waits for room, or cuts it (rx_finish()). */
 	if (r == VNET_RX_NO_BUF || (r == VNET_RX_TOO_BIG && req->tso))
@@ -665,14 +682,6 @@ tx_direct(const struct pmd_qp *q, struct direct *d, const struct vq_chain *c,
 	} else {
 		STAT_ADD(b->st, rx_drop_broken, 1);
 	}
-	if (unlikely(vq->chain_errs != chain_errs)) {
-		STAT_ADD(b->st, rx_bad_chain, vq->chain_errs - chain_errs);
-		report_drop(b, &b->st->rx_drop_logged, "RX", vq_strerror(vq->last_chain_err));
-	}
-	for (uint16_t i = 0; i < d->ntouched; i++)
-		if (d->touched[i] == b)
-			return true;
-	d->touched[d->ntouched++] = b;
 	return true;
 through_port:
 	d->steer = NULL;

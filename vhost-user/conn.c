@@ -654,10 +654,20 @@ vring_base_packed(const struct vhu_conn *d)
 static int
 h_set_vring_base(struct vhu_conn *d, struct vhu_msg *m)
 {
-	if (!vring_base_packed(d) && m->p.state.num > UINT16_MAX)
-		return vhu_reject(d, m, -EINVAL, "num: %u is not a 16-bit ring index",
-		                  m->p.state.num);
-	d->vring[m->p.state.index].base = (uint16_t)m->p.state.num;
+	uint32_t num = m->p.state.num;
+
+	if (!vring_base_packed(d) && num > UINT16_MAX)
+		return vhu_reject(d, m, -EINVAL, "num: %u is not a 16-bit ring index", num);
+	/* A used side behind the available one means buffers in flight,
+	 * which this backend never leaves (vq.h): start at the used side, so
+	 * those the driver still waits for are taken again, not lost. */
+	if (vring_base_packed(d) && num > UINT16_MAX && (num >> 16) != (num & 0xffff)) {
+		vlog_warn("device %s: vring %u: SET_VRING_BASE: used side %#x differs from "
+		          "available side %#x: starting at the used side", d->name,
+		          m->p.state.index, num >> 16, num & 0xffff);
+		num >>= 16;
+	}
+	d->vring[m->p.state.index].base = (uint16_t)num;
 	return 0;
 }
 

@@ -22,7 +22,8 @@ vq_strerror(enum vq_err e)
 		[VQ_E_AVAIL_JUMP]      = "avail index moved by more than the ring size",
 		[VQ_E_HEAD_RANGE]      = "avail entry out of range",
 		[VQ_E_ID_RANGE]        = "packed ring: buffer id out of range",
-		[VQ_E_RING_CHAIN]      = "packed ring: a descriptor chain runs the whole ring",
+		[VQ_E_RING_CHAIN]      = ("packed ring: a descriptor chain longer than 256 or the "
+		                          "ring, or running into one not made available"),
 		[VQ_E_NEXT_RANGE]      = "descriptor next index out of range",
 		[VQ_E_LOOP]            = "descriptor chain loops (or exceeds 256 descriptors)",
 		[VQ_E_NESTED_INDIRECT] = "nested indirect table",
@@ -170,7 +171,9 @@ vq_avail_snapshot(struct vq *vq)
 uint16_t
 vq_position(const struct vq *vq)
 {
-	return vq->packed ? vq_packed_base(vq, vq->last_avail) : vq->last_avail;
+	/* Packed: what the driver saw used last; anything taken since and not
+	 * published the next device takes again. */
+	return vq->packed ? vq_packed_base(vq, vq->published_used) : vq->last_avail;
 }
 
 void

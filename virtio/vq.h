@@ -29,8 +29,10 @@ enum vq_err {
 	VQ_E_AVAIL_JUMP,         /* avail->idx moved by more than the ring size */
 	VQ_E_HEAD_RANGE,         /* avail entry >= ring size */
 	VQ_E_ID_RANGE,           /* packed: buffer id >= ring size */
-	VQ_E_RING_CHAIN,         /* packed: a chain that runs the whole ring (its
-	                            end, so the next chain, cannot be found) */
+	VQ_E_RING_CHAIN,         /* packed: a chain longer than VQ_MAX_CHAIN_DESCS
+	                            or the ring, or running into a descriptor
+	                            not made available (its end, so the next
+	                            chain, cannot be looked for) */
 	/* chain violations: the chain is returned with length 0 and counted */
 	VQ_E_NEXT_RANGE,         /* next index >= table size */
 	VQ_E_LOOP,               /* chain longer than its table (a cycle) or
@@ -167,6 +169,13 @@ uint16_t vq_position(const struct vq *vq);
 /* Packed: keep the position of every publish at *p from now on (and now);
  * NULL stops it. Run by the control thread on a stopped vq. */
 void vq_set_resume(struct vq *vq, uint16_t *p);
+
+/* Packed: whether the ring at a (size entries) looks as a device left it
+ * with base as its position: the descriptor before it was marked used in
+ * its lap (and names a buffer). A ring a driver set up anew (zeroed, then
+ * made available from 0) does not. Reads guest memory only. */
+bool vq_packed_resumable(const struct gmem *mem, const struct vq_addrs *a, uint32_t size,
+                         uint16_t base);
 
 /* Starts (log != NULL) or ends logging the writes into this stopped vq's
  * used ring, at guest physical used_gpa. Run by the control thread. */

@@ -89,6 +89,29 @@ vq_packed_map(struct vq *vq, const struct gmem *mem, const struct vq_addrs *a, u
 	return VQ_OK;
 }
 
+bool
+vq_packed_resumable(const struct gmem *mem, const struct vq_addrs *a, uint32_t size,
+                    uint16_t base)
+{
+	uint16_t idx = base & 0x7fff, prev;
+	bool wrap = base >> 15;
+	const struct vring_packed_desc *ring;
+	struct vring_packed_desc d;
+
+	if (size == 0 || size > VQ_SIZE_MAX || idx >= size ||
+	    (ring = gmem_fva_to_hva_full(mem, a->desc_fva, vring_packed_desc_bytes(size))) ==
+	    NULL || ((uintptr_t)ring & 15) != 0)
+		return false;
+	/* The descriptor before base, in its own lap. */
+	prev = idx == 0 ? (uint16_t)(size - 1) : (uint16_t)(idx - 1);
+	if (idx == 0)
+		wrap = !wrap;
+	d = pdesc_load(&ring[prev], flags_load(&ring[prev], __ATOMIC_ACQUIRE));
+	return d.addr != 0 &&
+	       (d.flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) ==
+	       (wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0);
+}
+
 uint16_t
 vq_packed_avail_count(struct vq *vq)
 {
@@ -251,8 +274,6 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 		n++;
 		if (e != VQ_OK) {
 			/* keep walking: the chain's end is where the next begins */
-		} else if (n > VQ_MAX_CHAIN_DESCS) {
-			e = VQ_E_LOOP;
 		} else if (d.flags & VRING_DESC_F_INDIRECT) {
 			/* Spec 2.8.7: an indirect descriptor stands alone. */
 			e = n == 1 && !(d.flags & VRING_DESC_F_NEXT)
@@ -262,10 +283,18 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 		}
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
-		if (n == vq->size)
+		/* A chain we cannot carry, or one whose next descriptor the
+		 * driver has not made available (spec 2.8.6: every descriptor
+		 * of a chain is, before its head), has no end we may look for:
+		 * walking on would read stale descriptors up to a whole ring
+		 * per pop. The ring is broken instead. */
+		if (n == VQ_MAX_CHAIN_DESCS || n == vq->size)
 			return vq_fail(vq, VQ_E_RING_CHAIN);
 		pos = vq_packed_advance(vq, pos, 1);
 		flags = flags_load(&vq->pdesc[pos_index(vq, pos)], __ATOMIC_RELAXED);
+		if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
+		    (pos_wrap(vq, pos) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
+			return vq_fail(vq, VQ_E_RING_CHAIN);
 	}
 	/* The id is the driver's only name for the buffer: one we could not
 	 * give back is a broken ring, as a split ring's bad head is. */
@@ -348,10 +377,11 @@ vq_packed_publish(struct vq *vq)
 	vq->published_used = vq->used_idx;
 	vq->nshadow = 0;
 	/* Everything before it is used: where a process that comes after a
-	 * crash goes on (the driver still sees nothing past it as used). */
+	 * crash goes on (the driver still sees nothing past it as used).
+	 * Release: never ahead of the used descriptors it vouches for. */
 	if (vq->resume != NULL)
 		__atomic_store_n(vq->resume, vq_packed_base(vq, vq->published_used),
-		                 __ATOMIC_RELAXED);
+		                 __ATOMIC_RELEASE);
 	return true;
 }
 

@@ -4,13 +4,15 @@
  * (same guest memory file, areas and size), never after a clean stop
  * (forget), never for another vring; a file of another layout starts empty;
  * the file stays while a successor needs it and goes when nothing in it
- * does; a file that is not ours (a link, another owner) is refused. */
+ * does; one process holds it at a time; a file that is not ours alone (a
+ * link, others' permissions) is refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "backend/resume.h"
@@ -42,10 +44,10 @@ test_survives_a_crash(void **state)
 	assert_non_null(r);
 	snprintf(path, sizeof(path), "%s", be_resume_path(r));
 	assert_false(be_resume_find(r, 3, &ring_a, &base));
-	p = be_resume_claim(r, 3, &ring_a);
+	p = be_resume_claim(r, 3, &ring_a, 0x8000);
 	assert_non_null(p);
 	*p = 0x8000 | 44;                    /* what the poll thread publishes */
-	assert_null(be_resume_claim(r, 8, &ring_a));   /* beyond the file */
+	assert_null(be_resume_claim(r, 8, &ring_a, 0));   /* beyond the file */
 	be_resume_close(r);                  /* a ring was running: kept */
 	assert_int_equal(access(path, F_OK), 0);
 
@@ -80,12 +82,35 @@ test_other_layout_starts_empty(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	*be_resume_claim(r, 1, &ring_a) = 5;
+	*be_resume_claim(r, 1, &ring_a, 5) = 5;
 	be_resume_close(r);
 	r = be_resume_open(sock, 16, why, sizeof(why));
 	assert_non_null(r);
 	assert_false(be_resume_find(r, 1, &ring_a, &base));
 	be_resume_close(r);
+}
+
+/* One process at a time: a second vhostmq on the same socket runs without
+ * (it would overwrite the first one's positions); and a file others may
+ * read or write is not used. */
+static void
+test_one_owner(void **state)
+{
+	char why[200] = "", path[64];
+	struct be_resume *r = be_resume_open(sock, 8, why, sizeof(why)), *r2;
+
+	(void)state;
+	assert_non_null(r);
+	snprintf(path, sizeof(path), "%s", be_resume_path(r));
+	r2 = be_resume_open(sock, 8, why, sizeof(why));
+	assert_null(r2);
+	assert_non_null(strstr(why, "in use by another vhostmq"));
+	*be_resume_claim(r, 0, &ring_a, 1) = 1;   /* kept at close */
+	be_resume_close(r);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_null(be_resume_open(sock, 8, why, sizeof(why)));
+	assert_non_null(strstr(why, "not a file of this user's alone"));
+	unlink(path);
 }
 
 /* A link in /dev/shm where the file goes is not followed. */
@@ -112,6 +137,7 @@ main(void)
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(test_survives_a_crash),
 		cmocka_unit_test(test_other_layout_starts_empty),
+		cmocka_unit_test(test_one_owner),
 		cmocka_unit_test(test_refuses_a_link),
 	};
 

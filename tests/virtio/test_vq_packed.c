@@ -9,7 +9,9 @@
  * batch), event suppression both ways, the base a ring starts from and the
  * position it reports, and the dirty log. The hostile table breaks one rule
  * per row and checks the exact enum vq_err and its consequence: a ring
- * violation breaks the queue and gives nothing back; a chain violation gives
+ * violation (a bad buffer id; a chain longer than 256 descriptors or the
+ * ring, or running into a descriptor not made available) breaks the queue
+ * and gives nothing back; a chain violation gives
  * that chain back with length 0 under its own id, counted once, and the
  * next good chain pops as if nothing had happened. */
 #include <endian.h>
@@ -365,6 +367,47 @@ test_base_and_position(void **state)
 	fg_free(g);
 }
 
+/* vq_packed_resumable(): a ring a device ran to a position has the
+ * descriptor before it marked used in its lap; a ring set up anew (zeroed,
+ * or made available again from the start) does not. */
+static void
+test_resumable(void **state)
+{
+	struct fake_guest *g = pk_guest(8, TX, 0);
+	uint64_t b = buf(g, 64, 0);
+	struct vq_chain c;
+
+	(void)state;
+	assert_false(vq_packed_resumable(g->mem, &g->addrs, 8, 0x8000 | 3));   /* zeroed */
+	for (uint16_t k = 0; k < 11; k++) {      /* a lap and 3: position 3, wrap 0 */
+		struct fg_pk_elem e = { b, 64, 0 };
+		uint16_t id, fl;
+		uint32_t len;
+
+		fg_pk_post(g, &e, 1, k % 8);
+		assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_OK);
+		vq_push(g->vq, c.head, 0);
+		vq_publish(g->vq);
+		assert_true(fg_pk_used(g, &id, &len, &fl));
+	}
+	assert_int_equal(vq_position(g->vq), 3);
+	assert_true(vq_packed_resumable(g->mem, &g->addrs, 8, 3));
+	assert_false(vq_packed_resumable(g->mem, &g->addrs, 8, 0x8000 | 3));  /* other lap */
+	assert_false(vq_packed_resumable(g->mem, &g->addrs, 8, 5));   /* not used yet */
+	assert_false(vq_packed_resumable(g->mem, &g->addrs, 8, 9));   /* beyond the ring */
+	/* A driver that starts over: zeroes the ring, posts from 0 in lap 1. */
+	memset(g->pdesc, 0, 16 * 8);
+	g->pk_next = 0;
+	g->pk_wrap = true;
+	for (uint16_t k = 0; k < 5; k++) {
+		struct fg_pk_elem e = { b, 64, 0 };
+
+		fg_pk_post(g, &e, 1, k);
+	}
+	assert_false(vq_packed_resumable(g->mem, &g->addrs, 8, 3));
+	fg_free(g);
+}
+
 /* While a migration logs, a publish marks the pages of the descriptors it
  * wrote (also across the end of the ring) and turning kicks on marks the
  * device area. */
@@ -461,6 +504,15 @@ static void chain_too_long(struct fake_guest *g)
 		e[k] = (struct fg_pk_elem){ b, k == 0, 0 };
 	fg_pk_post(g, e, ARRAY_SIZE(e), BAD_ID);
 }
+static void chain_into_stale(struct fake_guest *g)
+{
+	struct fg_pk_elem e[2] = { { fg_alloc(g, 64, 16), 64, W }, { fg_alloc(g, 64, 16), 64, W } };
+	uint16_t second = (uint16_t)((g->pk_next + 1) % g->qsize);
+
+	fg_pk_post(g, e, 2, BAD_ID);
+	/* the second descriptor keeps the flags of a lap gone by */
+	fg_pk_raw(g, second, e[1].gpa, 64, BAD_ID, 0);
+}
 static void ind_len_zero(struct fake_guest *g) { post1(g, fg_alloc(g, 64, 16), 0, I); }
 static void ind_len_odd(struct fake_guest *g) { post1(g, fg_alloc(g, 64, 16), 24, I); }
 static void ind_too_long(struct fake_guest *g)
@@ -518,7 +570,9 @@ static const struct hostile rows[] = {
 	{ "packed: AVAIL and USED both set (not available)", TX, 0, wrap_both_set, VQ_EMPTY },
 	{ "packed: flags of the other lap (not available)", RX, 0, wrap_other_lap, VQ_EMPTY },
 	{ "packed: a chain that runs the whole ring", TX, 0, chain_whole_ring, VQ_E_RING_CHAIN },
-	{ "packed: chain longer than 256 descriptors", TX, 0, chain_too_long, VQ_E_LOOP },
+	{ "packed: chain longer than 256 descriptors", TX, 0, chain_too_long, VQ_E_RING_CHAIN },
+	{ "packed: chain into a descriptor not made available", RX, 0, chain_into_stale,
+	  VQ_E_RING_CHAIN },
 	{ "packed: indirect without the feature", TX, 0, ind_len_odd, VQ_E_INDIRECT_FEATURE },
 	{ "packed: indirect table length 0", TX, F_INDIRECT, ind_len_zero, VQ_E_INDIRECT_LEN },
 	{ "packed: indirect table length 24", RX, F_INDIRECT, ind_len_odd, VQ_E_INDIRECT_LEN },
@@ -638,6 +692,7 @@ main(void)
 		cmocka_unit_test(test_kick_suppression),
 		cmocka_unit_test(test_base_and_position),
 		cmocka_unit_test(test_dirty_log),
+		cmocka_unit_test(test_resumable),
 		cmocka_unit_test(test_map_refusals),
 	};
 	struct CMUnitTest t[ARRAY_SIZE(fixed) + ARRAY_SIZE(rows)];
