@@ -187,14 +187,19 @@ pmd_gro_burst(struct rte_mbuf **pkts, uint16_t n, bool v4, bool v6)
 
 	while (i < n) {
 		uint16_t j = i;
-		bool is6 = false;
+		bool is6 = false, next_run = false;
 
 		/* A run: consecutive candidates of one IP version the guest
-		 * takes merged, at most a burst. */
+		 * takes merged, at most a burst. A candidate of the other
+		 * version ends it and starts the next. */
 		while (j < n && j - i < PMD_BURST && pmd_gro_candidate(pkts[j])) {
 			if (j == i)
 				is6 = gro_is6(pkts[j]);
-			if (gro_is6(pkts[j]) != is6 || !(is6 ? v6 : v4))
+			if (gro_is6(pkts[j]) != is6) {
+				next_run = true;
+				break;
+			}
+			if (!(is6 ? v6 : v4))
 				break;
 			j++;
 		}
@@ -209,6 +214,10 @@ pmd_gro_burst(struct rte_mbuf **pkts, uint16_t n, bool v4, bool v6)
 			}
 		} else if (j > i) {
 			pkts[out++] = pkts[i];
+		}
+		if (next_run) {
+			i = j;
+			continue;
 		}
 		if (j < n)
 			pkts[out++] = pkts[j];

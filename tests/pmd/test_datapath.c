@@ -2042,7 +2042,8 @@ test_gro_helpers(void **state)
 /* TCP/IPv6 (merged here, not by rte_gro): segments join their flow's frame
  * only in sequence and only with the same headers (another flow label, or
  * TCP options that differ, keep a segment apart), a frame stays where its
- * first segment was, and a merged frame comes apart again bit for bit. */
+ * first segment was, a merged frame comes apart again bit for bit, and
+ * IPv4 then IPv6 segments make two runs, each merged. */
 static void
 test_gro6_merge(void **state)
 {
@@ -2103,6 +2104,19 @@ test_gro6_merge(void **state)
 		assert_memory_equal(rte_pktmbuf_mtod(m[k], void *), copy[k], m[k]->pkt_len);
 	}
 	rte_pktmbuf_free_bulk(m, 3);
+	/* Two IPv4 segments then two IPv6 ones: two runs, both merged. */
+	stream_ip = 4;
+	gro_stream(2 * GRO_MSS, 40000);
+	m[0] = gro_seg(0, 0x10, true);
+	m[1] = gro_seg(1, 0x10, true);
+	stream_ip = 6;
+	gro_stream(2 * GRO_MSS, 40000);
+	m[2] = gro_seg(0, 0x10, true);
+	m[3] = gro_seg(1, 0x10, true);
+	assert_int_equal(pmd_gro_burst(m, 4, true, true), 2);
+	assert_true(pmd_gro_merged(m[0]) && !pmd_gro_is_v6(m[0]));
+	assert_true(pmd_gro_merged(m[1]) && pmd_gro_is_v6(m[1]));
+	rte_pktmbuf_free_bulk(m, 2);
 	stream_ip = 4;
 	assert_int_equal(rte_mempool_avail_count(pool), pool->size);
 }
