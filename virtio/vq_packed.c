@@ -220,52 +220,17 @@ packed_indirect(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
 	return VQ_OK;
 }
 
-enum vq_err
-vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+/* vq_packed_pop() for every other shape: chains, indirect tables, buffers
+ * across regions, and what is wrong with them. d is the head, available
+ * (its flags loaded with acquire) and copied. Out of line: the usual
+ * buffer never comes here, and the fast path stays a leaf. */
+static VHOSTMQ_COLD enum vq_err
+packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
+                struct vring_packed_desc d)
 {
-	uint16_t first = vq->last_avail, pos = first, n = 0, flags, ahead;
-	bool wrap = first < vq->size;
-	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
-	struct vring_packed_desc d;
+	uint16_t first = vq->last_avail, pos = first, n = 0, flags = d.flags, ahead;
 	enum vq_err e = VQ_OK;
 
-	if (unlikely(vq->broken))
-		return VQ_E_BROKEN;
-	if (unlikely(vq->nshadow >= VQ_SHADOW_MAX - 1))
-		return VQ_EMPTY;             /* until the next publish */
-	flags = flags_load(p, __ATOMIC_ACQUIRE);
-	if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
-	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
-		return VQ_EMPTY;
-	d = pdesc_load(p, flags);
-	/* The usual shape: one descriptor, the right direction, in one region
-	 * (what Linux and DPDK post for a frame or a receive buffer). The same
-	 * checks as the walk below, in fewer steps. */
-	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len != 0 &&
-	           !(d.flags & VRING_DESC_F_WRITE) == (vq->dir == VQ_DIR_DEVICE_READS) &&
-	           d.id < vq->size)) {
-		uint64_t got = d.len;
-		void *hva = gmem_gpa_to_hva(mem, d.addr, &got, &vq->hint);
-
-		if (likely(got == d.len)) {
-			bool out = vq->dir == VQ_DIR_DEVICE_READS;
-			uint16_t next = (uint16_t)(first + 1u == 2u * vq->size ? 0 : first + 1u);
-
-			c->head = (uint32_t)d.id | UINT32_C(1) << 16;
-			c->seg[0] = (struct iovec){ .iov_base = hva, .iov_len = got };
-			c->n_out = out;
-			c->n_in = !out;
-			c->out_len = out ? got : 0;
-			c->in_len = out ? 0 : got;
-			/* The scan (vq_packed_avail_count()) stays at or ahead of
-			 * us; one left more than a ring ahead by a rewind starts
-			 * over there. */
-			if (vq->shadow_avail == first)
-				vq->shadow_avail = next;
-			vq->last_avail = next;
-			return VQ_OK;
-		}
-	}
 	c->n_out = c->n_in = 0;
 	c->out_len = c->in_len = 0;
 	for (;;) {
@@ -312,6 +277,54 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	if (unlikely(e != VQ_OK))
 		vq_chain_refused(vq, c->head, e);
 	return e;
+}
+
+enum vq_err
+vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
+{
+	uint16_t first = vq->last_avail, flags;
+	bool wrap = first < vq->size;
+	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
+	struct vring_packed_desc d;
+
+	if (unlikely(vq->broken))
+		return VQ_E_BROKEN;
+	if (unlikely(vq->nshadow >= VQ_SHADOW_MAX - 1))
+		return VQ_EMPTY;             /* until the next publish */
+	flags = flags_load(p, __ATOMIC_ACQUIRE);
+	if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
+	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
+		return VQ_EMPTY;
+	d = pdesc_load(p, flags);
+	/* The usual shape: one descriptor, the right direction, in one region
+	 * (what Linux and DPDK post for a frame or a receive buffer). The same
+	 * checks as the walk below, in fewer steps. */
+	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len != 0 &&
+	           !(d.flags & VRING_DESC_F_WRITE) == (vq->dir == VQ_DIR_DEVICE_READS) &&
+	           d.id < vq->size)) {
+		uint64_t got = d.len;
+		void *hva = gmem_gpa_to_hva(mem, d.addr, &got, &vq->hint);
+
+		if (likely(got == d.len)) {
+			bool out = vq->dir == VQ_DIR_DEVICE_READS;
+			uint16_t next = (uint16_t)(first + 1u == 2u * vq->size ? 0 : first + 1u);
+
+			c->head = (uint32_t)d.id | UINT32_C(1) << 16;
+			c->seg[0] = (struct iovec){ .iov_base = hva, .iov_len = got };
+			c->n_out = out;
+			c->n_in = !out;
+			c->out_len = out ? got : 0;
+			c->in_len = out ? 0 : got;
+			/* The scan (vq_packed_avail_count()) stays at or ahead of
+			 * us; one left more than a ring ahead by a rewind starts
+			 * over there. */
+			if (vq->shadow_avail == first)
+				vq->shadow_avail = next;
+			vq->last_avail = next;
+			return VQ_OK;
+		}
+	}
+	return packed_pop_walk(vq, mem, c, d);
 }
 
 /* One used descriptor at descriptor i of wrap counter w; the release store
