@@ -212,28 +212,12 @@ vq_split_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t head = guest_load16(&vq->avail->ring[(vq->last_avail + i) & vq->mask]);
 		struct vring_desc d;
-		uint64_t len = 2 * VQ_CACHE_LINE;
-		const char *hva;
 
 		if (head >= vq->size)
 			return;              /* vq_pop will say why */
 		d = desc_load(&vq->desc[head]);
-		if (d.flags & VRING_DESC_F_INDIRECT)
-			continue;
-		len = d.len < len ? d.len : len;
-		hva = gmem_gpa_to_hva(mem, d.addr, &len, &hint);
-		if (hva == NULL)
-			continue;
-		/* A frame and the header in front of it usually span two lines. */
-		if (vq->dir == VQ_DIR_DEVICE_WRITES) {
-			__builtin_prefetch(hva, 1, 3);
-			if (len > VQ_CACHE_LINE)
-				__builtin_prefetch(hva + VQ_CACHE_LINE, 1, 3);
-		} else {
-			__builtin_prefetch(hva, 0, 3);
-			if (len > VQ_CACHE_LINE)
-				__builtin_prefetch(hva + VQ_CACHE_LINE, 0, 3);
-		}
+		if (!(d.flags & VRING_DESC_F_INDIRECT))
+			vq_prefetch_buffer(vq, mem, d.addr, d.len, &hint);
 	}
 }
 

@@ -157,18 +157,9 @@ vq_packed_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n)
 	for (uint16_t i = 0; i < n; i++, c = vq_packed_advance(vq, c, 1)) {
 		const struct vring_packed_desc *p = &vq->pdesc[pos_index(vq, c)];
 		struct vring_packed_desc d = pdesc_load(p, flags_load(p, __ATOMIC_RELAXED));
-		uint64_t len = d.len < 2 * VQ_CACHE_LINE ? d.len : 2 * VQ_CACHE_LINE;
-		const char *hva;
 
-		if (d.flags & VRING_DESC_F_INDIRECT)
-			continue;
-		hva = gmem_gpa_to_hva(mem, d.addr, &len, &hint);
-		if (hva == NULL)
-			continue;
-		if (vq->dir == VQ_DIR_DEVICE_WRITES)
-			__builtin_prefetch(hva, 1, 3);
-		else
-			__builtin_prefetch(hva, 0, 3);
+		if (!(d.flags & VRING_DESC_F_INDIRECT))
+			vq_prefetch_buffer(vq, mem, d.addr, d.len, &hint);
 	}
 }
 
