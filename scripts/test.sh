@@ -60,7 +60,11 @@ res.append(("bench smoke", "OK" if sys.argv[3] == "0" else "FAIL"))
 res.append(("fuzz", "OK" if sys.argv[4] == "0" else "FAIL"))
 ok = sum(r in ("OK", "EXPECTEDFAIL") for _, r in res)
 skipped = [n for n, r in res if r == "SKIP"]
-print(f"tests: {ok} passed, {len(res) - ok - len(skipped)} failed, {len(skipped)} skipped")
+failed = [n for n, r in res if r not in ("OK", "EXPECTEDFAIL", "SKIP")]
+print(f"tests: {ok} passed, {len(failed)} failed, {len(skipped)} skipped")
+# The names last: CI keeps only the tail of a long log.
+if failed:
+    print("failed: " + ", ".join(failed))
 # In CI nothing may be skipped: a test that cannot run there (a guest that
 # did not build, a peer not installed) hides exactly what CI is for.
 if skipped and os.environ.get("CI") == "true":
