@@ -49,6 +49,7 @@ python3 - build-sanitize/meson-logs/testlog.json build-tsan/meson-logs/testlog.j
 	"$smoke" "$fuzz" <<'PY' || rc=1
 import json, os, sys
 res = []
+tails = []
 for log, tag in ((sys.argv[1], ""), (sys.argv[2], " (tsan)")):
     if not os.path.exists(log):
         res.append((log, "FAIL"))                       # that stage never ran
@@ -56,11 +57,17 @@ for log, tag in ((sys.argv[1], ""), (sys.argv[2], " (tsan)")):
     for line in filter(str.strip, open(log)):
         t = json.loads(line)
         res.append((t["name"] + tag, t["result"]))
+        if t["result"] not in ("OK", "EXPECTEDFAIL", "SKIP"):
+            out = (t.get("stdout") or "").splitlines()[-40:]
+            tails.append(f"--- {t['name']}{tag}: {t['result']}, its last lines:")
+            tails.extend(out)
 res.append(("bench smoke", "OK" if sys.argv[3] == "0" else "FAIL"))
 res.append(("fuzz", "OK" if sys.argv[4] == "0" else "FAIL"))
 ok = sum(r in ("OK", "EXPECTEDFAIL") for _, r in res)
 skipped = [n for n, r in res if r == "SKIP"]
 failed = [n for n, r in res if r not in ("OK", "EXPECTEDFAIL", "SKIP")]
+if tails:
+    print("\n".join(tails))
 print(f"tests: {ok} passed, {len(failed)} failed, {len(skipped)} skipped")
 # The names last: CI keeps only the tail of a long log.
 if failed:

@@ -113,7 +113,7 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/vhostmq-vm-check.XXXXXX); fi
 mkdir -p "$work"
 sock=$work/vhost.sock
 guest=${VHOSTMQ_VM_GUEST:-/var/tmp/vhostmq-vm-guest}
-pass=0 fail=0 vpid='' vpid2='' VQ='' tapmade=0 rpid='' xpid='' brmade=0
+failed=() pass=0 fail=0 vpid='' vpid2='' VQ='' tapmade=0 rpid='' xpid='' brmade=0
 tap=vmqtap0 tapnet=10.99.0   # host .1, guest .2; nothing else is touched
 csum_mb=100                # tcp-csum: MiB per run and direction (VHOSTMQ_VM_CSUM_MB)
 pcap=/tmp/vmf$$.pcap        # short: the port devargs are limited to 255 bytes
@@ -164,7 +164,7 @@ vstart() { # LOG ARGS...: start vhostmq in the background; as a server, wait
 	echo "vm-check: vhostmq did not create $sock within 10 s" >&2
 }
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+bad() { fail=$((fail + 1)); failed+=("$*"); echo "FAIL $*"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 timing() { sed -n 's/^run-guest: qemu-exit=[0-9]* //p' "$1"; }
 # all_moved GUESTLOG: every "queue N tx=X rx=Y" line for N < Q has X, Y > 0
@@ -660,6 +660,13 @@ migrate_run() {
 	h=$work/$name.host.log
 	stream_result migrate "$h" ' hops-spanned=yes'
 	sed -n 's/^migrate: \(hop\|pings\)/     \1/p' "$h"
+	if [ "$mrc" != 0 ]; then
+		# What broke, for a log read by its tail: migrate.py's verdict,
+		# and the end of the last guest's console.
+		grep '^migrate: FAIL' "$h" | sed 's/^/     /'
+		g=$(sed -n 's/^migrate: final guest log //p' "$h")
+		[ -n "$g" ] && [ -f "$g" ] && tail -n 15 "$g" | sed 's/^/     guest: /'
+	fi
 	check "$name: $hops hops completed (migrate.py rc $mrc)" \
 		"[ $mrc = 0 ] && [ \$(grep -c '^migrate: hop [0-9]* .*: completed ' '$h') = $hops ]"
 	check "$name: the guest got the stream intact, sent across every hop ($got)" \
@@ -741,5 +748,7 @@ if want mtu-mismatch; then
 		"grep -q 'NET_SET_MTU: mtu: 9000 .*host_mtu=.* is not this device.s MTU 1500' '$work/mtu-mismatch.vhostmq.log'"
 fi
 
+# The failures again at the end: a long run's log is often read by its tail.
+for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "vm-check: $pass passed, $fail failed, $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
 [ $fail = 0 ]
