@@ -96,7 +96,7 @@ finish_burst(struct vq *vq, int call_fd, struct pmd_qp_state *st, bool rx)
 
 enum chain_copy { COPY_OK, COPY_NOMBUF };
 
-/* A frame vnet_tx_check() refused: counted where its verdict belongs. */
+/* A frame vnet_tx_check_iov() refused: counted where its verdict belongs. */
 static VHOSTMQ_COLD void
 tx_refused(const struct pmd_qp *q, enum vnet_tx_verdict v)
 {
@@ -127,7 +127,7 @@ tx_tso_mark(struct rte_mbuf *m, const struct vnet_tx_req *req)
  * without TSO; req->tso: TSO, NEEDS_CSUM at its TCP header). A TSO frame is marked for the cut, which computes
  * its segments' checksums in full. A partial checksum (its field holds the
  * pseudo header's sum) travels unfinished through a port that carries
- * offloads and is completed here for any other (vnet_tx_check() placed the
+ * offloads and is completed here for any other (vnet_tx_check_iov() placed the
  * field inside the frame). */
 static VHOSTMQ_COLD void
 tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vnet_tx_req *req)
@@ -141,21 +141,24 @@ tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vne
 	}
 }
 
-/* Copies one guest TX chain that passed vnet_tx_check() (net header
- * skipped) into m, chaining more mbufs from the pool as needed, and marks
- * what its header asked (req). Inlined: the usual frame is one memcpy, and
- * a call would cost as much again. */
+/* Copies one guest TX frame that passed vnet_tx_check_iov() (len bytes in
+ * nseg pieces, its net header skipped) into m, chaining more mbufs from the
+ * pool as needed, and marks what its header asked (req). Inlined: the usual
+ * frame is one memcpy, and a call would cost as much again. */
 static inline __attribute__((always_inline)) enum chain_copy
-chain_to_mbuf(const struct pmd_qp *q, const struct vq_chain *c, const struct vnet_tx_req *req,
-              struct rte_mbuf *m)
+frame_to_mbuf(const struct pmd_qp *q, const struct iovec *v, unsigned nseg, uint64_t len,
+              const struct vnet_tx_req *req, struct rte_mbuf *m)
 {
 	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
 	uint64_t left;
 
-	left = c->out_len - q->tx_fmt.hdr_len;
-	src = iov_cursor(c->seg, c->n_out);
-	iov_skip(&src, q->tx_fmt.hdr_len);
+	left = len - q->tx_fmt.hdr_len;
+	src = iov_cursor(v, nseg);
+	if (nseg == 1)           /* a vq_buf: the header in front (len > hdr_len) */
+		src.off = q->tx_fmt.hdr_len;
+	else
+		iov_skip(&src, q->tx_fmt.hdr_len);
 	m->pkt_len = (uint32_t)left;
 	/* The usual shape (header pushed in front of the frame, or in a piece
 	 * of its own): the frame is one guest piece and fits one mbuf. */
@@ -523,6 +526,20 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	return RX_REDO;
 }
 
+/* The header gate (vnet_tx_check_iov()) for a TX frame of len bytes in
+ * nseg pieces; a refusal is counted. True: carry it. */
+static inline __attribute__((always_inline)) bool
+tx_accept(const struct pmd_qp *q, const struct iovec *v, unsigned nseg, uint64_t len,
+          struct vnet_tx_req *req)
+{
+	enum vnet_tx_verdict verdict = vnet_tx_check_iov(&q->tx_fmt, v, nseg, len, req);
+
+	if (likely(verdict == VNET_TX_OK))
+		return true;
+	tx_refused(q, verdict);
+	return false;
+}
+
 /* What the next chain of a TX ring is for the burst taking it. */
 enum tx_next {
 	TX_NEXT_FRAME,                   /* a frame the header gate accepted */
@@ -535,7 +552,6 @@ static inline __attribute__((always_inline)) enum tx_next
 tx_next(const struct pmd_qp *q, struct vq_chain *c, struct vnet_tx_req *req, bool packed)
 {
 	enum vq_err e = vq_pop_as(q->tx.vq, q->mem, c, packed);
-	enum vnet_tx_verdict v;
 
 	if (e == VQ_EMPTY || q->tx.vq->broken)
 		return TX_NEXT_STOP;
@@ -544,12 +560,7 @@ tx_next(const struct pmd_qp *q, struct vq_chain *c, struct vnet_tx_req *req, boo
 		report_drop(q, &q->st->tx_drop_logged, "TX", vq_strerror(e));
 		return TX_NEXT_RETURNED;
 	}
-	v = vnet_tx_check(&q->tx_fmt, c, req);
-	if (unlikely(v != VNET_TX_OK)) {
-		tx_refused(q, v);
-		return TX_NEXT_REFUSED;
-	}
-	return TX_NEXT_FRAME;
+	return tx_accept(q, c->seg, c->n_out, c->out_len, req) ? TX_NEXT_FRAME : TX_NEXT_REFUSED;
 }
 
 /* ---- guest to guest in one copy (device: ports) ----------------------------
@@ -748,89 +759,168 @@ tx_direct_burst(const struct pmd_qp *q, uint16_t n, uint64_t *bytes)
 	return popped;
 }
 
-/* Guest TX ring -> port TX queue (the head of the burst straight into the
- * peer guest's RX rings, where it can go so: tx_direct_burst()). */
+/* What a guest TX burst copied so far: frames in its pkts[0..k). Kept
+ * apart from the mbufs, so the copy loop holds it in registers. */
+struct tx_count {
+	uint16_t k;
+	uint16_t tso;                    /* how many of them are TSO frames */
+	uint64_t bytes;                  /* their bytes */
+};
+
+/* Copies an accepted frame (frame_to_mbuf()) into m, the burst's next mbuf.
+ * False: out of mbufs, nothing taken. */
+static inline __attribute__((always_inline)) bool
+tx_copy(const struct pmd_qp *q, struct rte_mbuf *m, struct tx_count *n, const struct iovec *v,
+        unsigned nseg, uint64_t len, const struct vnet_tx_req *req)
+{
+	if (unlikely(frame_to_mbuf(q, v, nseg, len, req, m) == COPY_NOMBUF)) {
+		STAT_ADD(q->st, tx_nombuf, 1);
+		q->st->tx_nombuf = true;
+		return false;
+	}
+	n->tso = (uint16_t)(n->tso + (req->tso != 0));
+	n->bytes += len - q->tx_fmt.hdr_len;
+	n->k++;
+	return true;
+}
+
+/* How many frames ahead of its copy a buffer is fetched: enough to cover a
+ * miss to memory with the copies of short frames in between. */
+#define TX_FETCH_AHEAD 8
+
+/* Starts fetching a TX buffer's first two lines (a short frame and the net
+ * header in front of it usually span two). */
+static inline void
+tx_fetch(const struct vq_buf *b)
+{
+	rte_prefetch0(b->seg.iov_base);
+	if (b->seg.iov_len > RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const char *)b->seg.iov_base + RTE_CACHE_LINE_SIZE);
+}
+
+/* The ring's usual chains (one descriptor each), popped together: every
+ * descriptor of them checked first, then each buffer fetched a few frames
+ * before its copy. Returns the chains handled; nb - that many were given
+ * back to the ring (the byte budget, or mbufs, ran out). */
+static inline __attribute__((always_inline)) uint16_t
+tx_bufs(const struct pmd_qp *q, struct rte_mbuf **pkts, struct tx_count *count,
+        const struct vq_buf *bufs, uint16_t nb, uint64_t budget, bool packed)
+{
+	struct tx_count n = *count;
+	uint16_t i;
+
+	for (i = 0; i < nb && i < TX_FETCH_AHEAD; i++)
+		tx_fetch(&bufs[i]);
+	for (i = 0; i < nb; i++) {
+		struct vnet_tx_req req;
+		const struct iovec *v = &bufs[i].seg;
+
+		if (i + TX_FETCH_AHEAD < nb)
+			tx_fetch(&bufs[i + TX_FETCH_AHEAD]);
+		if (tx_accept(q, v, 1, v->iov_len, &req) &&
+		    !tx_copy(q, pkts[n.k], &n, v, 1, v->iov_len, &req))
+			break;
+		if (n.bytes >= budget) {
+			i++;
+			break;
+		}
+	}
+	/* Read, copied or refused, each goes back empty; the rest are taken
+	 * again next time. */
+	vq_push_bufs_as(q->tx.vq, bufs, i, packed);
+	if (i < nb)
+		vq_unpop_bufs_as(q->tx.vq, (uint16_t)(nb - i), packed);
+	*count = n;
+	return i;
+}
+
+/* Guest TX ring -> port TX queue. The burst takes the ring's usual chains
+ * first (tx_bufs()); from the first chain of another shape on, one chain
+ * at a time (tx_next()). Its head may go straight into the peer guest's RX
+ * rings (tx_direct_burst()). */
 static inline __attribute__((always_inline)) uint32_t
 guest_tx_impl(const struct pmd_qp *q, bool packed)
 {
 	struct vq *vq = q->tx.vq;
 	struct pmd_qp_state *st = q->st;
+	struct vq_buf bufs[PMD_BURST];
 	struct rte_mbuf *pkts[PMD_BURST];
+	struct tx_count b = { 0, 0, 0 };
 	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
-	uint16_t k = 0, sent, popped = 0, tso = 0, direct = 0;
-	uint64_t bytes = 0, budget = PMD_TX_BYTE_BUDGET;
+	uint16_t sent, popped, direct = 0, nb, want;
+	uint64_t budget = PMD_TX_BYTE_BUDGET;
+	bool more = false;
 
 	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
-	n = (uint16_t)RTE_MIN(n, vq_avail_count_as(vq, packed));
 	if (unlikely(q->peer != NULL) && n > 0) {
 		uint64_t direct_bytes = 0;
 
+		n = (uint16_t)RTE_MIN(n, vq_avail_count_as(vq, packed));
 		direct = tx_direct_burst(q, n, &direct_bytes);
 		n = (uint16_t)(n - direct);
 		budget = direct_bytes < budget ? budget - direct_bytes : 0;
 		if (budget == 0)
 			n = 0;
 	}
-	if (n == 0) {
+	nb = n ? vq_pop_bufs_as(vq, q->mem, bufs, n, &more, packed) : 0;
+	want = more ? n : nb;
+	if (want == 0) {
 		if (unlikely(vq->broken))
 			report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
 		return direct;
 	}
-	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, n) != 0) {
+	if (rte_pktmbuf_alloc_bulk(q->pool, pkts, want) != 0) {
+		vq_unpop_bufs_as(vq, nb, packed);
 		STAT_ADD(st, tx_nombuf, 1);
 		st->tx_nombuf = true;
 		return direct;           /* the guest's frames wait in its ring */
 	}
 	st->tx_nombuf = false;
-	vq_prefetch_as(vq, q->mem, n, packed);
-	while (popped < n) {
-		struct vq_mark mark = vq_mark_as(vq, packed);
-		struct vq_chain c;
-		struct vnet_tx_req req;
-		enum tx_next t = tx_next(q, &c, &req, packed);
+	popped = tx_bufs(q, pkts, &b, bufs, nb, budget, packed);
+	if (unlikely(more) && popped == nb && b.bytes < budget) {
+		while (popped < n) {
+			struct vq_mark mark = vq_mark_as(vq, packed);
+			struct vq_chain c;
+			struct vnet_tx_req req;
+			enum tx_next t = tx_next(q, &c, &req, packed);
 
-		if (t == TX_NEXT_STOP)
-			break;
-		popped++;
-		if (t == TX_NEXT_RETURNED)
-			continue;
-		if (t == TX_NEXT_FRAME) {
-			if (chain_to_mbuf(q, &c, &req, pkts[k]) == COPY_NOMBUF) {
+			if (t == TX_NEXT_STOP)
+				break;
+			if (t == TX_NEXT_FRAME &&
+			    !tx_copy(q, pkts[b.k], &b, c.seg, c.n_out, c.out_len, &req)) {
 				vq_rewind_as(vq, mark, packed);
-				STAT_ADD(st, tx_nombuf, 1);
-				st->tx_nombuf = true;
 				break;
 			}
-			tso = (uint16_t)(tso + pmd_tso_wanted(pkts[k]));
-			bytes += pkts[k++]->pkt_len;
+			popped++;
+			if (t != TX_NEXT_RETURNED)
+				vq_push_as(vq, c.head, 0, packed);
+			if (b.bytes >= budget)
+				break;
 		}
-		vq_push_as(vq, c.head, 0, packed);
-		if (bytes >= budget)
-			break;
 	}
 	if (popped)
 		finish_burst_as(vq, q->tx.call_fd, st, false, packed);
 	if (unlikely(vq->broken))
 		report_broken(q, &q->tx, &st->tx_broken_logged, "TX");
-	if (k < n)
-		rte_pktmbuf_free_bulk(&pkts[k], n - k);
-	pmd_steer_remember(q->steer, q->qp, pkts, k);
-	if (unlikely(tso)) {
+	if (b.k < want)
+		rte_pktmbuf_free_bulk(&pkts[b.k], want - b.k);
+	pmd_steer_remember(q->steer, q->qp, pkts, b.k);
+	if (unlikely(b.tso)) {
 		if (!q->port->carries_offloads && !q->port->takes_tso) {
-			tx_send_cut(q, pkts, k);
+			tx_send_cut(q, pkts, b.k);
 			return (uint32_t)(direct + popped);
 		}
-		STAT_ADD(st, tx_tso_whole, tso);
+		STAT_ADD(st, tx_tso_whole, b.tso);
 	}
-	sent = k ? q->port->ops->tx(q->port, q->port_q, pkts, k) : 0;
-	for (uint16_t i = sent; i < k; i++)
-		bytes -= pkts[i]->pkt_len;
-	if (sent < k) {
-		STAT_ADD(st, tx_drop_port, (uint64_t)(k - sent));
-		rte_pktmbuf_free_bulk(&pkts[sent], k - sent);
+	sent = b.k ? q->port->ops->tx(q->port, q->port_q, pkts, b.k) : 0;
+	for (uint16_t i = sent; i < b.k; i++)
+		b.bytes -= pkts[i]->pkt_len;
+	if (sent < b.k) {
+		STAT_ADD(st, tx_drop_port, (uint64_t)(b.k - sent));
+		rte_pktmbuf_free_bulk(&pkts[sent], b.k - sent);
 	}
 	STAT_ADD(st, tx_packets, sent);
-	STAT_ADD(st, tx_bytes, bytes);
+	STAT_ADD(st, tx_bytes, b.bytes);
 	return (uint32_t)(direct + popped);
 }
 
@@ -847,6 +937,43 @@ static __attribute__((noinline)) uint32_t
 guest_tx_packed(const struct pmd_qp *q)
 {
 	return guest_tx_impl(q, true);
+}
+
+/* The head of a guest RX burst: its plain frames (one piece, no offload to
+ * describe) go into the ring's usual buffers together (vnet_rx_bufs()).
+ * Returns how many were delivered, from m[0] on, moved to done[]; the
+ * rest are for the per-frame path. */
+static inline __attribute__((always_inline)) uint16_t
+rx_plain_burst(const struct pmd_qp *q, struct rte_mbuf *const *m, uint16_t n,
+               struct rte_mbuf **done, uint64_t *bytes, uint16_t *csum_valid, bool packed)
+{
+	struct vnet_rx_frame f[PMD_BURST];
+	uint16_t nf, got, valid = 0;
+	uint64_t sum = 0;
+
+	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	for (nf = 0; nf < n; nf++) {
+		const struct rte_mbuf *x = m[nf];
+
+		if ((x->ol_flags & (RTE_MBUF_F_RX_LRO | PMD_TX_UNFINISHED)) != 0 || x->nb_segs != 1)
+			break;
+		f[nf] = (struct vnet_rx_frame){ .data = rte_pktmbuf_mtod(x, const void *),
+		                                .len = x->pkt_len, .hdr_flags = rx_hdr_flags(q, x) };
+	}
+	if (nf == 0)
+		return 0;
+	got = packed ? vnet_rx_bufs_packed(q->rx.vq, q->mem, &q->rx_fmt, f, nf)
+	             : vnet_rx_bufs(q->rx.vq, q->mem, &q->rx_fmt, f, nf);
+	for (uint16_t k = 0; k < got; k++) {
+		done[k] = m[k];
+		sum += f[k].len;
+		valid = (uint16_t)(valid + (f[k].hdr_flags != 0));
+	}
+	*bytes += sum;
+	*csum_valid = (uint16_t)(*csum_valid + valid);
+	if (got)
+		q->st->rx_blocked = false;
+	return got;
 }
 
 /* Inbox or port RX queue -> guest RX ring. logged: a constant, true while a
@@ -886,9 +1013,16 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 		if (gro && st->held_n > 1)
 			st->held_n = pmd_gro_burst(st->held, st->held_n, q->rx_fmt.tso4,
 			                           q->rx_fmt.tso6);
-		vq_prefetch_as(vq, q->mem, st->held_n, packed);
 	}
-	for (i = st->held_next; i < st->held_n && ndone < PMD_BURST; i++) {
+	i = st->held_next;
+	if (!logged) {
+		uint16_t got = rx_plain_burst(q, &st->held[i], (uint16_t)(st->held_n - i), done,
+		                              &bytes, &csum_valid, packed);
+
+		ndone = delivered = got;
+		i = (uint16_t)(i + got);
+	}
+	for (; i < st->held_n && ndone < PMD_BURST; i++) {
 		struct rte_mbuf *m = st->held[i];
 		enum rx_kind kind = RX_PLAIN;
 		enum vnet_rx_res r;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/base.h"
 
 /* Eight is QEMU's historic vhost-user limit (VHOST_MEMORY_BASELINE_NREGIONS),
  * what one SET_MEM_TABLE carries; memory hotplug beyond it adds regions one
@@ -88,6 +89,27 @@ gmem_gpa_to_hva(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hin
 	void *p = h < m->n ? gmem_region_hva(&m->r[h], gpa, len) : NULL;
 
 	return p != NULL ? p : gmem_gpa_search(m, gpa, len, hint);
+}
+
+/* GPA -> HVA for a buffer that must lie wholly in one region (len > 0):
+ * NULL if any of its bytes is elsewhere. The per-buffer lookup of the
+ * rings' fast paths; *hint as above. */
+static inline void *
+gmem_gpa_to_hva_whole(const struct gmem *m, uint64_t gpa, uint64_t len, uint32_t *hint)
+{
+	uint32_t h = *hint;
+	uint64_t got = len;
+	void *p;
+
+	if (likely(h < m->n)) {
+		const struct gmem_region *r = &m->r[h];
+		uint64_t off = gpa - r->gpa;     /* huge if gpa < r->gpa */
+
+		if (likely(off < r->size && len <= r->size - off))
+			return (uint8_t *)r->hva + off;
+	}
+	p = gmem_gpa_search(m, gpa, &got, hint);
+	return got == len ? p : NULL;
 }
 
 /* HVA -> GPA, the other way (for the dirty log): true and *gpa if hva lies in

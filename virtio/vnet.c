@@ -101,13 +101,13 @@ vnet_tx_strerror(enum vnet_tx_verdict v)
  * csum_offset at its checksum; the segments gso_size gives must fit the MTU
  * and be at most VNET_TSO_MAX_SEGS. Reads the headers once, into a copy. */
 static enum vnet_tx_verdict
-tso_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uint8_t type,
-            const struct virtio_net_hdr *h, struct vnet_tx_req *req)
+tso_verdict(const struct vnet_tx_fmt *fmt, const struct iovec *seg, unsigned nseg, uint64_t len,
+            uint8_t type, const struct virtio_net_hdr *h, struct vnet_tx_req *req)
 {
 	uint8_t b[18 + 60 + 60];         /* Ethernet + VLAN, IPv4 options, TCP options */
-	uint32_t frame_len = (uint32_t)(c->out_len - fmt->hdr_len), got, l3, l4, tcp_len;
+	uint32_t frame_len = (uint32_t)(len - fmt->hdr_len), got, l3, l4, tcp_len;
 	uint16_t ethertype, gso_size = le16toh(h->gso_size), payload, segs;
-	struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+	struct iov_cursor src = iov_cursor(seg, nseg);
 
 	iov_skip(&src, fmt->hdr_len);
 	got = (uint32_t)iov_read(&src, b, frame_len < sizeof(b) ? frame_len : sizeof(b));
@@ -158,11 +158,11 @@ tso_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uint8_t typ
 }
 
 enum vnet_tx_verdict
-vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uint16_t lead,
-                    struct vnet_tx_req *req)
+vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct iovec *seg, unsigned nseg,
+                    uint64_t len, uint16_t lead, struct vnet_tx_req *req)
 {
 	uint8_t b[2], flags, gso_type, type;
-	uint32_t frame_len = (uint32_t)(c->out_len - fmt->hdr_len);
+	uint32_t frame_len = (uint32_t)(len - fmt->hdr_len);
 	struct virtio_net_hdr h;
 	struct iov_cursor src;
 	bool tso = false;
@@ -199,10 +199,10 @@ vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, uin
 	/* NEEDS_CSUM, negotiated: where the checksum goes must be inside the
 	 * frame (the caller checked out_len > hdr_len >= 10, so csum_start and
 	 * csum_offset are there to read, once). */
-	src = iov_cursor(c->seg, c->n_out);
+	src = iov_cursor(seg, nseg);
 	iov_read(&src, &h, offsetof(struct virtio_net_hdr, num_buffers));
 	if (tso)
-		return tso_verdict(fmt, c, type, &h, req);
+		return tso_verdict(fmt, seg, nseg, len, type, &h, req);
 	req->csum_start = le16toh(h.csum_start);
 	req->csum_offset = le16toh(h.csum_offset);
 	if ((uint64_t)req->csum_start + req->csum_offset + 2 > frame_len)
@@ -251,6 +251,87 @@ rx_log_chain(const struct dirty_log *log, const struct gmem *mem, const struct v
 	}
 }
 
+/* Header and frame of a plain packet into one buffer at d, which holds
+ * them (num_buffers 1). */
+static inline __attribute__((always_inline)) void
+rx_put_plain(char *d, const struct vnet_rx_fmt *fmt, uint8_t hdr_flags, const void *frame,
+             uint32_t len)
+{
+	/* A constant, not a header built on the stack: reading back a
+	 * just-written partial struct fails store forwarding, and such a load
+	 * waits for every older store, including those into guest buffers
+	 * that are still missing the cache. */
+	static const uint8_t hdr[sizeof(struct virtio_net_hdr)] = {
+		[offsetof(struct virtio_net_hdr, num_buffers)] = 1,   /* LE 1 */
+	};
+
+	_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "an all-zero header is GSO_NONE");
+	if (fmt->hdr_len == sizeof(hdr))
+		memcpy(d, hdr, sizeof(hdr));
+	else
+		memcpy(d, hdr, offsetof(struct virtio_net_hdr, num_buffers));
+	/* The flags byte over the constant: one store, and no load of a
+	 * header chosen at run time. */
+	d[offsetof(struct virtio_net_hdr, flags)] = (char)hdr_flags;
+	memcpy(d + fmt->hdr_len, frame, len);
+}
+
+/* How many buffers ahead of its write one is fetched (for writing). */
+#define RX_FETCH_AHEAD 8
+
+/* Receive buffers are about to be written: fetch them for writing
+ * (PREFETCHW), or each store later waits for the line's ownership. The
+ * build's -march may predate the instruction; x86-64 CPUs without it run it
+ * as a NOP. */
+#if defined(__x86_64__)
+__attribute__((target("prfchw")))
+#endif
+static inline void
+rx_fetch(const struct vq_buf *b)
+{
+	__builtin_prefetch(b->seg.iov_base, 1, 3);
+}
+
+static inline __attribute__((always_inline)) uint16_t
+rx_bufs(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+        const struct vnet_rx_frame *f, uint16_t n, bool packed)
+{
+	struct vq_buf b[VNET_RX_BURST_MAX];
+	uint16_t nb, i;
+	bool more;
+
+	n = n < VNET_RX_BURST_MAX ? n : VNET_RX_BURST_MAX;
+	nb = vq_pop_bufs_as(vq, mem, b, n, &more, packed);
+	for (i = 0; i < nb && i < RX_FETCH_AHEAD; i++)
+		rx_fetch(&b[i]);
+	for (i = 0; i < nb; i++) {
+		if (i + RX_FETCH_AHEAD < nb)
+			rx_fetch(&b[i + RX_FETCH_AHEAD]);
+		if (unlikely(b[i].seg.iov_len < (uint64_t)fmt->hdr_len + f[i].len))
+			break;
+		rx_put_plain(b[i].seg.iov_base, fmt, f[i].hdr_flags, f[i].data, f[i].len);
+	}
+	for (uint16_t k = 0; k < i; k++)
+		vq_push_as(vq, b[k].head, fmt->hdr_len + f[k].len, packed);
+	if (i < nb)
+		vq_unpop_bufs_as(vq, (uint16_t)(nb - i), packed);
+	return i;
+}
+
+uint16_t
+vnet_rx_bufs(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+             const struct vnet_rx_frame *f, uint16_t n)
+{
+	return rx_bufs(vq, mem, fmt, f, n, false);
+}
+
+uint16_t
+vnet_rx_bufs_packed(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                    const struct vnet_rx_frame *f, uint16_t n)
+{
+	return rx_bufs(vq, mem, fmt, f, n, true);
+}
+
 /* Every entry point: meta is NULL (a constant when inlined into
  * vnet_rx_packet(), so its path keeps no trace of the other) or the header;
  * logging false (a constant: the path without a migration's dirty log has
@@ -293,24 +374,9 @@ rx_packet(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 	/* The usual shape: header and frame fit the first piece of the first
 	 * buffer, so neither needs a cursor (num_buffers is 1). */
 	if (meta == NULL && npkt == 1 && first.seg[0].iov_len >= (uint64_t)fmt->hdr_len + pkt_len) {
-		/* A constant, not a header built on the stack: reading back a
-		 * just-written partial struct fails store forwarding, and such a
-		 * load waits for every older store, including those into guest
-		 * buffers that are still missing the cache. */
-		static const uint8_t hdr[sizeof(struct virtio_net_hdr)] = {
-			[offsetof(struct virtio_net_hdr, num_buffers)] = 1,   /* LE 1 */
-		};
 		char *d = first.seg[0].iov_base;
 
-		_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "an all-zero header is GSO_NONE");
-		if (fmt->hdr_len == sizeof(hdr))
-			memcpy(d, hdr, sizeof(hdr));
-		else
-			memcpy(d, hdr, offsetof(struct virtio_net_hdr, num_buffers));
-		/* The flags byte over the constant: one store, and no load of a
-		 * header chosen at run time. */
-		d[offsetof(struct virtio_net_hdr, flags)] = (char)hdr_flags;
-		memcpy(d + fmt->hdr_len, pkt[0].iov_base, pkt_len);
+		rx_put_plain(d, fmt, hdr_flags, pkt[0].iov_base, pkt_len);
 		vq_push_as(vq, first.head, fmt->hdr_len + pkt_len, packed);
 		if (log != NULL)
 			dirty_log_hva(log, mem, d, (uint64_t)fmt->hdr_len + pkt_len);

@@ -4,7 +4,7 @@
  * and receive into guest buffers (mergeable or not).
  * Security model: chains come from vq_pop(), which has checked them; this file
  * checks sizes (frame against header, packet against buffer space) and is the
- * one gate for what a guest's TX net header asks for: vnet_tx_check(). */
+ * one gate for what a guest's TX net header asks for: vnet_tx_check_iov(). */
 #ifndef VHOSTMQ_VIRTIO_VNET_H
 #define VHOSTMQ_VIRTIO_VNET_H
 #include <stdbool.h>
@@ -128,45 +128,61 @@ enum vnet_tx_verdict {
 /* The reason for a verdict, for a log line (never NULL). */
 const char *vnet_tx_strerror(enum vnet_tx_verdict v);
 
-/* The header of a chain whose first two bytes (flags, then gso_type), loaded
+/* The header of a frame whose first two bytes (flags, then gso_type), loaded
  * as one value in memory order, are not zero: judged in full, and req filled
- * for an accepted one. The out-of-line half of vnet_tx_check(). */
-enum vnet_tx_verdict vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct vq_chain *c,
-                                         uint16_t lead, struct vnet_tx_req *req);
+ * for an accepted one. The out-of-line half of vnet_tx_check_iov(). */
+enum vnet_tx_verdict vnet_tx_hdr_verdict(const struct vnet_tx_fmt *fmt, const struct iovec *seg,
+                                         unsigned nseg, uint64_t len, uint16_t lead,
+                                         struct vnet_tx_req *req);
 
-/* The one gate for a guest TX chain (spec 5.1.6.2): its length against the
- * net header and the MTU, then the header's flags and gso_type, read once
- * from the chain's first bytes wherever the guest put them, for NEEDS_CSUM
+/* The one gate for a guest TX frame (spec 5.1.6.2): len bytes in nseg host
+ * pieces, net header first (a chain's readable part). Its length against
+ * the net header and the MTU, then the header's flags and gso_type, read
+ * once from the first bytes wherever the guest put them, for NEEDS_CSUM
  * its csum_start and csum_offset against the frame, and for TSO the frame's
  * own Ethernet, IP and TCP headers against what the net header says (only
  * the offsets and sizes in req are used after this: the guest can rewrite
- * its buffer at any time). A request we did not offer drops the frame. Reads guest memory, writes only req. Inline:
- * it runs for every TX frame, and its usual outcome without offloads (flags
- * and gso_type both zero) costs one load and a compare. */
+ * its buffer at any time). A request we did not offer drops the frame.
+ * Reads guest memory, writes only req. Inline: it runs for every TX frame,
+ * and its usual outcome without offloads (flags and gso_type both zero)
+ * costs one load and a compare. */
 static inline enum vnet_tx_verdict
-vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, struct vnet_tx_req *req)
+vnet_tx_check_iov(const struct vnet_tx_fmt *fmt, const struct iovec *seg, unsigned nseg,
+                  uint64_t len, struct vnet_tx_req *req)
 {
 	uint16_t lead;           /* flags, gso_type: they lead the header */
+	/* One compare for the usual frame: hdr_len < len <= hdr_len + max_frame
+	 * (max_frame <= VNET_MAX_FRAME); the others are sorted out below. */
+	bool odd = len - fmt->hdr_len - 1 >= fmt->max_frame;
 
 	req->csum = false;
 	req->tso = 0;
-	if (c->out_len <= fmt->hdr_len)
-		return VNET_TX_RUNT;
-	if (c->out_len - fmt->hdr_len > VNET_MAX_FRAME)
-		return VNET_TX_TOO_BIG;
-	/* out_len > hdr_len >= 2: seg[0] exists and the chain has both bytes. */
-	if (c->seg[0].iov_len >= sizeof(lead)) {
-		memcpy(&lead, c->seg[0].iov_base, sizeof(lead));
+	if (unlikely(odd)) {
+		if (len <= fmt->hdr_len)
+			return VNET_TX_RUNT;
+		if (len - fmt->hdr_len > VNET_MAX_FRAME)
+			return VNET_TX_TOO_BIG;
+	}
+	/* len > hdr_len >= 2: seg[0] exists and the pieces hold both bytes. */
+	if (likely(seg[0].iov_len >= sizeof(lead))) {
+		memcpy(&lead, seg[0].iov_base, sizeof(lead));
 	} else {
-		struct iov_cursor src = iov_cursor(c->seg, c->n_out);
+		struct iov_cursor src = iov_cursor(seg, nseg);
 
 		iov_read(&src, &lead, sizeof(lead));
 	}
 	_Static_assert(VIRTIO_NET_HDR_GSO_NONE == 0, "a plain header is all zero");
 	if (unlikely(lead != 0))
-		return vnet_tx_hdr_verdict(fmt, c, lead, req);
+		return vnet_tx_hdr_verdict(fmt, seg, nseg, len, lead, req);
 	/* A frame above the MTU is fine only as TSO, which the header asks. */
-	return c->out_len - fmt->hdr_len > fmt->max_frame ? VNET_TX_TOO_BIG : VNET_TX_OK;
+	return unlikely(odd) ? VNET_TX_TOO_BIG : VNET_TX_OK;
+}
+
+/* The same gate for a TX chain vq_pop() gave: its readable part. */
+static inline enum vnet_tx_verdict
+vnet_tx_check(const struct vnet_tx_fmt *fmt, const struct vq_chain *c, struct vnet_tx_req *req)
+{
+	return vnet_tx_check_iov(fmt, c->seg, c->n_out, c->out_len, req);
 }
 
 /* The Internet checksum (RFC 1071) of a partial sum, folded and inverted,
@@ -231,6 +247,32 @@ enum vnet_rx_res vnet_rx_packet_packed(struct vq *vq, const struct gmem *mem,
                                        const struct vnet_rx_fmt *fmt, uint8_t hdr_flags,
                                        const struct iovec *pkt, unsigned npkt,
                                        uint32_t pkt_len);
+
+/* A plain frame for vnet_rx_bufs(): one piece, and its header's flags (as
+ * vnet_rx_packet()'s hdr_flags). */
+struct vnet_rx_frame {
+	const void *data;
+	uint32_t len;
+	uint8_t hdr_flags;
+};
+
+/* The receive of a burst: up to n plain frames (n <= VNET_RX_BURST_MAX),
+ * each into one of the ring's usual buffers (vq_pop_bufs_as(): all of them
+ * checked before the first is written, each fetched for writing a few
+ * frames ahead), behind a header as vnet_rx_packet() writes it with
+ * num_buffers 1. Stops at the first frame its buffer cannot hold whole, at
+ * a chain of another shape, or when the buffers run out: the frames from
+ * there on are for vnet_rx_packet(), which spreads a frame over merged
+ * buffers and says what is wrong. Returns the frames delivered, frames
+ * [0, that) in order. Pushes used entries but does not publish; no dirty
+ * log (while one runs, the caller takes vnet_rx_packet_logged()).
+ * vnet_rx_bufs_packed(): the same for a packed ring. */
+#define VNET_RX_BURST_MAX 64
+uint16_t vnet_rx_bufs(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
+                      const struct vnet_rx_frame *f, uint16_t n);
+uint16_t vnet_rx_bufs_packed(struct vq *vq, const struct gmem *mem,
+                             const struct vnet_rx_fmt *fmt, const struct vnet_rx_frame *f,
+                             uint16_t n);
 
 /* vnet_rx_packet() or vnet_rx_packet_packed(), as the ring is. */
 static inline enum vnet_rx_res

@@ -338,6 +338,7 @@ enum vq_err
 vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	struct vring_desc d;
+	struct vq_buf b;
 	enum vq_err e;
 	uint16_t head;
 
@@ -350,32 +351,51 @@ vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	if (unlikely(head >= vq->size))
 		return vq_fail(vq, VQ_E_HEAD_RANGE);
 	d = desc_load(&vq->desc[head]);
-	c->head = head;
-	/* The usual shape: one descriptor, the right direction, in one region
-	 * (what DPDK's and Linux's drivers post for small frames). The same
-	 * checks as vq_walk() would make, in fewer steps. */
-	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len != 0 &&
-	           !(d.flags & VRING_DESC_F_WRITE) == (vq->dir == VQ_DIR_DEVICE_READS))) {
-		uint64_t got = d.len;
-		void *hva = gmem_gpa_to_hva(mem, d.addr, &got, &vq->hint);
-
-		if (likely(got == d.len)) {
-			bool out = vq->dir == VQ_DIR_DEVICE_READS;
-
-			c->seg[0] = (struct iovec){ .iov_base = hva, .iov_len = got };
-			c->n_out = out;
-			c->n_in = !out;
-			c->out_len = out ? got : 0;
-			c->in_len = out ? 0 : got;
-			return VQ_OK;
-		}
+	if (likely(vq_one_buf(vq, mem, d.addr, d.len, d.flags, &b.seg))) {
+		b.head = head;
+		vq_chain_of_buf(vq, &b, c);
+		return VQ_OK;
 	}
+	c->head = head;
 	c->n_out = c->n_in = 0;
 	c->out_len = c->in_len = 0;
 	e = vq_walk(vq, mem, d, c);
 	if (unlikely(e != VQ_OK))
 		vq_chain_refused(vq, head, e);
 	return e;
+}
+
+uint16_t
+vq_split_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
+                  bool *more)
+{
+	uint16_t k, avail;
+
+	*more = false;
+	if (unlikely(vq->broken))
+		return 0;
+	avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
+	if (avail < n) {
+		if (vq_avail_snapshot(vq) == VQ_E_AVAIL_JUMP)
+			return 0;
+		avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
+		n = avail < n ? avail : n;
+	}
+	for (k = 0; k < n; k++) {
+		uint16_t head = guest_load16(&vq->avail->ring[(uint16_t)(vq->last_avail + k) & vq->mask]);
+		struct vring_desc d;
+
+		/* A bad head breaks the ring: vq_pop() does that. */
+		if (unlikely(head >= vq->size))
+			break;
+		d = desc_load(&vq->desc[head]);
+		if (unlikely(!vq_one_buf(vq, mem, d.addr, d.len, d.flags, &b[k].seg)))
+			break;
+		b[k].head = head;
+	}
+	*more = k < n;
+	vq->last_avail = (uint16_t)(vq->last_avail + k);
+	return k;
 }
 
 VHOSTMQ_COLD void

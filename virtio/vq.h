@@ -75,6 +75,13 @@ struct vq_chain {
 	struct iovec seg[VQ_MAX_SEGS];
 };
 
+/* A chain of one descriptor (vq_pop_bufs_as()): its buffer, and what
+ * vq_push() takes to give it back. */
+struct vq_buf {
+	struct iovec seg;
+	uint32_t head;
+};
+
 /* What a queue expects of its chains: guest TX queues carry only readable
  * buffers, RX queues only writable ones. */
 enum vq_dir { VQ_DIR_DEVICE_READS, VQ_DIR_DEVICE_WRITES };
@@ -191,6 +198,10 @@ void vq_set_log(struct vq *vq, const struct dirty_log *log, uint64_t used_gpa);
 
 enum vq_err vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
 enum vq_err vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c);
+uint16_t vq_split_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
+                           bool *more);
+uint16_t vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
+                            bool *more);
 uint16_t vq_split_avail_count(struct vq *vq);
 uint16_t vq_packed_avail_count(struct vq *vq);
 void vq_split_prefetch(const struct vq *vq, const struct gmem *mem, uint16_t n);
@@ -207,6 +218,20 @@ VQ_AS enum vq_err
 vq_pop_as(struct vq *vq, const struct gmem *mem, struct vq_chain *c, bool packed)
 {
 	return packed ? vq_packed_pop(vq, mem, c) : vq_split_pop(vq, mem, c);
+}
+
+/* Up to n chains of the usual shape from the head of the ring, into b, for
+ * a burst that checks all its descriptors first and then copies with the
+ * buffers fetched ahead: each one descriptor, of the queue's direction, in
+ * one region, checked as vq_pop() checks it (the same code). Stops at the
+ * first chain of any other shape, even a broken one, and leaves it for
+ * vq_pop() (*more: true), or when the ring has no more. Returns how many. */
+VQ_AS uint16_t
+vq_pop_bufs_as(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n, bool *more,
+               bool packed)
+{
+	return packed ? vq_packed_pop_bufs(vq, mem, b, n, more)
+	              : vq_split_pop_bufs(vq, mem, b, n, more);
 }
 
 /* Prefetches the descriptors and first buffer lines of up to n of the entries
@@ -241,6 +266,18 @@ vq_packed_advance(const struct vq *vq, uint16_t c, uint16_t n)
 	return (uint16_t)(v >= 2u * vq->size ? v - 2u * vq->size : v);
 }
 
+/* Gives back the last n chains vq_pop_bufs_as() took, none of them pushed
+ * yet: the next pop takes them again. */
+VQ_AS void
+vq_unpop_bufs_as(struct vq *vq, uint16_t n, bool packed)
+{
+	if (packed)       /* one descriptor each */
+		vq->last_avail = (uint16_t)(vq->last_avail >= n ? vq->last_avail - (unsigned)n
+		                                                 : vq->last_avail + 2u * vq->size - n);
+	else
+		vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 /* Records a used entry (head: vq_chain.head) without publishing it: split,
  * in the guest's used ring; packed, in the shadow (vq_publish() writes it,
  * as the ring's own descriptors must stay unchanged until then). */
@@ -260,6 +297,15 @@ vq_push_as(struct vq *vq, uint32_t head, uint32_t written, bool packed)
 		u->len = htole32(written);
 		vq->used_idx++;
 	}
+}
+
+/* vq_push_as(b[i].head, 0) for n chains vq_pop_bufs_as() took, in order: a
+ * device that only read them gives them back so. */
+VQ_AS void
+vq_push_bufs_as(struct vq *vq, const struct vq_buf *b, uint16_t n, bool packed)
+{
+	for (uint16_t i = 0; i < n; i++)
+		vq_push_as(vq, b[i].head, 0, packed);
 }
 
 /* Undo point for multi-chain packets: pops and pushes after vq_mark() can be

@@ -6,6 +6,7 @@
 #define VHOSTMQ_VIRTIO_VQ_INTERNAL_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "common/base.h"
 #include "virtio/vq.h"
 
 /* Marks vq broken by ring violation e (sticky until vq_map()); returns e. */
@@ -16,6 +17,42 @@ enum vq_err vq_fail(struct vq *vq, enum vq_err e);
  * it cannot. */
 enum vq_err vq_chain_add(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
                          uint64_t gpa, uint32_t len, bool writable);
+
+/* The usual chain, both layouts: one descriptor (flags: neither NEXT nor
+ * INDIRECT), of the queue's direction, not empty, in one region (what
+ * DPDK's and Linux's drivers post for a frame or a receive buffer). The
+ * same checks the full walk makes, in fewer steps. True: *seg is its
+ * buffer; false: the chain needs the walk, which says what is wrong. */
+static inline __attribute__((always_inline)) bool
+vq_one_buf(struct vq *vq, const struct gmem *mem, uint64_t addr, uint32_t len, uint16_t flags,
+           struct iovec *seg)
+{
+	void *hva;
+	uint16_t want = vq->dir == VQ_DIR_DEVICE_WRITES ? VRING_DESC_F_WRITE : 0;
+
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE)) !=
+	             want || len == 0))
+		return false;
+	hva = gmem_gpa_to_hva_whole(mem, addr, len, &vq->hint);
+	if (unlikely(hva == NULL))
+		return false;
+	*seg = (struct iovec){ .iov_base = hva, .iov_len = len };
+	return true;
+}
+
+/* A chain of one buffer as vq_pop() hands it out. */
+static inline __attribute__((always_inline)) void
+vq_chain_of_buf(const struct vq *vq, const struct vq_buf *b, struct vq_chain *c)
+{
+	bool out = vq->dir == VQ_DIR_DEVICE_READS;
+
+	c->head = b->head;
+	c->seg[0] = b->seg;
+	c->n_out = out;
+	c->n_in = !out;
+	c->out_len = out ? b->seg.iov_len : 0;
+	c->in_len = out ? 0 : b->seg.iov_len;
+}
 
 /* Prefetches the first two lines of a buffer a descriptor names (a frame
  * and the header in front of it usually span two), for writing on a queue

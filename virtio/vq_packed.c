@@ -36,6 +36,19 @@ pos_dist(const struct vq *vq, uint16_t a, uint16_t b)
 	return (uint16_t)(b >= a ? (unsigned)(b - a) : b + 2u * vq->size - a);
 }
 
+/* The n descriptors from first on were taken: last_avail moves past them,
+ * and the scan (vq_packed_avail_count()) stays at or ahead of it; one left
+ * more than a ring ahead by a rewind starts over there. */
+static inline void
+packed_took(struct vq *vq, uint16_t first, uint16_t n)
+{
+	uint16_t ahead = pos_dist(vq, first, vq->shadow_avail);
+
+	vq->last_avail = vq_packed_advance(vq, first, n);
+	if (ahead < n || ahead > vq->size)
+		vq->shadow_avail = vq->last_avail;
+}
+
 static inline uint16_t
 flags_load(const struct vring_packed_desc *d, int order)
 {
@@ -219,7 +232,7 @@ static VHOSTMQ_COLD enum vq_err
 packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
                 struct vring_packed_desc d)
 {
-	uint16_t first = vq->last_avail, pos = first, n = 0, flags = d.flags, ahead;
+	uint16_t first = vq->last_avail, pos = first, n = 0, flags = d.flags;
 	enum vq_err e = VQ_OK;
 
 	c->n_out = c->n_in = 0;
@@ -257,10 +270,7 @@ packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
 	if (d.id >= vq->size)
 		return vq_fail(vq, VQ_E_ID_RANGE);
 	c->head = (uint32_t)d.id | (uint32_t)n << 16;
-	ahead = pos_dist(vq, first, vq->shadow_avail);
-	vq->last_avail = vq_packed_advance(vq, first, n);
-	if (ahead < n || ahead > vq->size)
-		vq->shadow_avail = vq->last_avail;
+	packed_took(vq, first, n);
 	if (e == VQ_OK && (vq->dir == VQ_DIR_DEVICE_READS ? c->n_in != 0 : c->n_out != 0))
 		e = VQ_E_DIRECTION;
 	if (e == VQ_OK && c->n_in + c->n_out == 0)
@@ -270,6 +280,19 @@ packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
 	return e;
 }
 
+/* The usual chain (vq_one_buf()) at descriptor d, whose id must name a
+ * buffer of the ring. */
+static inline __attribute__((always_inline)) bool
+packed_one_buf(struct vq *vq, const struct gmem *mem, const struct vring_packed_desc *d,
+               struct vq_buf *b)
+{
+	if (unlikely(d->id >= vq->size) ||
+	    unlikely(!vq_one_buf(vq, mem, d->addr, d->len, d->flags, &b->seg)))
+		return false;
+	b->head = (uint32_t)d->id | UINT32_C(1) << 16;
+	return true;
+}
+
 enum vq_err
 vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
@@ -277,6 +300,7 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	bool wrap = first < vq->size;
 	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
 	struct vring_packed_desc d;
+	struct vq_buf b;
 
 	if (unlikely(vq->broken))
 		return VQ_E_BROKEN;
@@ -287,35 +311,47 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
 		return VQ_EMPTY;
 	d = pdesc_load(p, flags);
-	/* The usual shape: one descriptor, the right direction, in one region
-	 * (what Linux and DPDK post for a frame or a receive buffer). The same
-	 * checks as the walk below, in fewer steps. */
-	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len != 0 &&
-	           !(d.flags & VRING_DESC_F_WRITE) == (vq->dir == VQ_DIR_DEVICE_READS) &&
-	           d.id < vq->size)) {
-		uint64_t got = d.len;
-		void *hva = gmem_gpa_to_hva(mem, d.addr, &got, &vq->hint);
-
-		if (likely(got == d.len)) {
-			bool out = vq->dir == VQ_DIR_DEVICE_READS;
-			uint16_t next = (uint16_t)(first + 1u == 2u * vq->size ? 0 : first + 1u);
-
-			c->head = (uint32_t)d.id | UINT32_C(1) << 16;
-			c->seg[0] = (struct iovec){ .iov_base = hva, .iov_len = got };
-			c->n_out = out;
-			c->n_in = !out;
-			c->out_len = out ? got : 0;
-			c->in_len = out ? 0 : got;
-			/* The scan (vq_packed_avail_count()) stays at or ahead of
-			 * us; one left more than a ring ahead by a rewind starts
-			 * over there. */
-			if (vq->shadow_avail == first)
-				vq->shadow_avail = next;
-			vq->last_avail = next;
-			return VQ_OK;
-		}
+	if (likely(packed_one_buf(vq, mem, &d, &b))) {
+		vq_chain_of_buf(vq, &b, c);
+		packed_took(vq, first, 1);
+		return VQ_OK;
 	}
 	return packed_pop_walk(vq, mem, c, d);
+}
+
+uint16_t
+vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
+                   bool *more)
+{
+	uint16_t first = vq->last_avail, i = pos_index(vq, first), k;
+	uint16_t want = pos_wrap(vq, first) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+	uint16_t room = (uint16_t)(VQ_SHADOW_MAX - 1 - vq->nshadow);
+
+	*more = false;
+	if (unlikely(vq->broken))
+		return 0;
+	/* Each chain takes a shadow entry until the next publish (vq_pop()
+	 * says VQ_EMPTY when they run out). */
+	n = n < room ? n : room;
+	for (k = 0; k < n; k++) {
+		const struct vring_packed_desc *p = &vq->pdesc[i];
+		uint16_t flags = flags_load(p, __ATOMIC_ACQUIRE);
+		struct vring_packed_desc d;
+
+		if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) != want)
+			break;
+		d = pdesc_load(p, flags);
+		if (unlikely(!packed_one_buf(vq, mem, &d, &b[k]))) {
+			*more = true;
+			break;
+		}
+		if (unlikely(++i == vq->size)) {
+			i = 0;
+			want ^= VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
+		}
+	}
+	packed_took(vq, first, k);
+	return k;
 }
 
 /* One used descriptor at descriptor i of wrap counter w; the release store

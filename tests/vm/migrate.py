@@ -130,6 +130,18 @@ def main():
             if m:
                 print('migrate: pings sent=%s received=%s lost=%d'
                       % (m.group(1), m.group(2), int(m.group(1)) - int(m.group(2))))
+        if rc != 0:
+            # Which QEMU ended when: the one that left early tells why.
+            for i, (p, _, serial, log) in enumerate(guests):
+                print('migrate: QEMU %d: %s' % (i, 'running' if p.poll() is None
+                                                 else 'exited %d' % p.returncode))
+                for f in (log, serial):
+                    try:
+                        tail = open(f, errors='replace').read().splitlines()[-6:]
+                    except OSError:
+                        continue
+                    for line in tail:
+                        print('migrate:   %s: %s' % (os.path.basename(f), line))
         for p, _, _, _ in guests:
             if p.poll() is None:
                 p.terminate()

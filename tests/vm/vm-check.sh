@@ -662,10 +662,8 @@ migrate_run() {
 	sed -n 's/^migrate: \(hop\|pings\)/     \1/p' "$h"
 	if [ "$mrc" != 0 ]; then
 		# What broke, for a log read by its tail: migrate.py's verdict,
-		# and the end of the last guest's console.
-		grep '^migrate: FAIL' "$h" | sed 's/^/     /'
-		g=$(sed -n 's/^migrate: final guest log //p' "$h")
-		[ -n "$g" ] && [ -f "$g" ] && tail -n 15 "$g" | sed 's/^/     guest: /'
+		# and how each QEMU ended (the ends of its logs).
+		grep -E '^migrate: (FAIL|QEMU| )' "$h" | sed 's/^/     /'
 	fi
 	check "$name: $hops hops completed (migrate.py rc $mrc)" \
 		"[ $mrc = 0 ] && [ \$(grep -c '^migrate: hop [0-9]* .*: completed ' '$h') = $hops ]"
