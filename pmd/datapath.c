@@ -142,23 +142,23 @@ tx_offload_requests(const struct pmd_qp *q, struct rte_mbuf *m, const struct vne
 }
 
 /* Copies one guest TX frame that passed vnet_tx_check_iov() (len bytes in
- * nseg pieces, its net header skipped) into m, chaining more mbufs from the
+ * nseg pieces, its net header of hdr_len bytes skipped) into m, chaining more mbufs from the
  * pool as needed, and marks what its header asked (req). Inlined: the usual
  * frame is one memcpy, and a call would cost as much again. */
 static inline __attribute__((always_inline)) enum chain_copy
-frame_to_mbuf(const struct pmd_qp *q, const struct iovec *v, unsigned nseg, uint64_t len,
-              const struct vnet_tx_req *req, struct rte_mbuf *m)
+frame_to_mbuf(const struct pmd_qp *q, uint16_t hdr_len, const struct iovec *v, unsigned nseg,
+              uint64_t len, const struct vnet_tx_req *req, struct rte_mbuf *m)
 {
 	struct iov_cursor src;
 	struct rte_mbuf *seg = m;
 	uint64_t left;
 
-	left = len - q->tx_fmt.hdr_len;
+	left = len - hdr_len;
 	src = iov_cursor(v, nseg);
 	if (nseg == 1)           /* a vq_buf: the header in front (len > hdr_len) */
-		src.off = q->tx_fmt.hdr_len;
+		src.off = hdr_len;
 	else
-		iov_skip(&src, q->tx_fmt.hdr_len);
+		iov_skip(&src, hdr_len);
 	m->pkt_len = (uint32_t)left;
 	/* The usual shape (header pushed in front of the frame, or in a piece
 	 * of its own): the frame is one guest piece and fits one mbuf. */
@@ -526,13 +526,14 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	return RX_REDO;
 }
 
-/* The header gate (vnet_tx_check_iov()) for a TX frame of len bytes in
- * nseg pieces; a refusal is counted. True: carry it. */
+/* The header gate (vnet_tx_check_iov(), fmt: q's, or a copy of it) for a
+ * TX frame of len bytes in nseg pieces; a refusal is counted. True: carry
+ * it. */
 static inline __attribute__((always_inline)) bool
-tx_accept(const struct pmd_qp *q, const struct iovec *v, unsigned nseg, uint64_t len,
-          struct vnet_tx_req *req)
+tx_accept(const struct pmd_qp *q, const struct vnet_tx_fmt *fmt, const struct iovec *v,
+          unsigned nseg, uint64_t len, struct vnet_tx_req *req)
 {
-	enum vnet_tx_verdict verdict = vnet_tx_check_iov(&q->tx_fmt, v, nseg, len, req);
+	enum vnet_tx_verdict verdict = vnet_tx_check_iov(fmt, v, nseg, len, req);
 
 	if (likely(verdict == VNET_TX_OK))
 		return true;
@@ -560,7 +561,8 @@ tx_next(const struct pmd_qp *q, struct vq_chain *c, struct vnet_tx_req *req, boo
 		report_drop(q, &q->st->tx_drop_logged, "TX", vq_strerror(e));
 		return TX_NEXT_RETURNED;
 	}
-	return tx_accept(q, c->seg, c->n_out, c->out_len, req) ? TX_NEXT_FRAME : TX_NEXT_REFUSED;
+	return tx_accept(q, &q->tx_fmt, c->seg, c->n_out, c->out_len, req) ? TX_NEXT_FRAME
+	                                                                  : TX_NEXT_REFUSED;
 }
 
 /* ---- guest to guest in one copy (device: ports) ----------------------------
@@ -770,16 +772,16 @@ struct tx_count {
 /* Copies an accepted frame (frame_to_mbuf()) into m, the burst's next mbuf.
  * False: out of mbufs, nothing taken. */
 static inline __attribute__((always_inline)) bool
-tx_copy(const struct pmd_qp *q, struct rte_mbuf *m, struct tx_count *n, const struct iovec *v,
-        unsigned nseg, uint64_t len, const struct vnet_tx_req *req)
+tx_copy(const struct pmd_qp *q, uint16_t hdr_len, struct rte_mbuf *m, struct tx_count *n,
+        const struct iovec *v, unsigned nseg, uint64_t len, const struct vnet_tx_req *req)
 {
-	if (unlikely(frame_to_mbuf(q, v, nseg, len, req, m) == COPY_NOMBUF)) {
+	if (unlikely(frame_to_mbuf(q, hdr_len, v, nseg, len, req, m) == COPY_NOMBUF)) {
 		STAT_ADD(q->st, tx_nombuf, 1);
 		q->st->tx_nombuf = true;
 		return false;
 	}
 	n->tso = (uint16_t)(n->tso + (req->tso != 0));
-	n->bytes += len - q->tx_fmt.hdr_len;
+	n->bytes += len - hdr_len;
 	n->k++;
 	return true;
 }
@@ -806,6 +808,9 @@ static inline __attribute__((always_inline)) uint16_t
 tx_bufs(const struct pmd_qp *q, struct rte_mbuf **pkts, struct tx_count *count,
         const struct vq_buf *bufs, uint16_t nb, uint64_t budget, bool packed)
 {
+	/* Copies the copy loop keeps in registers (its stores into mbufs
+	 * could alias q's). */
+	const struct vnet_tx_fmt fmt = q->tx_fmt;
 	struct tx_count n = *count;
 	uint16_t i;
 
@@ -817,8 +822,8 @@ tx_bufs(const struct pmd_qp *q, struct rte_mbuf **pkts, struct tx_count *count,
 
 		if (i + TX_FETCH_AHEAD < nb)
 			tx_fetch(&bufs[i + TX_FETCH_AHEAD]);
-		if (tx_accept(q, v, 1, v->iov_len, &req) &&
-		    !tx_copy(q, pkts[n.k], &n, v, 1, v->iov_len, &req))
+		if (tx_accept(q, &fmt, v, 1, v->iov_len, &req) &&
+		    !tx_copy(q, fmt.hdr_len, pkts[n.k], &n, v, 1, v->iov_len, &req))
 			break;
 		if (n.bytes >= budget) {
 			i++;
@@ -827,7 +832,7 @@ tx_bufs(const struct pmd_qp *q, struct rte_mbuf **pkts, struct tx_count *count,
 	}
 	/* Read, copied or refused, each goes back empty; the rest are taken
 	 * again next time. */
-	vq_push_bufs_as(q->tx.vq, bufs, i, packed);
+	vq_push_bufs_as(q->tx.vq, bufs, NULL, i, packed);
 	if (i < nb)
 		vq_unpop_bufs_as(q->tx.vq, (uint16_t)(nb - i), packed);
 	*count = n;
@@ -887,7 +892,8 @@ guest_tx_impl(const struct pmd_qp *q, bool packed)
 			if (t == TX_NEXT_STOP)
 				break;
 			if (t == TX_NEXT_FRAME &&
-			    !tx_copy(q, pkts[b.k], &b, c.seg, c.n_out, c.out_len, &req)) {
+			    !tx_copy(q, q->tx_fmt.hdr_len, pkts[b.k], &b, c.seg, c.n_out, c.out_len,
+			             &req)) {
 				vq_rewind_as(vq, mark, packed);
 				break;
 			}
@@ -993,7 +999,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 	if (unlikely(vq->broken))
 		return drop_for_broken(q);
 	if (st->held_next == st->held_n) {
-		uint16_t room = vq_avail_count_as(vq, packed);
+		uint16_t room = vq_avail_room_as(vq, PMD_BURST, packed);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
@@ -1004,7 +1010,8 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 		}
 		st->held_next = 0;
 		/* A guest that takes merged frames gets a whole burst to merge
-		 * from: what its buffers cannot hold yet waits in held. */
+		 * from: what its buffers cannot hold yet waits in held (as on
+		 * a packed ring, whose room is a plan, not a count). */
 		gro = q->rx_fmt.tso4 || q->rx_fmt.tso6;
 		st->held_n = rx_source_take(q, st->held, gro ? (uint16_t)PMD_BURST
 		                            : (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));

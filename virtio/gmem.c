@@ -94,6 +94,18 @@ gmem_gpa_search(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hin
 	return NULL;
 }
 
+void *
+gmem_cursor_search(const struct gmem *m, struct gmem_cursor *c, uint64_t gpa, uint64_t len)
+{
+	uint64_t got = len;
+	void *p = gmem_gpa_search(m, gpa, &got, &c->hint);
+
+	if (p == NULL)
+		return NULL;
+	*c = gmem_cursor(m, c->hint);
+	return got == len ? p : NULL;
+}
+
 void
 gmem_free(struct gmem *m)
 {

@@ -91,25 +91,40 @@ gmem_gpa_to_hva(const struct gmem *m, uint64_t gpa, uint64_t *len, uint32_t *hin
 	return p != NULL ? p : gmem_gpa_search(m, gpa, len, hint);
 }
 
+/* A lookup cursor for a burst of buffers: the last region hit, copied into
+ * the caller's locals, so a loop that also stores elsewhere keeps it in
+ * registers. Built from a hint (any value is safe), given back as one. */
+struct gmem_cursor {
+	uint64_t gpa, size;              /* size 0: no region yet, every lookup misses */
+	uint8_t *hva;
+	uint32_t hint;
+};
+
+static inline struct gmem_cursor
+gmem_cursor(const struct gmem *m, uint32_t hint)
+{
+	const struct gmem_region *r = hint < m->n ? &m->r[hint] : NULL;
+
+	return r != NULL ? (struct gmem_cursor){ r->gpa, r->size, r->hva, hint }
+	                 : (struct gmem_cursor){ 0, 0, NULL, hint };
+}
+
+/* The slow half of gmem_cursor_whole(): a search, and the cursor moved to
+ * the region found. */
+void *gmem_cursor_search(const struct gmem *m, struct gmem_cursor *c, uint64_t gpa,
+                         uint64_t len);
+
 /* GPA -> HVA for a buffer that must lie wholly in one region (len > 0):
  * NULL if any of its bytes is elsewhere. The per-buffer lookup of the
- * rings' fast paths; *hint as above. */
+ * rings' fast paths. */
 static inline void *
-gmem_gpa_to_hva_whole(const struct gmem *m, uint64_t gpa, uint64_t len, uint32_t *hint)
+gmem_cursor_whole(const struct gmem *m, struct gmem_cursor *c, uint64_t gpa, uint64_t len)
 {
-	uint32_t h = *hint;
-	uint64_t got = len;
-	void *p;
+	uint64_t off = gpa - c->gpa;     /* huge if gpa < c->gpa: no false hit */
 
-	if (likely(h < m->n)) {
-		const struct gmem_region *r = &m->r[h];
-		uint64_t off = gpa - r->gpa;     /* huge if gpa < r->gpa */
-
-		if (likely(off < r->size && len <= r->size - off))
-			return (uint8_t *)r->hva + off;
-	}
-	p = gmem_gpa_search(m, gpa, &got, hint);
-	return got == len ? p : NULL;
+	if (likely(off < c->size && len <= c->size - off))
+		return c->hva + off;
+	return gmem_cursor_search(m, c, gpa, len);
 }
 
 /* HVA -> GPA, the other way (for the dirty log): true and *gpa if hva lies in

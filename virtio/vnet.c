@@ -297,6 +297,7 @@ rx_bufs(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
         const struct vnet_rx_frame *f, uint16_t n, bool packed)
 {
 	struct vq_buf b[VNET_RX_BURST_MAX];
+	uint32_t written[VNET_RX_BURST_MAX];
 	uint16_t nb, i;
 	bool more;
 
@@ -312,7 +313,8 @@ rx_bufs(struct vq *vq, const struct gmem *mem, const struct vnet_rx_fmt *fmt,
 		rx_put_plain(b[i].seg.iov_base, fmt, f[i].hdr_flags, f[i].data, f[i].len);
 	}
 	for (uint16_t k = 0; k < i; k++)
-		vq_push_as(vq, b[k].head, fmt->hdr_len + f[k].len, packed);
+		written[k] = fmt->hdr_len + f[k].len;
+	vq_push_bufs_as(vq, b, written, i, packed);
 	if (i < nb)
 		vq_unpop_bufs_as(vq, (uint16_t)(nb - i), packed);
 	return i;

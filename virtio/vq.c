@@ -338,9 +338,11 @@ enum vq_err
 vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	struct vring_desc d;
+	struct vq_pop_ctx x;
 	struct vq_buf b;
 	enum vq_err e;
 	uint16_t head;
+	bool ok;
 
 	if (unlikely(vq->broken))
 		return VQ_E_BROKEN;
@@ -351,7 +353,10 @@ vq_split_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	if (unlikely(head >= vq->size))
 		return vq_fail(vq, VQ_E_HEAD_RANGE);
 	d = desc_load(&vq->desc[head]);
-	if (likely(vq_one_buf(vq, mem, d.addr, d.len, d.flags, &b.seg))) {
+	x = vq_pop_ctx(vq, mem);
+	ok = vq_one_buf(&x, mem, d.addr, d.len, d.flags, &b.seg);
+	vq->hint = x.cur.hint;
+	if (likely(ok)) {
 		b.head = head;
 		vq_chain_of_buf(vq, &b, c);
 		return VQ_OK;
@@ -369,32 +374,39 @@ uint16_t
 vq_split_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
                   bool *more)
 {
-	uint16_t k, avail;
+	/* Locals for what the loop reads: its stores into b[] could alias
+	 * the vq, and would make each a load again. */
+	const struct vring_desc *desc = vq->desc;
+	const uint16_t *ring = vq->avail->ring;
+	uint16_t k, avail, first = vq->last_avail, size = vq->size, mask = vq->mask;
+	struct vq_pop_ctx x;
 
 	*more = false;
 	if (unlikely(vq->broken))
 		return 0;
-	avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
+	avail = (uint16_t)(vq->shadow_avail - first);
 	if (avail < n) {
 		if (vq_avail_snapshot(vq) == VQ_E_AVAIL_JUMP)
 			return 0;
-		avail = (uint16_t)(vq->shadow_avail - vq->last_avail);
+		avail = (uint16_t)(vq->shadow_avail - first);
 		n = avail < n ? avail : n;
 	}
+	x = vq_pop_ctx(vq, mem);
 	for (k = 0; k < n; k++) {
-		uint16_t head = guest_load16(&vq->avail->ring[(uint16_t)(vq->last_avail + k) & vq->mask]);
+		uint16_t head = guest_load16(&ring[(uint16_t)(first + k) & mask]);
 		struct vring_desc d;
 
 		/* A bad head breaks the ring: vq_pop() does that. */
-		if (unlikely(head >= vq->size))
+		if (unlikely(head >= size))
 			break;
-		d = desc_load(&vq->desc[head]);
-		if (unlikely(!vq_one_buf(vq, mem, d.addr, d.len, d.flags, &b[k].seg)))
+		d = desc_load(&desc[head]);
+		if (unlikely(!vq_one_buf(&x, mem, d.addr, d.len, d.flags, &b[k].seg)))
 			break;
 		b[k].head = head;
 	}
 	*more = k < n;
-	vq->last_avail = (uint16_t)(vq->last_avail + k);
+	vq->hint = x.cur.hint;
+	vq->last_avail = (uint16_t)(first + k);
 	return k;
 }
 

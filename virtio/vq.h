@@ -257,6 +257,22 @@ vq_avail_count_as(struct vq *vq, bool packed)
 	return packed ? vq_packed_avail_count(vq) : vq_split_avail_count(vq);
 }
 
+/* What a burst may plan for, at most max, cheaply: a split ring's count
+ * (one index read); a packed ring's max as soon as its next descriptor is
+ * available (counting on reads every descriptor's flags once more, and the
+ * burst's pops find the end anyway). 0: nothing available. */
+bool vq_packed_avail_any(struct vq *vq);
+VQ_AS uint16_t
+vq_avail_room_as(struct vq *vq, uint16_t max, bool packed)
+{
+	uint16_t n;
+
+	if (packed)
+		return vq_packed_avail_any(vq) ? max : 0;
+	n = vq_split_avail_count(vq);
+	return n < max ? n : max;
+}
+
 /* Packed: the position n descriptors after c (modulo 2 * size). */
 static inline uint16_t
 vq_packed_advance(const struct vq *vq, uint16_t c, uint16_t n)
@@ -299,13 +315,31 @@ vq_push_as(struct vq *vq, uint32_t head, uint32_t written, bool packed)
 	}
 }
 
-/* vq_push_as(b[i].head, 0) for n chains vq_pop_bufs_as() took, in order: a
- * device that only read them gives them back so. */
+/* vq_push_as(b[i].head, written ? written[i] : 0) for n chains
+ * vq_pop_bufs_as() took (one descriptor each), in order. Positions in
+ * locals: the stores into the ring or the shadow could alias the vq. */
 VQ_AS void
-vq_push_bufs_as(struct vq *vq, const struct vq_buf *b, uint16_t n, bool packed)
+vq_push_bufs_as(struct vq *vq, const struct vq_buf *b, const uint32_t *written, uint16_t n,
+                bool packed)
 {
-	for (uint16_t i = 0; i < n; i++)
-		vq_push_as(vq, b[i].head, 0, packed);
+	if (packed) {
+		struct vq_used_shadow *sh = &vq->shadow[vq->nshadow];
+
+		for (uint16_t i = 0; i < n; i++)
+			sh[i] = (struct vq_used_shadow){ .id = (uint16_t)b[i].head, .ndesc = 1,
+			                                 .len = written ? written[i] : 0 };
+		vq->nshadow = (uint16_t)(vq->nshadow + n);
+		vq->used_idx = vq_packed_advance(vq, vq->used_idx, n);
+	} else {
+		struct vring_used_elem *ring = vq->used->ring;
+		uint16_t u = vq->used_idx, mask = vq->mask;
+
+		for (uint16_t i = 0; i < n; i++, u++) {
+			ring[u & mask].id = htole32((uint16_t)b[i].head);
+			ring[u & mask].len = htole32(written ? written[i] : 0);
+		}
+		vq->used_idx = u;
+	}
 }
 
 /* Undo point for multi-chain packets: pops and pushes after vq_mark() can be

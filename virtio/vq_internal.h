@@ -18,22 +18,37 @@ enum vq_err vq_fail(struct vq *vq, enum vq_err e);
 enum vq_err vq_chain_add(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
                          uint64_t gpa, uint32_t len, bool writable);
 
+/* What a burst of pops keeps in registers: the flags a one-descriptor
+ * chain has for the queue's direction, and the region cursor. */
+struct vq_pop_ctx {
+	uint16_t one_buf_flags;          /* WRITE where the device writes, else 0 */
+	struct gmem_cursor cur;
+};
+
+static inline __attribute__((always_inline)) struct vq_pop_ctx
+vq_pop_ctx(const struct vq *vq, const struct gmem *mem)
+{
+	return (struct vq_pop_ctx){
+		.one_buf_flags = vq->dir == VQ_DIR_DEVICE_WRITES ? VRING_DESC_F_WRITE : 0,
+		.cur = gmem_cursor(mem, vq->hint),
+	};
+}
+
 /* The usual chain, both layouts: one descriptor (flags: neither NEXT nor
  * INDIRECT), of the queue's direction, not empty, in one region (what
  * DPDK's and Linux's drivers post for a frame or a receive buffer). The
  * same checks the full walk makes, in fewer steps. True: *seg is its
  * buffer; false: the chain needs the walk, which says what is wrong. */
 static inline __attribute__((always_inline)) bool
-vq_one_buf(struct vq *vq, const struct gmem *mem, uint64_t addr, uint32_t len, uint16_t flags,
-           struct iovec *seg)
+vq_one_buf(struct vq_pop_ctx *x, const struct gmem *mem, uint64_t addr, uint32_t len,
+           uint16_t flags, struct iovec *seg)
 {
 	void *hva;
-	uint16_t want = vq->dir == VQ_DIR_DEVICE_WRITES ? VRING_DESC_F_WRITE : 0;
 
 	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE)) !=
-	             want || len == 0))
+	             x->one_buf_flags || len == 0))
 		return false;
-	hva = gmem_gpa_to_hva_whole(mem, addr, len, &vq->hint);
+	hva = gmem_cursor_whole(mem, &x->cur, addr, len);
 	if (unlikely(hva == NULL))
 		return false;
 	*seg = (struct iovec){ .iov_base = hva, .iov_len = len };

@@ -154,6 +154,20 @@ vq_packed_avail_count(struct vq *vq)
 	return n;
 }
 
+bool
+vq_packed_avail_any(struct vq *vq)
+{
+	uint16_t c = vq->last_avail, ahead = pos_dist(vq, c, vq->shadow_avail);
+
+	if (vq->broken)
+		return false;
+	if (ahead > 0 && ahead <= vq->size)      /* counted before */
+		return true;
+	return (flags_load(&vq->pdesc[pos_index(vq, c)], __ATOMIC_ACQUIRE) &
+	        (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) ==
+	       (pos_wrap(vq, c) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED);
+}
+
 #if defined(__x86_64__)
 __attribute__((target("prfchw")))
 #endif
@@ -281,13 +295,13 @@ packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
 }
 
 /* The usual chain (vq_one_buf()) at descriptor d, whose id must name a
- * buffer of the ring. */
+ * buffer of a ring of size descriptors. */
 static inline __attribute__((always_inline)) bool
-packed_one_buf(struct vq *vq, const struct gmem *mem, const struct vring_packed_desc *d,
-               struct vq_buf *b)
+packed_one_buf(struct vq_pop_ctx *x, const struct gmem *mem, uint16_t size,
+               const struct vring_packed_desc *d, struct vq_buf *b)
 {
-	if (unlikely(d->id >= vq->size) ||
-	    unlikely(!vq_one_buf(vq, mem, d->addr, d->len, d->flags, &b->seg)))
+	if (unlikely(d->id >= size) ||
+	    unlikely(!vq_one_buf(x, mem, d->addr, d->len, d->flags, &b->seg)))
 		return false;
 	b->head = (uint32_t)d->id | UINT32_C(1) << 16;
 	return true;
@@ -297,9 +311,10 @@ enum vq_err
 vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	uint16_t first = vq->last_avail, flags;
-	bool wrap = first < vq->size;
+	bool wrap = first < vq->size, ok;
 	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
 	struct vring_packed_desc d;
+	struct vq_pop_ctx x;
 	struct vq_buf b;
 
 	if (unlikely(vq->broken))
@@ -311,7 +326,10 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
 		return VQ_EMPTY;
 	d = pdesc_load(p, flags);
-	if (likely(packed_one_buf(vq, mem, &d, &b))) {
+	x = vq_pop_ctx(vq, mem);
+	ok = packed_one_buf(&x, mem, vq->size, &d, &b);
+	vq->hint = x.cur.hint;
+	if (likely(ok)) {
 		vq_chain_of_buf(vq, &b, c);
 		packed_took(vq, first, 1);
 		return VQ_OK;
@@ -323,9 +341,13 @@ uint16_t
 vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint16_t n,
                    bool *more)
 {
-	uint16_t first = vq->last_avail, i = pos_index(vq, first), k;
+	/* Locals for what the loop reads: its stores into b[] could alias
+	 * the vq, and would make each a load again. */
+	const struct vring_packed_desc *ring = vq->pdesc;
+	uint16_t first = vq->last_avail, size = vq->size, i = pos_index(vq, first), k;
 	uint16_t want = pos_wrap(vq, first) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
 	uint16_t room = (uint16_t)(VQ_SHADOW_MAX - 1 - vq->nshadow);
+	struct vq_pop_ctx x;
 
 	*more = false;
 	if (unlikely(vq->broken))
@@ -333,40 +355,44 @@ vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint
 	/* Each chain takes a shadow entry until the next publish (vq_pop()
 	 * says VQ_EMPTY when they run out). */
 	n = n < room ? n : room;
+	x = vq_pop_ctx(vq, mem);
 	for (k = 0; k < n; k++) {
-		const struct vring_packed_desc *p = &vq->pdesc[i];
+		const struct vring_packed_desc *p = &ring[i];
 		uint16_t flags = flags_load(p, __ATOMIC_ACQUIRE);
 		struct vring_packed_desc d;
 
 		if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) != want)
 			break;
 		d = pdesc_load(p, flags);
-		if (unlikely(!packed_one_buf(vq, mem, &d, &b[k]))) {
+		if (unlikely(!packed_one_buf(&x, mem, size, &d, &b[k]))) {
 			*more = true;
 			break;
 		}
-		if (unlikely(++i == vq->size)) {
+		if (unlikely(++i == size)) {
 			i = 0;
 			want ^= VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
 		}
 	}
+	vq->hint = x.cur.hint;
 	packed_took(vq, first, k);
 	return k;
 }
 
-/* One used descriptor at descriptor i of wrap counter w; the release store
- * of its flags is what makes it (and every store before) visible to the
- * driver. */
+/* One used descriptor at d, of wrap counter w: its length, id and flags in
+ * one 8-byte store (the descriptor's second half; rings are 16-byte
+ * aligned), so the driver never sees the flags without the rest. With
+ * release, it also makes every store before it visible. */
 static inline void
-used_write(struct vq *vq, uint16_t i, bool w, uint16_t id, uint32_t len, int order)
+used_write(struct vring_packed_desc *d, bool w, uint16_t id, uint32_t len, int order)
 {
-	struct vring_packed_desc *d = &vq->pdesc[i];
-	uint16_t flags = (uint16_t)((w ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) |
-	                            (len != 0 ? VRING_DESC_F_WRITE : 0));
+	uint64_t flags = (w ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) |
+	                 (len != 0 ? VRING_DESC_F_WRITE : 0);
 
-	__atomic_store_n(&d->len, htole32(len), __ATOMIC_RELAXED);
-	__atomic_store_n(&d->id, htole16(id), __ATOMIC_RELAXED);
-	__atomic_store_n(&d->flags, htole16(flags), order);
+	_Static_assert(offsetof(struct vring_packed_desc, len) == 8 &&
+	               offsetof(struct vring_packed_desc, id) == 12 &&
+	               offsetof(struct vring_packed_desc, flags) == 14, "the spec's layout");
+	__atomic_store_n((uint64_t *)&d->len,
+	                 htole64((uint64_t)len | (uint64_t)id << 32 | flags << 48), order);
 }
 
 /* The descriptors from p for n positions, in the dirty log. */
@@ -392,25 +418,28 @@ vq_packed_publish(struct vq *vq)
 		/* Spec 2.8.9: one used descriptor, the last buffer's id, over the
 		 * first of the batch; the driver skips the rest (TX: nothing was
 		 * written into any of them). */
-		used_write(vq, pos_index(vq, head), pos_wrap(vq, head), vq->shadow[n - 1].id, 0,
-		           __ATOMIC_RELEASE);
+		used_write(&vq->pdesc[pos_index(vq, head)], pos_wrap(vq, head),
+		           vq->shadow[n - 1].id, 0, __ATOMIC_RELEASE);
 	} else {
 		/* Every entry but the first, then the first: the driver looks
 		 * only at the next position, so it sees all of them or none
 		 * (spec 2.8.14, "multi-buffer requests"). Index and wrap
-		 * counter are walked apart. */
+		 * counter are walked apart, in locals: the stores into the
+		 * ring could alias the vq. */
+		struct vring_packed_desc *ring = vq->pdesc;
+		const struct vq_used_shadow *sh = vq->shadow;
+		uint16_t size = vq->size, i0 = pos_index(vq, head), i = i0;
 		bool w0 = pos_wrap(vq, head), w = w0;
-		uint16_t i0 = pos_index(vq, head), i = i0;
 
 		for (uint16_t k = 1; k < n; k++) {
-			i = (uint16_t)(i + vq->shadow[k - 1].ndesc);
-			if (i >= vq->size) {
-				i = (uint16_t)(i - vq->size);
+			i = (uint16_t)(i + sh[k - 1].ndesc);
+			if (i >= size) {
+				i = (uint16_t)(i - size);
 				w = !w;
 			}
-			used_write(vq, i, w, vq->shadow[k].id, vq->shadow[k].len, __ATOMIC_RELAXED);
+			used_write(&ring[i], w, sh[k].id, sh[k].len, __ATOMIC_RELAXED);
 		}
-		used_write(vq, i0, w0, vq->shadow[0].id, vq->shadow[0].len, __ATOMIC_RELEASE);
+		used_write(&ring[i0], w0, sh[0].id, sh[0].len, __ATOMIC_RELEASE);
 	}
 	if (unlikely(vq->log != NULL))
 		log_descs(vq, head, pos_dist(vq, head, vq->used_idx));
