@@ -12,7 +12,6 @@
 #include <sys/eventfd.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -164,8 +163,12 @@ frame_to_mbuf(const struct pmd_qp *q, uint16_t hdr_len, const struct iovec *v, u
 	 * of its own): the frame is one guest piece and fits one mbuf. */
 	if (src.i < src.n && src.v[src.i].iov_len - src.off >= left &&
 	    left <= rte_pktmbuf_tailroom(m)) {
-		rte_memcpy(rte_pktmbuf_mtod(m, void *),
-		           (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
+		/* glibc's memcpy, not rte_memcpy: it picks the widest moves the
+		 * CPU has at run time, where rte_memcpy is built for the build's
+		 * -march (SSE here); 1518 B took 290 instructions that way, 170
+		 * this way, and 64 B no more. */
+		memcpy(rte_pktmbuf_mtod(m, void *),
+		       (const char *)src.v[src.i].iov_base + src.off, (size_t)left);
 		m->data_len = (uint16_t)left;
 		if (unlikely(req->csum || req->tso))   /* TSO: a small one, or a small MSS */
 			tx_offload_requests(q, m, req);
