@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """bench/extras.py - runs the compiled tools of bench/tools and returns their
-figures as plain dicts: the single-core memcpy ceiling (vhostmq-memcpy),
-instructions per packet of the datapath under callgrind (vhostmq-ipp), and
-the idle CPU and first-packet round trip of an adaptive vhostmq
-(vhostmq-wakeup against a vhostmq started here). bench/bench.py imports it;
-`python3 bench/extras.py` runs all three and prints JSON.
+figures as plain dicts: the single-core memcpy ceiling and the cross-core
+copy ceiling (vhostmq-memcpy; the latter copies frames another core has just
+written), instructions per packet of the datapath under callgrind
+(vhostmq-ipp), and the idle CPU and first-packet round trip of an adaptive
+vhostmq (vhostmq-wakeup against a vhostmq started here). bench/bench.py imports it;
+`python3 bench/extras.py` runs them all and prints JSON.
 
 Every child is pinned where asked, bounded by a timeout and killed on every
 exit path; the vhostmq started here is stopped by PID (SIGTERM, SIGKILL after
@@ -76,15 +77,32 @@ def _json_line(text, what):
 
 
 # ------------------------------------------------------------------ memcpy
+def _memcpy_tool(tool_dir, cpu, size, seconds, mode_args=()):
+    """vhostmq-memcpy on cpu: its JSON line."""
+    out = _run([_tool(tool_dir, "vhostmq-memcpy"), "--size", str(int(size)),
+                "--seconds", repr(float(seconds))] + list(mode_args),
+               timeout=float(seconds) + 30.0, cpu=cpu)
+    return _json_line(out, "vhostmq-memcpy")
+
+
 def memcpy_bound(tool_dir, cpu, size=1518, seconds=1.0):
     """Single-core memcpy ceiling for size-byte copies on cpu (sources from an
     8 MiB ring, more than L2): {"size", "gbps", "mpps"}. tool_dir None:
     <repo>/build/bench/tools."""
-    out = _run([_tool(tool_dir, "vhostmq-memcpy"), "--size", str(int(size)),
-                "--seconds", repr(float(seconds))],
-               timeout=float(seconds) + 30.0, cpu=cpu)
-    r = _json_line(out, "vhostmq-memcpy")
+    r = _memcpy_tool(tool_dir, cpu, size, seconds)
     return {"size": r["size"], "gbps": r["gbps"], "mpps": r["mpps"]}
+
+
+def cross_copy_bound(tool_dir, copier_cpu, writer_cpu, size=1518, seconds=1.0):
+    """Cross-core copy ceiling: size-byte frames copied on copier_cpu, each
+    written just before by a thread on writer_cpu (a 256-slot ring), as the
+    backend copies what the frontend's core has just written:
+    {"size", "gbps", "mpps", "copier_cpu", "writer_cpu"}. tool_dir None:
+    <repo>/build/bench/tools."""
+    r = _memcpy_tool(tool_dir, copier_cpu, size, seconds,
+                     ["--writer-cpu", str(int(writer_cpu))])
+    return {"size": r["size"], "gbps": r["gbps"], "mpps": r["mpps"],
+            "copier_cpu": copier_cpu, "writer_cpu": r["writer_cpu"]}
 
 
 # ------------------------------------------------------------------ ipp
@@ -235,20 +253,23 @@ def idle_and_wakeup(tool_dir, vhostmq, be_cpu, fe_cpu, idle_seconds=5.0, samples
 def main(argv=None):
     cpus = sorted(os.sched_getaffinity(0))
     ap = argparse.ArgumentParser(
-        description="Runs bench/tools (memcpy ceiling, instructions per packet, "
-                    "idle CPU and wake-up latency) and prints their figures as JSON.")
+        description="Runs bench/tools (memcpy and cross-core copy ceilings, "
+                    "instructions per packet, idle CPU and wake-up latency) and "
+                    "prints their figures as JSON.")
     ap.add_argument("--tool-dir", default=TOOL_DIR)
     ap.add_argument("--vhostmq", default=VHOSTMQ)
     ap.add_argument("--be-cpu", type=int, default=cpus[-1],
-                    help="vhostmq poll thread and memcpy CPU (default: highest allowed)")
+                    help="vhostmq poll thread and memcpy (and cross-core copier) CPU "
+                         "(default: highest allowed)")
     ap.add_argument("--fe-cpu", type=int, default=cpus[0],
-                    help="frontend CPU (default: lowest allowed)")
+                    help="frontend and cross-core writer CPU (default: lowest allowed)")
     ap.add_argument("--size", type=int, default=1518)
-    ap.add_argument("--seconds", type=float, default=1.0, help="memcpy run time")
+    ap.add_argument("--seconds", type=float, default=1.0,
+                    help="run time of each memcpy mode")
     ap.add_argument("--idle-seconds", type=float, default=5.0)
     ap.add_argument("--samples", type=int, default=200)
-    ap.add_argument("--only", default="memcpy,ipp,wakeup",
-                    help="comma-separated subset of memcpy,ipp,wakeup")
+    ap.add_argument("--only", default="memcpy,cross_copy,ipp,wakeup",
+                    help="comma-separated subset of memcpy,cross_copy,ipp,wakeup")
     a = ap.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every finally: stops what it started.
     signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
@@ -257,6 +278,9 @@ def main(argv=None):
     try:
         if "memcpy" in want:
             res["memcpy"] = memcpy_bound(a.tool_dir, a.be_cpu, a.size, a.seconds)
+        if "cross_copy" in want:
+            res["cross_copy"] = cross_copy_bound(a.tool_dir, a.be_cpu, a.fe_cpu,
+                                                 a.size, a.seconds)
         if "ipp" in want:
             res["ipp"] = instructions_per_packet(a.tool_dir)
         if "wakeup" in want:
