@@ -136,8 +136,16 @@ enum fz_vq_op {
 	FZ_OP_PREFETCH,                  /* u8 n: vq_prefetch(), a hint only        */
 	FZ_OP_TX_GATE,                   /* u8 fmt bits, u16 mtu: vq_pop() then
 	                                    vnet_tx_check() on the chain           */
+	FZ_OP_POP_BUFS,                  /* u8 n, u8 ctl: vq_pop_bufs_as() for up to
+	                                    n chains; then ctl & FZ_BUFS_BACK (mod
+	                                    taken + 1) go back (vq_unpop_bufs_as()),
+	                                    and with FZ_BUFS_PUSH the rest are pushed
+	                                    at once (vq_push_bufs_as())             */
 	FZ_OP_COUNT
 };
+
+#define FZ_BUFS_BACK 0x7fu
+#define FZ_BUFS_PUSH 0x80u
 
 /* ---- input reader ---------------------------------------------------------- */
 
@@ -352,6 +360,73 @@ fz_check_segments(const struct fake_guest *g, const struct vq_chain *c, enum vq_
 	         (unsigned long long)out, (unsigned long long)in);
 }
 
+/* ---- what a burst's chains from vq_pop_bufs_as() must be, either layout ----- */
+
+/* Whether one descriptor (CPU order) is a chain vq_pop_bufs_as() takes, as
+ * vq.h words it (not as vq.c codes it): neither NEXT nor INDIRECT, WRITE
+ * exactly on a queue the device writes, not empty, wholly inside one
+ * region. A packed descriptor's id (below the ring size) is its caller's
+ * to check. */
+static inline bool
+fz_usual(const struct fake_guest *g, enum vq_dir dir, uint64_t addr, uint32_t len,
+         uint16_t flags)
+{
+	uint16_t want = dir == VQ_DIR_DEVICE_WRITES ? VRING_DESC_F_WRITE : 0;
+
+	return (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE)) ==
+	       want && len != 0 && fg_hva(g, addr, len) != NULL;
+}
+
+/* A buffer the burst made of the descriptor (addr, len, flags): a usual
+ * chain, and its host piece exactly the descriptor's bytes, inside one guest
+ * region (touched at both ends: the guard pages fault if not). */
+static inline void
+fz_check_buf(const struct fake_guest *g, enum vq_dir dir, const struct vq_buf *b,
+             uint64_t addr, uint32_t len, uint16_t flags)
+{
+	const volatile uint8_t *p = b->seg.iov_base;
+
+	FZ_CHECK(fz_usual(g, dir, addr, len, flags),
+	         "took %u bytes at 0x%llx with flags 0x%x on a %s queue", len,
+	         (unsigned long long)addr, flags, dir == VQ_DIR_DEVICE_READS ? "TX" : "RX");
+	FZ_CHECK(b->seg.iov_base == fg_hva(g, addr, len) && b->seg.iov_len == len,
+	         "buffer %p+%zu for %u bytes at 0x%llx", b->seg.iov_base, b->seg.iov_len, len,
+	         (unsigned long long)addr);
+	FZ_CHECK(fz_region_of(g, b->seg.iov_base, b->seg.iov_len) != NULL,
+	         "buffer %p+%zu is not inside one guest region", b->seg.iov_base, b->seg.iov_len);
+	(void)p[0];
+	(void)p[len - 1];
+}
+
+/* What a burst does with chains it took but cannot use: the last back of
+ * the got in b go back to the ring (vq_unpop_bufs_as()). Nothing in guest
+ * memory changed since, so a burst for back chains takes the same ones
+ * again, ending where the first did; they then go back once more. */
+static inline void
+fz_bufs_give_back(struct vq *vq, const struct gmem *mem, const struct vq_buf *b, uint16_t got,
+                  uint16_t back, bool packed)
+{
+	static struct vq_buf again[UINT8_MAX];
+	uint16_t end = vq->last_avail, n;
+	bool more;
+
+	if (back == 0)
+		return;
+	vq_unpop_bufs_as(vq, back, packed);
+	n = vq_pop_bufs_as(vq, mem, again, back, &more, packed);
+	FZ_CHECK(n == back && !more && vq->last_avail == end,
+	         "%u given back, %u taken again (more %d), position %u, was %u", back, n, more,
+	         vq->last_avail, end);
+	for (uint16_t k = 0; k < back; k++) {
+		const struct vq_buf *was = &b[got - back + k];
+
+		FZ_CHECK(again[k].head == was->head && again[k].seg.iov_base == was->seg.iov_base &&
+		         again[k].seg.iov_len == was->seg.iov_len,
+		         "chain %u given back came again as another", k);
+	}
+	vq_unpop_bufs_as(vq, back, packed);
+}
+
 /* ---- what both ring targets share (fuzz_vq_walk, fuzz_vq_packed) ------------ */
 
 #define FZ_PEND_MAX 65536u               /* popped chains not yet pushed */
@@ -371,6 +446,15 @@ fz_pend_add(struct fz_pend *p, uint32_t head)
 {
 	if (p->tail - p->head < FZ_PEND_MAX)
 		p->v[p->tail++ % FZ_PEND_MAX] = head;
+}
+
+/* How many chains a burst may take while the list has room for them all. */
+static inline uint16_t
+fz_pend_room(const struct fz_pend *p, uint16_t n)
+{
+	uint32_t room = FZ_PEND_MAX - (p->tail - p->head);
+
+	return (uint16_t)(n < room ? n : room);
 }
 
 /* The oldest popped chain; false if none. */

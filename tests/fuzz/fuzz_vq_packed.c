@@ -14,6 +14,14 @@
  * - a chain from vq_pop() has 1..VQ_MAX_SEGS segments inside one guest
  *   region each, only the queue's direction, lengths that add up, an id
  *   below the ring size and 1..size ring descriptors;
+ * - a burst's pop (vq_pop_bufs_as()) takes, in order and across the end of
+ *   the ring, the available descriptors from the position on while each is
+ *   one descriptor of the queue's direction, not empty, wholly in one
+ *   region (its buffer exactly that descriptor's bytes), with an id below
+ *   the ring size; it stops early only in front of another shape or a
+ *   descriptor not available, moves the position by what it took and
+ *   nothing else; buffers given back (vq_unpop_bufs_as()) come again the
+ *   same, and vq_push_bufs_as() adds shadow entries of length 0 in order;
  * - each vq_pop() result moves the position as vq.h says: by the chain's
  *   descriptors for a chain (and a chain violation is one shadow entry of
  *   length 0 under its id), not at all for empty, broken or a ring
@@ -104,6 +112,88 @@ fz_pop(struct fz_pk *f)
 		         "%s: moved %u of %u, shadow %u", vq_strerror(e), moved, ndesc,
 		         vq->nshadow);
 		break;
+	}
+	fz_check_positions(f);
+}
+
+/* The descriptor at position c (CPU order), and whether the driver made it
+ * available in c's lap. */
+static struct vring_packed_desc
+fz_pdesc_at(const struct fz_pk *f, uint16_t c, bool *avail)
+{
+	const struct vq *vq = f->g->vq;
+	bool wrap = c < vq->size;
+	const struct vring_packed_desc *d = &f->g->pdesc[wrap ? c : c - vq->size];
+	uint16_t flags = le16toh(d->flags);
+
+	*avail = (flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) ==
+	         (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED);
+	return (struct vring_packed_desc){ .addr = le64toh(d->addr), .len = le32toh(d->len),
+	                                   .id = le16toh(d->id), .flags = flags };
+}
+
+/* A burst's pop: up to n buffers (no more than the shadow can hold once
+ * every chain popped so far is pushed: a device pushes what it pops before
+ * it publishes), each the available, usual descriptor at the next position,
+ * in order, across the end of the ring, under an id below the ring size;
+ * it stops early only in front of an available descriptor of another shape
+ * (more) or one not available, and never breaks the ring. Then the last
+ * (ctl & FZ_BUFS_BACK) % (taken + 1) go back, and the rest are pushed at
+ * once (FZ_BUFS_PUSH: shadow entries of length 0) or wait for FZ_OP_PUSH. */
+static void
+fz_pop_bufs(struct fz_pk *f, uint8_t want, uint8_t ctl)
+{
+	static struct vq_buf b[UINT8_MAX];
+	struct vq *vq = f->g->vq;
+	uint16_t la0 = vq->last_avail, ns0 = vq->nshadow, ui0 = vq->used_idx, back, keep;
+	uint32_t held = vq->nshadow + (f->pend.tail - f->pend.head);
+	uint32_t room = held < VQ_SHADOW_MAX - 1 ? VQ_SHADOW_MAX - 1 - held : 0;
+	uint16_t n = fz_pend_room(&f->pend, (uint16_t)(want < room ? want : room));
+	uint64_t errs0 = vq->chain_errs;
+	bool broken0 = vq->broken, more, avail;
+	uint16_t got = vq_pop_bufs_as(vq, f->g->mem, b, n, &more, true);
+	struct vring_packed_desc d;
+
+	if (fz_verbose)
+		fprintf(stderr, "pop_bufs %u: %u%s\n", n, got, more ? ", more" : "");
+	FZ_CHECK(got <= n && !(more && got == n), "%u of %u taken, more %d", got, n, more);
+	FZ_CHECK(fz_dist(vq, la0, vq->last_avail) == got && vq->nshadow == ns0 &&
+	         vq->used_idx == ui0 && vq->chain_errs == errs0 && vq->broken == broken0,
+	         "%u taken: moved %u, shadow %u, broken %d", got, fz_dist(vq, la0, vq->last_avail),
+	         vq->nshadow, vq->broken);
+	FZ_CHECK(!broken0 || (got == 0 && !more), "a broken ring gave %u buffers", got);
+	for (uint16_t k = 0; k < got; k++) {
+		d = fz_pdesc_at(f, vq_packed_advance(vq, la0, k), &avail);
+		FZ_CHECK(avail && d.id < vq->size && b[k].head == (d.id | UINT32_C(1) << 16),
+		         "buffer %u: head 0x%x, descriptor id %u, available %d", k, b[k].head, d.id,
+		         avail);
+		fz_check_buf(f->g, f->dir, &b[k], d.addr, d.len, d.flags);
+	}
+	d = fz_pdesc_at(f, vq_packed_advance(vq, la0, got), &avail);
+	if (more)
+		FZ_CHECK(avail && (d.id >= vq->size || !fz_usual(f->g, f->dir, d.addr, d.len, d.flags)),
+		         "stopped in front of a usual buffer, or one not available");
+	else if (got < n && !broken0)
+		FZ_CHECK(!avail, "stopped in front of an available descriptor");
+	back = (uint16_t)((ctl & FZ_BUFS_BACK) % (got + 1));
+	fz_bufs_give_back(vq, f->g->mem, b, got, back, true);
+	keep = (uint16_t)(got - back);
+	FZ_CHECK(vq->last_avail == vq_packed_advance(vq, la0, keep),
+	         "position %u after %u kept from %u", vq->last_avail, keep, la0);
+	if (ctl & FZ_BUFS_PUSH) {
+		vq_push_bufs_as(vq, b, keep, true);
+		FZ_CHECK(vq->nshadow == ns0 + keep && fz_dist(vq, ui0, vq->used_idx) == keep,
+		         "%u pushed: shadow %u, used moved %u", keep, vq->nshadow,
+		         fz_dist(vq, ui0, vq->used_idx));
+		for (uint16_t k = 0; k < keep; k++)
+			FZ_CHECK(vq->shadow[ns0 + k].id == (uint16_t)b[k].head &&
+			         vq->shadow[ns0 + k].ndesc == 1 && vq->shadow[ns0 + k].len == 0,
+			         "shadow entry %u: id %u, %u descriptors, %u bytes", k,
+			         vq->shadow[ns0 + k].id, vq->shadow[ns0 + k].ndesc,
+			         vq->shadow[ns0 + k].len);
+	} else {
+		for (uint16_t k = 0; k < keep; k++)
+			fz_pend_add(&f->pend, b[k].head);
 	}
 	fz_check_positions(f);
 }
@@ -267,6 +357,10 @@ fz_op(struct fz_pk *f, struct fz_in *in)
 				(void)vnet_tx_check(&fmt, &c, &req);
 			}
 		}
+		break;
+	case FZ_OP_POP_BUFS:
+		a = fz_u8(in);
+		fz_pop_bufs(f, (uint8_t)a, fz_u8(in));
 		break;
 	default:                         /* the operations both targets share */
 		(void)fz_ring_op(op, vq, f->g->mem, &f->pend, in);

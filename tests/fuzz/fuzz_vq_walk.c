@@ -3,8 +3,9 @@
  * one gate for guest ring data: the input lays out a fake guest (ring size,
  * regions, features, direction), fills its descriptor table, avail ring and an
  * area for indirect tables, then runs a sequence of device operations (vq_pop,
- * vq_push, vq_publish, vq_kick_needed, vq_set_notify, mark/rewind/void,
- * vnet_rx_packet) interleaved with guest writes to its rings; layout in
+ * vq_pop_bufs_as with unpop and push, vq_push, vq_publish, vq_kick_needed,
+ * vq_set_notify, mark/rewind/void, vnet_rx_packet) interleaved with guest
+ * writes to its rings; layout in
  * fuzz.h. Guest memory is a memfd with a PROT_NONE page after every region
  * (tests/fake_guest.c), so a read or write past a region's host mapping
  * faults even where ASan, which does not track mmap'd memory, would not see it.
@@ -13,6 +14,14 @@
  *   entirely inside one guest region's host mapping, readable ones before
  *   writable ones, only the direction the queue allows, lengths summing to
  *   out_len/in_len, and the head the guest put in the avail ring;
+ * - a burst's pop (vq_pop_bufs_as()) takes, in order, the chains at the
+ *   next avail slots while each is one descriptor of the queue's direction,
+ *   not empty, wholly in one region (its buffer exactly that descriptor's
+ *   bytes), and stops early only in front of another shape or where the
+ *   ring has no more; it moves last_avail by what it took and nothing else
+ *   (but for a jumped avail index, which breaks the ring); chains given back
+ *   (vq_unpop_bufs_as()) come again the same, and vq_push_bufs_as() writes
+ *   their used entries, length 0, in order;
  * - each vq_pop() result moves the indices as vq.h says (a chain violation
  *   consumes one entry and returns it with length 0, a ring violation breaks
  *   the queue for good), and vnet_rx_packet() gives every avail entry it
@@ -115,6 +124,92 @@ fz_pop(struct fz_vq *f)
 		         fz_used_elem(f, ui0).id, fz_used_elem(f, ui0).len, head);
 		break;
 	}
+}
+
+/* Descriptor i of the table, in CPU order. */
+static struct vring_desc
+fz_desc_at(const struct fake_guest *g, uint16_t i)
+{
+	const struct vring_desc *d = &g->desc[i];
+
+	return (struct vring_desc){ .addr = le64toh(d->addr), .len = le32toh(d->len),
+	                            .flags = le16toh(d->flags), .next = le16toh(d->next) };
+}
+
+/* Whether the chain at avail slot is one a burst takes. */
+static bool
+fz_slot_usual(const struct fz_vq *f, uint16_t slot)
+{
+	uint16_t head = fz_avail_entry(f->g, slot);
+	struct vring_desc d;
+
+	if (head >= f->g->qsize)
+		return false;
+	d = fz_desc_at(f->g, head);
+	return fz_usual(f->g, f->dir, d.addr, d.len, d.flags);
+}
+
+/* A burst's pop: up to n chains (no more than the list of chains to push
+ * holds), each the usual chain at the next avail slot, in order, checked
+ * against its descriptor; it stops early only in front of a chain of
+ * another shape (more: vq_pop() gets that one) or where the ring has no
+ * more, and breaks the ring only for a jumped avail index, which it reads.
+ * Then the last (ctl & FZ_BUFS_BACK) % (taken + 1) go back, and the rest
+ * are pushed at once (FZ_BUFS_PUSH: used entries of length 0 under their
+ * heads) or wait for FZ_OP_PUSH. */
+static void
+fz_pop_bufs(struct fz_vq *f, uint8_t want, uint8_t ctl)
+{
+	static struct vq_buf b[UINT8_MAX];
+	struct vq *vq = f->g->vq;
+	uint16_t la0 = vq->last_avail, ui0 = vq->used_idx, n = fz_pend_room(&f->pend, want);
+	uint64_t errs0 = vq->chain_errs;
+	bool broken0 = vq->broken, more;
+	uint16_t got = vq_pop_bufs_as(vq, f->g->mem, b, n, &more, false), back, keep;
+
+	if (fz_verbose)
+		fprintf(stderr, "pop_bufs %u: %u%s\n", n, got, more ? ", more" : "");
+	FZ_CHECK(got <= n && !(more && got == n), "%u of %u taken, more %d", got, n, more);
+	FZ_CHECK((uint16_t)(vq->last_avail - la0) == got && vq->used_idx == ui0 &&
+	         vq->chain_errs == errs0, "%u taken: avail +%u used +%u, %llu chain errors",
+	         got, (uint16_t)(vq->last_avail - la0), (uint16_t)(vq->used_idx - ui0),
+	         (unsigned long long)(vq->chain_errs - errs0));
+	FZ_CHECK(!vq->broken || (got == 0 && !more), "a broken ring gave %u chains", got);
+	FZ_CHECK(vq->broken == broken0 || vq->broken_why == VQ_E_AVAIL_JUMP,
+	         "the burst broke the ring: %s", vq_strerror(vq->broken_why));
+	for (uint16_t k = 0; k < got; k++) {
+		uint16_t head = fz_avail_entry(f->g, (uint16_t)(la0 + k));
+		struct vring_desc d;
+
+		FZ_CHECK(b[k].head == head && head < f->g->qsize,
+		         "chain %u: head %u, avail entry says %u", k, b[k].head, head);
+		d = fz_desc_at(f->g, head);
+		fz_check_buf(f->g, f->dir, &b[k], d.addr, d.len, d.flags);
+	}
+	if (more)
+		FZ_CHECK(!fz_slot_usual(f, (uint16_t)(la0 + got)),
+		         "stopped in front of a usual chain");
+	else if (got < n && !vq->broken)
+		FZ_CHECK(vq->shadow_avail == vq->last_avail, "stopped with %u more available",
+		         (uint16_t)(vq->shadow_avail - vq->last_avail));
+	back = (uint16_t)((ctl & FZ_BUFS_BACK) % (got + 1));
+	fz_bufs_give_back(vq, f->g->mem, b, got, back, false);
+	keep = (uint16_t)(got - back);
+	FZ_CHECK(vq->last_avail == (uint16_t)(la0 + keep), "position %u after %u kept from %u",
+	         vq->last_avail, keep, la0);
+	if (!(ctl & FZ_BUFS_PUSH)) {
+		for (uint16_t k = 0; k < keep; k++)
+			fz_pend_add(&f->pend, b[k].head);
+		return;
+	}
+	vq_push_bufs_as(vq, b, keep, false);
+	FZ_CHECK((uint16_t)(vq->used_idx - ui0) == keep, "%u pushed, used +%u", keep,
+	         (uint16_t)(vq->used_idx - ui0));
+	for (uint16_t k = 0; k < keep; k++)
+		FZ_CHECK(fz_used_elem(f, (uint16_t)(ui0 + k)).id == b[k].head &&
+		         fz_used_elem(f, (uint16_t)(ui0 + k)).len == 0,
+		         "used entry %u: %u/%u, pushed %u/0", k, fz_used_elem(f, (uint16_t)(ui0 + k)).id,
+		         fz_used_elem(f, (uint16_t)(ui0 + k)).len, b[k].head);
 }
 
 /* The virtio-net TX gate on a chain the walker accepted: bits choose the
@@ -303,6 +398,10 @@ fz_op(struct fz_vq *f, struct fz_in *in)
 	case FZ_OP_TX_GATE:
 		a = fz_u8(in);
 		fz_tx_gate(f, (uint8_t)a, fz_u16(in));
+		break;
+	case FZ_OP_POP_BUFS:
+		a = fz_u8(in);
+		fz_pop_bufs(f, (uint8_t)a, fz_u8(in));
 		break;
 	default:                         /* the operations both targets share */
 		(void)fz_ring_op(op, vq, f->g->mem, &f->pend, in);

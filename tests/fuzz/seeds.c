@@ -558,6 +558,32 @@ seeds_vq(void)
 	vq_op(&s, 2, 0, FZ_OP_POP);
 	vq_write("wrap-and-ops", &s);
 
+	/* Bursts: three one-descriptor chains, a chain of two, three more; a
+	 * burst takes three, gives two back, takes them again and pushes them;
+	 * vq_pop() takes the chain; then the rest, one given back. */
+	vq_init(&s, q16, 0, 0);
+	for (uint16_t i = 0; i < 8; i++)
+		vq_desc(&s, i, heap + 256u * i, 200, i == 3 ? N : 0, (uint16_t)(i + 1));
+	for (uint16_t i = 0; i < 8; i++)
+		if (i != 4)
+			vq_chain(&s, i);
+	vq_op(&s, 6, FZ_OP_POP_BUFS, 8, 2, FZ_OP_POP_BUFS, 8, FZ_BUFS_PUSH);
+	vq_op(&s, 11, FZ_OP_POP, FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_PUSH, 0, 0, 0, 0);
+	vq_op(&s, 5, FZ_OP_POP_BUFS, 8, FZ_BUFS_PUSH | 1, FZ_OP_PUBLISH, FZ_OP_KICK);
+	vq_write("tx-bufs", &s);
+
+	/* RX bursts in front of a buffer across regions 0 and 1, and a frame
+	 * into it through vnet_rx_packet(). */
+	vq_init(&s, q16r2, FZ_VQF_RX | FZ_VQF_HOST_USED, 0);
+	for (uint16_t i = 0; i < 5; i++) {
+		vq_desc(&s, i, i == 2 ? end0 - 100 : heap + 1600u * i, 1600, W, 0);
+		vq_chain(&s, i);
+	}
+	vq_op(&s, 3, FZ_OP_POP_BUFS, 8, FZ_BUFS_PUSH);
+	vq_op(&s, 4, FZ_OP_RX, 0xea, 0x05, 0);
+	vq_op(&s, 5, FZ_OP_POP_BUFS, 8, FZ_BUFS_PUSH, FZ_OP_PUBLISH, FZ_OP_KICK);
+	vq_write("rx-bufs", &s);
+
 	/* 64 segments of one chain, then 65 (VQ_E_TOO_MANY_SEGS). */
 	vq_init(&s, q128, 0, 0);
 	heap = vq_heap_gpa(q128);
@@ -646,7 +672,21 @@ seeds_vq_packed(void)
 		FZ_OP_PUBLISH, FZ_OP_EVENT, 2, 0x80, RING_EVENT_FLAGS_DESC, 0, FZ_OP_KICK,
 	};
 
+	/* Bursts across the end of a ring of 16 (from descriptor 13): six
+	 * buffers, a chain of two, two more; a burst takes six and gives three
+	 * back, takes them again and pushes them, vq_pop() takes the chain. */
+	static const uint8_t bufs[] = {
+		FZ_OP_AVAIL_IDX, 0, 1, 0, FZ_OP_AVAIL_IDX, 0, 2, 0, FZ_OP_AVAIL_IDX, 0, 3, 0,
+		FZ_OP_AVAIL_IDX, 0, 4, 0, FZ_OP_AVAIL_IDX, 0, 5, 0, FZ_OP_AVAIL_IDX, 0, 6, 0,
+		FZ_OP_AVAIL_IDX, 1, 7, 0, FZ_OP_AVAIL_IDX, 0, 8, 0, FZ_OP_AVAIL_IDX, 0, 9, 0,
+		FZ_OP_POP_BUFS, 16, 3, FZ_OP_POP_BUFS, 16, FZ_BUFS_PUSH, FZ_OP_POP,
+		FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_PUSH, 0, 0, 0, 0,
+		FZ_OP_PUSH, 0, 0, 0, 0, FZ_OP_POP_BUFS, 16, FZ_BUFS_PUSH | 1,
+		FZ_OP_PUBLISH, FZ_OP_KICK, FZ_OP_POP_BUFS, 16, FZ_BUFS_PUSH, FZ_OP_PUBLISH,
+	};
+
 	pk_write("tx-default", q16, 0, 0x8000, 0, 12, NULL, 0);
+	pk_write("tx-bufs-wrap", q16, 0, 0x8000 | 13, 0, 0, bufs, sizeof(bufs));
 	pk_write("tx-ring-13-in-order", q16, FZ_VQF_HOST_USED | FZ_VQF_EVENT_IDX, 0x8000 | 11, 3,
 	         0, laps, sizeof(laps));
 	pk_write("rx-mrg-default", q256, FZ_VQF_RX | FZ_VQF_MRG_RXBUF, 0x8000 | 200, 0, 40,

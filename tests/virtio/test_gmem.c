@@ -4,6 +4,7 @@
  * offending index it must report), then the lookups the datapath trusts:
  * clamping at a region end, buffers split across adjacent regions, misses
  * (holes, just below a region, past the end) returning NULL with length 0,
+ * the one-region lookup of a buffer (gmem_gpa_to_hva_whole()) from any hint,
  * the whole-range gpa and fva lookups, and gmem_read() across a boundary and
  * into a hole. Regions are backed by static arrays; nothing is mapped. */
 #include <stdarg.h>
@@ -314,6 +315,56 @@ test_translate_hints(void **state)
 	gmem_free(m);
 }
 
+/* gmem_gpa_to_hva_whole(), the fast paths' lookup of a buffer that must lie
+ * in one region: found from any hint, one past the table (a hint left from a
+ * bigger table) included, and the hint then names its region; a buffer that
+ * reaches one byte into the adjacent region, into a hole or past the end,
+ * starts below, or wraps, is NULL whatever the hint. The table is malloc'd to
+ * its size, so ASan sees a stale hint read past it. */
+static void
+test_translate_whole(void **state)
+{
+	static const uint32_t hints[] = { 0, 1, 2, 3, 7, UINT32_MAX };
+	static const struct {
+		uint64_t gpa, len;
+		uint8_t *want;
+		uint32_t region;                 /* where the hint ends for a hit */
+	} rows[] = {
+		{ 0x10000, 64 * KB, mem_a, 0 },              /* the whole region */
+		{ 0x1fff0, 16, mem_a + 64 * KB - 16, 0 },    /* to its last byte */
+		{ 0x20000, 1, mem_b, 1 },                    /* the next one's first */
+		{ 0x20008, 64 * KB - 8, mem_b + 8, 1 },
+		{ 0x43fff, 1, mem_c + 0x3fff, 2 },
+		{ 0x1fff0, 17, NULL, 0 },                    /* one byte into region 1 */
+		{ 0x1ff00, 0x300, NULL, 0 },                 /* well across into it */
+		{ 0x10000, 64 * KB + 1, NULL, 0 },
+		{ 0x2fff0, 32, NULL, 0 },                    /* into the hole */
+		{ 0x30000, 1, NULL, 0 },                     /* in the hole */
+		{ 0xffff, 2, NULL, 0 },                      /* from just below region 0 */
+		{ 0x43ff0, 17, NULL, 0 },                    /* past the last region */
+		{ 0x44000, 1, NULL, 0 },
+		{ 0x10000, UINT64_MAX, NULL, 0 },
+		{ UINT64_MAX - 10, 100, NULL, 0 },           /* gpa + len wraps */
+	};
+	struct gmem *m = three();
+
+	(void)state;
+	assert_non_null(m);
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		for (size_t j = 0; j < ARRAY_SIZE(hints); j++) {
+			uint32_t h = hints[j];
+
+			assert_ptr_equal(gmem_gpa_to_hva_whole(m, rows[k].gpa, rows[k].len, &h),
+			                 rows[k].want);
+			if (rows[k].want != NULL)
+				assert_int_equal(h, rows[k].region);
+			else
+				assert_true(h == hints[j] || h < m->n);
+		}
+	}
+	gmem_free(m);
+}
+
 static void
 test_gpa_full(void **state)
 {
@@ -396,6 +447,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_translate_straddle),
 	cmocka_unit_test(test_translate_misses),
 	cmocka_unit_test(test_translate_hints),
+	cmocka_unit_test(test_translate_whole),
 	cmocka_unit_test(test_gpa_full),
 	cmocka_unit_test(test_fva_full),
 	cmocka_unit_test(test_read_across_boundary),

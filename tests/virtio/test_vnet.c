@@ -5,7 +5,9 @@
  * laid out in one piece or split, read from exact-size buffers so ASan sees
  * any read past the two bytes it needs), and vnet_rx_packet() into
  * a fake guest's RX ring, both non-mergeable (one chain per packet) and
- * mergeable (num_buffers chains per packet). Guest buffers are pre-filled with
+ * mergeable (num_buffers chains per packet), and the burst receive
+ * vnet_rx_bufs() (both ring layouts: frames into one-descriptor buffers,
+ * stopping where vnet_rx_packet() must take over). Guest buffers are pre-filled with
  * 0xaa so every byte the device wrote, and none it should not have, 0, can be
  * checked; each packet is reassembled from the used ring the way a driver
  * would (num_buffers consecutive used entries). The hostile rows cover short
@@ -760,6 +762,250 @@ test_rx_bad_chain_counted_once(void **state)
 	assert_int_equal(g->vq->stats.err[VQ_E_ADDR], 1);
 }
 
+/* --- burst receive: vnet_rx_bufs() ------------------------------------------ */
+
+#define PACKED VIRTIO_BIT(VIRTIO_F_RING_PACKED)
+
+/* An RX ring of size entries, split or packed (from descriptor 0, wrap
+ * counter 1). */
+static struct fake_guest *
+rx_ring(uint32_t size, bool packed)
+{
+	const struct fg_opts o = { .qsize = size, .dir = RX, .features = packed ? PACKED : 0,
+	                           .start_idx = packed ? 0x8000 : 0 };
+	struct fake_guest *g = fg_new_opts(&o);
+
+	assert_non_null(g);
+	return g;
+}
+
+/* post() for either layout: a packed ring takes the chain at its next
+ * descriptors, under id head. */
+static struct chain_rec
+post_any(struct fake_guest *g, uint16_t head, const uint32_t *lens, unsigned n)
+{
+	struct chain_rec r = { .head = head, .n = n };
+	struct fg_pk_elem e[MAX_DESCS];
+
+	if (!g->vq->packed)
+		return post(g, head, lens, n);
+	for (unsigned k = 0; k < n; k++) {
+		r.gpa[k] = fg_alloc(g, lens[k], 16);
+		r.len[k] = lens[k];
+		if (fg_fill(g, r.gpa[k], FILL, lens[k]) != 0)
+			abort();
+		e[k] = (struct fg_pk_elem){ r.gpa[k], lens[k], W };
+	}
+	fg_pk_post(g, e, n, head);
+	return r;
+}
+
+static struct chain_rec
+post1_any(struct fake_guest *g, uint16_t head, uint32_t len)
+{
+	return post_any(g, head, &len, 1);
+}
+
+static uint16_t
+rx_burst(struct fake_guest *g, const struct vnet_rx_fmt *f, const struct vnet_rx_frame *fr,
+         uint16_t n)
+{
+	return g->vq->packed ? vnet_rx_bufs_packed(g->vq, g->mem, f, fr, n)
+	                     : vnet_rx_bufs(g->vq, g->mem, f, fr, n);
+}
+
+/* The next used entry the driver sees (*next counts them, split) is buffer
+ * id with len bytes written. */
+static void
+expect_used_any(struct fake_guest *g, uint16_t *next, uint16_t id, uint32_t len)
+{
+	if (g->vq->packed) {
+		uint16_t got_id, flags;
+		uint32_t got_len;
+
+		assert_true(fg_pk_used(g, &got_id, &got_len, &flags));
+		assert_int_equal(got_id, id);
+		assert_int_equal(got_len, len);
+	} else {
+		assert_int_not_equal(fg_used_idx(g), *next);
+		assert_int_equal(fg_used_elem(g, *next).id, id);
+		assert_int_equal(fg_used_elem(g, *next).len, len);
+	}
+	(*next)++;
+}
+
+static void
+expect_no_used_any(struct fake_guest *g, uint16_t next)
+{
+	uint16_t id, flags;
+	uint32_t len;
+
+	if (g->vq->packed)
+		assert_false(fg_pk_used(g, &id, &len, &flags));
+	else
+		assert_int_equal(fg_used_idx(g), next);
+}
+
+/* Frames into one-descriptor buffers, both layouts, both header lengths:
+ * each buffer holds the header, all zero but its flags (and num_buffers 1
+ * in a 12-byte one), then the frame, and nothing after (the last buffer
+ * holds them exactly); the used lengths are header + frame, in order, and
+ * only a publish shows them. */
+static void
+test_rx_bufs_frames(void **state)
+{
+	static const struct vnet_rx_frame f[] = {
+		{ pkt, 60, 0 }, { pkt + 100, 1000, VIRTIO_NET_HDR_F_DATA_VALID }, { pkt + 7, 1, 0 },
+	};
+	static const struct vnet_rx_fmt *const fmts[] = { &fmt10, &fmt12 };
+
+	(void)state;
+	for (int packed = 0; packed < 2; packed++) {
+		for (size_t j = 0; j < ARRAY_SIZE(fmts); j++) {
+			const struct vnet_rx_fmt *fmt = fmts[j];
+			struct fake_guest *g = rx_ring(16, packed);
+			struct chain_rec r[ARRAY_SIZE(f)];
+			uint8_t out[1100];
+			uint16_t next = 0;
+
+			for (uint16_t k = 0; k < ARRAY_SIZE(f); k++)
+				r[k] = post1_any(g, (uint16_t)(2 + 3 * k),
+				                 k + 1u < ARRAY_SIZE(f) ? (uint32_t)sizeof(out)
+				                                        : fmt->hdr_len + f[k].len);
+			assert_int_equal(rx_burst(g, fmt, f, ARRAY_SIZE(f)), ARRAY_SIZE(f));
+			expect_no_used_any(g, 0);             /* pushed, not published */
+			assert_true(vq_publish(g->vq));
+			for (size_t k = 0; k < ARRAY_SIZE(f); k++) {
+				expect_used_any(g, &next, r[k].head, fmt->hdr_len + f[k].len);
+				read_chain(g, &r[k], sizeof(out), out);
+				assert_int_equal(out[0], f[k].hdr_flags);
+				assert_zero_hdr_after_flags(out);
+				if (fmt->hdr_len == 12)
+					assert_int_equal(num_buffers(out), 1);
+				assert_memory_equal(out + fmt->hdr_len, f[k].data, f[k].len);
+				if (r[k].len[0] > fmt->hdr_len + f[k].len)
+					assert_int_equal(out[fmt->hdr_len + f[k].len], FILL);
+			}
+			expect_no_used_any(g, next);
+			fg_free(g);
+		}
+	}
+}
+
+/* A frame its buffer cannot hold whole ends the burst: the frames before
+ * it go in, that buffer stays unwritten and available, and
+ * vnet_rx_packet() takes over. Not mergeable, it refuses the frame and the
+ * buffer waits for a smaller one; mergeable, it spreads the frame over that
+ * buffer and the next (num_buffers 2). Both layouts. */
+static void
+test_rx_bufs_small_buffer(void **state)
+{
+	static const struct vnet_rx_frame f[] = { { pkt, 60, 0 }, { pkt, 150, 0 }, { pkt, 60, 0 } };
+	static const struct vnet_rx_fmt *const fmts[] = { &fmt12, &mrg };
+	const struct iovec big = { pkt, 150 };
+
+	(void)state;
+	for (int packed = 0; packed < 2; packed++) {
+		for (size_t j = 0; j < ARRAY_SIZE(fmts); j++) {
+			const struct vnet_rx_fmt *fmt = fmts[j];
+			struct fake_guest *g = rx_ring(16, packed);
+			struct chain_rec r[3];
+			uint8_t out[256];
+			uint16_t next = 0;
+
+			r[0] = post1_any(g, 1, 256);
+			r[1] = post1_any(g, 2, 161);          /* one short of 12 + 150 */
+			r[2] = post1_any(g, 3, 256);
+			assert_int_equal(rx_burst(g, fmt, f, ARRAY_SIZE(f)), 1);
+			assert_int_equal(g->vq->last_avail, 1);
+			read_chain(g, &r[1], sizeof(out), out);
+			assert_int_equal(out[0], FILL);
+			if (fmt->mrg_rxbuf) {
+				assert_int_equal(vnet_rx_packet_any(g->vq, g->mem, fmt, 0, &big, 1, 150),
+				                 VNET_RX_OK);
+				vq_publish(g->vq);
+				expect_used_any(g, &next, 1, 72);
+				expect_used_any(g, &next, 2, 161);
+				expect_used_any(g, &next, 3, 1);
+				read_chain(g, &r[1], 161, out);
+				read_chain(g, &r[2], 1, out + 161);
+				assert_zero_hdr(out);
+				assert_int_equal(num_buffers(out), 2);
+				assert_memory_equal(out + 12, pkt, 150);
+			} else {
+				assert_int_equal(vnet_rx_packet_any(g->vq, g->mem, fmt, 0, &big, 1, 150),
+				                 VNET_RX_TOO_BIG);
+				assert_int_equal(rx_burst(g, fmt, &f[2], 1), 1);
+				vq_publish(g->vq);
+				expect_used_any(g, &next, 1, 72);
+				expect_used_any(g, &next, 2, 72);
+			}
+			expect_no_used_any(g, next);
+			fg_free(g);
+		}
+	}
+}
+
+/* A chain of another shape (two descriptors) ends the burst in front of
+ * it, untouched, for vnet_rx_packet(); a burst with fewer buffers than
+ * frames delivers what they hold and leaves the rest. Both layouts. */
+static void
+test_rx_bufs_other_shape_and_run_out(void **state)
+{
+	static const uint32_t two[] = { 6, 250 };
+	static const struct vnet_rx_frame f[] = { { pkt, 60, 0 }, { pkt, 60, 0 }, { pkt, 60, 0 } };
+	const struct iovec one = { pkt, 60 };
+
+	(void)state;
+	for (int packed = 0; packed < 2; packed++) {
+		struct fake_guest *g = rx_ring(16, packed);
+		struct chain_rec r;
+		uint8_t out[72];
+		uint16_t next = 0;
+
+		post1_any(g, 0, 256);
+		r = post_any(g, 4, two, 2);
+		post1_any(g, 8, 256);
+		assert_int_equal(rx_burst(g, &fmt12, f, 3), 1);
+		read_chain(g, &r, sizeof(out), out);
+		assert_int_equal(out[0], FILL);
+		assert_int_equal(vnet_rx_packet_any(g->vq, g->mem, &fmt12, 0, &one, 1, 60), VNET_RX_OK);
+		assert_int_equal(rx_burst(g, &fmt12, f, 3), 1);
+		assert_int_equal(rx_burst(g, &fmt12, f, 3), 0);
+		vq_publish(g->vq);
+		expect_used_any(g, &next, 0, 72);
+		expect_used_any(g, &next, 4, 72);
+		expect_used_any(g, &next, 8, 72);
+		expect_no_used_any(g, next);
+		read_chain(g, &r, sizeof(out), out);
+		assert_zero_hdr(out);
+		assert_memory_equal(out + 12, pkt, 60);
+		fg_free(g);
+	}
+}
+
+/* A burst takes at most VNET_RX_BURST_MAX frames, however many it is
+ * given; the next one takes the rest. */
+static void
+test_rx_bufs_burst_cap(void **state)
+{
+	static struct vnet_rx_frame f[VNET_RX_BURST_MAX + 6];
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(f); k++)
+		f[k] = (struct vnet_rx_frame){ pkt, 60, 0 };
+	for (int packed = 0; packed < 2; packed++) {
+		struct fake_guest *g = rx_ring(128, packed);
+
+		for (uint16_t k = 0; k < ARRAY_SIZE(f); k++)
+			post1_any(g, k, 128);
+		assert_int_equal(rx_burst(g, &fmt12, f, ARRAY_SIZE(f)), VNET_RX_BURST_MAX);
+		assert_int_equal(g->vq->last_avail, VNET_RX_BURST_MAX);
+		assert_int_equal(rx_burst(g, &fmt12, f, ARRAY_SIZE(f)), 6);
+		fg_free(g);
+	}
+}
+
 /* Per-test guest: an RX queue of 16 with no features. Freed by the teardown
  * even when an assertion fails, so a failure is not also reported as a leak. */
 /* --- guest TX: the net-header gate ----------------------------------------- */
@@ -951,9 +1197,12 @@ test_tx_lengths(void **state)
 		{ "header and one byte", 12, 1, false, 0, VNET_TX_OK },
 		{ "header and one byte, asks for GSO", 12, 1, false, VIRTIO_NET_HDR_GSO_TCPV4,
 		  VNET_TX_GSO },
+		{ "header and one byte (legacy header)", 10, 1, false, 0, VNET_TX_OK },
 		{ "VNET_MAX_FRAME", 12, VNET_MAX_FRAME, false, 0, VNET_TX_OK },
 		{ "VNET_MAX_FRAME (legacy header)", 10, VNET_MAX_FRAME, false, 0, VNET_TX_OK },
 		{ "VNET_MAX_FRAME + 1", 12, VNET_MAX_FRAME + 1, false, 0, VNET_TX_TOO_BIG },
+		{ "VNET_MAX_FRAME + 1 (legacy header)", 10, VNET_MAX_FRAME + 1, false, 0,
+		  VNET_TX_TOO_BIG },
 		{ "VNET_MAX_FRAME + 1, asks for GSO", 12, VNET_MAX_FRAME + 1, false,
 		  VIRTIO_NET_HDR_GSO_TCPV4, VNET_TX_TOO_BIG },
 	};
@@ -1090,9 +1339,13 @@ tso_edit(uint8_t *f, uint16_t l3, uint16_t l4, int ip, enum tso_edit e)
 	}
 }
 
+/* Ethernet, IPv4 and TCP with the rows' 12 bytes of options. */
+#define TCP4_HDRS (14 + 20 + 20 + 12)
+
 /* HOST_TSO4/6 negotiated: a TSO frame passes when its own headers are TCP
  * over the IP version gso_type names, csum_start is its TCP header, and its
- * segments fit the MTU; req then carries the offsets. Every header layout. */
+ * segments fit the MTU (the frame itself may be far above it, up to
+ * VNET_MAX_FRAME); req then carries the offsets. Every header layout. */
 static void
 test_tx_tso(void **state)
 {
@@ -1150,8 +1403,12 @@ test_tx_tso(void **state)
 		  16, false, VNET_TX_TSO_SIZE },
 		{ "no payload", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448, 0, TE_NONE, 0, 16,
 		  false, VNET_TX_TSO_SIZE },
+		{ "VNET_MAX_FRAME in all", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448,
+		  VNET_MAX_FRAME - TCP4_HDRS, TE_NONE, 0, 16, false, VNET_TX_OK },
+		{ "VNET_MAX_FRAME + 1 in all", 4, false, VIRTIO_NET_HDR_GSO_TCPV4, CSUM, 1448,
+		  VNET_MAX_FRAME + 1 - TCP4_HDRS, TE_NONE, 0, 16, false, VNET_TX_TOO_BIG },
 	};
-	static uint8_t f[VNET_MAX_FRAME];
+	static uint8_t f[VNET_MAX_FRAME + 1];
 
 	(void)state;
 	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
@@ -1216,19 +1473,27 @@ test_tx_tso_not_negotiated(void **state)
 }
 
 /* The MTU bounds the frame (Ethernet header and one VLAN tag on top),
- * whatever the header asks; a frame without NEEDS_CSUM has no request. */
+ * whatever the header asks: a plain header is judged by the gate's one
+ * compare, one asking for a checksum by the full verdict, which holds the
+ * same bound. Only an accepted NEEDS_CSUM frame has a request. */
 static void
 test_tx_mtu(void **state)
 {
-	static const struct { uint32_t mtu, frame_len; enum vnet_tx_verdict want; } rows[] = {
-		{ 1500, 1518, VNET_TX_OK },
-		{ 1500, 1519, VNET_TX_TOO_BIG },
-		{ 68, 86, VNET_TX_OK },
-		{ 68, 87, VNET_TX_TOO_BIG },
-		{ 9000, 9018, VNET_TX_OK },
-		{ 9000, 9019, VNET_TX_TOO_BIG },
-		{ 65521, VNET_MAX_FRAME, VNET_TX_OK },
-		{ 65521, VNET_MAX_FRAME + 1, VNET_TX_TOO_BIG },
+	static const struct {
+		uint32_t mtu, frame_len;
+		bool csum;                       /* NEEDS_CSUM, TCP over IPv4's field */
+		enum vnet_tx_verdict want;
+	} rows[] = {
+		{ 1500, 1518, false, VNET_TX_OK },
+		{ 1500, 1519, false, VNET_TX_TOO_BIG },
+		{ 1500, 1518, true, VNET_TX_OK },
+		{ 1500, 1519, true, VNET_TX_TOO_BIG },
+		{ 68, 86, false, VNET_TX_OK },
+		{ 68, 87, false, VNET_TX_TOO_BIG },
+		{ 9000, 9018, false, VNET_TX_OK },
+		{ 9000, 9019, false, VNET_TX_TOO_BIG },
+		{ 65521, VNET_MAX_FRAME, false, VNET_TX_OK },
+		{ 65521, VNET_MAX_FRAME + 1, false, VNET_TX_TOO_BIG },
 	};
 
 	(void)state;
@@ -1239,9 +1504,12 @@ test_tx_mtu(void **state)
 		struct vnet_tx_req req = { .csum = true };
 		struct vq_chain c;
 
-		tx_chain(&c, &tx_layouts[0], 0, 0, rows[k].frame_len);
+		if (rows[k].csum)
+			tx_chain_csum(&c, &tx_layouts[0], 0, 34, 16, rows[k].frame_len);
+		else
+			tx_chain(&c, &tx_layouts[0], 0, 0, rows[k].frame_len);
 		assert_int_equal(vnet_tx_check(&fmt, &c, &req), rows[k].want);
-		assert_false(req.csum);
+		assert_int_equal(req.csum, rows[k].csum && rows[k].want == VNET_TX_OK);
 		tx_chain_free(&c);
 	}
 }
@@ -1340,6 +1608,10 @@ main(void)
 		RX_TEST(test_rx_mrg_broken_midway),
 		RX_TEST(test_rx_mrg_bad_chain_in_middle),
 		RX_TEST(test_rx_bad_chain_counted_once),
+		cmocka_unit_test(test_rx_bufs_frames),
+		cmocka_unit_test(test_rx_bufs_small_buffer),
+		cmocka_unit_test(test_rx_bufs_other_shape_and_run_out),
+		cmocka_unit_test(test_rx_bufs_burst_cap),
 	};
 
 	return cmocka_run_group_tests_name("virtio_vnet", t, setup, NULL);

@@ -5,7 +5,10 @@
  * buffers split at region boundaries, the used ring after vq_push() and
  * vq_publish(), 16-bit index wrap-around, the notification decisions with and
  * without event idx, vq_set_notify(), vq_avail_count() and vq_mark()/
- * vq_rewind(). Hostile chains live in test_vq_hostile.c. */
+ * vq_rewind(), and the bursts' calls: vq_pop_bufs_as() (which chains it
+ * takes, where it stops), vq_unpop_bufs_as() and vq_push_bufs_as(). Hostile
+ * chains live in test_vq_hostile.c. */
+#include <endian.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -901,6 +904,251 @@ test_mark_rewind(void **state)
 	fg_free(g);
 }
 
+/* --- vq_pop_bufs_as(): the bursts' one-descriptor chains ----------------------- */
+
+static uint16_t
+pop_bufs(struct fake_guest *g, struct vq_buf *b, uint16_t n, bool *more)
+{
+	return vq_pop_bufs_as(g->vq, g->mem, b, n, more, false);
+}
+
+/* Asserts that b is head's buffer, exactly [gpa, gpa + len) of guest memory. */
+static void
+assert_buf(const struct fake_guest *g, const struct vq_buf *b, uint16_t head, uint64_t gpa,
+           uint32_t len)
+{
+	assert_int_equal(b->head, head);
+	assert_non_null(fg_hva(g, gpa, len));
+	assert_ptr_equal(b->seg.iov_base, fg_hva(g, gpa, len));
+	assert_int_equal(b->seg.iov_len, len);
+}
+
+/* One-descriptor chains of the queue's direction come out together, in
+ * avail order, each with its head and buffer. A burst that asks for more
+ * than there is takes what there is and does not ask for more (more: a
+ * chain of another shape is waiting); vq_pop() then finds the ring empty. */
+static void
+test_bufs_in_order(void **state)
+{
+	static const uint16_t heads[] = { 5, 0, 9, 1, 15 };
+	static const enum vq_dir dirs[] = { TX, RX };
+
+	(void)state;
+	for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+		struct fake_guest *g = fg_new(16, dirs[d], 0);
+		uint64_t gpa[ARRAY_SIZE(heads)];
+		struct vq_buf b[8];
+		struct vq_chain c;
+		bool more = true;
+
+		assert_non_null(g);
+		for (size_t k = 0; k < ARRAY_SIZE(heads); k++) {
+			gpa[k] = buf(g, 100);
+			fg_desc(g, heads[k], gpa[k], (uint32_t)(60 + k),
+			        dirs[d] == RX ? VRING_DESC_F_WRITE : 0, 0);
+			fg_avail(g, heads[k]);
+		}
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), ARRAY_SIZE(heads));
+		assert_false(more);
+		for (size_t k = 0; k < ARRAY_SIZE(heads); k++)
+			assert_buf(g, &b[k], heads[k], gpa[k], (uint32_t)(60 + k));
+		assert_int_equal(g->vq->last_avail, ARRAY_SIZE(heads));
+		assert_int_equal(pop(g, &c), VQ_EMPTY);
+		more = true;
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 0);
+		assert_false(more);
+		assert_no_errors(g);
+		fg_free(g);
+	}
+}
+
+/* n bounds a burst (and more stays false: what is left is for the next
+ * burst), and n 0 takes nothing. */
+static void
+test_bufs_n_limits(void **state)
+{
+	struct fake_guest *g = fg_new(16, TX, 0);
+	struct vq_buf b[16];
+	bool more = true;
+
+	(void)state;
+	assert_non_null(g);
+	for (uint16_t i = 0; i < 6; i++) {
+		fg_desc(g, i, buf(g, 64), 64, 0, 0);
+		fg_avail(g, i);
+	}
+	assert_int_equal(pop_bufs(g, b, 4, &more), 4);
+	assert_false(more);
+	for (uint16_t k = 0; k < 4; k++)
+		assert_int_equal(b[k].head, k);
+	more = true;
+	assert_int_equal(pop_bufs(g, b, 0, &more), 0);
+	assert_false(more);
+	assert_int_equal(g->vq->last_avail, 4);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 2);
+	assert_false(more);
+	assert_int_equal(b[0].head, 4);
+	assert_int_equal(b[1].head, 5);
+	assert_int_equal(vq_avail_count(g->vq), 0);
+	fg_free(g);
+}
+
+/* Chains vq_pop() carries but a burst does not take (test_vq_hostile.c runs
+ * every bad chain past the burst path too): built at descriptor 8 (and 9). */
+static void
+other_next(struct fake_guest *g)
+{
+	fg_desc(g, 8, buf(g, 32), 32, VRING_DESC_F_NEXT, 9);
+	fg_desc(g, 9, buf(g, 32), 32, 0, 0);
+}
+
+static void
+other_indirect(struct fake_guest *g)
+{
+	const struct vring_desc t[2] = {
+		{ buf(g, 32), 32, VRING_DESC_F_NEXT, 1 }, { buf(g, 32), 32, 0, 0 },
+	};
+	uint64_t tbl = fg_alloc(g, sizeof(t), 16);
+
+	assert_int_equal(fg_table(g, tbl, t, 2), 0);
+	fg_desc(g, 8, tbl, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+}
+
+static void
+other_straddle(struct fake_guest *g)
+{
+	fg_desc(g, 8, fg_region_end(g, 0) - 32, 64, 0, 0);
+}
+
+/* A burst stops in front of a chain of two descriptors, an indirect table,
+ * or a buffer across two regions (more), takes nothing of it however often
+ * it is asked, and vq_pop() then gets that chain whole; the next burst goes
+ * on behind it. */
+static void
+test_bufs_stop_at_other_shapes(void **state)
+{
+	static const struct { const char *name; void (*build)(struct fake_guest *g);
+	                      unsigned nseg; } rows[] = {
+		{ "chain of two", other_next, 2 },
+		{ "indirect table", other_indirect, 2 },
+		{ "across two regions", other_straddle, 2 },
+	};
+	const struct fg_opts o = { .qsize = 16, .n_regions = 2, .dir = TX, .features = F_INDIRECT };
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		struct fake_guest *g = fg_new_opts(&o);
+		struct vq_buf b[8];
+		struct vq_chain c;
+		bool more = false;
+
+		assert_non_null(g);
+		for (uint16_t head = 0; head < 2; head++) {
+			fg_desc(g, head, buf(g, 64), 64, 0, 0);
+			fg_avail(g, head);
+		}
+		rows[k].build(g);
+		fg_avail(g, 8);
+		fg_desc(g, 12, buf(g, 64), 64, 0, 0);
+		fg_avail(g, 12);
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 2);
+		assert_true(more);
+		assert_int_equal(b[0].head, 0);
+		assert_int_equal(b[1].head, 1);
+		more = false;
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 0);
+		assert_true(more);
+		assert_int_equal(g->vq->last_avail, 2);
+		assert_int_equal(pop(g, &c), VQ_OK);
+		if (c.head != 8 || c.n_out != rows[k].nseg || c.out_len != 64)
+			fail_msg("%s: head %u, %u segments, %llu bytes", rows[k].name, c.head,
+			         c.n_out, (unsigned long long)c.out_len);
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 1);
+		assert_false(more);
+		assert_int_equal(b[0].head, 12);
+		assert_no_errors(g);
+		fg_free(g);
+	}
+}
+
+/* The last n chains a burst took, given back before any was pushed, come
+ * out again the same, to a burst or to vq_pop(); here across the 16-bit
+ * wrap of the avail index. */
+static void
+test_bufs_unpop(void **state)
+{
+	const struct fg_opts o = { .qsize = 8, .dir = RX, .start_idx = 65534 };
+	struct fake_guest *g = fg_new_opts(&o);
+	struct vq_buf first[8], b[8];
+	struct vq_chain c;
+	bool more;
+
+	(void)state;
+	assert_non_null(g);
+	for (uint16_t i = 0; i < 5; i++) {
+		fg_desc(g, i, buf(g, 128), 100u + i, VRING_DESC_F_WRITE, 0);
+		fg_avail(g, i);
+	}
+	assert_int_equal(pop_bufs(g, first, ARRAY_SIZE(first), &more), 5);
+	assert_int_equal(g->vq->last_avail, 3);
+	vq_unpop_bufs_as(g->vq, 4, false);
+	assert_int_equal(g->vq->last_avail, 65535);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 4);
+	assert_false(more);
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(b[k].head, first[k + 1].head);
+		assert_ptr_equal(b[k].seg.iov_base, first[k + 1].seg.iov_base);
+		assert_int_equal(b[k].seg.iov_len, first[k + 1].seg.iov_len);
+	}
+	vq_unpop_bufs_as(g->vq, 2, false);
+	vq_unpop_bufs_as(g->vq, 0, false);
+	assert_int_equal(pop(g, &c), VQ_OK);
+	assert_int_equal(c.head, 3);
+	assert_ptr_equal(c.seg[0].iov_base, first[3].seg.iov_base);
+	assert_int_equal(c.in_len, 103);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 1);
+	assert_int_equal(b[0].head, 4);
+	assert_int_equal(pop(g, &c), VQ_EMPTY);
+	assert_no_errors(g);
+	fg_free(g);
+}
+
+/* vq_push_bufs_as() returns a burst's chains read (length 0), in the order
+ * taken, over whatever the used ring held; a publish shows them, and a
+ * chain given back before is not among them but comes next. */
+static void
+test_bufs_push_publish(void **state)
+{
+	static const uint16_t heads[] = { 3, 7, 1, 12 };
+	struct fake_guest *g = fg_new(16, TX, 0);
+	struct vq_buf b[8];
+	struct vq_chain c;
+	bool more;
+
+	(void)state;
+	assert_non_null(g);
+	for (uint16_t i = 0; i < 16; i++)
+		g->used->ring[i] = (struct vring_used_elem){ htole32(0xffff), htole32(0xdeadbeef) };
+	for (size_t k = 0; k < ARRAY_SIZE(heads); k++) {
+		fg_desc(g, heads[k], buf(g, 64), 64, 0, 0);
+		fg_avail(g, heads[k]);
+	}
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 4);
+	vq_unpop_bufs_as(g->vq, 1, false);
+	vq_push_bufs_as(g->vq, b, 3, false);
+	assert_int_equal(fg_used_idx(g), 0);
+	assert_true(vq_publish(g->vq));
+	assert_int_equal(fg_used_idx(g), 3);
+	for (uint16_t k = 0; k < 3; k++) {
+		assert_int_equal(fg_used_elem(g, k).id, heads[k]);
+		assert_int_equal(fg_used_elem(g, k).len, 0);
+	}
+	assert_int_equal(fg_used_elem(g, 3).len, 0xdeadbeef);   /* not pushed */
+	assert_int_equal(pop(g, &c), VQ_OK);
+	assert_int_equal(c.head, 12);
+	fg_free(g);
+}
+
 static void
 test_strerror(void **state)
 {
@@ -973,6 +1221,11 @@ main(void)
 		cmocka_unit_test(test_set_notify_flags),
 		cmocka_unit_test(test_set_notify_event_idx),
 		cmocka_unit_test(test_mark_rewind),
+		cmocka_unit_test(test_bufs_in_order),
+		cmocka_unit_test(test_bufs_n_limits),
+		cmocka_unit_test(test_bufs_stop_at_other_shapes),
+		cmocka_unit_test(test_bufs_unpop),
+		cmocka_unit_test(test_bufs_push_publish),
 		cmocka_unit_test(test_strerror),
 	};
 

@@ -7,8 +7,12 @@
  * the ring before vq_publish(), the first of a batch written last, rewinds
  * and vq_void_since() before it), in-order TX (one used descriptor per
  * batch), event suppression both ways, the base a ring starts from and the
- * position it reports, and the dirty log. The hostile table breaks one rule
- * per row and checks the exact enum vq_err and its consequence: a ring
+ * position it reports, and the dirty log; the bursts' calls
+ * (vq_pop_bufs_as(): which buffers it takes, where it stops, across the end
+ * of the ring, up to the shadow's room; vq_unpop_bufs_as(),
+ * vq_push_bufs_as()). The hostile table breaks one rule
+ * per row and checks the exact enum vq_err and its consequence (after the
+ * burst path has met the buffer first and left it alone): a ring
  * violation (a bad buffer id; a chain longer than 256 descriptors or the
  * ring, or running into a descriptor not made available) breaks the queue
  * and gives nothing back; a chain violation gives
@@ -449,6 +453,293 @@ test_dirty_log(void **state)
 	fg_free(g);
 }
 
+/* --- vq_pop_bufs_as(): the bursts' one-descriptor chains ------------------------ */
+
+static uint16_t
+pop_bufs(struct fake_guest *g, struct vq_buf *b, uint16_t n, bool *more)
+{
+	return vq_pop_bufs_as(g->vq, g->mem, b, n, more, true);
+}
+
+/* Posts a one-descriptor buffer of len bytes under id; returns its gpa. */
+static uint64_t
+post_buf(struct fake_guest *g, uint16_t id, uint32_t len)
+{
+	struct fg_pk_elem e = { fg_alloc(g, len, 16), len, g->vq->dir == RX ? W : 0 };
+
+	fg_pk_post(g, &e, 1, id);
+	return e.gpa;
+}
+
+/* Asserts that b is buffer id, one ring descriptor, exactly [gpa, gpa + len). */
+static void
+assert_buf(const struct fake_guest *g, const struct vq_buf *b, uint16_t id, uint64_t gpa,
+           uint32_t len)
+{
+	assert_int_equal(b->head, id | UINT32_C(1) << 16);
+	assert_non_null(fg_hva(g, gpa, len));
+	assert_ptr_equal(b->seg.iov_base, fg_hva(g, gpa, len));
+	assert_int_equal(b->seg.iov_len, len);
+}
+
+/* One-descriptor buffers of the queue's direction come out together, in
+ * ring order, each under its id; a burst that asks for more than there is
+ * takes what there is and does not ask for more (more: a chain of another
+ * shape is waiting); vq_pop() then finds the ring empty. */
+static void
+test_bufs_in_order(void **state)
+{
+	static const uint16_t ids[] = { 7, 2, 11, 0, 15 };
+	static const enum vq_dir dirs[] = { TX, RX };
+
+	(void)state;
+	for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+		struct fake_guest *g = pk_guest(16, dirs[d], 0);
+		uint64_t gpa[ARRAY_SIZE(ids)];
+		struct vq_buf b[8];
+		struct vq_chain c;
+		bool more = true;
+
+		for (size_t k = 0; k < ARRAY_SIZE(ids); k++)
+			gpa[k] = post_buf(g, ids[k], (uint32_t)(60 + k));
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), ARRAY_SIZE(ids));
+		assert_false(more);
+		for (size_t k = 0; k < ARRAY_SIZE(ids); k++)
+			assert_buf(g, &b[k], ids[k], gpa[k], (uint32_t)(60 + k));
+		assert_int_equal(g->vq->last_avail, ARRAY_SIZE(ids));
+		assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_EMPTY);
+		more = true;
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 0);
+		assert_false(more);
+		assert_int_equal(g->vq->chain_errs, 0);
+		fg_free(g);
+	}
+}
+
+/* n bounds a burst (and more stays false), and n 0 takes nothing. */
+static void
+test_bufs_n_limits(void **state)
+{
+	struct fake_guest *g = pk_guest(16, TX, 0);
+	struct vq_buf b[16];
+	bool more = true;
+
+	(void)state;
+	for (uint16_t id = 0; id < 6; id++)
+		post_buf(g, id, 64);
+	assert_int_equal(pop_bufs(g, b, 4, &more), 4);
+	assert_false(more);
+	for (uint16_t k = 0; k < 4; k++)
+		assert_int_equal((uint16_t)b[k].head, k);
+	more = true;
+	assert_int_equal(pop_bufs(g, b, 0, &more), 0);
+	assert_false(more);
+	assert_int_equal(g->vq->last_avail, 4);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 2);
+	assert_false(more);
+	assert_int_equal((uint16_t)b[0].head, 4);
+	assert_int_equal((uint16_t)b[1].head, 5);
+	fg_free(g);
+}
+
+/* Buffers vq_pop() carries but a burst does not take (the hostile table
+ * below runs every bad one past the burst path too), under id 5. */
+static void
+other_chain(struct fake_guest *g)
+{
+	struct fg_pk_elem e[2] = { { fg_alloc(g, 32, 16), 32, 0 }, { fg_alloc(g, 32, 16), 32, 0 } };
+
+	fg_pk_post(g, e, 2, 5);
+}
+
+static void
+other_indirect(struct fake_guest *g)
+{
+	const struct fg_pk_elem t[2] = { { fg_alloc(g, 32, 16), 32, 0 },
+	                                 { fg_alloc(g, 32, 16), 32, 0 } };
+	uint64_t tbl = fg_alloc(g, sizeof(t), 16);
+	struct fg_pk_elem e = { tbl, 32, I };
+
+	assert_int_equal(fg_pk_table(g, tbl, t, 2), 0);
+	fg_pk_post(g, &e, 1, 5);
+}
+
+static void
+other_straddle(struct fake_guest *g)
+{
+	struct fg_pk_elem e = { fg_region_end(g, 0) - 32, 64, 0 };
+
+	fg_pk_post(g, &e, 1, 5);
+}
+
+/* A burst stops in front of a chain of two descriptors, an indirect table,
+ * or a buffer across two regions (more), takes nothing of it however often
+ * it is asked, and vq_pop() then gets it whole; the next burst goes on
+ * behind it. */
+static void
+test_bufs_stop_at_other_shapes(void **state)
+{
+	static const struct { const char *name; void (*build)(struct fake_guest *g);
+	                      unsigned nseg; } rows[] = {
+		{ "chain of two", other_chain, 2 },
+		{ "indirect table", other_indirect, 2 },
+		{ "across two regions", other_straddle, 2 },
+	};
+	const struct fg_opts o = { .qsize = 16, .n_regions = 2, .dir = TX,
+	                           .features = PACKED | F_INDIRECT, .start_idx = 0x8000 };
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		struct fake_guest *g = fg_new_opts(&o);
+		struct vq_buf b[8];
+		struct vq_chain c;
+		bool more = false;
+
+		assert_non_null(g);
+		post_buf(g, 1, 64);
+		post_buf(g, 2, 64);
+		rows[k].build(g);
+		post_buf(g, 6, 64);
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 2);
+		assert_true(more);
+		assert_int_equal((uint16_t)b[0].head, 1);
+		assert_int_equal((uint16_t)b[1].head, 2);
+		more = false;
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 0);
+		assert_true(more);
+		assert_int_equal(g->vq->last_avail, 2);
+		assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_OK);
+		if (chain_id(&c) != 5 || c.n_out != rows[k].nseg || c.out_len != 64)
+			fail_msg("%s: id %u, %u segments, %llu bytes", rows[k].name, chain_id(&c),
+			         c.n_out, (unsigned long long)c.out_len);
+		assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 1);
+		assert_false(more);
+		assert_int_equal((uint16_t)b[0].head, 6);
+		assert_int_equal(g->vq->chain_errs, 0);
+		fg_free(g);
+	}
+}
+
+/* A burst across the end of the ring, within one call: the wrap counter
+ * turns with it, and the descriptors of the lap before (zeroed, then marked
+ * used by us) are not taken for new ones. The driver gets each buffer back
+ * after the publish, in order, in the lap it looks for. */
+static void
+test_bufs_wrap(void **state)
+{
+	const struct fg_opts o = { .qsize = 8, .dir = RX, .features = PACKED,
+	                           .start_idx = 0x8000 | 5 };
+	struct fake_guest *g = fg_new_opts(&o);
+	uint64_t gpa[6];
+	struct vq_buf b[8];
+	bool more = true;
+
+	(void)state;
+	assert_non_null(g);
+	for (uint16_t k = 0; k < 6; k++)                 /* descriptors 5, 6, 7, 0, 1, 2 */
+		gpa[k] = post_buf(g, k, 100u + k);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 6);
+	assert_false(more);
+	for (uint16_t k = 0; k < 6; k++)
+		assert_buf(g, &b[k], k, gpa[k], 100u + k);
+	assert_int_equal(g->vq->last_avail, 8 + 3);     /* descriptor 3, wrap counter 0 */
+	vq_push_bufs_as(g->vq, b, 6, true);
+	assert_true(vq_publish(g->vq));
+	for (uint16_t k = 0; k < 6; k++)
+		expect_used(g, k, 0);
+	expect_no_used(g);
+	for (uint16_t k = 0; k < 4; k++)       /* descriptors 3, 4, 5, 6; ids back from the driver */
+		gpa[k] = post_buf(g, k, 50);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 4);
+	assert_false(more);                              /* 7 was used in the lap before */
+	for (uint16_t k = 0; k < 4; k++)
+		assert_buf(g, &b[k], k, gpa[k], 50);
+	vq_push_bufs_as(g->vq, b, 4, true);
+	vq_publish(g->vq);
+	for (uint16_t k = 0; k < 4; k++)
+		expect_used(g, k, 0);
+	assert_int_equal(vq_position(g->vq), 7);        /* descriptor 7, wrap counter 0 */
+	fg_free(g);
+}
+
+/* The last n buffers a burst took, given back before any was pushed, come
+ * out again the same, to a burst or to vq_pop(); here the position goes
+ * back over the end of its count (2 * size), from wrap counter 1 to 0. */
+static void
+test_bufs_unpop(void **state)
+{
+	const struct fg_opts o = { .qsize = 8, .dir = TX, .features = PACKED,
+	                           .start_idx = 6 };    /* descriptor 6, wrap counter 0 */
+	struct fake_guest *g = fg_new_opts(&o);
+	struct vq_buf first[8], b[8];
+	struct vq_chain c;
+	bool more;
+
+	(void)state;
+	assert_non_null(g);
+	for (uint16_t k = 0; k < 4; k++)                 /* descriptors 6, 7, 0, 1 */
+		post_buf(g, k, 100u + k);
+	assert_int_equal(pop_bufs(g, first, ARRAY_SIZE(first), &more), 4);
+	assert_int_equal(g->vq->last_avail, 2);         /* descriptor 2, wrap counter 1 */
+	vq_unpop_bufs_as(g->vq, 3, true);
+	assert_int_equal(g->vq->last_avail, 8 + 7);     /* descriptor 7, wrap counter 0 */
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 3);
+	assert_false(more);
+	for (unsigned k = 0; k < 3; k++) {
+		assert_int_equal(b[k].head, first[k + 1].head);
+		assert_ptr_equal(b[k].seg.iov_base, first[k + 1].seg.iov_base);
+		assert_int_equal(b[k].seg.iov_len, first[k + 1].seg.iov_len);
+	}
+	vq_unpop_bufs_as(g->vq, 2, true);
+	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_OK);
+	assert_int_equal(chain_id(&c), 2);
+	assert_ptr_equal(c.seg[0].iov_base, first[2].seg.iov_base);
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 1);
+	assert_int_equal((uint16_t)b[0].head, 3);
+	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_EMPTY);
+	vq_push_bufs_as(g->vq, first, 4, true);
+	vq_publish(g->vq);
+	for (uint16_t k = 0; k < 4; k++)
+		expect_used(g, k, 0);
+	expect_no_used(g);
+	fg_free(g);
+}
+
+/* Each buffer a burst takes holds a shadow entry until the next publish:
+ * with VQ_SHADOW_MAX - 1 entries pushed, bursts take no more (nor does
+ * vq_pop()), the last one only what was left; a publish frees them. */
+static void
+test_bufs_shadow_limit(void **state)
+{
+	struct fake_guest *g = pk_guest(4096, TX, 0);
+	struct fg_pk_elem e = { fg_alloc(g, 64, 16), 64, 0 };
+	uint16_t total = 0, got, last = 0;
+	struct vq_buf b[64];
+	struct vq_chain c;
+	bool more;
+
+	(void)state;
+	for (uint16_t id = 0; id < VQ_SHADOW_MAX + 9; id++)
+		fg_pk_post(g, &e, 1, id);
+	while ((got = pop_bufs(g, b, ARRAY_SIZE(b), &more)) > 0) {
+		assert_false(more);
+		for (uint16_t k = 0; k < got; k++)
+			assert_int_equal((uint16_t)b[k].head, total + k);
+		vq_push_bufs_as(g->vq, b, got, true);
+		total = (uint16_t)(total + got);
+		last = got;
+	}
+	assert_false(more);
+	assert_int_equal(total, VQ_SHADOW_MAX - 1);
+	assert_int_equal(last, (VQ_SHADOW_MAX - 1) % ARRAY_SIZE(b));
+	assert_int_equal(g->vq->nshadow, VQ_SHADOW_MAX - 1);
+	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_EMPTY);
+	assert_true(vq_publish(g->vq));
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 10);
+	assert_int_equal((uint16_t)b[0].head, VQ_SHADOW_MAX - 1);
+	fg_free(g);
+}
+
 /* --- hostile ---------------------------------------------------------------- */
 
 struct hostile {
@@ -558,6 +849,8 @@ static void readable_after_writable(struct fake_guest *g)
 }
 static void addr_outside(struct fake_guest *g) { post1(g, OUTSIDE, 64, 0); }
 static void addr_wraps(struct fake_guest *g) { post1(g, UINT64_MAX - 10, 64, 0); }
+static void addr_past_end(struct fake_guest *g) { post1(g, fg_region_end(g, 0) - 10, 64, 0); }
+static void zero_len_one(struct fake_guest *g) { post1(g, fg_alloc(g, 8, 16), 0, 0); }
 static void zero_len(struct fake_guest *g)
 {
 	struct fg_pk_elem e[2] = { { fg_alloc(g, 8, 16), 0, 0 }, { fg_alloc(g, 8, 16), 0, 0 } };
@@ -588,8 +881,26 @@ static const struct hostile rows[] = {
 	{ "packed: readable after writable", RX, 0, readable_after_writable, VQ_E_LAYOUT },
 	{ "packed: buffer outside memory", TX, 0, addr_outside, VQ_E_ADDR },
 	{ "packed: buffer address wraps", TX, 0, addr_wraps, VQ_E_ADDR },
+	{ "packed: buffer runs past the end of memory", TX, 0, addr_past_end, VQ_E_ADDR },
+	{ "packed: one zero-length buffer", TX, 0, zero_len_one, VQ_E_ZERO_LEN },
 	{ "packed: chain of zero-length buffers (runt)", TX, 0, zero_len, VQ_E_ZERO_LEN },
 };
+
+/* The burst path (vq_pop_bufs_as()) meets the row's buffer first, as the
+ * datapath's does: it takes nothing and changes nothing vq_pop() could see,
+ * and asks for vq_pop() (more) unless nothing was made available. */
+static void
+burst_declines(struct fake_guest *g, bool more_wanted)
+{
+	static struct vq before;
+	struct vq_buf b[4];
+	bool more = !more_wanted;
+
+	memcpy(&before, g->vq, sizeof(before));
+	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 0);
+	assert_int_equal(more, more_wanted);
+	assert_memory_equal(&before, g->vq, sizeof(before));
+}
 
 static bool
 ring_violation(enum vq_err e)
@@ -620,6 +931,7 @@ test_hostile(void **state)
 	assert_int_equal(chain_id(&c), 1);
 	vq_push(g->vq, c.head, 0);
 	h->build(g);
+	burst_declines(g, h->want != VQ_EMPTY);
 	e = vq_pop(g->vq, g->mem, &c);
 	assert_int_equal(e, h->want);
 	if (h->want == VQ_EMPTY) {
@@ -694,6 +1006,12 @@ main(void)
 		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_resumable),
 		cmocka_unit_test(test_map_refusals),
+		cmocka_unit_test(test_bufs_in_order),
+		cmocka_unit_test(test_bufs_n_limits),
+		cmocka_unit_test(test_bufs_stop_at_other_shapes),
+		cmocka_unit_test(test_bufs_wrap),
+		cmocka_unit_test(test_bufs_unpop),
+		cmocka_unit_test(test_bufs_shadow_limit),
 	};
 	struct CMUnitTest t[ARRAY_SIZE(fixed) + ARRAY_SIZE(rows)];
 	size_t n = 0;
