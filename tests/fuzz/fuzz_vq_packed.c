@@ -181,7 +181,7 @@ fz_pop_bufs(struct fz_pk *f, uint8_t want, uint8_t ctl)
 	FZ_CHECK(vq->last_avail == vq_packed_advance(vq, la0, keep),
 	         "position %u after %u kept from %u", vq->last_avail, keep, la0);
 	if (ctl & FZ_BUFS_PUSH) {
-		vq_push_bufs_as(vq, b, keep, true);
+		vq_push_bufs_as(vq, b, NULL, keep, true);
 		FZ_CHECK(vq->nshadow == ns0 + keep && fz_dist(vq, ui0, vq->used_idx) == keep,
 		         "%u pushed: shadow %u, used moved %u", keep, vq->nshadow,
 		         fz_dist(vq, ui0, vq->used_idx));

@@ -202,7 +202,7 @@ fz_pop_bufs(struct fz_vq *f, uint8_t want, uint8_t ctl)
 			fz_pend_add(&f->pend, b[k].head);
 		return;
 	}
-	vq_push_bufs_as(vq, b, keep, false);
+	vq_push_bufs_as(vq, b, NULL, keep, false);
 	FZ_CHECK((uint16_t)(vq->used_idx - ui0) == keep, "%u pushed, used +%u", keep,
 	         (uint16_t)(vq->used_idx - ui0));
 	for (uint16_t k = 0; k < keep; k++)

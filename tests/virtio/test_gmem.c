@@ -4,7 +4,7 @@
  * offending index it must report), then the lookups the datapath trusts:
  * clamping at a region end, buffers split across adjacent regions, misses
  * (holes, just below a region, past the end) returning NULL with length 0,
- * the one-region lookup of a buffer (gmem_gpa_to_hva_whole()) from any hint,
+ * the one-region lookup of a buffer (gmem_cursor_whole()) from any hint,
  * the whole-range gpa and fva lookups, and gmem_read() across a boundary and
  * into a hole. Regions are backed by static arrays; nothing is mapped. */
 #include <stdarg.h>
@@ -315,9 +315,10 @@ test_translate_hints(void **state)
 	gmem_free(m);
 }
 
-/* gmem_gpa_to_hva_whole(), the fast paths' lookup of a buffer that must lie
- * in one region: found from any hint, one past the table (a hint left from a
- * bigger table) included, and the hint then names its region; a buffer that
+/* gmem_cursor_whole(), the fast paths' lookup of a buffer that must lie in
+ * one region: found from a cursor built on any hint, one past the table (a
+ * hint left from a bigger table) included, and the cursor then holds its
+ * region (so the next lookup there needs no search); a buffer that
  * reaches one byte into the adjacent region, into a hole or past the end,
  * starts below, or wraps, is NULL whatever the hint. The table is malloc'd to
  * its size, so ASan sees a stale hint read past it. */
@@ -352,14 +353,18 @@ test_translate_whole(void **state)
 	assert_non_null(m);
 	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
 		for (size_t j = 0; j < ARRAY_SIZE(hints); j++) {
-			uint32_t h = hints[j];
+			struct gmem_cursor c = gmem_cursor(m, hints[j]);
 
-			assert_ptr_equal(gmem_gpa_to_hva_whole(m, rows[k].gpa, rows[k].len, &h),
+			assert_ptr_equal(gmem_cursor_whole(m, &c, rows[k].gpa, rows[k].len),
 			                 rows[k].want);
-			if (rows[k].want != NULL)
-				assert_int_equal(h, rows[k].region);
-			else
-				assert_true(h == hints[j] || h < m->n);
+			if (rows[k].want != NULL) {
+				const struct gmem_region *r = &m->r[rows[k].region];
+
+				assert_int_equal(c.hint, rows[k].region);
+				assert_true(c.gpa == r->gpa && c.size == r->size && c.hva == r->hva);
+			} else {
+				assert_true(c.hint == hints[j] || c.hint < m->n);
+			}
 		}
 	}
 	gmem_free(m);

@@ -1113,13 +1113,15 @@ test_bufs_unpop(void **state)
 	fg_free(g);
 }
 
-/* vq_push_bufs_as() returns a burst's chains read (length 0), in the order
- * taken, over whatever the used ring held; a publish shows them, and a
- * chain given back before is not among them but comes next. */
+/* vq_push_bufs_as() returns a burst's chains (length 0, or what the caller
+ * says it wrote), in the order taken, over whatever the used ring held; a
+ * publish shows them, and a chain given back before is not among them but
+ * comes next. */
 static void
 test_bufs_push_publish(void **state)
 {
 	static const uint16_t heads[] = { 3, 7, 1, 12 };
+	static const uint32_t written[] = { 1234 };
 	struct fake_guest *g = fg_new(16, TX, 0);
 	struct vq_buf b[8];
 	struct vq_chain c;
@@ -1135,13 +1137,14 @@ test_bufs_push_publish(void **state)
 	}
 	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 4);
 	vq_unpop_bufs_as(g->vq, 1, false);
-	vq_push_bufs_as(g->vq, b, 3, false);
+	vq_push_bufs_as(g->vq, b, NULL, 2, false);
+	vq_push_bufs_as(g->vq, &b[2], written, 1, false);
 	assert_int_equal(fg_used_idx(g), 0);
 	assert_true(vq_publish(g->vq));
 	assert_int_equal(fg_used_idx(g), 3);
 	for (uint16_t k = 0; k < 3; k++) {
 		assert_int_equal(fg_used_elem(g, k).id, heads[k]);
-		assert_int_equal(fg_used_elem(g, k).len, 0);
+		assert_int_equal(fg_used_elem(g, k).len, k < 2 ? 0 : written[0]);
 	}
 	assert_int_equal(fg_used_elem(g, 3).len, 0xdeadbeef);   /* not pushed */
 	assert_int_equal(pop(g, &c), VQ_OK);

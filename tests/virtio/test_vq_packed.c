@@ -643,7 +643,7 @@ test_bufs_wrap(void **state)
 	for (uint16_t k = 0; k < 6; k++)
 		assert_buf(g, &b[k], k, gpa[k], 100u + k);
 	assert_int_equal(g->vq->last_avail, 8 + 3);     /* descriptor 3, wrap counter 0 */
-	vq_push_bufs_as(g->vq, b, 6, true);
+	vq_push_bufs_as(g->vq, b, NULL, 6, true);
 	assert_true(vq_publish(g->vq));
 	for (uint16_t k = 0; k < 6; k++)
 		expect_used(g, k, 0);
@@ -654,7 +654,7 @@ test_bufs_wrap(void **state)
 	assert_false(more);                              /* 7 was used in the lap before */
 	for (uint16_t k = 0; k < 4; k++)
 		assert_buf(g, &b[k], k, gpa[k], 50);
-	vq_push_bufs_as(g->vq, b, 4, true);
+	vq_push_bufs_as(g->vq, b, NULL, 4, true);
 	vq_publish(g->vq);
 	for (uint16_t k = 0; k < 4; k++)
 		expect_used(g, k, 0);
@@ -697,7 +697,7 @@ test_bufs_unpop(void **state)
 	assert_int_equal(pop_bufs(g, b, ARRAY_SIZE(b), &more), 1);
 	assert_int_equal((uint16_t)b[0].head, 3);
 	assert_int_equal(vq_pop(g->vq, g->mem, &c), VQ_EMPTY);
-	vq_push_bufs_as(g->vq, first, 4, true);
+	vq_push_bufs_as(g->vq, first, NULL, 4, true);
 	vq_publish(g->vq);
 	for (uint16_t k = 0; k < 4; k++)
 		expect_used(g, k, 0);
@@ -725,7 +725,7 @@ test_bufs_shadow_limit(void **state)
 		assert_false(more);
 		for (uint16_t k = 0; k < got; k++)
 			assert_int_equal((uint16_t)b[k].head, total + k);
-		vq_push_bufs_as(g->vq, b, got, true);
+		vq_push_bufs_as(g->vq, b, NULL, got, true);
 		total = (uint16_t)(total + got);
 		last = got;
 	}
