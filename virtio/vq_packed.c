@@ -29,6 +29,15 @@ pos_wrap(const struct vq *vq, uint16_t c)
 	return c < vq->size;
 }
 
+/* The AVAIL and USED bits of a descriptor the driver made available at
+ * position c (spec 2.8.1): AVAIL equal to the wrap counter, USED not. */
+#define AVAIL_USED (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
+static inline uint16_t
+avail_bits(const struct vq *vq, uint16_t c)
+{
+	return pos_wrap(vq, c) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
 /* How far b is after a (modulo 2 * size). */
 static inline uint16_t
 pos_dist(const struct vq *vq, uint16_t a, uint16_t b)
@@ -120,9 +129,7 @@ vq_packed_resumable(const struct gmem *mem, const struct vq_addrs *a, uint32_t s
 	if (idx == 0)
 		wrap = !wrap;
 	d = pdesc_load(&ring[prev], flags_load(&ring[prev], __ATOMIC_ACQUIRE));
-	return d.addr != 0 &&
-	       (d.flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) ==
-	       (wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0);
+	return d.addr != 0 && (d.flags & AVAIL_USED) == (wrap ? AVAIL_USED : 0);
 }
 
 uint16_t
@@ -140,14 +147,12 @@ vq_packed_avail_count(struct vq *vq)
 	}
 	/* Walk index and wrap counter apart: no conversion per descriptor. */
 	i = pos_index(vq, seen);
-	want = pos_wrap(vq, seen) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
-	while (n < vq->size &&
-	       (flags_load(&vq->pdesc[i], __ATOMIC_ACQUIRE) &
-	        (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) == want) {
+	want = avail_bits(vq, seen);
+	while (n < vq->size && (flags_load(&vq->pdesc[i], __ATOMIC_ACQUIRE) & AVAIL_USED) == want) {
 		n++;
 		if (++i == vq->size) {
 			i = 0;
-			want ^= VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
+			want ^= AVAIL_USED;
 		}
 	}
 	vq->shadow_avail = vq_packed_advance(vq, vq->last_avail, n);
@@ -163,9 +168,8 @@ vq_packed_avail_any(struct vq *vq)
 		return false;
 	if (ahead > 0 && ahead <= vq->size)      /* counted before */
 		return true;
-	return (flags_load(&vq->pdesc[pos_index(vq, c)], __ATOMIC_ACQUIRE) &
-	        (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) ==
-	       (pos_wrap(vq, c) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED);
+	return (flags_load(&vq->pdesc[pos_index(vq, c)], __ATOMIC_ACQUIRE) & AVAIL_USED) ==
+	       avail_bits(vq, c);
 }
 
 #if defined(__x86_64__)
@@ -275,8 +279,7 @@ packed_pop_walk(struct vq *vq, const struct gmem *mem, struct vq_chain *c,
 			return vq_fail(vq, VQ_E_RING_CHAIN);
 		pos = vq_packed_advance(vq, pos, 1);
 		flags = flags_load(&vq->pdesc[pos_index(vq, pos)], __ATOMIC_RELAXED);
-		if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
-		    (pos_wrap(vq, pos) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
+		if ((flags & AVAIL_USED) != avail_bits(vq, pos))
 			return vq_fail(vq, VQ_E_RING_CHAIN);
 	}
 	/* The id is the driver's only name for the buffer: one we could not
@@ -311,8 +314,8 @@ enum vq_err
 vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 {
 	uint16_t first = vq->last_avail, flags;
-	bool wrap = first < vq->size, ok;
-	const struct vring_packed_desc *p = &vq->pdesc[wrap ? first : first - vq->size];
+	const struct vring_packed_desc *p = &vq->pdesc[pos_index(vq, first)];
+	bool ok;
 	struct vring_packed_desc d;
 	struct vq_pop_ctx x;
 	struct vq_buf b;
@@ -322,8 +325,7 @@ vq_packed_pop(struct vq *vq, const struct gmem *mem, struct vq_chain *c)
 	if (unlikely(vq->nshadow >= VQ_SHADOW_MAX - 1))
 		return VQ_EMPTY;             /* until the next publish */
 	flags = flags_load(p, __ATOMIC_ACQUIRE);
-	if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) !=
-	    (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED))
+	if ((flags & AVAIL_USED) != avail_bits(vq, first))
 		return VQ_EMPTY;
 	d = pdesc_load(p, flags);
 	x = vq_pop_ctx(vq, mem);
@@ -345,7 +347,7 @@ vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint
 	 * the vq, and would make each a load again. */
 	const struct vring_packed_desc *ring = vq->pdesc;
 	uint16_t first = vq->last_avail, size = vq->size, i = pos_index(vq, first), k;
-	uint16_t want = pos_wrap(vq, first) ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+	uint16_t want = avail_bits(vq, first);
 	uint16_t room = (uint16_t)(VQ_SHADOW_MAX - 1 - vq->nshadow);
 	struct vq_pop_ctx x;
 
@@ -361,7 +363,7 @@ vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint
 		uint16_t flags = flags_load(p, __ATOMIC_ACQUIRE);
 		struct vring_packed_desc d;
 
-		if ((flags & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) != want)
+		if ((flags & AVAIL_USED) != want)
 			break;
 		d = pdesc_load(p, flags);
 		if (unlikely(!packed_one_buf(&x, mem, size, &d, &b[k]))) {
@@ -370,7 +372,7 @@ vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint
 		}
 		if (unlikely(++i == size)) {
 			i = 0;
-			want ^= VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
+			want ^= AVAIL_USED;
 		}
 	}
 	vq->hint = x.cur.hint;
@@ -385,7 +387,7 @@ vq_packed_pop_bufs(struct vq *vq, const struct gmem *mem, struct vq_buf *b, uint
 static inline void
 used_write(struct vring_packed_desc *d, bool w, uint16_t id, uint32_t len, int order)
 {
-	uint64_t flags = (w ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) |
+	uint64_t flags = (w ? AVAIL_USED : 0) |
 	                 (len != 0 ? VRING_DESC_F_WRITE : 0);
 
 	_Static_assert(offsetof(struct vring_packed_desc, len) == 8 &&
