@@ -53,6 +53,28 @@ struct cfg_offloads {
 #define CFG_MTU_MAX VNET_MTU_MAX
 #define CFG_MTU_DEFAULT 1500
 
+/* Budgets and sizes of a device (its "tuning" object, --tune NAME=VALUE),
+ * as netdev_budget and ethtool -G/-L tune a NIC. Numbers only: each is a
+ * key through its row in cfg.c's cfg_tuning_keys (key, field, range,
+ * default), which the build checks is there. 0 means "automatic" where a
+ * field says so. */
+struct cfg_tuning {
+	uint32_t burst_frames;           /* frames per ring per visit, 1..CFG_BURST_MAX,
+	                                    default 32 */
+	uint32_t burst_bytes;            /* guest TX bytes per visit (a visit stops
+	                                    after it), default 65536 */
+	uint32_t port_rx_queues;         /* ethdev: port RX queues; 0: as many as
+	                                    the device has pairs, or the driver's
+	                                    maximum if lower */
+	uint32_t port_tx_queues;         /* ethdev: port TX queues; 0: the same rule */
+	uint32_t port_rx_ring;           /* ethdev: descriptors per RX queue, default 1024 */
+	uint32_t port_tx_ring;           /* ethdev: descriptors per TX queue, default 1024 */
+	uint32_t mbufs;                  /* the device's mbuf pool; 0: sized from
+	                                    what its port and rings need */
+};
+/* Frames per visit: the burst arrays are this long. */
+#define CFG_BURST_MAX 64
+
 struct cfg_device {
 	char name[32];                   /* default "vm<index>" */
 	char socket[108];                /* sun_path; required */
@@ -73,6 +95,7 @@ struct cfg_device {
 	enum cfg_steering steering;      /* default rss */
 	uint16_t mtu;                    /* CFG_MTU_MIN..CFG_MTU_MAX, default 1500 */
 	struct cfg_offloads offload;     /* default: all on */
+	struct cfg_tuning tune;          /* default: cfg_tuning_keys' */
 	/* rss_key, rss_table_size, rss_weights, rss_table; default
 	 * rss_settings_default(); always passes rss_settings_check() for
 	 * queue_pairs. */
