@@ -45,6 +45,8 @@ struct be_qp {
 	struct pmd_qp_state st;          /* cache aligned: the poll thread's */
 	struct pmd *pmd;                 /* the thread serving the pair */
 	bool parked;                     /* in no plan: moving between threads */
+	uint16_t txq;                    /* port TX queue its thread sends on */
+	bool txq_shared;                 /* ... with other threads, under a lock */
 	struct be_ring ring[2];          /* by enum vnet_dir */
 };
 
@@ -65,6 +67,7 @@ struct be_dev {
 	int listen_fd;
 	struct vhu_conn *conn;           /* NULL while no frontend is attached */
 	struct pmd_port *port;
+	struct pmd_txq_lock *txq_lock;   /* [port->ntxq], for shared TX queues */
 	struct be_dev *peer;             /* device: port: the device wired back */
 	struct rte_mempool *pool;
 	struct be_qp *qp;                /* [queue_pairs], cache aligned */
@@ -180,6 +183,10 @@ int be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size
  * "core") in *field. */
 int be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, char *why,
                size_t why_len);
+/* Which port TX queue each pair of d sends on (be_qp.txq, txq_shared), from
+ * the threads serving its pairs. Control thread, while no plan lists a pair
+ * of d whose queue changes (at creation; a move parks every pair). */
+void be_tx_assign(struct be_dev *d);
 /* Sends a RARP from mac out of d's port (queue 0), so that switches learn
  * where a guest that moved here now lives. */
 int be_send_rarp(struct be_dev *d, const uint8_t mac[6], char *why, size_t why_len);

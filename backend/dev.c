@@ -19,6 +19,7 @@
 #include "vhost-user/conn.h"
 #include "vhost-user/guard.h"
 #include "vhost-user/sock.h"
+#include "backend/pool.h"
 #include "common/tunables.h"
 #include "vhostmq_conf.h"
 
@@ -205,12 +206,86 @@ be_log_access(const struct be_dev *d)
 		          (unsigned)(st.st_mode & 07777));
 }
 
+/* d's mbuf pool: tuning.mbufs, or what shape needs. */
 static int
-be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
+be_pool_create(struct be_dev *d, const struct pool_shape *shape)
 {
+	const struct cfg_device *c = &d->cfg;
+	unsigned need = pool_mbufs_needed(shape), n = c->tune.mbufs ? c->tune.mbufs : need;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	snprintf(name, sizeof(name), "mb-%.20s", c->name);
+	d->pool = pool_create(name, n);
+	if (d->pool == NULL) {
+		vlog_err("device %s: mbuf pool of %u mbufs (%" PRIu64 " MiB): %s; give EAL that "
+		         "much more memory (eal_args: -m MB, or hugepages)%s", c->name, n,
+		         pool_bytes(n) >> 20, rte_strerror(rte_errno),
+		         c->tune.mbufs ? ", or lower tuning.mbufs" : "");
+		return -ENOMEM;
+	}
+	if (n < need)
+		vlog_warn("device %s: tuning.mbufs %u is below the %u its port and rings can "
+		          "hold: guest TX waits (tx_nombuf) or the port drops while they do",
+		          c->name, n, need);
+	vlog_debug("device %s: %u mbufs (%u needed)", c->name, n, need);
+	return 0;
+}
+
+/* d's port (an ethdev probed first, so that its pool fits its queues) and
+ * mbuf pool. A device port is made with its peer's, once both devices
+ * exist (be_devs_wire()); its pool is made here. */
+static int
+be_port_create(const struct cfg *cfg, unsigned idx, struct be_dev *d)
+{
+	const struct cfg_device *c = &d->cfg;
+	struct pmd_ethdev_info info;
+	struct pool_shape shape;
+	char why[256];
+	int rc = 0;
+
+	pool_shape_of_cfg(cfg, idx, &shape);
+	if (c->port_kind == CFG_PORT_ETHDEV) {
+		const struct pmd_ethdev_shape want = {
+			.want = c->queue_pairs, .nrxq = (uint16_t)c->tune.port_rx_queues,
+			.ntxq = (uint16_t)c->tune.port_tx_queues,
+			.rx_ring = (uint16_t)c->tune.port_rx_ring,
+			.tx_ring = (uint16_t)c->tune.port_tx_ring,
+		};
+
+		if ((rc = pmd_port_ethdev_probe(c->port_devargs, &want, &info, why,
+		                                sizeof(why))) != 0) {
+			vlog_err("device %s: port: %s", c->name, why);
+			return rc;
+		}
+		shape.nrxq = info.nrxq;
+		shape.ntxq = info.ntxq;
+		shape.rx_ring = info.rx_ring;
+		shape.tx_ring = info.tx_ring;
+	}
+	if ((rc = be_pool_create(d, &shape)) != 0)
+		return rc;
+	rc = c->port_kind == CFG_PORT_LOOPBACK
+	     ? pmd_port_loopback_new(c->name, c->queue_pairs, &d->port, why, sizeof(why))
+	     : c->port_kind == CFG_PORT_ETHDEV
+	     ? pmd_port_ethdev_new(c->port_devargs, &info, d->pool, &d->port, why, sizeof(why))
+	     : 0;
+	if (rc != 0) {
+		vlog_err("device %s: port: %s", c->name, why);
+		return rc;
+	}
+	if (c->port_kind == CFG_PORT_ETHDEV)
+		vlog_info("device %s: port %s: %u rx / %u tx queue(s) of %u / %u descriptors for "
+		          "%u queue pair(s)", c->name, info.driver, info.nrxq, info.ntxq,
+		          info.rx_ring, info.tx_ring, c->queue_pairs);
+	return 0;
+}
+
+static int
+be_dev_create(struct be *be, struct be_dev *d, const struct cfg *cfg, unsigned idx)
+{
+	const struct cfg_device *c = &cfg->dev[idx];
 	uint16_t nq = c->queue_pairs;
-	unsigned nmbufs = nq * TUNE_MBUFS_PER_QP;
-	char name[RTE_MEMPOOL_NAMESIZE], why[256];
+	char why[256];
 	int rc;
 
 	*d = (struct be_dev){ .be = be, .cfg = *c, .listen_fd = -1,
@@ -220,25 +295,8 @@ be_dev_create(struct be *be, struct be_dev *d, const struct cfg_device *c)
 		vlog_err("device %s: out of memory", c->name);
 		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), "mb-%.20s", c->name);
-	d->pool = rte_pktmbuf_pool_create(name, nmbufs, TUNE_MBUF_CACHE, 0,
-	                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (d->pool == NULL) {
-		vlog_err("device %s: mbuf pool of %u: %s (with your own eal_args, give EAL "
-		         "more memory: -m)", c->name, nmbufs, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	/* A device port is made with its peer's, once both devices exist
-	 * (be_devs_wire()). */
-	rc = c->port_kind == CFG_PORT_LOOPBACK
-	     ? pmd_port_loopback_new(c->name, nq, &d->port, why, sizeof(why))
-	     : c->port_kind == CFG_PORT_ETHDEV
-	     ? pmd_port_ethdev_new(c->port_devargs, nq, d->pool, &d->port, why, sizeof(why))
-	     : 0;
-	if (rc != 0) {
-		vlog_err("device %s: port: %s", c->name, why);
+	if ((rc = be_port_create(cfg, idx, d)) != 0)
 		return rc;
-	}
 	for (uint16_t qp = 0; qp < nq; qp++) {
 		unsigned core = c->cores[qp % c->n_cores];
 
@@ -306,6 +364,7 @@ be_dev_destroy(struct be_dev *d)
 	}
 	be_resume_close(d->resume);
 	rte_mempool_free(d->pool);
+	rte_free(d->txq_lock);
 	rte_free(d->qp);
 }
 
@@ -355,13 +414,31 @@ be_devs_create(struct be *be, const struct cfg *cfg)
 	if (be->dev == NULL)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->n_devices; i++) {
-		int rc = be_dev_create(be, &be->dev[i], &cfg->dev[i]);
+		int rc = be_dev_create(be, &be->dev[i], cfg, i);
 
 		be->ndev = i + 1;
 		if (rc != 0)
 			return rc;
 	}
-	return be_devs_wire(be);
+	int rc = be_devs_wire(be);
+
+	if (rc != 0)
+		return rc;
+	for (unsigned i = 0; i < be->ndev; i++) {
+		struct be_dev *d = &be->dev[i];
+
+		/* Shared port TX queues (fewer than pairs) each have a lock. */
+		if (d->port->ntxq < d->cfg.queue_pairs) {
+			d->txq_lock = rte_zmalloc("txq-lock", d->port->ntxq * sizeof(d->txq_lock[0]),
+			                          RTE_CACHE_LINE_SIZE);
+			if (d->txq_lock == NULL) {
+				vlog_err("device %s: out of memory", d->cfg.name);
+				return -ENOMEM;
+			}
+		}
+		be_tx_assign(d);
+	}
+	return 0;
 }
 
 void

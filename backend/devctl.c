@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include "backend/be.h"
 #include "vhost-user/conn.h"
+#include "vhostmq_conf.h"
 
 struct be_dev *
 be_dev_by_name(struct be *be, const char *name)
@@ -39,6 +40,56 @@ be_set_rss(struct be_dev *d, const struct rss_settings *cfg, char *why, size_t w
 	be_txn_publish(d->be, &t);
 	vlog_info("device %s: RSS settings changed", d->cfg.name);
 	return 0;
+}
+
+void
+be_tx_assign(struct be_dev *d)
+{
+	uint16_t nq = d->cfg.queue_pairs, ntxq = d->port->ntxq, nthr = 0;
+	const struct pmd *thr[VHOSTMQ_MAX_QP];
+
+	/* A TX queue per pair: each pair's own, whatever thread serves it. */
+	if (ntxq >= nq) {
+		for (uint16_t qp = 0; qp < nq; qp++)
+			d->qp[qp].txq = qp, d->qp[qp].txq_shared = false;
+		return;
+	}
+	/* Fewer: one per thread, in the order of the pairs they serve; with
+	 * more threads than queues, thread k shares queue k % ntxq with the
+	 * others that land there (Open vSwitch's XPS), which is then locked. */
+	for (uint16_t qp = 0; qp < nq; qp++) {
+		uint16_t k = 0;
+
+		while (k < nthr && thr[k] != d->qp[qp].pmd)
+			k++;
+		if (k == nthr)
+			thr[nthr++] = d->qp[qp].pmd;
+	}
+	for (uint16_t qp = 0; qp < nq; qp++) {
+		uint16_t k = 0;
+
+		while (thr[k] != d->qp[qp].pmd)
+			k++;
+		d->qp[qp].txq = (uint16_t)(k % ntxq);
+		/* Threads on queue j: those k with k % ntxq == j, more than
+		 * one exactly when j + ntxq < nthr. */
+		d->qp[qp].txq_shared = k % ntxq + ntxq < nthr;
+	}
+}
+
+/* Parks pair qp and, when d's port has fewer TX queues than pairs, every
+ * pair of d: which thread sends on which TX queue may change with a move,
+ * and no two threads may use a queue under different rules at once. */
+static void
+be_park_for_move(struct be_dev *d, uint16_t qp, struct be_txn *t)
+{
+	bool all = d->port->ntxq < d->cfg.queue_pairs;
+
+	for (uint16_t k = 0; k < d->cfg.queue_pairs; k++)
+		if (k == qp || all) {
+			d->qp[k].parked = true;
+			be_txn_replan(t, d->qp[k].pmd);
+		}
 }
 
 int
@@ -73,20 +124,22 @@ be_move_qp(struct be_dev *d, uint16_t qp, unsigned core, const char **field, cha
 	 * period. Only then may the new thread touch its rings and port queue,
 	 * so the hand-over is two transactions. The rings resume from the
 	 * guest's used index: nothing is lost. */
-	d->qp[qp].parked = true;
+	be_park_for_move(d, qp, &t);
 	for (int k = 0; k < 2; k++) {
 		was[k] = be_ring(d, vqi[k])->running;
 		be_ring_stop(d, vqi[k], &t);
 	}
-	be_txn_replan(&t, from);
 	t.wait = true;
 	be_txn_publish(d->be, &t);
 	d->qp[qp].pmd = to;
-	d->qp[qp].parked = false;
+	be_tx_assign(d);
+	for (uint16_t k = 0; k < d->cfg.queue_pairs; k++)
+		d->qp[k].parked = false;
 	if (d->conn != NULL)
 		for (int k = 0; k < 2; k++)
 			be_ring_start(d, vqi[k], &t);
-	be_txn_replan(&t, to);
+	be_txn_replan(&t, from);
+	be_txn_replan_dev(&t, d);
 	be_txn_publish(d->be, &t);
 	vlog_info("device %s: queue pair %u moved from core %u to core %u%s", d->cfg.name, qp,
 	          pmd_core(from), core, was[0] || was[1] ? " (rings restarted)" : "");
@@ -126,15 +179,22 @@ be_send_rarp(struct be_dev *d, const uint8_t mac[6], char *why, size_t why_len)
 		return -ENOMEM;
 	}
 	rarp_frame((uint8_t *)f, mac);
-	/* Port queue 0 belongs to the thread serving pair 0: park the pair for
-	 * the send (its rings keep running state; held frames stay). */
-	d->qp[0].parked = true;
-	be_txn_replan(&t, d->qp[0].pmd);
+	/* Port TX queue 0 belongs to the threads of the pairs that send on
+	 * it: park those pairs for the send (their rings keep running state;
+	 * held frames stay). */
+	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
+		if (d->qp[qp].txq == 0) {
+			d->qp[qp].parked = true;
+			be_txn_replan(&t, d->qp[qp].pmd);
+		}
 	be_txn_publish(d->be, &t);
 	sent = d->port->ops->tx(d->port, 0, &m, 1);
-	d->qp[0].parked = false;
 	t = (struct be_txn){ .wait = false };
-	be_txn_replan(&t, d->qp[0].pmd);
+	for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++)
+		if (d->qp[qp].parked) {
+			d->qp[qp].parked = false;
+			be_txn_replan(&t, d->qp[qp].pmd);
+		}
 	be_txn_publish(d->be, &t);
 	if (sent != 1) {
 		rte_pktmbuf_free(m);

@@ -4,6 +4,7 @@
  * connections, the control socket, signals, the periodic stats table). */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
@@ -19,6 +20,7 @@
 #include <rte_errno.h>
 #include "backend/be.h"
 #include "backend/ctl.h"
+#include "backend/pool.h"
 #include "config/default_config.h"
 #include "vhost-user/conn.h"
 #include "vhost-user/guard.h"
@@ -26,13 +28,10 @@
 #include "vhostmq_conf.h"
 #include "common/log.h"
 
-/* EAL memory: what the mbuf pools need (a 2176-byte buffer, the 128-byte
- * mbuf and the mempool's object header and alignment: 3 KiB is safe) plus
- * 128 MiB for rings, per-lcore caches and DPDK's own tables. Measured: 16
- * queue pairs (65536 mbufs) did not fit in 64 MiB + 2.5 KiB per mbuf. */
+/* EAL memory: what the mbuf pools take (backend/pool.h) plus 128 MiB for
+ * rings, ports and DPDK's own tables. Memory EAL reserves and nothing uses
+ * is never touched: it costs address space, not resident memory. */
 #define EAL_BASE_MB 128u
-#define MBUF_BYTES 3072u
-#define MBUFS_PER_QP 4096u
 
 /* --offload may repeat: one per switch, and a few more to turn one back. */
 #define CLI_MAX_OFFLOADS 32
@@ -299,15 +298,20 @@ start_eal(const struct cfg *cfg, const cpu_set_t *allowed)
 	char *argv[CFG_MAX_EAL_ARGS + 16], lcores[64], mem[32], prefix[48];
 	int argc = 0, n = 0, first = -1, last = -1;
 	bool own_prefix = false;
-	unsigned mbufs = 0;
+	uint64_t pools = 0;
 
-	for (unsigned i = 0; i < cfg->n_devices; i++)
-		mbufs += cfg->dev[i].queue_pairs * MBUFS_PER_QP;
+	for (unsigned i = 0; i < cfg->n_devices; i++) {
+		struct pool_shape shape;
+
+		pool_shape_of_cfg(cfg, i, &shape);
+		pools += pool_bytes(cfg->dev[i].tune.mbufs ? cfg->dev[i].tune.mbufs
+		                                           : pool_mbufs_needed(&shape));
+	}
 	argv[argc++] = (char *)"vhostmq";
 	if (cfg->n_eal_args == 0) {
 		/* Our own mbufs only (guest memory arrives as fds): no hugepages,
 		 * no PCI scan, no shared config files. */
-		snprintf(mem, sizeof(mem), "%u", EAL_BASE_MB + mbufs / (1048576u / MBUF_BYTES));
+		snprintf(mem, sizeof(mem), "%" PRIu64, EAL_BASE_MB + (pools + (1u << 20) - 1) / (1u << 20));
 		argv[argc++] = (char *)"--no-huge";
 		argv[argc++] = (char *)"-m";
 		argv[argc++] = mem;

@@ -114,7 +114,11 @@ be_plan_entry(struct be_dev *d, uint16_t qp)
 		            .tso6 = features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6),
 		            .ecn = features & VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN),
 		            .max_frame = vnet_max_frame(d->cfg.mtu) },
-		.port = d->port, .port_q = qp, .pool = d->pool, .st = &d->qp[qp].st,
+		.port = d->port, .port_txq = d->qp[qp].txq,
+		.txq_lock = d->qp[qp].txq_shared ? &d->txq_lock[d->qp[qp].txq] : NULL,
+		.port_rxq = qp, .port_rxq_step = d->cfg.queue_pairs,
+		.burst = (uint16_t)d->cfg.tune.burst_frames, .burst_bytes = d->cfg.tune.burst_bytes,
+		.pool = d->pool, .st = &d->qp[qp].st,
 		.dev_name = d->cfg.name, .qp = qp,
 		.steer = d->steer != NULL ? d->steer->snap : NULL,
 		.unwatched = (rx->running && !rx->watched) || (tx->running && !tx->watched),
@@ -143,7 +147,7 @@ be_plan_link(struct pmd_plan *plan, struct be_dev *const *owner)
 		const struct be_dev *p = owner[k]->peer;
 		struct pmd_qp *e = &plan->q[k];
 
-		if (p == NULL || be_plan_find(plan, p, e->port_q % p->cfg.queue_pairs) == NULL)
+		if (p == NULL || be_plan_find(plan, p, e->port_txq % p->cfg.queue_pairs) == NULL)
 			continue;
 		for (uint16_t qp = 0; qp < p->cfg.queue_pairs; qp++)
 			peers[qp] = be_plan_find(plan, p, qp);

@@ -26,7 +26,8 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
 	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments),
-	QSTAT(tx_tso_whole), QSTAT(tx_direct), QSTAT(tx_nombuf), QSTAT(tx_notify),
+	QSTAT(tx_tso_whole), QSTAT(tx_direct), QSTAT(tx_nombuf), QSTAT(tx_lock_wait),
+	QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),
 	QSTAT(rx_gro_frames), QSTAT(rx_gro_merged), QSTAT(rx_gso_frames), QSTAT(rx_csum_partial),
@@ -200,15 +201,13 @@ frame_to_mbuf(const struct pmd_qp *q, uint16_t hdr_len, const struct iovec *v, u
 /* Port RX queue -> the inboxes of the guest RX queues the frames steer to
  * (RPS-like when the target pair is served by another thread). */
 static uint32_t
-port_rx_steer(const struct pmd_qp *q)
+port_rxq_steer(const struct pmd_qp *q, uint16_t port_rxq)
 {
 	const struct pmd_steer *s = q->steer;
-	struct rte_mbuf *pkts[PMD_BURST];
-	uint16_t target[PMD_BURST], n;
+	struct rte_mbuf *pkts[PMD_BURST_MAX];
+	uint16_t target[PMD_BURST_MAX], n;
 
-	if (s->rss.n_enabled == 0)
-		return 0;                /* nothing can receive: frames wait in the port */
-	n = q->port->ops->rx(q->port, q->port_q, pkts, PMD_BURST);
+	n = q->port->ops->rx(q->port, port_rxq, pkts, q->burst);
 	if (s->rss.n_enabled == 1) {
 		/* One RX queue enabled: every flow lands there, unparsed. */
 		for (uint16_t i = 0; i < n; i++)
@@ -228,7 +227,7 @@ port_rx_steer(const struct pmd_qp *q)
 	/* One enqueue per target inbox, frames in arrival order: the inboxes
 	 * are multi-producer, and each enqueue is an atomic exchange. */
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *batch[PMD_BURST];
+		struct rte_mbuf *batch[PMD_BURST_MAX];
 		uint16_t j = target[i], k = 0;
 		unsigned sent;
 
@@ -250,6 +249,38 @@ port_rx_steer(const struct pmd_qp *q)
 	return n;
 }
 
+/* Every port RX queue this entry reads (pmd_qp.port_rxq). */
+static uint32_t
+port_rx_steer(const struct pmd_qp *q)
+{
+	uint32_t n = 0;
+
+	if (q->steer->rss.n_enabled == 0)
+		return 0;                /* nothing can receive: frames wait in the port */
+	for (uint32_t r = q->port_rxq; r < q->port->nrxq; r += q->port_rxq_step)
+		n += port_rxq_steer(q, (uint16_t)r);
+	return n;
+}
+
+/* Sends on the entry's port TX queue, under its lock when other threads
+ * share the queue (a visit that finds it taken is counted, then waits: the
+ * holder is one burst from letting go). */
+static inline uint16_t
+port_tx(const struct pmd_qp *q, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t sent;
+
+	if (likely(q->txq_lock == NULL))
+		return q->port->ops->tx(q->port, q->port_txq, m, n);
+	if (!rte_spinlock_trylock(&q->txq_lock->lock)) {
+		STAT_ADD(q->st, tx_lock_wait, 1);
+		rte_spinlock_lock(&q->txq_lock->lock);
+	}
+	sent = q->port->ops->tx(q->port, q->port_txq, m, n);
+	rte_spinlock_unlock(&q->txq_lock->lock);
+	return sent;
+}
+
 /* Hands out[0..n) to the port and counts them; what it refuses is counted
  * and freed. Bytes are summed before: a port may free what it takes. */
 static void
@@ -260,7 +291,7 @@ tx_flush(const struct pmd_qp *q, struct rte_mbuf **out, uint16_t n)
 
 	for (uint16_t i = 0; i < n; i++)
 		bytes += out[i]->pkt_len;
-	sent = n ? q->port->ops->tx(q->port, q->port_q, out, n) : 0;
+	sent = n ? port_tx(q, out, n) : 0;
 	for (uint16_t i = sent; i < n; i++)
 		bytes -= out[i]->pkt_len;
 	if (sent < n) {
@@ -277,7 +308,7 @@ tx_flush(const struct pmd_qp *q, struct rte_mbuf **out, uint16_t n)
 static VHOSTMQ_COLD void
 tx_send_cut(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t k)
 {
-	struct rte_mbuf *out[PMD_BURST + VNET_TSO_MAX_SEGS];
+	struct rte_mbuf *out[PMD_BURST_MAX + VNET_TSO_MAX_SEGS];
 	uint16_t n = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
@@ -295,7 +326,7 @@ tx_send_cut(const struct pmd_qp *q, struct rte_mbuf **pkts, uint16_t k)
 			STAT_ADD(q->st, tx_nombuf, 1);   /* no mbufs for its segments */
 			rte_pktmbuf_free(m);
 		}
-		if (n > PMD_BURST) {
+		if (n > q->burst) {
 			tx_flush(q, out, n);
 			n = 0;
 		}
@@ -322,7 +353,7 @@ pmd_qp_rx_pending(const struct pmd_qp *q)
 {
 	if (q->steer != NULL)
 		return !rte_ring_empty(q->steer->inbox[q->qp]);
-	return q->port->ops->rx_pending != NULL && q->port->ops->rx_pending(q->port, q->port_q);
+	return q->port->ops->rx_pending != NULL && q->port->ops->rx_pending(q->port, q->port_rxq);
 }
 
 static uint16_t
@@ -331,7 +362,7 @@ rx_source_take(const struct pmd_qp *q, struct rte_mbuf **m, uint16_t n)
 	if (q->steer != NULL)
 		return (uint16_t)rte_ring_sc_dequeue_burst(q->steer->inbox[q->qp], (void **)m, n,
 		                                           NULL);
-	return q->port->ops->rx(q->port, q->port_q, m, n);
+	return q->port->ops->rx(q->port, q->port_rxq, m, n);
 }
 
 /* A broken RX ring receives nothing until the frontend re-initialises it:
@@ -342,12 +373,12 @@ static VHOSTMQ_COLD uint32_t
 drop_for_broken(const struct pmd_qp *q)
 {
 	struct pmd_qp_state *st = q->st;
-	struct rte_mbuf *m[PMD_BURST];
+	struct rte_mbuf *m[PMD_BURST_MAX];
 	uint32_t n = pmd_qp_state_drop_held(st);
 	uint16_t k;
 
 	report_broken(q, &q->rx, &st->rx_broken_logged, "RX");
-	k = rx_source_take(q, m, PMD_BURST);
+	k = rx_source_take(q, m, q->burst);
 	if (k)
 		rte_pktmbuf_free_bulk(m, k);
 	n += k;
@@ -504,7 +535,7 @@ rx_special(const struct pmd_qp *q, uint16_t *i, enum vnet_rx_res *res)
 	struct vnet_rx_meta meta;
 
 	if (pmd_gro_merged(m)) {
-		struct rte_mbuf *segs[PMD_BURST];
+		struct rte_mbuf *segs[PMD_BURST_MAX];
 
 		*res = (pmd_gro_is_v6(m) ? q->rx_fmt.tso6 : q->rx_fmt.tso4) ? rx_merged(q, m)
 		                                                          : VNET_RX_TOO_BIG;
@@ -585,7 +616,7 @@ struct direct {
 	const struct pmd_steer *steer;   /* the peer's; NULL: off for the rest of
 	                                    the burst */
 	uint16_t ntouched;
-	const struct pmd_qp *touched[PMD_BURST];  /* peer pairs written to */
+	const struct pmd_qp *touched[PMD_BURST_MAX];  /* peer pairs written to */
 };
 
 static void
@@ -597,9 +628,9 @@ direct_begin(const struct pmd_qp *q, struct direct *d)
 	d->ntouched = 0;
 	if (q->peer == NULL)
 		return;
-	reader = q->peer[q->port_q % q->peer_nq];
+	reader = q->peer[q->port_txq % q->peer_nq];
 	if (reader == NULL || reader->steer == NULL || reader->steer->rss.n_enabled == 0 ||
-	    reader->port->ops->rx_pending(reader->port, reader->port_q))
+	    reader->port->ops->rx_pending(reader->port, reader->port_rxq))
 		return;
 	d->steer = reader->steer;
 }
@@ -733,7 +764,7 @@ tx_direct_burst(const struct pmd_qp *q, uint16_t n, uint64_t *bytes)
 	if (d.steer == NULL)
 		return 0;
 	vq_prefetch(vq, q->mem, n);
-	while (popped < n && *bytes < PMD_TX_BYTE_BUDGET) {
+	while (popped < n && *bytes < q->burst_bytes) {
 		struct vq_mark mark = vq_mark(vq);
 		struct vq_chain c;
 		struct vnet_tx_req req;
@@ -851,15 +882,15 @@ guest_tx_impl(const struct pmd_qp *q, bool packed)
 {
 	struct vq *vq = q->tx.vq;
 	struct pmd_qp_state *st = q->st;
-	struct vq_buf bufs[PMD_BURST];
-	struct rte_mbuf *pkts[PMD_BURST];
+	struct vq_buf bufs[PMD_BURST_MAX];
+	struct rte_mbuf *pkts[PMD_BURST_MAX];
 	struct tx_count b = { 0, 0, 0 };
-	uint16_t n = q->port->ops->tx_room(q->port, q->port_q);
+	uint16_t n = q->port->ops->tx_room(q->port, q->port_txq);
 	uint16_t sent, popped, direct = 0, nb, want;
-	uint64_t budget = PMD_TX_BYTE_BUDGET;
+	uint64_t budget = q->burst_bytes;
 	bool more = false;
 
-	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = (uint16_t)RTE_MIN(n, q->burst);
 	if (unlikely(q->peer != NULL) && n > 0) {
 		uint64_t direct_bytes = 0;
 
@@ -921,7 +952,7 @@ guest_tx_impl(const struct pmd_qp *q, bool packed)
 		}
 		STAT_ADD(st, tx_tso_whole, b.tso);
 	}
-	sent = b.k ? q->port->ops->tx(q->port, q->port_q, pkts, b.k) : 0;
+	sent = b.k ? port_tx(q, pkts, b.k) : 0;
 	for (uint16_t i = sent; i < b.k; i++)
 		b.bytes -= pkts[i]->pkt_len;
 	if (sent < b.k) {
@@ -956,11 +987,11 @@ static inline __attribute__((always_inline)) uint16_t
 rx_plain_burst(const struct pmd_qp *q, struct rte_mbuf *const *m, uint16_t n,
                struct rte_mbuf **done, uint64_t *bytes, uint16_t *csum_valid, bool packed)
 {
-	struct vnet_rx_frame f[PMD_BURST];
+	struct vnet_rx_frame f[PMD_BURST_MAX];
 	uint16_t nf, got, valid = 0;
 	uint64_t sum = 0;
 
-	n = (uint16_t)RTE_MIN(n, (uint16_t)PMD_BURST);
+	n = (uint16_t)RTE_MIN(n, q->burst);
 	for (nf = 0; nf < n; nf++) {
 		const struct rte_mbuf *x = m[nf];
 
@@ -993,7 +1024,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 {
 	struct vq *vq = q->rx.vq;
 	struct pmd_qp_state *st = q->st;
-	struct rte_mbuf *done[PMD_BURST];
+	struct rte_mbuf *done[PMD_BURST_MAX];
 	uint16_t i, ndone = 0, delivered = 0, csum_valid = 0, gro_frames = 0, gro_merged = 0;
 	uint16_t gso = 0, partial = 0;
 	uint64_t bytes = 0, chain_errs = vq->chain_errs;
@@ -1002,7 +1033,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 	if (unlikely(vq->broken))
 		return drop_for_broken(q);
 	if (st->held_next == st->held_n) {
-		uint16_t room = vq_avail_room_as(vq, PMD_BURST, packed);
+		uint16_t room = vq_avail_room_as(vq, q->burst, packed);
 
 		if (room == 0) {
 			if (unlikely(vq->broken))
@@ -1016,8 +1047,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 		 * from: what its buffers cannot hold yet waits in held (as on
 		 * a packed ring, whose room is a plan, not a count). */
 		gro = q->rx_fmt.tso4 || q->rx_fmt.tso6;
-		st->held_n = rx_source_take(q, st->held, gro ? (uint16_t)PMD_BURST
-		                            : (uint16_t)RTE_MIN(room, (uint16_t)PMD_BURST));
+		st->held_n = rx_source_take(q, st->held, gro ? q->burst : (uint16_t)RTE_MIN(room, q->burst));
 		if (st->held_n == 0)
 			return 0;
 		if (gro && st->held_n > 1)
@@ -1032,7 +1062,7 @@ guest_rx_impl(const struct pmd_qp *q, bool logged, bool packed)
 		ndone = delivered = got;
 		i = (uint16_t)(i + got);
 	}
-	for (; i < st->held_n && ndone < PMD_BURST; i++) {
+	for (; i < st->held_n && ndone < q->burst; i++) {
 		struct rte_mbuf *m = st->held[i];
 		enum rx_kind kind = RX_PLAIN;
 		enum vnet_rx_res r;

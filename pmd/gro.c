@@ -123,7 +123,7 @@ gro_joins6(const struct rte_mbuf *a, uint32_t a_end, const struct rte_mbuf *b)
 static uint16_t
 gro_merge6(struct rte_mbuf **pk, uint16_t n)
 {
-	bool taken[PMD_BURST] = { false };
+	bool taken[PMD_BURST_MAX] = { false };
 	uint16_t out = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -180,8 +180,8 @@ pmd_gro_burst(struct rte_mbuf **pkts, uint16_t n, bool v4, bool v6)
 {
 	const struct rte_gro_param param = {
 		.gro_types = RTE_GRO_TCP_IPV4,
-		.max_flow_num = PMD_BURST,
-		.max_item_per_flow = PMD_BURST,
+		.max_flow_num = PMD_BURST_MAX,
+		.max_item_per_flow = PMD_BURST_MAX,
 	};
 	uint16_t out = 0, i = 0;
 
@@ -192,7 +192,7 @@ pmd_gro_burst(struct rte_mbuf **pkts, uint16_t n, bool v4, bool v6)
 		/* A run: consecutive candidates of one IP version the guest
 		 * takes merged, at most a burst. A candidate of the other
 		 * version ends it and starts the next. */
-		while (j < n && j - i < PMD_BURST && pmd_gro_candidate(pkts[j])) {
+		while (j < n && j - i < PMD_BURST_MAX && pmd_gro_candidate(pkts[j])) {
 			if (j == i)
 				is6 = gro_is6(pkts[j]);
 			if (gro_is6(pkts[j]) != is6) {

@@ -60,7 +60,7 @@ plan_has_work(const struct pmd_plan *plan, int *timeout_ms)
 		bool held;
 
 		if (q->tx.vq != NULL && vq_avail_count(q->tx.vq) > 0 &&
-		    ops->tx_room(q->port, q->port_q) > 0) {
+		    ops->tx_room(q->port, q->port_txq) > 0) {
 			if (!q->st->tx_nombuf)
 				return true;
 			*timeout_ms = TUNE_PORT_POLL_MS;  /* mbufs come back without a kick */

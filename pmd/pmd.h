@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <rte_spinlock.h>
 #include "pmd/port.h"
 #include "pmd/steer.h"
 #include "common/base.h"
@@ -17,12 +18,15 @@
 #include "virtio/vnet.h"
 #include "virtio/vq.h"
 
-/* Budgets of one visit (common/tunables.h says why these values). */
+/* Budgets of one visit: the defaults (common/tunables.h says why these
+ * values; a device's config may set others, pmd_qp.burst and burst_bytes),
+ * and the most frames a visit may move, which sizes the burst arrays. */
 #define PMD_BURST TUNE_BURST
 #define PMD_TX_BYTE_BUDGET TUNE_TX_BYTE_BUDGET
+#define PMD_BURST_MAX 64
 /* Frames held for a guest RX ring: a burst, and room for the segments of one
  * TSO frame cut in its place. */
-#define PMD_HELD_MAX (PMD_BURST + VNET_TSO_MAX_SEGS)
+#define PMD_HELD_MAX (PMD_BURST_MAX + VNET_TSO_MAX_SEGS)
 
 /* Per-queue-pair counters. Directions are the guest's: tx = guest to port,
  * rx = port to guest. Single writer: the owning poll thread. Readers use
@@ -46,6 +50,8 @@ struct pmd_qstats {
 	                                    guest's RX ring (device: port, both
 	                                    ends on this thread; in tx_packets) */
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
+	uint64_t tx_lock_wait;           /* sends that found the shared port TX
+	                                    queue taken by another thread */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_drop_too_big;        /* frame larger than the guest's buffers */
@@ -115,6 +121,13 @@ struct pmd_qp_state {
 	bool tx_drop_logged, rx_drop_logged;
 };
 
+/* A port TX queue that more than one poll thread sends on (a device with
+ * more threads than port TX queues, as Open vSwitch shares them): taken
+ * around each send. */
+struct pmd_txq_lock {
+	rte_spinlock_t lock;
+} cache_aligned;
+
 /* One virtqueue as a poll thread sees it; vq == NULL: not running. */
 struct pmd_vring {
 	struct vq *vq;
@@ -129,14 +142,23 @@ struct pmd_qp {
 	struct vnet_rx_fmt rx_fmt;
 	struct vnet_tx_fmt tx_fmt;
 	struct pmd_port *port;
-	uint16_t port_q;
+	/* Guest TX goes out on port TX queue port_txq, under txq_lock when
+	 * other threads send there too (NULL: this thread's alone). */
+	uint16_t port_txq;
+	struct pmd_txq_lock *txq_lock;
+	/* The port RX queues this entry reads: port_rxq, port_rxq +
+	 * port_rxq_step, ... below port->nrxq (none when port_rxq >= nrxq). */
+	uint16_t port_rxq, port_rxq_step;
+	/* The visit's budget: frames per ring (1..PMD_BURST_MAX), guest TX bytes. */
+	uint16_t burst;
+	uint32_t burst_bytes;
 	struct rte_mempool *pool;
 	struct pmd_qp_state *st;
 	const char *dev_name;            /* for the once-per-queue log lines */
 	uint16_t qp;
 	/* NULL: the port answers on the same pair (loopback). Otherwise this
-	 * entry also steers frames from port queue port_q, and its guest RX ring
-	 * is fed from inbox[qp]. */
+	 * entry also steers frames from its port RX queues, and its guest RX
+	 * ring is fed from inbox[qp]. */
 	const struct pmd_steer *steer;
 	/* A running ring here has no kick fd the thread sleeps on (NOFD): an
 	 * idle thread must look on a timer. */

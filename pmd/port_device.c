@@ -27,7 +27,7 @@ struct devport {
 	struct pmd_port port;
 	struct devlink *link;
 	struct devport *peer;
-	struct rte_ring **rx;            /* [port.nq], the peer's TX feeds them */
+	struct rte_ring **rx;            /* [port.nrxq], the peer's TX feeds them */
 };
 
 /* The two ports of a pair. */
@@ -53,7 +53,7 @@ dp_tx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
 {
 	const struct devport *peer = dp(p)->peer;
 
-	return (uint16_t)rte_ring_mp_enqueue_burst(peer->rx[q % peer->port.nq], (void **)m, n,
+	return (uint16_t)rte_ring_mp_enqueue_burst(peer->rx[q % peer->port.nrxq], (void **)m, n,
 	                                           NULL);
 }
 
@@ -94,7 +94,7 @@ dp_link_free(struct devlink *l)
 	for (unsigned s = 0; s < 2; s++) {
 		struct devport *d = &l->side[s];
 
-		for (uint16_t q = 0; d->rx != NULL && q < d->port.nq; q++) {
+		for (uint16_t q = 0; d->rx != NULL && q < d->port.nrxq; q++) {
 			dp_drain(&d->port, q);
 			rte_ring_free(d->rx[q]);
 		}
@@ -127,7 +127,7 @@ dp_side_init(struct devlink *l, unsigned s, const char *name, uint16_t nq, char 
 
 	/* Guest to guest: a frame goes whole, 64 KiB TSO frames included, and
 	 * the receiving side finishes what its guest cannot take. */
-	d->port = (struct pmd_port){ .ops = &dp_ops, .kind = "device", .nq = nq,
+	d->port = (struct pmd_port){ .ops = &dp_ops, .kind = "device", .nrxq = nq, .ntxq = nq,
 	                             .carries_offloads = true };
 	d->link = l;
 	d->peer = &l->side[1 - s];

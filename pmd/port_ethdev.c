@@ -9,11 +9,8 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_net.h>
+#include "common/log.h"
 #include "pmd/port.h"
-
-/* Descriptors per queue: DPDK's usual default, adjusted to what the driver
- * accepts by rte_eth_dev_adjust_nb_rx_tx_desc(). */
-#define ETHDEV_DESC 1024
 
 struct ethdev_port {
 	struct pmd_port port;
@@ -101,23 +98,95 @@ devargs_name(const char *devargs, char *name, size_t len)
 	name[n] = '\0';
 }
 
+/* The port id of devargs' device, probed now if it was not yet. */
 static int
-eth_setup(uint16_t id, uint16_t nq, struct rte_mempool *pool, bool *tso, char *why,
-          size_t why_len)
+eth_find(const char *devargs, uint16_t *id, char *why, size_t why_len)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	int rc;
+
+	devargs_name(devargs, name, sizeof(name));
+	if (rte_eth_dev_get_port_by_name(name, id) == 0)
+		return 0;
+	if ((rc = rte_dev_probe(devargs)) != 0) {
+		snprintf(why, why_len, "ethdev:%s: probe failed: %s", devargs, rte_strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(name, id) != 0) {
+		snprintf(why, why_len, "ethdev:%s: probed, but no port is named %s", devargs, name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* One queue count of a shape: asked (0: want, capped at the driver's max). */
+static int
+eth_queues(uint16_t asked, uint16_t want, uint16_t max, const char *dir, const char *key,
+           const char *driver, uint16_t *out, char *why, size_t why_len)
+{
+	if (asked > max) {
+		snprintf(why, why_len, "tuning.%s %u: driver %s has at most %u %s queue(s)", key,
+		         asked, driver, max, dir);
+		return -EINVAL;
+	}
+	*out = asked ? asked : (uint16_t)RTE_MIN(want, max);
+	if (*out == 0) {
+		snprintf(why, why_len, "driver %s has no %s queue", driver, dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+pmd_port_ethdev_probe(const char *devargs, const struct pmd_ethdev_shape *shape,
+                      struct pmd_ethdev_info *info, char *why, size_t why_len)
+{
+	struct rte_eth_dev_info di;
+	uint16_t id;
+	int rc;
+
+	if ((rc = eth_find(devargs, &id, why, why_len)) != 0)
+		return rc;
+	if ((rc = rte_eth_dev_info_get(id, &di)) != 0) {
+		snprintf(why, why_len, "ethdev:%s: dev_info_get: %s", devargs, rte_strerror(-rc));
+		return rc;
+	}
+	*info = (struct pmd_ethdev_info){ .rx_ring = shape->rx_ring, .tx_ring = shape->tx_ring };
+	snprintf(info->driver, sizeof(info->driver), "%s", di.driver_name);
+	if ((rc = eth_queues(shape->nrxq, shape->want, di.max_rx_queues, "rx", "port_rx_queues",
+	                     di.driver_name, &info->nrxq, why, why_len)) != 0 ||
+	    (rc = eth_queues(shape->ntxq, shape->want, di.max_tx_queues, "tx", "port_tx_queues",
+	                     di.driver_name, &info->ntxq, why, why_len)) != 0)
+		return rc;
+	if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &info->rx_ring, &info->tx_ring)) != 0) {
+		snprintf(why, why_len, "ethdev:%s: descriptors: %s", devargs, rte_strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* The hash fields the port's own RSS uses: addresses and ports of IP, TCP
+ * and UDP, as far as the driver has them. */
+#define ETHDEV_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
+
+static int
+eth_setup(uint16_t id, const struct pmd_ethdev_info *shape, struct rte_mempool *pool, bool *tso,
+          char *why, size_t why_len)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint16_t nrx = ETHDEV_DESC, ntx = ETHDEV_DESC;
 	int socket = rte_eth_dev_socket_id(id), rc;
 
 	if ((rc = rte_eth_dev_info_get(id, &info)) != 0) {
 		snprintf(why, why_len, "dev_info_get: %s", rte_strerror(-rc));
 		return rc;
 	}
-	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
-		snprintf(why, why_len, "%u queue pairs asked, driver %s has at most %u rx / %u tx",
-		         nq, info.driver_name, info.max_rx_queues, info.max_tx_queues);
-		return -EINVAL;
+	/* More than one RX queue: the port spreads flows over them itself
+	 * (a NIC's RSS, a tap's or af_packet's kernel fanout), and vhostmq
+	 * spreads each queue's frames over the guest's queues. */
+	if (shape->nrxq > 1 && (info.flow_type_rss_offloads & ETHDEV_RSS_HF) != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & ETHDEV_RSS_HF;
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
@@ -134,51 +203,50 @@ eth_setup(uint16_t id, uint16_t nq, struct rte_mempool *pool, bool *tso, char *w
 	 * unknown and the guest checks. */
 	conf.rxmode.offloads |= info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 	                                                RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
-	if ((rc = rte_eth_dev_configure(id, nq, nq, &conf)) != 0) {
-		snprintf(why, why_len, "configure: %s", rte_strerror(-rc));
+	if ((rc = rte_eth_dev_configure(id, shape->nrxq, shape->ntxq, &conf)) != 0) {
+		snprintf(why, why_len, "configure %u rx / %u tx queue(s): %s", shape->nrxq,
+		         shape->ntxq, rte_strerror(-rc));
 		return rc;
 	}
-	rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
-	for (uint16_t q = 0; q < nq; q++) {
-		if ((rc = rte_eth_rx_queue_setup(id, q, nrx, (unsigned)socket, NULL, pool)) != 0 ||
-		    (rc = rte_eth_tx_queue_setup(id, q, ntx, (unsigned)socket, NULL)) != 0) {
-			snprintf(why, why_len, "queue %u setup: %s", q, rte_strerror(-rc));
+	for (uint16_t q = 0; q < shape->nrxq; q++)
+		if ((rc = rte_eth_rx_queue_setup(id, q, shape->rx_ring, (unsigned)socket, NULL,
+		                                 pool)) != 0) {
+			snprintf(why, why_len, "rx queue %u setup (%u descriptors): %s", q,
+			         shape->rx_ring, rte_strerror(-rc));
 			return rc;
 		}
-	}
+	for (uint16_t q = 0; q < shape->ntxq; q++)
+		if ((rc = rte_eth_tx_queue_setup(id, q, shape->tx_ring, (unsigned)socket,
+		                                 NULL)) != 0) {
+			snprintf(why, why_len, "tx queue %u setup (%u descriptors): %s", q,
+			         shape->tx_ring, rte_strerror(-rc));
+			return rc;
+		}
 	if ((rc = rte_eth_dev_start(id)) != 0) {
 		snprintf(why, why_len, "start: %s", rte_strerror(-rc));
 		return rc;
 	}
-	rte_eth_promiscuous_enable(id);  /* not every driver has it; harmless */
+	/* A port that is an uplink takes frames for the guests' MACs, not
+	 * its own; not every driver has the mode, and those need none. */
+	rc = rte_eth_promiscuous_enable(id);
+	if (rc != 0 && rc != -ENOTSUP)
+		vlog_warn("ethdev %s: promiscuous mode: %s", info.driver_name, rte_strerror(-rc));
 	return 0;
 }
 
 int
-pmd_port_ethdev_new(const char *devargs, uint16_t nq, struct rte_mempool *pool,
-                    struct pmd_port **out, char *why, size_t why_len)
+pmd_port_ethdev_new(const char *devargs, const struct pmd_ethdev_info *info,
+                    struct rte_mempool *pool, struct pmd_port **out, char *why, size_t why_len)
 {
-	char name[RTE_DEV_NAME_MAX_LEN];
 	struct ethdev_port *e;
 	bool tso = false;
 	uint16_t id;
 	int rc;
 
 	*out = NULL;
-	devargs_name(devargs, name, sizeof(name));
-	if (rte_eth_dev_get_port_by_name(name, &id) != 0) {
-		if ((rc = rte_dev_probe(devargs)) != 0) {
-			snprintf(why, why_len, "ethdev:%s: probe failed: %s", devargs,
-			         rte_strerror(-rc));
-			return rc;
-		}
-		if (rte_eth_dev_get_port_by_name(name, &id) != 0) {
-			snprintf(why, why_len, "ethdev:%s: probed, but no port is named %s",
-			         devargs, name);
-			return -ENODEV;
-		}
-	}
-	if ((rc = eth_setup(id, nq, pool, &tso, why, why_len)) != 0) {
+	if ((rc = eth_find(devargs, &id, why, why_len)) != 0)
+		return rc;
+	if ((rc = eth_setup(id, info, pool, &tso, why, why_len)) != 0) {
 		char tmp[200];
 
 		snprintf(tmp, sizeof(tmp), "%s", why);
@@ -193,7 +261,7 @@ pmd_port_ethdev_new(const char *devargs, uint16_t nq, struct rte_mempool *pool,
 		return -ENOMEM;
 	}
 	e->port = (struct pmd_port){ .ops = tso ? &eth_tso_ops : &eth_ops, .kind = "ethdev",
-	                             .nq = nq, .takes_tso = tso };
+	                             .nrxq = info->nrxq, .ntxq = info->ntxq, .takes_tso = tso };
 	e->port_id = id;
 	*out = &e->port;
 	return 0;

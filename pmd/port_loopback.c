@@ -13,10 +13,6 @@
 #include <rte_ring.h>
 #include "pmd/port.h"
 
-/* 1024 frames per pair: four times the 256-entry rings DPDK's virtio-user
- * uses by default, so a full guest TX ring always fits. */
-#define LOOPBACK_RING 1024
-
 struct loopback {
 	struct pmd_port port;
 	struct rte_ring *ring[];
@@ -82,7 +78,7 @@ lb_drain(struct pmd_port *p, uint16_t q)
 static void
 lb_free(struct pmd_port *p)
 {
-	for (uint16_t q = 0; q < p->nq; q++) {
+	for (uint16_t q = 0; q < p->nrxq; q++) {
 		lb_drain(p, q);
 		rte_ring_free(lb(p)->ring[q]);
 	}
@@ -103,13 +99,14 @@ pmd_port_loopback_new(const char *name, uint16_t nq, struct pmd_port **out,
 	*out = NULL;
 	if (l == NULL)
 		return -ENOMEM;
-	l->port = (struct pmd_port){ .ops = &lb_ops, .kind = "loopback", .nq = nq };
+	l->port = (struct pmd_port){ .ops = &lb_ops, .kind = "loopback", .nrxq = nq,
+	                             .ntxq = nq };
 	for (uint16_t q = 0; q < nq; q++) {
 		char rname[RTE_RING_NAMESIZE];
 
 		snprintf(rname, sizeof(rname), "lb-%.18s-%u", name, q);
-		l->ring[q] = rte_ring_create(rname, LOOPBACK_RING, SOCKET_ID_ANY,
-		                             RING_F_SP_ENQ | RING_F_SC_DEQ);
+		l->ring[q] = rte_ring_create(rname, PMD_LOOPBACK_RING, SOCKET_ID_ANY,
+		                             RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (l->ring[q] == NULL) {
 			snprintf(why, why_len, "loopback ring %s: %s", rname,
 			         rte_strerror(rte_errno));

@@ -123,7 +123,9 @@ plan_of(const unsigned *qs, uint32_t n)
 	for (uint32_t k = 0; k < n; k++)
 		plan->q[k] = (struct pmd_qp){
 			.rx.call_fd = -1, .rx.err_fd = -1, .tx.call_fd = -1, .tx.err_fd = -1,
-			.port = &fport.port, .port_q = (uint16_t)qs[k], .st = &qstate[qs[k]],
+			.port = &fport.port, .port_txq = (uint16_t)qs[k], .port_rxq = (uint16_t)qs[k],
+			.port_rxq_step = NQ, .burst = PMD_BURST, .burst_bytes = PMD_TX_BYTE_BUDGET,
+			.st = &qstate[qs[k]],
 			.dev_name = "test", .qp = (uint16_t)qs[k], .steer = &steer,
 		};
 	return plan;
@@ -429,7 +431,7 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	fport.port = (struct pmd_port){ .ops = &fp_ops, .kind = "fake", .nq = NQ };
+	fport.port = (struct pmd_port){ .ops = &fp_ops, .kind = "fake", .nrxq = NQ, .ntxq = NQ };
 	steer.mode = PMD_STEER_RSS;
 	steer.rss.n_enabled = 1;
 	return et_eal_init("test-pmd", &last_cpu);

@@ -38,8 +38,10 @@ pair_new(uint16_t nq_a, uint16_t nq_b, struct pmd_port **a, struct pmd_port **b)
 	assert_non_null(*a);
 	assert_non_null(*b);
 	assert_string_equal((*a)->kind, "device");
-	assert_int_equal((*a)->nq, nq_a);
-	assert_int_equal((*b)->nq, nq_b);
+	assert_int_equal((*a)->nrxq, nq_a);
+	assert_int_equal((*a)->ntxq, nq_a);
+	assert_int_equal((*b)->nrxq, nq_b);
+	assert_int_equal((*b)->ntxq, nq_b);
 }
 
 /* Frame tag: sending queue in the high half, sequence in the low. */
@@ -78,7 +80,7 @@ expect_pools_whole(void)
 }
 
 /* N frames on every TX queue of from (its pool fpool), then every RX queue
- * of to: each frame on RX queue (sending queue % to->nq), in sending order
+ * of to: each frame on RX queue (sending queue % to->nrxq), in sending order
  * per sending queue, none missing; the mbufs are fpool's. */
 static void
 send_and_check(struct pmd_port *from, struct rte_mempool *fpool, struct pmd_port *to)
@@ -87,8 +89,8 @@ send_and_check(struct pmd_port *from, struct rte_mempool *fpool, struct pmd_port
 	uint16_t next[16] = { 0 };
 	unsigned got = 0;
 
-	assert_true(from->nq <= ARRAY_SIZE(next));
-	for (uint16_t q = 0; q < from->nq; q++) {
+	assert_true(from->nrxq <= ARRAY_SIZE(next));
+	for (uint16_t q = 0; q < from->nrxq; q++) {
 		struct rte_mbuf *m[N];
 
 		for (uint16_t k = 0; k < N; k++)
@@ -96,18 +98,18 @@ send_and_check(struct pmd_port *from, struct rte_mempool *fpool, struct pmd_port
 		assert_int_equal(from->ops->tx_room(from, q), UINT16_MAX);
 		assert_int_equal(from->ops->tx(from, q, m, N), N);
 	}
-	for (uint16_t r = 0; r < to->nq; r++) {
+	for (uint16_t r = 0; r < to->nrxq; r++) {
 		struct rte_mbuf *m[64];
 		uint16_t n;
 
 		/* Queue r waits for something exactly when a sending queue maps to it. */
-		assert_int_equal(to->ops->rx_pending(to, r), r < from->nq);
+		assert_int_equal(to->ops->rx_pending(to, r), r < from->nrxq);
 		while ((n = to->ops->rx(to, r, m, ARRAY_SIZE(m))) > 0) {
 			for (uint16_t k = 0; k < n; k++) {
 				uint16_t q = (uint16_t)(frame_tag(m[k]) >> 16);
 
-				assert_true(q < from->nq);
-				assert_int_equal(q % to->nq, r);
+				assert_true(q < from->nrxq);
+				assert_int_equal(q % to->nrxq, r);
 				assert_int_equal(frame_tag(m[k]) & 0xffff, next[q]);
 				assert_ptr_equal(m[k]->pool, fpool);
 				next[q]++;
@@ -117,8 +119,8 @@ send_and_check(struct pmd_port *from, struct rte_mempool *fpool, struct pmd_port
 		}
 		assert_false(to->ops->rx_pending(to, r));
 	}
-	assert_int_equal(got, (unsigned)from->nq * N);
-	for (uint16_t q = 0; q < from->nq; q++)
+	assert_int_equal(got, (unsigned)from->nrxq * N);
+	for (uint16_t q = 0; q < from->nrxq; q++)
 		assert_int_equal(next[q], N);
 }
 

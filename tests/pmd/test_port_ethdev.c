@@ -30,10 +30,13 @@ static struct rte_mempool *pool;
 static struct pmd_port *
 port_new(const char *devargs, uint16_t nq)
 {
+	const struct pmd_ethdev_shape shape = { .want = nq, .rx_ring = 1024, .tx_ring = 1024 };
+	struct pmd_ethdev_info info;
 	struct pmd_port *p = NULL;
 	char why[256] = "";
 
-	if (pmd_port_ethdev_new(devargs, nq, pool, &p, why, sizeof(why)) != 0)
+	if (pmd_port_ethdev_probe(devargs, &shape, &info, why, sizeof(why)) != 0 ||
+	    pmd_port_ethdev_new(devargs, &info, pool, &p, why, sizeof(why)) != 0)
 		fail_msg("%s", why);
 	assert_non_null(p);
 	return p;
@@ -94,7 +97,8 @@ test_ring_queues(void **state)
 
 	(void)state;
 	assert_string_equal(p->kind, "ethdev");
-	assert_int_equal(p->nq, NQ);
+	assert_int_equal(p->nrxq, NQ);
+	assert_int_equal(p->ntxq, NQ);
 	assert_int_equal(info.nb_rx_queues, NQ);
 	assert_int_equal(info.nb_tx_queues, NQ);
 	for (uint16_t q = 0; q < NQ; q++)
@@ -172,22 +176,66 @@ test_free_closes(void **state)
 	assert_int_not_equal(rte_eth_dev_get_port_by_name("net_null1", &id), 0);
 }
 
-/* net_ring has 16 queue pairs: 17 are refused, the device is closed, and
- * nothing is returned. */
+/* A queue count above the driver's maximum is refused naming the tuning
+ * key; an automatic one (the pairs) is capped at it instead. */
 static void
 test_too_many_queues(void **state)
 {
-	struct pmd_port *p = (struct pmd_port *)1;
+	struct pmd_ethdev_shape shape = { .want = 4, .nrxq = 17, .rx_ring = 512, .tx_ring = 512 };
+	struct pmd_ethdev_info info;
 	char why[256] = "";
-	uint16_t id;
 
 	(void)state;
-	assert_int_equal(pmd_port_ethdev_new("net_ring1", 17, pool, &p, why, sizeof(why)),
+	assert_int_equal(pmd_port_ethdev_probe("net_ring1", &shape, &info, why, sizeof(why)),
 	                 -EINVAL);
-	assert_null(p);
-	assert_string_equal(why, "ethdev:net_ring1: 17 queue pairs asked, driver net_ring "
-	                         "has at most 16 rx / 16 tx");
-	assert_int_not_equal(rte_eth_dev_get_port_by_name("net_ring1", &id), 0);
+	assert_string_equal(why, "tuning.port_rx_queues 17: driver net_ring has at most 16 rx "
+	                         "queue(s)");
+	shape = (struct pmd_ethdev_shape){ .want = 4, .ntxq = 17, .rx_ring = 512, .tx_ring = 512 };
+	assert_int_equal(pmd_port_ethdev_probe("net_ring1", &shape, &info, why, sizeof(why)),
+	                 -EINVAL);
+	assert_string_equal(why, "tuning.port_tx_queues 17: driver net_ring has at most 16 tx "
+	                         "queue(s)");
+	shape = (struct pmd_ethdev_shape){ .want = 128, .rx_ring = 512, .tx_ring = 512 };
+	assert_int_equal(pmd_port_ethdev_probe("net_ring1", &shape, &info, why, sizeof(why)), 0);
+	assert_int_equal(info.nrxq, 16);
+	assert_int_equal(info.ntxq, 16);
+	assert_string_equal(info.driver, "net_ring");
+}
+
+/* Queue counts of the port's own, fewer than the pairs and unequal: the
+ * port is configured with exactly those, and its TX queue 0 feeds its RX
+ * queue 0 (net_ring pairs them). */
+static void
+test_own_queue_counts(void **state)
+{
+	const struct pmd_ethdev_shape shape = { .want = 8, .nrxq = 2, .ntxq = 1, .rx_ring = 256,
+	                                        .tx_ring = 256 };
+	struct pmd_ethdev_info info;
+	struct rte_eth_dev_info di;
+	struct rte_mbuf *tx[4], *rx[8];
+	struct pmd_port *p = NULL;
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(pmd_port_ethdev_probe("net_ring2", &shape, &info, why, sizeof(why)), 0);
+	assert_int_equal(info.nrxq, 2);
+	assert_int_equal(info.ntxq, 1);
+	assert_int_equal(info.rx_ring, 256);
+	assert_int_equal(pmd_port_ethdev_new("net_ring2", &info, pool, &p, why, sizeof(why)), 0);
+	assert_int_equal(p->nrxq, 2);
+	assert_int_equal(p->ntxq, 1);
+	di = dev_info("net_ring2");
+	assert_int_equal(di.nb_rx_queues, 2);
+	assert_int_equal(di.nb_tx_queues, 1);
+	frames(tx, 4, 60, 0x300);
+	assert_int_equal(p->ops->tx(p, 0, tx, 4), 4);
+	assert_int_equal(p->ops->rx(p, 0, rx, 8), 4);
+	for (unsigned k = 0; k < 4; k++)
+		assert_int_equal(frame_tag(rx[k]), 0x300 + k);
+	rte_pktmbuf_free_bulk(rx, 4);
+	assert_int_equal(p->ops->rx(p, 1, rx, 8), 0);
+	pmd_port_free(p);
+	expect_pool_whole();
 }
 
 static void
@@ -198,9 +246,12 @@ test_unknown_driver(void **state)
 	int rc;
 
 	(void)state;
-	rc = pmd_port_ethdev_new("net_nosuchdriver0,a=1", 1, pool, &p, why, sizeof(why));
+	const struct pmd_ethdev_shape shape = { .want = 1, .rx_ring = 512, .tx_ring = 512 };
+	struct pmd_ethdev_info info;
+
+	rc = pmd_port_ethdev_probe("net_nosuchdriver0,a=1", &shape, &info, why, sizeof(why));
 	assert_true(rc < 0);
-	assert_null(p);
+	assert_non_null(p);
 	/* What follows is DPDK's errno, which varies by version. */
 	if (strncmp(why, "ethdev:net_nosuchdriver0,a=1: probe failed: ", 44) != 0)
 		fail_msg("why: %s", why);
@@ -239,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_null_devargs),
 		cmocka_unit_test(test_free_closes),
 		cmocka_unit_test(test_too_many_queues),
+		cmocka_unit_test(test_own_queue_counts),
 		cmocka_unit_test(test_unknown_driver),
 	};
 
