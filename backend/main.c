@@ -35,6 +35,8 @@
 
 /* --offload may repeat: one per switch, and a few more to turn one back. */
 #define CLI_MAX_OFFLOADS 32
+/* --tune may repeat the same way: one per value, and a few more. */
+#define CLI_MAX_TUNES 32
 #define CLI_STR1(x) #x
 #define CLI_STR(x)  CLI_STR1(x)
 
@@ -66,6 +68,13 @@ static const char usage[] =
 "                          (VIRTIO_NET_F_GUEST_CSUM); host_tso4, host_tso6,\n"
 "                          host_ecn, guest_tso4, guest_tso6, guest_ecn: see\n"
 "                          README; packed: packed rings (VIRTIO_F_RING_PACKED)\n"
+"      --tune NAME=VALUE   a budget or size, as ethtool -G/-L and netdev_budget\n"
+"                          tune a NIC; repeatable. burst_frames, burst_bytes:\n"
+"                          what one visit of a queue pair moves at most;\n"
+"                          port_rx_queues, port_tx_queues, port_rx_ring,\n"
+"                          port_tx_ring: the ethdev port's queues and\n"
+"                          descriptors; mbufs: the mbuf pool (see README:\n"
+"                          Tuning)\n"
 "  -k, --client            connect to --socket (QEMU chardev server=on) and\n"
 "                          reconnect when it goes, instead of listening\n"
 "      --socket-user USER  owner of the listening socket (name or uid;\n"
@@ -81,9 +90,10 @@ static const char usage[] =
 "  -V, --version           version\n"
 "\n"
 "--socket, --queues, --port, --cores, --poll-mode, --steering, --mtu,\n"
-"--offload, --client and --socket-user/-group/-mode override the device of a\n"
-"config that has exactly one; the --socket-* ones are for a listening socket,\n"
-"not with --client.\n"
+"--offload, --tune, --client and --socket-user/-group/-mode override the\n"
+"device of a config that has exactly one; the --socket-* ones are for a\n"
+"listening socket, not with --client, and the --tune port_* ones for an\n"
+"ethdev port.\n"
 "SIGUSR1 prints the table now; SIGINT/SIGTERM print it and exit.\n";
 
 struct cli {
@@ -92,6 +102,8 @@ struct cli {
 	const char *socket_user, *socket_group, *socket_mode, *mtu;
 	const char *offload[CLI_MAX_OFFLOADS];   /* in the order given */
 	unsigned n_offload;
+	const char *tune[CLI_MAX_TUNES];         /* in the order given */
+	unsigned n_tune;
 	bool client;
 	const char *control;
 	unsigned stats_interval;
@@ -109,7 +121,7 @@ die_usage(const char *fmt, const char *arg)
 /* Long options without a short form. */
 enum {
 	OPT_CONTROL = 256, OPT_SOCKET_USER, OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_MTU,
-	OPT_OFFLOAD,
+	OPT_OFFLOAD, OPT_TUNE,
 };
 
 static int
@@ -132,6 +144,7 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "offload", required_argument, NULL, OPT_OFFLOAD },
+		{ "tune", required_argument, NULL, OPT_TUNE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +175,12 @@ parse_cli(int argc, char **argv, struct cli *cli)
 				return die_usage("--offload: more than %s given",
 				                 CLI_STR(CLI_MAX_OFFLOADS));
 			cli->offload[cli->n_offload++] = optarg;
+			break;
+		case OPT_TUNE:
+			if (cli->n_tune == CLI_MAX_TUNES)
+				return die_usage("--tune: more than %s given",
+				                 CLI_STR(CLI_MAX_TUNES));
+			cli->tune[cli->n_tune++] = optarg;
 			break;
 		case 'i':
 			errno = 0;
@@ -214,11 +233,12 @@ load_config(const struct cli *cli, struct cfg *cfg)
 		return cfg_fail(&err);
 	if (!(cli->socket || cli->queues || cli->port || cli->cores || cli->poll_mode ||
 	      cli->steering || cli->client || cli->socket_user || cli->socket_group ||
-	      cli->socket_mode || cli->mtu || cli->n_offload))
+	      cli->socket_mode || cli->mtu || cli->n_offload || cli->n_tune))
 		return 0;
 	if (cfg->n_devices != 1) {
 		fprintf(stderr, "vhostmq: --socket/--queues/--port/--cores/--poll-mode/--steering/"
-		        "--mtu/--offload/--client/--socket-user/--socket-group/--socket-mode "
+		        "--mtu/--offload/--tune/--client/--socket-user/--socket-group/"
+		        "--socket-mode "
 		        "override the "
 		        "config's single device, but %s has %u devices\n",
 		        cli->config, cfg->n_devices);
@@ -239,10 +259,14 @@ load_config(const struct cli *cli, struct cfg *cfg)
 	for (unsigned k = 0; k < cli->n_offload; k++)
 		if (cfg_parse_offload(cli->offload[k], d, &err) != 0)
 			return cfg_fail(&err);
+	for (unsigned k = 0; k < cli->n_tune; k++)
+		if (cfg_parse_tune(cli->tune[k], d, &err) != 0)
+			return cfg_fail(&err);
 	if (cli->client)
 		d->client = true;
 	/* The overrides may have made the device inconsistent (--client with a
-	 * config's socket_user, or --socket-user with its "client": true). */
+	 * config's socket_user, --socket-user with its "client": true, or
+	 * --tune port_rx_ring=... with a loopback port). */
 	if (cfg_check_device(d, &err) != 0 || cfg_check_ports(cfg, &err) != 0)
 		return cfg_fail(&err);
 	return 0;

@@ -13,6 +13,7 @@
  * errors end up on a terminal or in a log. */
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -68,6 +69,8 @@ _Static_assert(VHOSTMQ_MAX_QP >= 1 && VHOSTMQ_MAX_QP <= 0x8000,
 #define CFG_FORM_OFFLOADS "an object of offload names, each true or false"
 #define CFG_FORM_ONOFF "\"on\" or \"off\""
 #define CFG_FORM_OFFLOAD "NAME=on or NAME=off"
+#define CFG_FORM_TUNING "an object of tuning names, each an integer"
+#define CFG_FORM_TUNE  "NAME=VALUE with VALUE in decimal digits"
 #define CFG_FORM_KEY   "40 bytes as 80 hex digits, optionally ':'-separated"
 #define CFG_FORM_WEIGHTS "an array of at most " CFG_STR(RSS_TABLE_MAX) \
 	" integers 0..65535, one per queue pair"
@@ -84,7 +87,7 @@ static const char *const cfg_root_keys[] = { "log_level", "eal_args", "devices" 
 static const char *const cfg_dev_keys[] = {
 	"name", "socket", "socket_mode", "queue_pairs", "port", "cores",
 	"poll_mode", "idle_us", "steering", "rss_key", "rss_table_size", "rss_weights",
-	"rss_table", "client", "socket_user", "socket_group", "mtu", "offloads",
+	"rss_table", "client", "socket_user", "socket_group", "mtu", "offloads", "tuning",
 };
 
 /* The offload switches: one row per key of a device's "offloads" object and
@@ -108,6 +111,59 @@ static const struct cfg_offload_key {
 /* Every switch has its row: struct cfg_offloads holds bools only. */
 _Static_assert(sizeof(struct cfg_offloads) == ARRAY_SIZE(cfg_offload_keys) * sizeof(bool),
 	       "a field of struct cfg_offloads has no row in cfg_offload_keys");
+
+/* The budgets and sizes: one row per key of a device's "tuning" object and
+ * per NAME of --tune NAME=VALUE. A new one is its uint32_t in struct
+ * cfg_tuning and one row here (key, field, range, default, and whether 0 is
+ * "automatic", accepted below min, and whether it is for an ethdev port
+ * only). Ranges: a burst array holds CFG_BURST_MAX frames; a visit's bytes
+ * run from 1 KiB to 16 MiB (256 full 64 KiB TSO frames); a port has at
+ * most DPDK's RTE_MAX_QUEUES_PER_PORT (1024) queues; 64..32768
+ * descriptors spans what NIC drivers take, and the driver refuses or rounds
+ * within it (rte_eth_dev_adjust_nb_rx_tx_desc); fewer than 1024 mbufs could
+ * not fill one default ring, and 16 Mi of them at 2 KiB is 32 GiB. */
+#define CFG_TUNE_BYTES_MIN  1024u
+#define CFG_TUNE_BYTES_MAX  (16u << 20)
+#define CFG_TUNE_QUEUES_MAX 1024u
+#define CFG_TUNE_RING_MIN   64u
+#define CFG_TUNE_RING_MAX   32768u
+#define CFG_TUNE_RING_DEFAULT 1024u
+#define CFG_TUNE_MBUFS_MIN  1024u
+#define CFG_TUNE_MBUFS_MAX  (16u << 20)
+static const struct cfg_tuning_key {
+	const char *key;
+	size_t off;                      /* of its uint32_t in struct cfg_tuning */
+	uint32_t min, max;
+	uint32_t dflt;
+	bool auto0;                      /* 0 means "automatic" (and is accepted
+	                                    when min is higher) */
+	bool ethdev;                     /* only an ethdev port may change it */
+} cfg_tuning_keys[] = {
+	{ "burst_frames", offsetof(struct cfg_tuning, burst_frames), 1, CFG_BURST_MAX,
+	  TUNE_BURST, false, false },
+	{ "burst_bytes", offsetof(struct cfg_tuning, burst_bytes), CFG_TUNE_BYTES_MIN,
+	  CFG_TUNE_BYTES_MAX, TUNE_TX_BYTE_BUDGET, false, false },
+	{ "port_rx_queues", offsetof(struct cfg_tuning, port_rx_queues), 0, CFG_TUNE_QUEUES_MAX,
+	  0, true, true },
+	{ "port_tx_queues", offsetof(struct cfg_tuning, port_tx_queues), 0, CFG_TUNE_QUEUES_MAX,
+	  0, true, true },
+	{ "port_rx_ring", offsetof(struct cfg_tuning, port_rx_ring), CFG_TUNE_RING_MIN,
+	  CFG_TUNE_RING_MAX, CFG_TUNE_RING_DEFAULT, false, true },
+	{ "port_tx_ring", offsetof(struct cfg_tuning, port_tx_ring), CFG_TUNE_RING_MIN,
+	  CFG_TUNE_RING_MAX, CFG_TUNE_RING_DEFAULT, false, true },
+	{ "mbufs", offsetof(struct cfg_tuning, mbufs), CFG_TUNE_MBUFS_MIN, CFG_TUNE_MBUFS_MAX,
+	  0, true, false },
+};
+/* Every number has its row: struct cfg_tuning holds uint32_t only. */
+_Static_assert(sizeof(struct cfg_tuning) == ARRAY_SIZE(cfg_tuning_keys) * sizeof(uint32_t),
+	       "a field of struct cfg_tuning has no row in cfg_tuning_keys");
+/* The defaults are inside their ranges (a default refused by its own check
+ * would make every config fail). */
+_Static_assert(TUNE_BURST >= 1 && TUNE_BURST <= CFG_BURST_MAX,
+	       "TUNE_BURST outside burst_frames' range");
+_Static_assert(TUNE_TX_BYTE_BUDGET >= CFG_TUNE_BYTES_MIN &&
+	       TUNE_TX_BYTE_BUDGET <= CFG_TUNE_BYTES_MAX,
+	       "TUNE_TX_BYTE_BUDGET outside burst_bytes' range");
 
 /* Scratch for a cores list: filled in full before the device is touched. */
 struct cfg_cores {
@@ -524,6 +580,21 @@ cfg_id_json(const json_t *v, bool group, const char *path, uint32_t *out,
 	return 0;
 }
 
+static const char *cfg_port_spelled(const struct cfg_device *d, char *buf, size_t len);
+
+/* The uint32_t of t that row names. */
+static uint32_t *
+cfg_tuning_field(struct cfg_tuning *t, const struct cfg_tuning_key *row)
+{
+	return (uint32_t *)((char *)t + row->off);
+}
+
+static uint32_t
+cfg_tuning_get(const struct cfg_tuning *t, const struct cfg_tuning_key *row)
+{
+	return *(const uint32_t *)((const char *)t + row->off);
+}
+
 /* The cross-field rules of one device; base is its JSON path ("" for the
  * command line). */
 static int
@@ -544,6 +615,22 @@ cfg_check_device_at(const struct cfg_device *d, const char *base, struct cfg_err
 		if (re.entry >= 0)
 			cfg_path_index(epath, path, (size_t)re.entry);
 		return cfg_fail(err, re.entry >= 0 ? epath : path, "%s", re.reason);
+	}
+
+	/* A port's own queue counts and rings exist only on an ethdev; one set
+	 * for another port would do nothing, after the command line's --port
+	 * too. The default is "not set", so a config may spell it out. */
+	for (size_t k = 0; k < ARRAY_SIZE(cfg_tuning_keys); k++) {
+		const struct cfg_tuning_key *row = &cfg_tuning_keys[k];
+		char port[300];
+
+		if (d->port_kind == CFG_PORT_ETHDEV || !row->ethdev ||
+		    cfg_tuning_get(&d->tune, row) == row->dflt)
+			continue;
+		cfg_path(epath, base, "tuning");
+		return cfg_fail(err, cfg_path(path, epath, row->key),
+				"is only for an ethdev port (this device's port is %s)",
+				cfg_port_spelled(d, port, sizeof(port)));
 	}
 
 	/* In client mode the frontend (QEMU's server=on) creates the socket and
@@ -726,6 +813,110 @@ cfg_offloads_json(const json_t *j, const char *path, struct cfg_device *d,
 			return -1;
 	}
 	d->offload = o;
+	return 0;
+}
+
+/* The row of the tuning value named by the len bytes at name, or NULL. */
+static const struct cfg_tuning_key *
+cfg_tuning_row(const char *name, size_t len)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(cfg_tuning_keys); k++)
+		if (strlen(cfg_tuning_keys[k].key) == len &&
+		    memcmp(cfg_tuning_keys[k].key, name, len) == 0)
+			return &cfg_tuning_keys[k];
+	return NULL;
+}
+
+static int
+cfg_tuning_unknown(const char *base, const char *key, struct cfg_err *err)
+{
+	const char *keys[ARRAY_SIZE(cfg_tuning_keys)];
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		keys[k] = cfg_tuning_keys[k].key;
+	return cfg_fail_unknown(base, key, keys, ARRAY_SIZE(keys), err);
+}
+
+/* Whether v is in row's range, or 0 where 0 means "automatic". */
+static bool
+cfg_tuning_ok(const struct cfg_tuning_key *row, json_int_t v)
+{
+	return (v >= row->min && v <= row->max) || (row->auto0 && v == 0);
+}
+
+/* The expected form of row's value, as the file and --tune both word it. */
+static const char *
+cfg_tuning_form(const struct cfg_tuning_key *row, char *buf, size_t len)
+{
+	if (row->auto0 && row->min > 0)
+		snprintf(buf, len, "0 (automatic) or an integer %" PRIu32 "..%" PRIu32,
+			 row->min, row->max);
+	else if (row->auto0)
+		snprintf(buf, len, "an integer %" PRIu32 "..%" PRIu32 " (0: automatic)",
+			 row->min, row->max);
+	else
+		snprintf(buf, len, "an integer %" PRIu32 "..%" PRIu32, row->min, row->max);
+	return buf;
+}
+
+/* "NAME=VALUE" (--tune): one value of d's tuning in decimal digits, named
+ * at path.NAME as the file would name it. */
+static int
+cfg_tune_str(const char *s, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	char name[CFG_PATH_LEN], spath[CFG_PATH_LEN], got[CFG_GOT_LEN], form[80];
+	const char *eq = s != NULL ? strchr(s, '=') : NULL, *p;
+	const struct cfg_tuning_key *row;
+	size_t len;
+	long v;
+
+	if (eq == NULL || eq == s)
+		return cfg_fail(err, path, "must be " CFG_FORM_TUNE ", got %s",
+				cfg_quote(s, got, sizeof(got)));
+	len = (size_t)(eq - s);
+	/* A longer name is unknown anyway; cfg_path() marks the cut. */
+	snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), s);
+	row = cfg_tuning_row(s, len);
+	if (row == NULL)
+		return cfg_tuning_unknown(path, name, err);
+	p = eq + 1;
+	v = cfg_digits(&p, (long)row->max);
+	if (v < 0 || *p != '\0' || !cfg_tuning_ok(row, v))
+		return cfg_fail(err, cfg_path(spath, path, name), "must be %s, got %s",
+				cfg_tuning_form(row, form, sizeof(form)),
+				cfg_quote(eq + 1, got, sizeof(got)));
+	*cfg_tuning_field(&d->tune, row) = (uint32_t)v;
+	return 0;
+}
+
+/* A device's "tuning" object: known keys only, each an integer in its
+ * range (null or missing: the default). Whether the port may have the
+ * port_* ones is cfg_check_device_at()'s rule. */
+static int
+cfg_tuning_json(const json_t *j, const char *path, struct cfg_device *d, struct cfg_err *err)
+{
+	struct cfg_tuning t = d->tune;
+	char kpath[CFG_PATH_LEN], got[CFG_GOT_LEN], form[80];
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(j))
+		return cfg_fail(err, path, "must be " CFG_FORM_TUNING ", got %s",
+				cfg_got(j, got, sizeof(got)));
+	json_object_foreach((json_t *)j, key, v) {
+		const struct cfg_tuning_key *row = cfg_tuning_row(key, strlen(key));
+
+		if (row == NULL)
+			return cfg_tuning_unknown(path, key, err);
+		if (!cfg_given(v))
+			continue;
+		if (!json_is_integer(v) || !cfg_tuning_ok(row, json_integer_value(v)))
+			return cfg_fail(err, cfg_path(kpath, path, key), "must be %s, got %s",
+					cfg_tuning_form(row, form, sizeof(form)),
+					cfg_got(v, got, sizeof(got)));
+		*cfg_tuning_field(&t, row) = (uint32_t)json_integer_value(v);
+	}
+	d->tune = t;
 	return 0;
 }
 
@@ -937,7 +1128,7 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	json_t *name = NULL, *socket = NULL, *mode = NULL, *qp = NULL, *port = NULL;
 	json_t *cores = NULL, *poll = NULL, *idle = NULL, *steer = NULL, *key = NULL;
 	json_t *reta = NULL, *weights = NULL, *table = NULL, *client = NULL;
-	json_t *user = NULL, *group = NULL, *mtu = NULL, *offloads = NULL;
+	json_t *user = NULL, *group = NULL, *mtu = NULL, *offloads = NULL, *tuning = NULL;
 	char base[CFG_PATH_LEN], path[CFG_PATH_LEN], got[CFG_GOT_LEN];
 	json_error_t je;
 	const char *s = NULL;
@@ -950,13 +1141,14 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 				cfg_got(j, got, sizeof(got)));
 	if (json_unpack_ex(j, &je, JSON_STRICT,
 			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o,"
-			   " s?o, s?o, s?o, s?o}",
+			   " s?o, s?o, s?o, s?o, s?o}",
 			   "name", &name, "socket", &socket, "socket_mode", &mode,
 			   "queue_pairs", &qp, "port", &port, "cores", &cores,
 			   "poll_mode", &poll, "idle_us", &idle, "steering", &steer,
 			   "rss_key", &key, "rss_table_size", &reta, "rss_weights", &weights,
 			   "rss_table", &table, "client", &client, "socket_user", &user,
-			   "socket_group", &group, "mtu", &mtu, "offloads", &offloads) < 0)
+			   "socket_group", &group, "mtu", &mtu, "offloads", &offloads,
+			   "tuning", &tuning) < 0)
 		return cfg_unknown_key(j, base, cfg_dev_keys, ARRAY_SIZE(cfg_dev_keys),
 				       &je, err);
 
@@ -1011,6 +1203,9 @@ cfg_device_json(json_t *j, unsigned idx, struct cfg_device *d, struct cfg_err *e
 	}
 	if (cfg_given(offloads) &&
 	    cfg_offloads_json(offloads, cfg_path(path, base, "offloads"), d, err) < 0)
+		return -1;
+	if (cfg_given(tuning) &&
+	    cfg_tuning_json(tuning, cfg_path(path, base, "tuning"), d, err) < 0)
 		return -1;
 	if (cfg_given(client) &&
 	    cfg_json_bool(client, cfg_path(path, base, "client"), &d->client, err) < 0)
@@ -1331,6 +1526,13 @@ cfg_parse_offload(const char *s, struct cfg_device *d, struct cfg_err *err)
 }
 
 int
+cfg_parse_tune(const char *s, struct cfg_device *d, struct cfg_err *err)
+{
+	cfg_err_clear(err);
+	return cfg_tune_str(s, "tuning", d, err);
+}
+
+int
 cfg_parse_socket_mode(const char *s, struct cfg_device *d, struct cfg_err *err)
 {
 	cfg_err_clear(err);
@@ -1382,6 +1584,8 @@ cfg_device_defaults(struct cfg_device *d, unsigned index)
 	d->mtu = CFG_MTU_DEFAULT;
 	for (size_t k = 0; k < ARRAY_SIZE(cfg_offload_keys); k++)
 		*(bool *)((char *)&d->offload + cfg_offload_keys[k].off) = cfg_offload_keys[k].dflt;
+	for (size_t k = 0; k < ARRAY_SIZE(cfg_tuning_keys); k++)
+		*cfg_tuning_field(&d->tune, &cfg_tuning_keys[k]) = cfg_tuning_keys[k].dflt;
 	rss_settings_default(&d->rss);
 }
 

@@ -135,6 +135,11 @@ int cfg_parse_mtu(const char *s, struct cfg_device *d, struct cfg_err *err);
  * "offloads" object (err->path "offloads.NAME", or "offloads" when there is
  * no NAME=); later calls override earlier ones. */
 int cfg_parse_offload(const char *s, struct cfg_device *d, struct cfg_err *err);
+/* One tuning value, "NAME=VALUE" with NAME a key of the config's "tuning"
+ * object and VALUE decimal digits in that key's range (err->path
+ * "tuning.NAME", or "tuning" when there is no NAME=); later calls override
+ * earlier ones. Whether the port may have it is cfg_check_device()'s rule. */
+int cfg_parse_tune(const char *s, struct cfg_device *d, struct cfg_err *err);
 /* A user or group name, or a numeric id; names are looked up in the
  * system's databases (getpwnam_r/getgrnam_r: /etc/passwd, NSS) now, so an
  * unknown name is a config error rather than a failure at start-up. */
@@ -142,6 +147,7 @@ int cfg_parse_socket_user(const char *s, struct cfg_device *d, struct cfg_err *e
 int cfg_parse_socket_group(const char *s, struct cfg_device *d, struct cfg_err *err);
 /* Rules across a device's fields that command-line overrides can break
  * (socket_user, socket_group and socket_mode only for a listening socket;
+ * tuning's port_* values other than their defaults only for an ethdev port;
  * the RSS settings, by rss_settings_check(), against queue_pairs); the file
  * parser applies them too. 0 or -1 with err. */
 int cfg_check_device(const struct cfg_device *d, struct cfg_err *err);

@@ -37,6 +37,16 @@
 #define FORM_OFFLOADS "must be an object of offload names, each true or false"
 #define FORM_OFFLOAD_KEYS "must be one of csum, guest_csum, host_tso4, host_tso6, host_ecn"
 #define FORM_BOOL  "must be true or false"
+#define FORM_TUNING "must be an object of tuning names, each an integer"
+#define FORM_TUNING_KEYS "must be one of burst_frames, burst_bytes, port_rx_queues," \
+	" port_tx_queues, port_rx_ring, port_tx_ring, mbufs"
+#define FORM_TUNE  "must be NAME=VALUE with VALUE in decimal digits"
+#define FORM_BURST_FRAMES "must be an integer 1..64"
+#define FORM_BURST_BYTES "must be an integer 1024..16777216"
+#define FORM_PORT_QUEUES "must be an integer 0..1024 (0: automatic)"
+#define FORM_PORT_RING "must be an integer 64..32768"
+#define FORM_MBUFS "must be 0 (automatic) or an integer 1024..16777216"
+#define FORM_ETHDEV_ONLY "is only for an ethdev port"
 #define FORM_LISTEN_ONLY "is only for a listening socket"
 
 static inline void *

@@ -63,6 +63,13 @@ assert_default_device(const struct cfg_device *d, const char *name, const char *
 	assert_true(d->offload.guest_tso4);
 	assert_true(d->offload.guest_tso6);
 	assert_true(d->offload.guest_ecn);
+	assert_int_equal(d->tune.burst_frames, 32);
+	assert_int_equal(d->tune.burst_bytes, 65536);
+	assert_int_equal(d->tune.port_rx_queues, 0);
+	assert_int_equal(d->tune.port_tx_queues, 0);
+	assert_int_equal(d->tune.port_rx_ring, 1024);
+	assert_int_equal(d->tune.port_tx_ring, 1024);
+	assert_int_equal(d->tune.mbufs, 0);
 	assert_false(d->client);
 	assert_memory_equal(d->rss.key, rss_default_key, RSS_KEY_LEN);
 	assert_int_equal(d->rss.table_size, 128);
@@ -182,6 +189,17 @@ static const struct null_case null_cases[] = {
 	  "{\"devices\": [{\"socket\": \"/a\", \"offloads\": {\"csum\": null,"
 	  " \"guest_csum\": null}}]}" },
 	{ "offloads {}", "{\"devices\": [{\"socket\": \"/a\", \"offloads\": {}}]}" },
+	NULL_DEV("tuning"),
+	{ "tuning keys",
+	  "{\"devices\": [{\"socket\": \"/a\", \"tuning\": {\"burst_frames\": null,"
+	  " \"burst_bytes\": null, \"port_rx_queues\": null, \"port_tx_queues\": null,"
+	  " \"port_rx_ring\": null, \"port_tx_ring\": null, \"mbufs\": null}}]}" },
+	{ "tuning {}", "{\"devices\": [{\"socket\": \"/a\", \"tuning\": {}}]}" },
+	/* the defaults spelled out are "not set", even on a loopback port */
+	{ "tuning defaults spelled out",
+	  "{\"devices\": [{\"socket\": \"/a\", \"tuning\": {\"burst_frames\": 32,"
+	  " \"burst_bytes\": 65536, \"port_rx_queues\": 0, \"port_tx_queues\": 0,"
+	  " \"port_rx_ring\": 1024, \"port_tx_ring\": 1024, \"mbufs\": 0}}]}" },
 	/* null ownership keys are "not given", so they do not clash with client */
 	{ "ownership keys with client",
 	  "{\"devices\": [{\"socket\": \"/a\", \"client\": null, \"socket_user\": null,"
@@ -190,7 +208,7 @@ static const struct null_case null_cases[] = {
 	  "{\"log_level\": null, \"eal_args\": null, \"devices\": [{\"socket\": \"/a\","
 	  " \"name\": null, \"socket_mode\": null, \"queue_pairs\": null, \"port\": null,"
 	  " \"cores\": null, \"poll_mode\": null, \"idle_us\": null, \"mtu\": null,"
-	  " \"offloads\": null}]}" },
+	  " \"offloads\": null, \"tuning\": null}]}" },
 };
 
 static void
@@ -986,6 +1004,161 @@ test_mtu_and_offloads(void **state)
 			  "offloads", "must be NAME=on or NAME=off");
 }
 
+/* tuning: each key at both edges of its range, the CLI form and its
+ * refusals, and the port_* rule after a CLI override (the file's refusals
+ * are rows in test_cfg_hostile.c). */
+static void
+test_tuning(void **state)
+{
+	struct cfg_device d, before;
+	struct cfg_err err;
+	struct cfg c;
+
+	(void)state;
+	load_ok("{\"devices\": ["
+	        " {\"socket\": \"/a\", \"port\": \"ethdev:net_null0\", \"tuning\":"
+	        " {\"burst_frames\": 1, \"burst_bytes\": 1024, \"port_rx_queues\": 0,"
+	        " \"port_tx_queues\": 0, \"port_rx_ring\": 64, \"port_tx_ring\": 64,"
+	        " \"mbufs\": 0}},"
+	        " {\"socket\": \"/b\", \"port\": \"ethdev:net_null1\", \"tuning\":"
+	        " {\"burst_frames\": 64, \"burst_bytes\": 16777216, \"port_rx_queues\": 1024,"
+	        " \"port_tx_queues\": 1024, \"port_rx_ring\": 32768, \"port_tx_ring\": 32768,"
+	        " \"mbufs\": 16777216}},"
+	        " {\"socket\": \"/c\", \"port\": \"ethdev:net_null2\", \"tuning\":"
+	        " {\"port_rx_queues\": 3, \"port_tx_ring\": 4096, \"mbufs\": 1024}},"
+	        " {\"socket\": \"/d\", \"tuning\": {\"burst_frames\": 16, \"burst_bytes\": 9000,"
+	        " \"mbufs\": 65536}}]}",
+	        &c);
+	assert_int_equal(c.dev[0].tune.burst_frames, 1);
+	assert_int_equal(c.dev[0].tune.burst_bytes, 1024);
+	assert_int_equal(c.dev[0].tune.port_rx_queues, 0);
+	assert_int_equal(c.dev[0].tune.port_tx_queues, 0);
+	assert_int_equal(c.dev[0].tune.port_rx_ring, 64);
+	assert_int_equal(c.dev[0].tune.port_tx_ring, 64);
+	assert_int_equal(c.dev[0].tune.mbufs, 0);
+	assert_int_equal(c.dev[1].tune.burst_frames, CFG_BURST_MAX);
+	assert_int_equal(c.dev[1].tune.burst_bytes, 16777216);
+	assert_int_equal(c.dev[1].tune.port_rx_queues, 1024);
+	assert_int_equal(c.dev[1].tune.port_tx_queues, 1024);
+	assert_int_equal(c.dev[1].tune.port_rx_ring, 32768);
+	assert_int_equal(c.dev[1].tune.port_tx_ring, 32768);
+	assert_int_equal(c.dev[1].tune.mbufs, 16777216);
+	/* keys left out keep their defaults */
+	assert_int_equal(c.dev[2].tune.burst_frames, 32);
+	assert_int_equal(c.dev[2].tune.burst_bytes, 65536);
+	assert_int_equal(c.dev[2].tune.port_rx_queues, 3);
+	assert_int_equal(c.dev[2].tune.port_tx_queues, 0);
+	assert_int_equal(c.dev[2].tune.port_rx_ring, 1024);
+	assert_int_equal(c.dev[2].tune.port_tx_ring, 4096);
+	assert_int_equal(c.dev[2].tune.mbufs, 1024);
+	/* burst_* and mbufs are for any port */
+	assert_int_equal(c.dev[3].port_kind, CFG_PORT_LOOPBACK);
+	assert_int_equal(c.dev[3].tune.burst_frames, 16);
+	assert_int_equal(c.dev[3].tune.burst_bytes, 9000);
+	assert_int_equal(c.dev[3].tune.mbufs, 65536);
+	assert_int_equal(c.dev[3].tune.port_rx_ring, 1024);
+
+	/* --tune NAME=VALUE, repeatable: the last one for a NAME wins. */
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_tune("burst_frames=64", &d, &err), 0);
+	assert_int_equal(d.tune.burst_frames, 64);
+	assert_int_equal(cfg_parse_tune("burst_bytes=1024", &d, &err), 0);
+	assert_int_equal(d.tune.burst_bytes, 1024);
+	assert_int_equal(cfg_parse_tune("burst_frames=1", &d, &err), 0);
+	assert_int_equal(d.tune.burst_frames, 1);
+	assert_int_equal(d.tune.burst_bytes, 1024);
+	assert_int_equal(cfg_parse_tune("port_rx_queues=1024", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_tx_queues=0", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_rx_ring=32768", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_tx_ring=64", &d, &err), 0);
+	assert_int_equal(d.tune.port_rx_queues, 1024);
+	assert_int_equal(d.tune.port_tx_queues, 0);
+	assert_int_equal(d.tune.port_rx_ring, 32768);
+	assert_int_equal(d.tune.port_tx_ring, 64);
+	/* mbufs: 0 (automatic), or at least 1024 */
+	assert_int_equal(cfg_parse_tune("mbufs=1024", &d, &err), 0);
+	assert_int_equal(d.tune.mbufs, 1024);
+	assert_int_equal(cfg_parse_tune("mbufs=0", &d, &err), 0);
+	assert_int_equal(d.tune.mbufs, 0);
+	assert_int_equal(cfg_parse_tune("mbufs=16777216", &d, &err), 0);
+	assert_int_equal(d.tune.mbufs, 16777216);
+	before = d;
+	assert_cli_reject(cfg_parse_tune("mbufs=1000", &d, &err), &err, &d, &before,
+			  "tuning.mbufs", FORM_MBUFS ", got \"1000\"");
+	assert_cli_reject(cfg_parse_tune("mbufs=16777217", &d, &err), &err, &d, &before,
+			  "tuning.mbufs", FORM_MBUFS);
+	assert_cli_reject(cfg_parse_tune("burst_frames=0", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES ", got \"0\"");
+	assert_cli_reject(cfg_parse_tune("burst_frames=65", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES ", got \"65\"");
+	assert_cli_reject(cfg_parse_tune("burst_bytes=1023", &d, &err), &err, &d, &before,
+			  "tuning.burst_bytes", FORM_BURST_BYTES);
+	assert_cli_reject(cfg_parse_tune("port_rx_queues=1025", &d, &err), &err, &d, &before,
+			  "tuning.port_rx_queues", FORM_PORT_QUEUES);
+	assert_cli_reject(cfg_parse_tune("port_tx_ring=63", &d, &err), &err, &d, &before,
+			  "tuning.port_tx_ring", FORM_PORT_RING);
+	/* decimal digits only, and nothing after them */
+	assert_cli_reject(cfg_parse_tune("burst_frames=", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_frames=-1", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_frames=+32", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_frames=0x20", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_frames=32 ", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_frames=32=64", &d, &err), &err, &d, &before,
+			  "tuning.burst_frames", FORM_BURST_FRAMES);
+	assert_cli_reject(cfg_parse_tune("burst_bytes=64k", &d, &err), &err, &d, &before,
+			  "tuning.burst_bytes", FORM_BURST_BYTES ", got \"64k\"");
+	assert_cli_reject(cfg_parse_tune("mbufs=99999999999999999999", &d, &err), &err, &d,
+			  &before, "tuning.mbufs", FORM_MBUFS);
+	/* names */
+	assert_cli_reject(cfg_parse_tune("burst=64", &d, &err), &err, &d, &before,
+			  "tuning.burst", "unknown key \"burst\": " FORM_TUNING_KEYS);
+	assert_cli_reject(cfg_parse_tune("csum=0", &d, &err), &err, &d, &before,
+			  "tuning.csum", "unknown key");
+	assert_cli_reject(cfg_parse_tune("burst_frame=64", &d, &err), &err, &d, &before,
+			  "tuning.burst_frame", "unknown key");
+	assert_cli_reject(cfg_parse_tune("Burst_frames=64", &d, &err), &err, &d, &before,
+			  "tuning.Burst_frames", "unknown key");
+	/* no NAME= */
+	assert_cli_reject(cfg_parse_tune("burst_frames", &d, &err), &err, &d, &before,
+			  "tuning", FORM_TUNE ", got \"burst_frames\"");
+	assert_cli_reject(cfg_parse_tune("=64", &d, &err), &err, &d, &before, "tuning",
+			  FORM_TUNE);
+	assert_cli_reject(cfg_parse_tune("", &d, &err), &err, &d, &before, "tuning", FORM_TUNE);
+	assert_cli_reject(cfg_parse_tune(NULL, &d, &err), &err, &d, &before, "tuning", FORM_TUNE);
+
+	/* The port_* values only on an ethdev port, checked after overrides:
+	 * the default spelled out is fine anywhere. */
+	cfg_device_defaults(&d, 0);
+	assert_int_equal(cfg_parse_tune("port_rx_ring=1024", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_rx_queues=0", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("burst_frames=64", &d, &err), 0);
+	assert_int_equal(cfg_parse_tune("mbufs=4096", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_rx_ring=4096", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "tuning.port_rx_ring");
+	assert_string_equal(err.reason, "is only for an ethdev port (this device's port is "
+			    "loopback)");
+	assert_int_equal(cfg_parse_port("ethdev:net_null0", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	assert_int_equal(cfg_parse_tune("port_tx_queues=2", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+	assert_int_equal(cfg_parse_port("device:vm1", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "tuning.port_tx_queues");
+	cfg_test_reason_has(&err, FORM_ETHDEV_ONLY " (this device's port is device:vm1)");
+	assert_int_equal(cfg_parse_tune("port_tx_queues=0", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), -1);
+	assert_string_equal(err.path, "tuning.port_rx_ring");
+	assert_int_equal(cfg_parse_tune("port_rx_ring=1024", &d, &err), 0);
+	assert_int_equal(cfg_check_device(&d, &err), 0);
+}
+
 int
 main(void)
 {
@@ -1018,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_err_str),
 		cmocka_unit_test(test_quoting_in_errors),
 		cmocka_unit_test(test_mtu_and_offloads),
+		cmocka_unit_test(test_tuning),
 	};
 	static char names[ARRAY_SIZE(null_cases)][64];
 	struct CMUnitTest t[ARRAY_SIZE(fixed) + ARRAY_SIZE(null_cases)];

@@ -172,5 +172,26 @@ owned mtu-offload-cli "$(id -un):$(id -gn) 660" "$work/m.sock" --socket "$work/m
 owned mtu-offload-config "$(id -un):$(id -gn) 660" "$work/offloads.sock" \
 	--config "$work/offloads.json" --mtu 68 --offload guest_csum=off
 
+# Tuning: --tune NAME=VALUE goes through the parser of the config's "tuning"
+# keys, and the port_* values are for an ethdev port, after the overrides too.
+cat >"$work/badtune.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "tuning": { "burst_frames": 0 } } ] }
+J
+cat >"$work/ethtune.json" <<'J'
+{ "devices": [ { "socket": "/tmp/vhostmq-cli-a.sock", "port": "ethdev:net_null0",
+                 "tuning": { "port_rx_ring": 4096 } } ] }
+J
+expect help-lists-tune 0 '--tune NAME=VALUE' -- --help
+expect tune-out-of-range 2 'tuning\.burst_frames: must be an integer 1\.\.64, got "0"' -- --tune burst_frames=0
+expect tune-mbufs-small 2 'tuning\.mbufs: must be 0 \(automatic\) or an integer 1024\.\.16777216, got "1000"' -- --tune mbufs=1000
+expect tune-unknown 2 'tuning\.burst: unknown key "burst": must be one of burst_frames, burst_bytes' -- --tune burst=64
+expect tune-no-value 2 'tuning: must be NAME=VALUE' -- --tune burst_frames
+expect tune-port-on-loopback 2 "tuning\.port_rx_ring: is only for an ethdev port \(this device's port is loopback\)" -- --tune port_rx_ring=4096
+expect tune-port-after-port-override 2 "tuning\.port_rx_ring: is only for an ethdev port" -- --config "$work/ethtune.json" --port loopback
+expect config-tune 2 'badtune.json: devices\[0\]\.tuning\.burst_frames: must be an integer 1\.\.64, got 0$' -- --config "$work/badtune.json"
+expect tune-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --tune burst_frames=64
+owned tune-cli "$(id -un):$(id -gn) 660" "$work/t.sock" --socket "$work/t.sock" \
+	--tune burst_frames=64 --tune burst_bytes=131072 --tune burst_frames=16
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
