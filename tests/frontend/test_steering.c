@@ -67,17 +67,33 @@ udp_frame(uint8_t f[64], uint32_t src, uint16_t sport, uint32_t dst, uint16_t dp
 	put16(f + 38, 30);
 }
 
-/* The classic pcap format, one frame per flow. */
+/* The pcap port queue q replays. */
+static const char *
+pcap_of(int q)
+{
+	static char path[NQP][128];
+
+	snprintf(path[q], sizeof(path[q]), "%s.%d", pcap_path, q);
+	return path[q];
+}
+
+/* The classic pcap format, one frame per flow, each port queue's starting
+ * at another flow, and one frame more than the flows. An inbox the guest
+ * reads slower than the port replays takes the first frames of a burst
+ * whenever it has room: with queues in step, or a replay length sharing a
+ * factor with the burst (1000 and 32 share 8), it would sample the same
+ * few flows over and over, as fast as vhostmq polls. */
 static void
-write_pcap(void)
+write_pcap(int q)
 {
 	uint32_t gh[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
-	FILE *fp = fopen(pcap_path, "wb");
+	FILE *fp = fopen(pcap_of(q), "wb");
 
 	assert_non_null(fp);
 	assert_int_equal(fwrite(gh, sizeof(gh), 1, fp), 1);
-	for (uint16_t k = 0; k < NFLOWS; k++) {
-		uint32_t rh[4] = { k, 0, 64, 64 };
+	for (uint16_t i = 0; i < NFLOWS + 1; i++) {
+		uint16_t k = (uint16_t)((i + q * (NFLOWS / NQP + 1)) % NFLOWS);
+		uint32_t rh[4] = { i, 0, 64, 64 };
 		uint8_t f[64];
 
 		udp_frame(f, 0x0a000001, (uint16_t)(FLOW_PORT0 + k), 0x0a000002, 9);
@@ -181,11 +197,12 @@ start_backend(const char *steering)
 	int n;
 
 	set_paths();
-	write_pcap();
 	n = snprintf(port, sizeof(port), "ethdev:net_pcap0");
-	for (int q = 0; q < NQP; q++)
+	for (int q = 0; q < NQP; q++) {
+		write_pcap(q);
 		n += snprintf(port + n, sizeof(port) - (size_t)n, ",rx_pcap=%s,tx_pcap=/dev/null",
-		              pcap_path);
+		              pcap_of(q));
+	}
 	snprintf(port + n, sizeof(port) - (size_t)n, ",infinite_rx=1");
 	return exec_backend("4", port, steering, last_cpu());
 }
@@ -210,7 +227,8 @@ stop_backend(void **state)
 	int status = fe_stop_backend(backend);
 
 	(void)state;
-	unlink(pcap_path);
+	for (int q = 0; q < NQP; q++)
+		unlink(pcap_of(q));
 	unlink(sock_path);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char cmd[160];
