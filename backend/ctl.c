@@ -200,6 +200,21 @@ ctl_port(const struct be_dev *d, char *buf, size_t len)
  * and held frames pin right now (a detached device must come back to its
  * idle value, or something leaks). Mbufs in the poll threads' per-lcore
  * caches count as free. */
+/* The port RX queues pair qp's thread reads (pmd_qp.port_rxq: r = qp,
+ * qp + pairs, ...). */
+static json_t *
+ctl_port_rxqs(const struct be_dev *d, uint16_t qp)
+{
+	json_t *a = json_array();
+
+	for (uint32_t r = qp; a != NULL && r < d->port->nrxq; r += d->cfg.queue_pairs)
+		if (json_array_append_new(a, json_integer(r)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static json_t *
 ctl_dev_pairs(const struct be_dev *d, bool counters)
 {
@@ -209,10 +224,13 @@ ctl_dev_pairs(const struct be_dev *d, bool counters)
 	for (uint16_t qp = 0; qps != NULL && qp < d->cfg.queue_pairs; qp++) {
 		const struct pmd_qstats *s = &d->qp[qp].st.stats;
 		bool rx = be_ring_running(d, qp, VNET_RX), tx = be_ring_running(d, qp, VNET_TX);
-		json_t *q = json_pack("{s:i, s:i, s:b, s:b}", "qp", qp,
+		json_t *q = json_pack("{s:i, s:i, s:b, s:b, s:o, s:i, s:b}", "qp", qp,
 		                      "core", (int)pmd_core(d->qp[qp].pmd),
 		                      counters ? "rx_enabled" : "rx_running", rx,
-		                      counters ? "tx_enabled" : "tx_running", tx);
+		                      counters ? "tx_enabled" : "tx_running", tx,
+		                      "port_rx_queues", ctl_port_rxqs(d, qp),
+		                      "port_tx_queue", d->qp[qp].txq,
+		                      "port_tx_shared", d->qp[qp].txq_shared);
 
 		for (size_t k = 0; q != NULL && counters && k < pmd_qstat_nfields; k++) {
 			const uint64_t *c = (const uint64_t *)((const char *)s + pmd_qstat_fields[k].off);
@@ -225,8 +243,9 @@ ctl_dev_pairs(const struct be_dev *d, bool counters)
 			qps = NULL;
 		}
 	}
-	dev = json_pack("{s:s, s:s, s:b, s:o}", "name", d->cfg.name,
+	dev = json_pack("{s:s, s:s, s:b, s:i, s:i, s:o}", "name", d->cfg.name,
 	                "port", ctl_port(d, port, sizeof(port)), "frontend", d->conn != NULL,
+	                "port_rx_queues", d->port->nrxq, "port_tx_queues", d->port->ntxq,
 	                "queue_pairs", qps);
 	if (dev != NULL && counters &&
 	    json_object_set_new(dev, "mbufs_in_use",

@@ -38,7 +38,10 @@ static const char usage[] =
 "Commands:\n"
 "  stats                      per-queue-pair counters of every device, and\n"
 "                             the mbufs each device has in use\n"
-"  queues                     the core serving each queue pair, rings running\n"
+"  queues                     per queue pair: its core, rings running, the\n"
+"                             port TX queue it sends on (shared: with other\n"
+"                             threads, under a lock) and the port RX queues\n"
+"                             its thread reads\n"
 "  rss show                   RSS key and indirection table (like ethtool -x)\n"
 "  rss set-key KEY            40-byte key: 6d:5a:56:... or 80 hex digits\n"
 "  rss set-table [size N] equal N | weight W0 W1 ... | table Q0 Q1 ...\n"
@@ -286,23 +289,6 @@ print_stats(const json_t *reply)
 }
 
 static void
-print_queues(const json_t *reply)
-{
-	const json_t *d, *q;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(reply, "devices"), i, d) {
-		print_dev_head(d);
-		printf("%4s %5s  %-8s %s\n", "qp", "core", "rx", "tx");
-		json_array_foreach(json_object_get(d, "queue_pairs"), k, q)
-			printf("%4" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT "  %-8s %s\n",
-			       num(q, "qp"), num(q, "core"),
-			       json_is_true(json_object_get(q, "rx_running")) ? "running" : "stopped",
-			       json_is_true(json_object_get(q, "tx_running")) ? "running" : "stopped");
-	}
-}
-
-static void
 print_list(const json_t *a)
 {
 	const json_t *v;
@@ -310,6 +296,38 @@ print_list(const json_t *a)
 
 	json_array_foreach(a, i, v)
 		printf(" %" JSON_INTEGER_FORMAT, json_integer_value(v));
+}
+
+static void
+print_queues(const json_t *reply)
+{
+	const json_t *d, *q;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(reply, "devices"), i, d) {
+		print_dev_head(d);
+		printf("port queues: %" JSON_INTEGER_FORMAT " rx, %" JSON_INTEGER_FORMAT " tx\n",
+		       num(d, "port_rx_queues"), num(d, "port_tx_queues"));
+		printf("%4s %5s  %-8s %-8s %-9s %s\n", "qp", "core", "rx", "tx", "port_tx",
+		       "port_rx");
+		json_array_foreach(json_object_get(d, "queue_pairs"), k, q) {
+			char txq[32];
+
+			snprintf(txq, sizeof(txq), "%" JSON_INTEGER_FORMAT "%s",
+			         num(q, "port_tx_queue"),
+			         json_is_true(json_object_get(q, "port_tx_shared")) ? " shared" : "");
+			printf("%4" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT "  %-8s %-8s %-9s",
+			       num(q, "qp"), num(q, "core"),
+			       json_is_true(json_object_get(q, "rx_running")) ? "running" : "stopped",
+			       json_is_true(json_object_get(q, "tx_running")) ? "running" : "stopped",
+			       txq);
+			if (json_array_size(json_object_get(q, "port_rx_queues")) == 0)
+				printf(" -");
+			else
+				print_list(json_object_get(q, "port_rx_queues"));
+			printf("\n");
+		}
+	}
 }
 
 /* ethtool -x's layout: 8 entries a line, led by the first one's index. */

@@ -134,8 +134,9 @@ expect stats-header 0 'qp +core +rx +tx +tx_packets +tx_drops +rx_packets +rx_dr
 count stats-rows 4 "^ +[0-3] +$last +off +off +0 +0 +0 +0 +0 +0$" -- stats
 expect stats-device 0 '^device vm0  port ethdev:net_null0  frontend none$' -- stats
 jcheck stats-json 'len(r["devices"][0]["queue_pairs"]) == 4 and all(q[k] == 0 for q in r["devices"][0]["queue_pairs"] for k in ("tx_packets", "tx_bytes", "tx_drop_port", "tx_drop_runt", "tx_drop_too_big", "tx_drop_bad_chain", "tx_nombuf", "tx_notify", "rx_packets", "rx_bytes", "rx_drop_too_big", "rx_drop_broken", "rx_drop_bad_chain", "rx_notify", "rx_wait_no_buf", "steer_handoff", "steer_drop_full", "rx_drop_disabled")) and r["devices"][0]["queue_pairs"][3]["rx_enabled"] is False' -- stats
-count queues-rows 4 "^ +[0-3] +$last  stopped +stopped$" -- queues
-jcheck queues-json '[q["qp"] for q in r["devices"][0]["queue_pairs"]] == [0, 1, 2, 3] and r["devices"][0]["queue_pairs"][0]["tx_running"] is False' -- queues
+count queues-rows 4 "^ +([0-3]) +$last  stopped +stopped +\\1 +\\1$" -- queues
+expect queues-port 0 "^port queues: 4 rx, 4 tx$" -- queues
+jcheck queues-json '[q["qp"] for q in r["devices"][0]["queue_pairs"]] == [0, 1, 2, 3] and r["devices"][0]["queue_pairs"][0]["tx_running"] is False and [(q["port_rx_queues"], q["port_tx_queue"], q["port_tx_shared"]) for q in r["devices"][0]["queue_pairs"]] == [([k], k, False) for k in range(4)]' -- queues
 
 # rss show: the Microsoft key, 128 entries, 8 a line like ethtool -x
 expect show-key 0 "^$default_key$" -- rss show
@@ -178,9 +179,9 @@ jcheck size-equal-json 'r["reta_size"] == 64 and len(r["table"]) == 64' -- rss s
 expect back-to-128 0 '^  120:  ' -- rss set-table size 128 equal 4
 
 # move: pair 1 to the first allowed CPU
-expect move 0 "^ +1 +$first  stopped +stopped$" -- move 1 "$first"
-expect move-queues 0 "^ +1 +$first  stopped +stopped$" -- queues
-expect move-others-stay 0 "^ +2 +$last  stopped +stopped$" -- queues
+expect move 0 "^ +1 +$first  stopped +stopped +1 +1$" -- move 1 "$first"
+expect move-queues 0 "^ +1 +$first  stopped +stopped +1 +1$" -- queues
+expect move-others-stay 0 "^ +2 +$last  stopped +stopped +2 +2$" -- queues
 
 # errors: exit 1, "vhostmqctl: FIELD: reason"
 expect_raw err-unknown-cmd 1 '^vhostmqctl: cmd: unknown command "bogus": must be one of stats, ' '{"cmd":"bogus"}'
@@ -284,6 +285,34 @@ expect two-loopback-hash 1 '^vhostmqctl: device: a has a loopback port' -- -d a 
 expect two-move 0 "^ +1 +$first  stopped" -- -d a move 1 "$first"
 [[ -S $work/a.sock.ctl ]] && bad "--control ignored: $work/a.sock.ctl exists"
 stop_vhostmq
+
+# --- a port with fewer queues than pairs: which thread uses which queue ----
+# One port RX queue, read by pair 0's thread; one TX queue per thread, shared
+# (locked) by the two threads while they outnumber the port's TX queues.
+start_vhostmq "$work/few.ctl" --socket "$work/few.sock" --control "$work/few.ctl" \
+	--queues 4 --cores "$first,$last" --port ethdev:net_null1 \
+	--tune port_rx_queues=1 --tune port_tx_queues=1
+expect few-port 0 '^port queues: 1 rx, 1 tx$' -- queues
+grep -q 'port net_null: 1 rx / 1 tx queue(s)' "$work/vhostmq.log" && pass=$((pass + 1)) || bad 'few-log: no "1 rx / 1 tx queue(s)" line' "$(cat "$work/vhostmq.log")"
+if [[ $first != "$last" ]]; then
+	count few-shared 4 '^ +[0-3] +[0-9]+  stopped +stopped +0 shared ' -- queues
+	jcheck few-json '[(q["port_rx_queues"], q["port_tx_queue"], q["port_tx_shared"]) for q in r["devices"][0]["queue_pairs"]] == [([0], 0, True), ([], 0, True), ([], 0, True), ([], 0, True)]' -- queues
+	# every pair on one thread: the queue is that thread's alone again
+	expect few-move1 0 "^ +1 +$last  stopped" -- move 1 "$last"
+	expect few-move3 0 "^ +3 +$last  stopped" -- move 3 "$last"
+	expect few-move0 0 "^ +0 +$last  stopped" -- move 0 "$last"
+	expect few-move2 0 "^ +2 +$last  stopped" -- move 2 "$last"
+fi
+count few-alone 4 '^ +[0-3] +[0-9]+  stopped +stopped +0 +(0|-)$' -- queues
+jcheck few-alone-json '[(q["port_rx_queues"], q["port_tx_shared"]) for q in r["devices"][0]["queue_pairs"]] == [([0], False), ([], False), ([], False), ([], False)]' -- queues
+stop_vhostmq
+if [[ $first != "$last" ]]; then
+	# two TX queues for two threads: one each, nothing shared
+	start_vhostmq "$work/few.ctl" --socket "$work/few.sock" --control "$work/few.ctl" \
+		--queues 4 --cores "$first,$last" --port ethdev:net_null2 --tune port_tx_queues=2
+	jcheck two-txq-json '[(q["port_tx_queue"], q["port_tx_shared"]) for q in r["devices"][0]["queue_pairs"]] == [(0, False), (1, False), (0, False), (1, False)] and r["devices"][0]["port_rx_queues"] == 4' -- queues
+	stop_vhostmq
+fi
 
 echo "ctl: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
