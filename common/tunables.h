@@ -11,10 +11,6 @@
  * frames gets about the copy time of one sending 32 full-size ones, not 40
  * times more, from a poll thread its neighbours share. */
 #define TUNE_TX_BYTE_BUDGET (64u * 1024)
-/* Mbufs per queue pair: a loopback ring (1024) plus a burst in each direction
- * plus the held frames, with room for 9000-byte frames that take five 2 KiB
- * mbufs each in flight. */
-#define TUNE_MBUFS_PER_QP 4096u
 /* Per-lcore mempool cache: DPDK's usual size for pools of this order. */
 #define TUNE_MBUF_CACHE 256u
 /* Steering inbox of a pair: a full burst from every pair's port queue four

@@ -86,7 +86,7 @@
 #define MRG_BUF   1536u
 #define REGION    (UINT64_C(8) << 20)    /* rings + 2 x 256 buffers of 2 KiB */
 #define WARM_BURSTS 4u
-#define POOL_N    TUNE_MBUFS_PER_QP
+#define POOL_N    4096u                  /* many bursts more than one scenario holds */
 #define POOL_CACHE TUNE_MBUF_CACHE
 
 enum kind { K_TX, K_RX, K_PMD };
