@@ -11,7 +11,7 @@ time. Counters:
   guest-to-host  vhostmq: sum of tx_packets (vhostmqctl --json stats);
                  reference: ipackets of its net_vhost port (DPDK telemetry).
   loopback,      frontend ipackets (DPDK telemetry of the frontend testpmd).
-  host-to-guest
+  host-to-guest, host-to-guest-1q (vhostmq's uplink one queue)
   guest-tso      TCP segments cut from the guest's TSO frames into net_null.
                  vhostmq: sum of tx_packets and tx_bytes; reference (csum
                  engine, software GSO): net_null's opackets, and bytes
@@ -306,19 +306,34 @@ class HostToGuest(Topology):
         return ["--forward-mode=rxonly"]
 
     @staticmethod
-    def source(run):
+    def source(run, queues=None):
         """net_pcap devargs replaying a pcap of 1000 flows of this size,
-        written once per size by the test suite's pcaptool."""
+        written once per size by the test suite's pcaptool, on queues RX
+        queues (default: one per queue pair)."""
         pcap = os.path.join(run.cfg.work, "flows-%d.pcap" % run.pt.size)
         if not os.path.exists(pcap):
             subprocess.run([run.cfg.pcaptool, "gen", pcap, "--count", "1000",
                             "--sizes", str(run.pt.size), "--flows", "1000"],
                            check=True, stdout=subprocess.DEVNULL, timeout=30)
         return "net_pcap0,%s,infinite_rx=1" % ",".join(
-            ["rx_pcap=" + pcap] * run.pt.queues)
+            ["rx_pcap=" + pcap] * (queues or run.pt.queues))
 
     def vhostmq_port(self, run):
         return "ethdev:" + self.source(run)
+
+
+class HostToGuestOneQueue(HostToGuest):
+    """host-to-guest with a one-queue uplink on vhostmq's side only: its
+    one port RX queue is read by one thread and spread over every guest RX
+    queue by its RSS, while the reference still gets a source queue per
+    pair (forwarded queue i to vhost queue i, nothing hashed)."""
+    name = "host-to-guest-1q"
+    note = ("source: net_pcap replaying (infinite_rx) 1000 UDP flows; vhostmq: ONE "
+            "RX queue spread by its RSS over every guest RX queue; the reference "
+            "(testpmd io): one source queue per queue pair, queue i to vhost queue i")
+
+    def vhostmq_port(self, run):
+        return "ethdev:" + self.source(run, 1)
 
     def ref_args(self, run):
         return ["--vdev", self.source(run)], ["--forward-mode=io"]
@@ -495,9 +510,11 @@ class GuestTso(Topology):
         return None
 
 
-TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest(), GuestTso())}
+TOPOLOGIES = {t.name: t for t in (GuestToHost(), Loopback(), HostToGuest(),
+                                  HostToGuestOneQueue(), GuestTso())}
 # What runs when --topologies is not given (and in --smoke): guest-tso moves
-# frames of another kind (--tso-sizes) and is asked for by name.
+# frames of another kind (--tso-sizes) and host-to-guest-1q is host-to-guest
+# with a one-queue uplink; both are asked for by name.
 DEFAULT_TOPOLOGIES = ("guest-to-host", "loopback", "host-to-guest")
 
 
@@ -1008,6 +1025,10 @@ def targets(summary, ex):
     for s in h2g or [{}]:
         check("host-to-guest %s 4 RX queues, one poll core: ratio >= 0.95" %
               ("%d B" % s["size"] if s else "any size"), s.get("ratio"), lambda v: v >= 0.95)
+    for s in [s for s in summary if (s["topology"], s["queues"], s["variant"]) ==
+              ("host-to-guest-1q", 4, "default")]:
+        check("host-to-guest-1q %d B: one uplink queue vs the reference's 4: ratio >= 0.95" %
+              s["size"], s.get("ratio"), lambda v: v >= 0.95)
     iw = ex.get("idle_and_wakeup", {})
     idle = iw.get("idle_cpu_percent")
     p99 = iw.get("wakeup_us", {}).get("p99") if isinstance(iw.get("wakeup_us"), dict) else None
@@ -1161,7 +1182,9 @@ def main():
                     help="comma separated: " + ", ".join(TOPOLOGIES) + " (default: " +
                          ", ".join(DEFAULT_TOPOLOGIES) + "; guest-tso, TSO frames "
                          "cut by the backend, runs only when named, with 1 queue "
-                         "pair, and is not in --smoke)")
+                         "pair, and is not in --smoke; host-to-guest-1q, "
+                         "host-to-guest with a one-queue uplink on vhostmq's "
+                         "side, runs only when named)")
     ap.add_argument("--variants", default="default",
                     help="frontend variants, comma separated: " + ", ".join(VARIANTS) +
                          " (mrg_rxbuf=0, in_order=0, packed_vq=1)")

@@ -192,6 +192,15 @@ expect config-tune 2 'badtune.json: devices\[0\]\.tuning\.burst_frames: must be 
 expect tune-override-needs-one-device 2 'single device.*2 devices' -- --config "$work/two.json" --tune burst_frames=64
 owned tune-cli "$(id -un):$(id -gn) 660" "$work/t.sock" --socket "$work/t.sock" \
 	--tune burst_frames=64 --tune burst_bytes=131072 --tune burst_frames=16
+# A port queue count the driver does not have names the key and the driver;
+# a pool that does not fit EAL's memory says how much it needs and how to
+# give it.
+cat >"$work/oom.json" <<J
+{ "eal_args": ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix=vmq-cli-$$"],
+  "devices": [ { "socket": "$work/oom.sock", "tuning": { "mbufs": 600000 } } ] }
+J
+expect port-queues-above-driver 1 'device vm0: port: tuning\.port_rx_queues 17: driver net_ring has at most 16 rx queue\(s\)' -- --socket "$work/r.sock" --queues 4 --port ethdev:net_ring0 --tune port_rx_queues=17
+expect pool-out-of-memory 1 'device vm0: mbuf pool of 600000 mbufs \(1409 MiB\): Cannot allocate memory; give EAL that much more memory \(eal_args: -m MB, or hugepages\), or lower tuning\.mbufs' -- --config "$work/oom.json"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
