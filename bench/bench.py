@@ -321,6 +321,9 @@ class HostToGuest(Topology):
     def vhostmq_port(self, run):
         return "ethdev:" + self.source(run)
 
+    def ref_args(self, run):
+        return ["--vdev", self.source(run)], ["--forward-mode=io"]
+
 
 class HostToGuestOneQueue(HostToGuest):
     """host-to-guest with a one-queue uplink on vhostmq's side only: its
@@ -334,9 +337,6 @@ class HostToGuestOneQueue(HostToGuest):
 
     def vhostmq_port(self, run):
         return "ethdev:" + self.source(run, 1)
-
-    def ref_args(self, run):
-        return ["--vdev", self.source(run)], ["--forward-mode=io"]
 
 
 def ip_checksum(hdr):

@@ -15,6 +15,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -2180,6 +2181,130 @@ test_rx_violation_mid_burst(void **state)
 
 /* --- hostile: mbuf pool exhaustion ----------------------------------------- */
 
+/* --- port queues of the port's own ---------------------------------------- */
+
+/* A port of five RX queues that all read the loopback's one, counting the
+ * reads per queue: which port RX queues an entry reads. */
+static struct {
+	struct pmd_port port;
+	unsigned reads[5];
+} multi;
+
+static uint16_t
+multi_rx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	(void)p;
+	assert_true(q < ARRAY_SIZE(multi.reads));
+	multi.reads[q]++;
+	return port->ops->rx(port, 0, m, n);
+}
+
+static uint16_t
+multi_tx(struct pmd_port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	(void)p;
+	assert_int_equal(q, 0);
+	return port->ops->tx(port, 0, m, n);
+}
+
+static uint16_t
+multi_tx_room(struct pmd_port *p, uint16_t q)
+{
+	(void)p;
+	return port->ops->tx_room(port, q);
+}
+
+static const struct pmd_port_ops multi_ops = {
+	.rx = multi_rx, .tx = multi_tx, .tx_room = multi_tx_room, .free = spy_free,
+};
+
+/* An entry with port RX queues 1 and 3 of five (port_rxq 1, step 2: pair 1
+ * of two reading a five-queue port) reads those, once a visit, and no
+ * other; what it reads is steered to the guest. */
+static void
+test_port_rx_queues_read(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+
+	(void)state;
+	memset(&multi, 0, sizeof(multi));
+	multi.port = (struct pmd_port){ .ops = &multi_ops, .kind = "multi", .nrxq = 5,
+	                                .ntxq = 1 };
+	r->q.port = &multi.port;
+	r->q.steer = &one_q.s;
+	r->q.port_rxq = 1;
+	r->q.port_rxq_step = 2;
+	rx_post_n(r, 4, 2048);
+	tx_post_n(r, 0, 4, 100);
+	pmd_poll_qp(&r->q);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(multi.reads[0], 0);
+	assert_int_equal(multi.reads[1], 2);
+	assert_int_equal(multi.reads[2], 0);
+	assert_int_equal(multi.reads[3], 2);
+	assert_int_equal(multi.reads[4], 0);
+	for (uint32_t k = 0; k < 4; k++)
+		expect_rx(r, k, 100);
+	/* An entry past the port's queues reads none, and sends all the same. */
+	r->q.port_rxq = 5;
+	tx_post_n(r, 4, 1, 100);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(multi.reads[1] + multi.reads[3], 4);
+	assert_int_equal(r->st.stats.tx_packets, 5);
+	r->q.port = port;
+	expect_pool_whole(r);
+}
+
+/* Holds a shared TX queue's lock for a while, as another thread's send. */
+struct lock_holder {
+	struct pmd_txq_lock *lock;
+	volatile bool taken;
+};
+
+static void *
+hold_lock(void *arg)
+{
+	struct lock_holder *h = arg;
+
+	rte_spinlock_lock(&h->lock->lock);
+	h->taken = true;
+	usleep(20000);
+	rte_spinlock_unlock(&h->lock->lock);
+	return NULL;
+}
+
+/* A shared port TX queue: a send that finds it taken counts tx_lock_wait,
+ * waits for it and goes out; an uncontended send counts nothing. */
+static void
+test_tx_shared_queue_lock(void **state)
+{
+	struct rig *r = rig_new(&(struct rig_opts){ .features = V1 | MRG });
+	static struct pmd_txq_lock lock;
+	struct lock_holder h = { .lock = &lock, .taken = false };
+	pthread_t t;
+
+	(void)state;
+	rte_spinlock_init(&lock.lock);
+	r->q.txq_lock = &lock;
+	rx_post_n(r, 8, 2048);
+	tx_post_n(r, 0, 2, 60);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(r->st.stats.tx_lock_wait, 0);
+	assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+	while (!h.taken)
+		sched_yield();
+	tx_post_n(r, 2, 3, 60);
+	pmd_poll_qp(&r->q);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r->st.stats.tx_lock_wait, 1);
+	assert_int_equal(r->st.stats.tx_packets, 5);
+	assert_false(rte_spinlock_is_locked(&lock.lock));
+	pmd_poll_qp(&r->q);
+	for (uint32_t k = 0; k < 5; k++)
+		expect_rx(r, k, 60);
+	expect_pool_whole(r);
+}
+
 /* 48 mbufs, 9000-byte frames (5 mbufs each): the chain that no longer fits
  * is rewound into the guest's ring (tx_nombuf, nothing dropped), and every
  * frame goes through, in order, once the guest's RX side frees mbufs. */
@@ -2529,6 +2654,8 @@ main(int argc, char **argv)
 		T(test_gro_helpers),
 		T(test_gro6_merge),
 		T(test_tx_pool_exhausted),
+		T(test_port_rx_queues_read),
+		T(test_tx_shared_queue_lock),
 		T(test_thread_adaptive),
 		T(test_thread_publish_grace_period),
 		T(test_thread_sleeps_while_frame_held),
