@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rte_dev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_net.h>
@@ -119,14 +120,23 @@ eth_find(const char *devargs, uint16_t *id, char *why, size_t why_len)
 	return 0;
 }
 
+/* DPDK 22.11's net_tap sends every queue's fd to secondary processes in one
+ * message when it starts, into an array of RTE_MP_MAX_FD_NUM (8) without
+ * checking: more than 8 RX + TX queues overflow its stack and the process
+ * aborts. It also configures only as many RX as TX queues. */
+#define TAP_DRIVER "net_tap"
+#define TAP_QUEUES_MAX (RTE_MP_MAX_FD_NUM / 2)
+
 /* One queue count of a shape: asked (0: want, capped at the driver's max). */
 static int
 eth_queues(uint16_t asked, uint16_t want, uint16_t max, const char *dir, const char *key,
            const char *driver, uint16_t *out, char *why, size_t why_len)
 {
 	if (asked > max) {
-		snprintf(why, why_len, "tuning.%s %u: driver %s has at most %u %s queue(s)", key,
-		         asked, driver, max, dir);
+		snprintf(why, why_len, "tuning.%s %u: driver %s has at most %u %s queue(s)%s", key,
+		         asked, driver, max, dir,
+		         strcmp(driver, TAP_DRIVER) == 0 ? " (DPDK 22.11's net_tap starts at most "
+		                                           "8 rx + tx queues)" : "");
 		return -EINVAL;
 	}
 	*out = asked ? asked : (uint16_t)RTE_MIN(want, max);
@@ -137,12 +147,41 @@ eth_queues(uint16_t asked, uint16_t want, uint16_t max, const char *dir, const c
 	return 0;
 }
 
+/* The driver's limits as vhostmq may use them. */
+static void
+eth_limits(const struct rte_eth_dev_info *di, uint16_t *max_rx, uint16_t *max_tx)
+{
+	*max_rx = di->max_rx_queues;
+	*max_tx = di->max_tx_queues;
+	if (strcmp(di->driver_name, TAP_DRIVER) == 0) {
+		*max_rx = (uint16_t)RTE_MIN(*max_rx, TAP_QUEUES_MAX);
+		*max_tx = (uint16_t)RTE_MIN(*max_tx, TAP_QUEUES_MAX);
+	}
+}
+
+/* net_tap: one count asked, the other automatic, takes the asked one; two
+ * that differ are refused. */
+static int
+eth_tap_equal(const struct pmd_ethdev_shape *shape, struct pmd_ethdev_info *info, char *why,
+              size_t why_len)
+{
+	if (strcmp(info->driver, TAP_DRIVER) != 0 || info->nrxq == info->ntxq)
+		return 0;
+	if (shape->nrxq == 0 || shape->ntxq == 0) {
+		info->nrxq = info->ntxq = shape->nrxq ? shape->nrxq : shape->ntxq;
+		return 0;
+	}
+	snprintf(why, why_len, "tuning.port_rx_queues %u, port_tx_queues %u: driver %s needs as "
+	         "many rx as tx queues", shape->nrxq, shape->ntxq, TAP_DRIVER);
+	return -EINVAL;
+}
+
 int
 pmd_port_ethdev_probe(const char *devargs, const struct pmd_ethdev_shape *shape,
                       struct pmd_ethdev_info *info, char *why, size_t why_len)
 {
 	struct rte_eth_dev_info di;
-	uint16_t id;
+	uint16_t id, max_rx, max_tx;
 	int rc;
 
 	if ((rc = eth_find(devargs, &id, why, why_len)) != 0)
@@ -153,10 +192,12 @@ pmd_port_ethdev_probe(const char *devargs, const struct pmd_ethdev_shape *shape,
 	}
 	*info = (struct pmd_ethdev_info){ .rx_ring = shape->rx_ring, .tx_ring = shape->tx_ring };
 	snprintf(info->driver, sizeof(info->driver), "%s", di.driver_name);
-	if ((rc = eth_queues(shape->nrxq, shape->want, di.max_rx_queues, "rx", "port_rx_queues",
+	eth_limits(&di, &max_rx, &max_tx);
+	if ((rc = eth_queues(shape->nrxq, shape->want, max_rx, "rx", "port_rx_queues",
 	                     di.driver_name, &info->nrxq, why, why_len)) != 0 ||
-	    (rc = eth_queues(shape->ntxq, shape->want, di.max_tx_queues, "tx", "port_tx_queues",
-	                     di.driver_name, &info->ntxq, why, why_len)) != 0)
+	    (rc = eth_queues(shape->ntxq, shape->want, max_tx, "tx", "port_tx_queues",
+	                     di.driver_name, &info->ntxq, why, why_len)) != 0 ||
+	    (rc = eth_tap_equal(shape, info, why, why_len)) != 0)
 		return rc;
 	if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &info->rx_ring, &info->tx_ring)) != 0) {
 		snprintf(why, why_len, "ethdev:%s: descriptors: %s", devargs, rte_strerror(-rc));
@@ -195,7 +236,7 @@ eth_setup(uint16_t id, const struct pmd_ethdev_info *shape, struct rte_mempool *
 	 * MSS before comparing): a guest's MSS 1448 frames all failed there.
 	 * vhostmq cuts for it. */
 	*tso = (info.tx_offload_capa & ETHDEV_TSO_OFFLOADS) == ETHDEV_TSO_OFFLOADS &&
-	       strcmp(info.driver_name, "net_tap") != 0;
+	       strcmp(info.driver_name, TAP_DRIVER) != 0;
 	if (*tso)
 		conf.txmode.offloads |= ETHDEV_TSO_OFFLOADS;
 	/* A checksum the port verifies the guest need not (DATA_VALID, when

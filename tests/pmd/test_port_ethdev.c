@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -238,6 +240,42 @@ test_own_queue_counts(void **state)
 	expect_pool_whole();
 }
 
+/* net_tap (DPDK 22.11) starts at most 8 RX + TX queues and only as many RX
+ * as TX: automatic counts stop at 4 each, more is refused with the reason,
+ * one count asked sets the other, two unequal ones are refused. */
+static void
+test_tap_limits(void **state)
+{
+	struct pmd_ethdev_shape shape = { .want = 8, .rx_ring = 512, .tx_ring = 512 };
+	const char *tap = "net_tap7,iface=vmqut7";
+	struct pmd_ethdev_info info;
+	char why[256] = "";
+
+	(void)state;
+	if (geteuid() != 0) {
+		/* meson counts a cmocka skip as a pass: in CI, say why it fails */
+		if (getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0)
+			fail_msg("needs root to create a tap (CI=true: a skip is a failure)");
+		skip();
+	}
+	assert_int_equal(pmd_port_ethdev_probe(tap, &shape, &info, why, sizeof(why)), 0);
+	assert_int_equal(info.nrxq, 4);
+	assert_int_equal(info.ntxq, 4);
+	shape.nrxq = 8;
+	assert_int_equal(pmd_port_ethdev_probe(tap, &shape, &info, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "tuning.port_rx_queues 8: driver net_tap has at most 4 rx "
+	                         "queue(s) (DPDK 22.11's net_tap starts at most 8 rx + tx "
+	                         "queues)");
+	shape.nrxq = 2;
+	assert_int_equal(pmd_port_ethdev_probe(tap, &shape, &info, why, sizeof(why)), 0);
+	assert_int_equal(info.nrxq, 2);
+	assert_int_equal(info.ntxq, 2);
+	shape.ntxq = 3;
+	assert_int_equal(pmd_port_ethdev_probe(tap, &shape, &info, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "tuning.port_rx_queues 2, port_tx_queues 3: driver net_tap "
+	                         "needs as many rx as tx queues");
+}
+
 static void
 test_unknown_driver(void **state)
 {
@@ -291,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_free_closes),
 		cmocka_unit_test(test_too_many_queues),
 		cmocka_unit_test(test_own_queue_counts),
+		cmocka_unit_test(test_tap_limits),
 		cmocka_unit_test(test_unknown_driver),
 	};
 
