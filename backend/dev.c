@@ -185,7 +185,8 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "ib-%.18s-%u", c->name, qp);
-		s->inbox[qp] = rte_ring_create(name, TUNE_INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		s->inbox[qp] = rte_ring_create(name, pool_inbox_size(d->port->nrxq, nq),
+		                               SOCKET_ID_ANY, RING_F_SC_DEQ);
 		if (s->inbox[qp] == NULL) {
 			snprintf(why, why_len, "inbox ring %s: %s", name, rte_strerror(rte_errno));
 			return -ENOMEM;

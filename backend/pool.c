@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backend/pool.c - mbuf pools sized from what holds their mbufs (pool.h). */
 #include <string.h>
-#include <stdlib.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -12,10 +11,6 @@
 #include "pmd/pmd.h"
 #include "pmd/port.h"
 
-/* A pair's inbox is TUNE_INBOX_SIZE deep, but it fills only while its guest
- * does not read; two bursts of it are counted (a guest that stops reading
- * then holds back its own device's port, not other devices). */
-#define POOL_INBOX_SHARE (2u * PMD_BURST_MAX)
 /* A mempool cache may hold up to 1.5 times its size before flushing. */
 #define POOL_CACHE_HELD (TUNE_MBUF_CACHE * 3u / 2u)
 /* Each mbuf's object: the mempool header, struct rte_mbuf, the buffer with
@@ -26,9 +21,18 @@
                                        64u, RTE_CACHE_LINE_SIZE) + RTE_CACHE_LINE_SIZE + 16u)
 
 unsigned
+pool_inbox_size(uint16_t nrxq, uint16_t pairs)
+{
+	unsigned readers = RTE_MIN(nrxq, pairs);
+
+	return RTE_MIN(rte_align32pow2(4u * PMD_BURST_MAX * (readers ? readers : 1u)),
+	               TUNE_INBOX_SIZE);
+}
+
+unsigned
 pool_mbufs_needed(const struct pool_shape *s)
 {
-	unsigned per_pair = PMD_BURST_MAX + VNET_TSO_MAX_SEGS + PMD_HELD_MAX + POOL_INBOX_SHARE;
+	unsigned per_pair = PMD_BURST_MAX + VNET_TSO_MAX_SEGS + PMD_HELD_MAX;
 	unsigned n = s->pairs * per_pair + (s->threads + 1u) * POOL_CACHE_HELD;
 
 	switch (s->kind) {
@@ -36,13 +40,14 @@ pool_mbufs_needed(const struct pool_shape *s)
 		n += s->pairs * PMD_LOOPBACK_RING;
 		break;
 	case CFG_PORT_ETHDEV:
-		n += s->nrxq * (s->rx_ring + PMD_BURST_MAX) + s->ntxq * s->tx_ring;
+		n += s->nrxq * (s->rx_ring + PMD_BURST_MAX) + s->ntxq * s->tx_ring +
+		     s->pairs * pool_inbox_size(s->nrxq, s->pairs);
 		break;
 	case CFG_PORT_DEVICE:
-		n += s->peer_pairs * TUNE_DEVICE_RING;
+		n += s->peer_pairs * TUNE_DEVICE_RING + s->pairs * pool_inbox_size(s->pairs, s->pairs);
 		break;
 	}
-	return n + (getenv("XPOOL") ? (unsigned)atoi(getenv("XPOOL")) : 0);
+	return n;
 }
 
 void

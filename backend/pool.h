@@ -22,9 +22,17 @@ struct pool_shape {
 	                                    hold this device's frames) */
 };
 
+/* Frames a pair's steering inbox holds (a power of two, one slot unused):
+ * what the port RX queues that may steer to it (at most nrxq, each read once
+ * a round) bring in four rounds of full bursts, at most TUNE_INBOX_SIZE. A
+ * small inbox under a one-queue uplink keeps the frames a slow guest leaves
+ * waiting, and the mbufs they hold, few. */
+unsigned pool_inbox_size(uint16_t nrxq, uint16_t pairs);
+
 /* The most mbufs the holders of shape keep at once:
  * - each pair: a guest TX burst and the segments of a TSO frame cut from
- *   it, the frames held for its guest RX ring, and a share of its inbox;
+ *   it, the frames held for its guest RX ring, and its full inbox (a port
+ *   that steers);
  * - a loopback port: its ring per pair;
  * - an ethdev: every RX descriptor filled and a burst taken, every TX
  *   descriptor in flight;

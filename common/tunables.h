@@ -13,8 +13,9 @@
 #define TUNE_TX_BYTE_BUDGET (64u * 1024)
 /* Per-lcore mempool cache: DPDK's usual size for pools of this order. */
 #define TUNE_MBUF_CACHE 256u
-/* Steering inbox of a pair: a full burst from every pair's port queue four
- * times over at 8 pairs. */
+/* The largest steering inbox of a pair (backend/pool.h sizes each from its
+ * port's RX queues): a full burst from every pair's port queue four times
+ * over at 8 pairs. */
 #define TUNE_INBOX_SIZE 1024u
 /* A device port's RX queue (a ring the peer device's TX fills): as a
  * loopback ring, four times the 256-entry rings DPDK's virtio-user uses by

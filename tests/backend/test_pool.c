@@ -19,8 +19,8 @@
 #include "tests/pmd/eal_test.h"
 
 /* What a pair holds without its port: a TX burst and its cut segments, the
- * held frames, two bursts of its inbox. */
-#define PER_PAIR (PMD_BURST_MAX + VNET_TSO_MAX_SEGS + PMD_HELD_MAX + 2u * PMD_BURST_MAX)
+ * held frames. */
+#define PER_PAIR (PMD_BURST_MAX + VNET_TSO_MAX_SEGS + PMD_HELD_MAX)
 #define CACHES(threads) (((threads) + 1u) * (TUNE_MBUF_CACHE * 3u / 2u))
 
 static void
@@ -33,15 +33,32 @@ test_needed_by_shape(void **state)
 	                          .peer_pairs = 3 };
 
 	(void)state;
+	/* no inboxes: the loopback answers on the pair */
 	assert_int_equal(pool_mbufs_needed(&lb), 128 * (PER_PAIR + PMD_LOOPBACK_RING) + CACHES(2));
-	/* one queue: its descriptors filled and a burst taken, the TX ring */
-	assert_int_equal(pool_mbufs_needed(&eth),
-	                 4 * PER_PAIR + (1024 + PMD_BURST_MAX) + 512 + CACHES(1));
+	/* one queue: its descriptors filled and a burst taken, the TX ring, and
+	 * inboxes of four bursts from that one queue */
+	assert_int_equal(pool_mbufs_needed(&eth), 4 * (PER_PAIR + 4 * PMD_BURST_MAX) +
+	                                          (1024 + PMD_BURST_MAX) + 512 + CACHES(1));
 	eth.nrxq = eth.ntxq = 4;
-	assert_int_equal(pool_mbufs_needed(&eth),
-	                 4 * PER_PAIR + 4 * (1024 + PMD_BURST_MAX) + 4 * 512 + CACHES(1));
-	/* the peer's RX rings hold this device's frames */
-	assert_int_equal(pool_mbufs_needed(&dev), 2 * PER_PAIR + 3 * TUNE_DEVICE_RING + CACHES(1));
+	assert_int_equal(pool_mbufs_needed(&eth), 4 * (PER_PAIR + TUNE_INBOX_SIZE) +
+	                                          4 * (1024 + PMD_BURST_MAX) + 4 * 512 + CACHES(1));
+	/* the peer's RX rings hold this device's frames; its own inboxes */
+	assert_int_equal(pool_mbufs_needed(&dev), 2 * (PER_PAIR + 2 * 4 * PMD_BURST_MAX) +
+	                                          3 * TUNE_DEVICE_RING + CACHES(1));
+}
+
+/* An inbox takes four rounds of bursts from the port queues that may steer
+ * to it, a power of two, at most TUNE_INBOX_SIZE. */
+static void
+test_inbox_size(void **state)
+{
+	(void)state;
+	assert_int_equal(pool_inbox_size(1, 8), 4 * PMD_BURST_MAX);
+	assert_int_equal(pool_inbox_size(2, 8), 8 * PMD_BURST_MAX);
+	assert_int_equal(pool_inbox_size(3, 8), 16 * PMD_BURST_MAX);   /* 12 bursts, rounded up */
+	assert_int_equal(pool_inbox_size(8, 2), 8 * PMD_BURST_MAX);    /* two pairs read them */
+	assert_int_equal(pool_inbox_size(128, 128), TUNE_INBOX_SIZE);
+	assert_int_equal(pool_inbox_size(0, 4), 4 * PMD_BURST_MAX);
 }
 
 static void
@@ -130,6 +147,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_needed_by_shape),
+		cmocka_unit_test(test_inbox_size),
 		cmocka_unit_test(test_shape_of_cfg),
 		cmocka_unit_test(test_pool_footprint),
 		cmocka_unit_test(test_pool_too_big),
