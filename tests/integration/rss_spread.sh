@@ -6,6 +6,12 @@
 # (10.0.0.1:1024+k -> 10.0.0.2:9), in front of DPDK's net_virtio_user inside
 # dpdk-testpmd (rxonly, 4 RX queues) for DURATION (4) seconds.
 #
+# With --port-queues 1 the port is ONE net_pcap RX queue replaying 1001
+# frames of 1001 flows (1001 is coprime with the burst of 32: a count that
+# shares a factor with it aliases, an always-full inbox then samples the same
+# few flows every lap), which vhostmq must spread over the 4 guest RX queues
+# by RSS (the port gets min(queue pairs, driver max) = 1 queue by itself).
+#
 # Checks:
 #  * while traffic runs, "vhostmqctl --json rss show" has "enabled" [0,1,2,3]
 #    and an effective "table" naming each of the 4 queues; "vhostmqctl rss
@@ -13,7 +19,9 @@
 #    has at the entry it names;
 #  * vhostmq's per-queue table (printed on stdout when SIGTERM stops it):
 #    every RX queue 0..3 got > 0 frames and each is within TOLERANCE (20) %
-#    of the mean of the four; vhostmq exits 0 with no sanitizer report;
+#    of the mean of the four, and with --max-ratio R the largest is at most
+#    R times the smallest; vhostmq exits 0 with no sanitizer report;
+#  * vhostmq's log says the port got "P rx / P tx queue(s)" (P: --port-queues);
 #  * testpmd's own final counters, exact accounting rather than "> 0": port 0
 #    RX-packets > 0 and, per queue and in total,
 #        vhostmq rx_packets - 2 x 256 <= testpmd RX-packets <= vhostmq rx_packets
@@ -48,12 +56,17 @@ usage: rss_spread.sh [options] VHOSTMQ VHOSTMQCTL PCAPTOOL TESTPMD
                       (negative control: 1,0,0,0 must FAIL)
   --duration S        seconds of traffic (default 4)
   --tolerance PCT     allowed deviation of a queue from the mean (default 20)
+  --port-queues 1|4   net_pcap RX queues of vhostmq's port (default 4; 1: one
+                      rx_pcap of 1001 flows spread by RSS over 4 guest queues)
+  --max-ratio R       the busiest RX queue at most R times the idlest (e.g. 1.3)
 EOF
 }
 
 weights=""
 duration=4
 tolerance=20
+port_queues=4
+max_ratio=""
 args=()
 need() {
 	[[ $# -ge 2 && -n $2 ]] || { echo "rss_spread: $1 needs a value" >&2; exit 2; }
@@ -63,6 +76,8 @@ while [[ $# -gt 0 ]]; do
 	--weights)   need "$@"; weights=$2; shift 2 ;;
 	--duration)  need "$@"; duration=$2; shift 2 ;;
 	--tolerance) need "$@"; tolerance=$2; shift 2 ;;
+	--port-queues) need "$@"; port_queues=$2; shift 2 ;;
+	--max-ratio) need "$@"; max_ratio=$2; shift 2 ;;
 	-h|--help)   usage; exit 0 ;;
 	-*)          echo "rss_spread: unknown option $1" >&2; usage >&2; exit 2 ;;
 	*)           args+=("$1"); shift ;;
@@ -78,6 +93,9 @@ vhostmq=${args[0]} ctl=${args[1]} pcaptool=${args[2]} testpmd=${args[3]}
 	bad "--weights must be 1..4 comma separated integers"
 [[ $duration =~ ^[1-9][0-9]?$ && $duration -le 20 ]] || bad "--duration must be 1..20"
 [[ $tolerance =~ ^[0-9]+$ ]] || bad "--tolerance must be a percentage"
+[[ $port_queues == [14] ]] || bad "--port-queues must be 1 or 4"
+[[ -z $max_ratio || $max_ratio =~ ^[1-9][0-9]*(\.[0-9]+)?$ ]] ||
+	bad "--max-ratio must be a number >= 1"
 if ! command -v "$testpmd" >/dev/null 2>&1; then
 	if [[ ${CI:-} == true ]]; then
 		echo "FAIL: $testpmd not found (Debian package dpdk-dev; CI=true: a skip is a failure)"
@@ -163,9 +181,13 @@ wd_pid=$!
 fail() { reasons+=("$*"); }
 
 # ---------------------------------------------------------------- input
-"$pcaptool" gen "$pcap" --count 2000 --sizes 64 --flows 1000 >/dev/null
+if ((port_queues == 1)); then
+	"$pcaptool" gen "$pcap" --count 1001 --sizes 64 --flows 1001 >/dev/null
+else
+	"$pcaptool" gen "$pcap" --count 2000 --sizes 64 --flows 1000 >/dev/null
+fi
 port="ethdev:net_pcap0"
-for ((q = 0; q < queues; q++)); do
+for ((q = 0; q < port_queues; q++)); do
 	port+=",rx_pcap=$pcap,tx_pcap=/dev/null"
 done
 port+=",infinite_rx=1"
@@ -184,7 +206,7 @@ command -v setpriv >/dev/null && guard=(setpriv --pdeathsig KILL --)
 
 # ---------------------------------------------------------------- vhostmq
 "${guard[@]}" "$vhostmq" "${cfg_args[@]}" --socket "$sock" --queues "$queues" \
-	--cores "$be_cpu" --steering rss --port "$port" \
+	--cores "$be_cpu" --steering rss --port "$port" --log-level info \
 	</dev/null >"$vm_out" 2>"$vm_log" &
 vm_pid=$!
 vm_pid_seen=$vm_pid
@@ -330,7 +352,13 @@ grep -q Sanitizer "$vm_log" 2>/dev/null && fail "vhostmq: sanitizer report in it
 [[ $tp_rc == none ]] || ((tp_alive)) || fail "testpmd died during the run (exit $tp_rc)"
 [[ $tp_rc == 0 || $tp_rc == none ]] || fail "testpmd did not exit cleanly on SIGINT ($tp_rc)"
 
+# The port's queue count vhostmq chose (automatic: min(pairs, driver max)).
+shape=$(grep -o 'port net_pcap: [0-9]* rx / [0-9]* tx queue(s)' "$vm_log" 2>/dev/null | head -1) || true
+[[ $shape == *": $port_queues rx / $port_queues tx queue(s)" ]] ||
+	fail "vhostmq's log says '${shape:-no port line}', not '$port_queues rx / $port_queues tx queue(s)'"
+
 counts=""
+ratio=none
 if ((${#vrx[@]} != queues)); then
 	fail "vhostmq printed ${#vrx[@]} queue rows, not $queues"
 else
@@ -348,6 +376,18 @@ else
 		fi
 	done
 	counts+="sum=$sum"
+	min=${vrx[0]} max=${vrx[0]}
+	for ((q = 1; q < queues; q++)); do
+		((vrx[q] < min)) && min=${vrx[q]}
+		((vrx[q] > max)) && max=${vrx[q]}
+	done
+	if ((min > 0)); then
+		ratio=$(awk -v a="$max" -v b="$min" 'BEGIN { printf "%.3f", a / b }')
+		if [[ -n $max_ratio ]] && awk -v r="$ratio" -v m="$max_ratio" 'BEGIN { exit !(r > m) }'; then
+			fail "RX queues: max/min = $max/$min = $ratio > $max_ratio"
+		fi
+	fi
+	counts+=" max/min=$ratio"
 	if [[ ! $tp_total =~ ^[0-9]+$ ]]; then
 		fail "testpmd printed no final statistics for port 0"
 	else
@@ -367,7 +407,7 @@ else
 	counts+=" rx_Mpps=$(IFS=/; echo "${vmpps[*]}") rx_drops=$(IFS=/; echo "${vdrops[*]}")"
 fi
 
-label="queues=$queues steering=rss${weights:+ weights=$weights}"
+label="queues=$queues port_queues=$port_queues steering=rss${weights:+ weights=$weights}"
 if ((${#reasons[@]} > 0)); then
 	result=FAIL
 	msg=$(printf '%s; ' "${reasons[@]}")
@@ -378,4 +418,4 @@ if ((${#reasons[@]} > 0)); then
 	exit 1
 fi
 result=PASS
-echo "PASS rss_spread $label: $counts, within $tolerance% of the mean; rss show [$enabled]; hash -> queue $hq ($(elapsed)s)"
+echo "PASS rss_spread $label: $counts, within $tolerance% of the mean${max_ratio:+ and max/min <= $max_ratio}; $shape; rss show [$enabled]; hash -> queue $hq ($(elapsed)s)"
