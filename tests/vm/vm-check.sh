@@ -27,6 +27,31 @@
 #   rx-spread        ethdev port net_pcap replaying 1000 UDP flows forever,
 #                    --steering rss: after ~2 s every guest RX queue has
 #                    packets, each within 25% of the mean
+#   rx-spread-1q     8 guest pairs on a one-queue uplink (net_pcap, one
+#                    rx_pcap replaying 1001 UDP flows forever, --steering
+#                    rss): vhostmq logs "1 rx / 1 tx queue(s)"; the guest
+#                    steps through ethtool -L combined M = 1..8
+#                    (guest/rxsteps.sh, 2 s windows); for each M the guest's
+#                    RX queues < M all receive, within max/min 3 of each
+#                    other (a saturated guest: what it drains, see the
+#                    bounds' note), vhostmq's RSS table names exactly pairs
+#                    < M and splits the flows within max/min 1.2, and
+#                    vhostmq's counters (vhostmqctl stats at the window's
+#                    ends) show frames on pairs < M and none on pairs >= M.
+#                    VHOSTMQ_VM_RXSTEPS=1,2,4,8 picks the M
+#   ring-1024        virtio-net-pci rx_queue_size=1024,tx_queue_size=1024:
+#                    the guest's ethtool -g shows 1024 both ways (maximum
+#                    and current), then server-traffic's checks (ethtool -L
+#                    1..Q, a pinned ping per vCPU, tx/rx on every queue and
+#                    pair)
+#   qp128            vhostmq --queues 128 on its defaults (loopback): its
+#                    "ready" line within 2 s of its start, VmRSS (sampled
+#                    every 0.5 s while the guest runs) under 512 MiB; QEMU
+#                    queues=128 on 4 vCPUs, the guest takes 128 combined
+#                    channels and (guest/qpall.sh: XPS narrowed to one queue
+#                    per vCPU, 32 rounds of pinned pings) every one of its
+#                    128 TX and RX queues and vhostmq's 128 pairs move
+#                    packets; ready time and VmRSS printed
 #   tcp-tap          ethdev port net_tap (vmqtap0, 10.99.0.1/24 on the host,
 #                    the guest 10.99.0.2/24): 1 MiB over TCP from the host to
 #                    the guest's busybox nc; the guest's sha256 = the host's
@@ -97,7 +122,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../integration/proc.sh"     # resume_cleanup
-[ $# -ge 1 ] || { sed -n '3,90p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,/^set -uo/{/^#/p}' "$0"; exit 2; }
 bin=$(realpath "$1"); shift
 Q=4 work='' only='' keep=0
 while [ $# -gt 0 ]; do
@@ -343,10 +368,10 @@ if want client-reconnect; then
 	reconnect_run client-reconnect
 fi
 
-if want rx-spread; then
-	# 1000 flows 10.0.0.1:(1024+k) -> 10.0.0.2:9, 60-byte frames to the
-	# guest's MAC, one per flow (the classic pcap format)
-	python3 - "$pcap" <<'PY'
+# flows_pcap FILE N: N UDP flows 10.0.0.1:(1024+k) -> 10.0.0.2:9, 60-byte
+# frames to the guest's MAC, one per flow (the classic pcap format)
+flows_pcap() {
+	python3 - "$1" "$2" <<'PY'
 import struct, sys
 def csum(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
@@ -354,7 +379,7 @@ def csum(b):
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 out = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
-for k in range(1000):
+for k in range(int(sys.argv[2])):
     udp = struct.pack('!HHHH', 1024 + k, 9, 26, 0) + bytes(18)
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), k, 0, 64, 17, 0,
                      bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
@@ -363,6 +388,10 @@ for k in range(1000):
     out.append(struct.pack('<IIII', 0, k, len(f), len(f)) + f)
 open(sys.argv[1], 'wb').write(b''.join(out))
 PY
+}
+
+if want rx-spread; then
+	flows_pcap "$pcap" 1000
 	port=ethdev:net_pcap0
 	for _ in $(seq "$Q"); do port+=",rx_pcap=$pcap,tx_pcap=/dev/null"; done
 	port+=,infinite_rx=1
@@ -376,6 +405,168 @@ PY
 		END { if (n != q || s == 0) exit 1; m = s / n
 		      for (i = 0; i < n; i++) if (v[i] <= 0 || v[i] < 0.75 * m || v[i] > 1.25 * m) exit 1 }' '$g'"
 	rm -f "$pcap"
+fi
+
+# rx-spread-1q: a one-queue uplink (net_pcap with one rx_pcap) under 8
+# guest pairs: port RX queue 0 is read by pair 0's thread and RSS spreads
+# its flows over the guest RX queues enabled at the time. 1001 flows (coprime
+# with the 32-frame burst: the always-full inbox samples the pcap evenly).
+# The guest steps through ethtool -L combined M (guest/rxsteps.sh); at each
+# "rxsteps M begin/end" line of its serial log the host reads vhostmq's
+# per-pair counters (vhostmqctl --json stats), which show the queues >= M
+# the guest's ethtool -S no longer lists.
+# Bounds. The guest is saturated (the port replays as fast as it can be
+# read, the inboxes stay full, the surplus is dropped there), so the packets
+# a queue gets are what the guest drains from it, not its share of the flows:
+# over M = 2..8 and 4 runs the guest's per-queue counts were equal to 2%
+# (max/min 1.00-1.02) except where the queues that took more of the guest's
+# attention drained more: M=6, queues 0-1, in 3 runs of 4 (1.06, 1.43,
+# 1.56), M=4, queue 0, once (2.62). Hence max/min <= 3 for the packets
+# (every queue drained, none starved) and the flows split on their own: the
+# 1001 flows by vhostmq's Toeplitz hash over its table (rss show), max/min
+# <= 1.2 (1.00-1.08).
+spread_max=${VHOSTMQ_VM_SPREAD_MAX:-3}
+flows_max=1.2
+if want rx-spread-1q; then
+	n=rx-spread-1q steps=${VHOSTMQ_VM_RXSTEPS:-1,2,3,4,5,6,7,8}
+	ser=$work/$n.serial.log ctlbin=$(dirname "$bin")/vhostmqctl
+	: >"$ser"
+	flows_pcap "$pcap" 1001
+	VQ=8 vstart "$work/$n.vhostmq.log" --log-level info --steering rss \
+		--port "ethdev:net_pcap0,rx_pcap=$pcap,tx_pcap=/dev/null,infinite_rx=1"
+	runguest_bg "$n" --queues 8 --test rxsteps --log "$ser" --timeout 240 \
+		--append "vhostmq.wait=2 vhostmq.steps=$steps"
+	# vhostmq's counters at each begin and end line, while the guest runs
+	for M in ${steps//,/ }; do
+		for e in begin end; do
+			while kill -0 "$rpid" 2>/dev/null && ! grep -aq "^rxsteps $M $e" "$ser"; do sleep 0.05; done
+			"$ctlbin" --socket "$sock.ctl" --json stats >"$work/$n.$M.$e.json" 2>&1
+		done
+		"$ctlbin" --socket "$sock.ctl" --json rss show >"$work/$n.$M.rss.json" 2>&1
+	done
+	wait "$rpid"; grc=$? rpid=''
+	vstop TERM
+	rm -f "$pcap"
+	g=$work/$n.guest.log
+	check "$n: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "$n: vhostmq's port has one queue each way: $(grep -o 'port [^ ]*: [0-9]* rx / [0-9]* tx queue(s)' "$work/$n.vhostmq.log" | head -1)" \
+		"grep -q 'port .*: 1 rx / 1 tx queue(s)' '$work/$n.vhostmq.log'"
+	# per M: the guest's per-queue packets (queues < M), their max/min,
+	# vhostmq's rx_packets growth on the enabled pairs and the disabled ones,
+	# the pairs its RSS table names (rss show) and the 1001 flows' split by
+	# its Toeplitz hash over that table
+	python3 - "$g" "$work/$n" "$steps" 8 1001 >"$work/$n.summary" <<'PY' 2>&1
+import json, re, struct, sys
+log, pre, steps, q, nflows = sys.argv[1], sys.argv[2], sys.argv[3].split(','), int(sys.argv[4]), int(sys.argv[5])
+guest = {m.group(1): [int(x) for x in m.group(2).split(',') if x != '']
+         for m in re.finditer(r'^rxsteps (\d+) rx=([-0-9,]*)$', open(log, errors='replace').read(), re.M)}
+def load(f):
+    try:
+        return json.load(open(f))
+    except Exception:
+        return None
+def pairs(f):
+    d = load(f)
+    return None if d is None else [p['rx_packets'] for p in d['devices'][0]['queue_pairs']]
+def toeplitz(key, data):
+    k, kl, h = int.from_bytes(key, 'big'), len(key) * 8, 0
+    for i, b in enumerate(data):
+        for j in range(8):
+            if b & (0x80 >> j):
+                h ^= (k >> (kl - 32 - (i * 8 + j))) & 0xffffffff
+    return h
+for m in steps:
+    M = int(m)
+    g = guest.get(m)
+    b, e, r = pairs('%s.%s.begin.json' % (pre, m)), pairs('%s.%s.end.json' % (pre, m)), load('%s.%s.rss.json' % (pre, m))
+    if g is None or b is None or e is None or r is None or len(b) != q or len(e) != q:
+        print('M=%s missing guest=%s vhostmq=%s' % (m, g is not None, b is not None and e is not None))
+        continue
+    d = [e[i] - b[i] for i in range(q)]
+    ratio = max(g) / min(g) if len(g) == M and min(g) > 0 else float('inf')
+    key = bytes.fromhex(r['key'].replace(':', ''))
+    flows = [0] * q
+    for k in range(nflows):   # the pcap's flows: 10.0.0.1:(1024+k) -> 10.0.0.2:9
+        flows[r['table'][toeplitz(key, bytes([10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack('!HH', 1024 + k, 9)) % r['reta_size']]] += 1
+    fl = flows[:M]
+    print('M=%d guest=%s ratio=%.3f on=%s off=%s offsum=%d ok_g=%d table=%s flows=%s fratio=%.3f' % (
+        M, ','.join(map(str, g)), ratio, ','.join(map(str, d[:M])),
+        ','.join(map(str, d[M:])) or '-', sum(d[M:]), len(g) == M and min(g) > 0,
+        ','.join(map(str, sorted(set(r['table'])))), ','.join(map(str, fl)),
+        max(fl) / min(fl) if min(fl) > 0 else float('inf')))
+PY
+	for M in ${steps//,/ }; do
+		l=$(grep "^M=$M " "$work/$n.summary")
+		echo "     combined $M: ${l:-no figures}"
+		f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$l"; }
+		check "$n: combined $M: guest RX queues 0..$((M - 1)) all > 0 (guest $(f guest))" \
+			"[ '$(f ok_g)' = 1 ]"
+		check "$n: combined $M: vhostmq's RSS table names pairs 0..$((M - 1)) exactly ($(f table)), flows per queue max/min $(f fratio) <= $flows_max ($(f flows))" \
+			"[ '$(f table)' = '$(seq -s, 0 $((M - 1)))' ] && awk -v r='$(f fratio)' -v b='$flows_max' 'BEGIN { exit !(r != \"\" && r <= b) }'"
+		check "$n: combined $M: the guest's per-queue packets max/min $(f ratio) <= $spread_max" \
+			"awk -v r='$(f ratio)' -v b='$spread_max' 'BEGIN { exit !(r != \"\" && r <= b) }'"
+		check "$n: combined $M: vhostmq put frames on pairs 0..$((M - 1)) ($(f on))$([ "$M" -lt 8 ] && echo ", none on $M..7 ($(f off))")" \
+			"[ '$(f offsum)' = 0 ] && awk -v s='$(f on)' 'BEGIN { n = split(s, a, \",\"); for (i = 1; i <= n; i++) if (a[i] <= 0) exit 1; exit n != $M }'"
+	done
+fi
+
+# ring-1024: QEMU's virtio-net-pci with 1024-entry rings both ways (QEMU
+# allows tx_queue_size > 256 only for vhost-user): the guest sees them with
+# ethtool -g, and traffic.sh passes on them as in server-traffic.
+if want ring-1024; then
+	n=ring-1024
+	vstart "$work/$n.vhostmq.log" --log-level info
+	runguest "$n" --test ring --nic-opts rx_queue_size=1024,tx_queue_size=1024; grc=$?
+	vstop TERM
+	g=$work/$n.guest.log
+	check "$n: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	# ethtool -g: "Pre-set maximums:" and "Current hardware settings:",
+	# each with RX: and TX: lines
+	rg=$(awk '/BEGIN ethtool-g/ { p = 1; next } /END ethtool-g/ { p = 0 }
+		p && /^(Pre-set|Current)/ { s = substr($1, 1, 3) } p && /^(RX|TX):/ { printf "%s%s%s ", s, $1, $2 }' "$g")
+	check "$n: guest ethtool -g: RX and TX 1024, maximum and current ($rg)" \
+		"[ '$rg' = 'PreRX:1024 PreTX:1024 CurRX:1024 CurTX:1024 ' ]"
+	for M in $(seq "$Q"); do
+		check "$n: ethtool -L combined $M" "grep -q '^set-channels combined=$M ok' '$g'"
+	done
+	check "$n: guest tx/rx on every queue: $(grep '^queue ' "$g" | tr '\n' ' ')" "all_moved '$g'"
+	check "$n: vhostmq tx/rx on every pair" "v_moved '$work/$n.vhostmq.log'"
+fi
+
+# qp128: vhostmq --queues 128 on its defaults (loopback port, one poll
+# thread): ready within 2 s of its start (the "ready" line's time stamp),
+# VmRSS under 512 MiB while the guest runs (sampled every 0.5 s), and a
+# guest with 128 pairs on 4 vCPUs (guest/qpall.sh: ethtool -L combined max,
+# XPS narrowed to one queue per vCPU per round) moves pings on every TX and
+# RX queue, vhostmq on every pair.
+if want qp128; then
+	n=qp128 vq=128 vlog=$work/qp128.vhostmq.log
+	t0=$(date +%H:%M:%S.%N)
+	VQ=$vq vstart "$vlog" --log-level info
+	for _ in $(seq 100); do grep -q ' ready$' "$vlog" && break; sleep 0.05; done
+	# ms from t0 (taken just before the fork) to the ready line's HH:MM:SS.mmm
+	ready_ms=$(awk -v t0="$t0" 'function ms(s,   a) { split(s, a, ":"); return int((a[1] * 3600 + a[2] * 60 + a[3]) * 1000) }
+		/ ready$/ { d = ms($1) - ms(t0); if (d < 0) d += 86400000; print d; exit }' "$vlog")
+	( while kill -0 "$vpid" 2>/dev/null; do
+		awk '/^VmRSS:/ { print $2 }' "/proc/$vpid/status" 2>/dev/null; sleep 0.5
+	  done ) >"$work/$n.rss" &
+	spid=$!
+	runguest "$n" --queues "$vq" --test qpall --timeout 300 --append vhostmq.count=1; grc=$?
+	kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+	vstop TERM
+	g=$work/$n.guest.log
+	rss=$(sort -n "$work/$n.rss" | tail -1)
+	echo "     $n: ready after ${ready_ms:-?} ms; VmRSS max ${rss:-?} kB over $(wc -l <"$work/$n.rss") samples (first $(head -1 "$work/$n.rss") kB)"
+	echo "     $n: guest $(grep -a '^VHOSTMQ-VM: qpall ' "$g" | cut -d' ' -f3-); $(grep -a '^qpall rounds=' "$g")"
+	check "$n: guest finished (rc $grc; $(timing "$g"))" '[ $grc = 0 ]'
+	check "$n: vhostmq ready within 2 s of its start (${ready_ms:-?} ms)" "[ -n '$ready_ms' ] && [ '$ready_ms' -lt 2000 ]"
+	check "$n: vhostmq VmRSS under 512 MiB while the guest ran (max ${rss:-?} kB)" \
+		"[ -n '$rss' ] && [ '$rss' -lt $((512 << 10)) ]"
+	check "$n: the guest took $vq combined channels" \
+		"grep -aq '^VHOSTMQ-VM: qpall max-combined=$vq current=$vq ' '$g'"
+	check "$n: guest tx/rx on every one of $vq queues ($(awk '/^queue [0-9]+ tx=/ { split($3, t, "="); split($4, r, "="); if (t[2] > 0 && r[2] > 0) k++ } END { print k + 0 }' "$g") moved)" \
+		"Q=$vq all_moved '$g'"
+	check "$n: vhostmq tx/rx on every one of $vq pairs" "Q=$vq v_moved '$vlog'"
 fi
 
 # tcp_tap_run NAME ARGS...: vhostmq's port a net_tap ($tap, $tapnet.1/24 on
