@@ -173,6 +173,8 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 {
 	const struct cfg_device *c = &d->cfg;
 	uint16_t nq = c->queue_pairs;
+	/* A device port is made later, with one RX queue per pair. */
+	uint16_t nrxq = d->port != NULL ? d->port->nrxq : nq;
 	struct be_steering *s;
 
 	d->steer = s = calloc(1, sizeof(*s));
@@ -185,8 +187,8 @@ be_steer_create(struct be_dev *d, char *why, size_t why_len)
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "ib-%.18s-%u", c->name, qp);
-		s->inbox[qp] = rte_ring_create(name, pool_inbox_size(d->port->nrxq, nq),
-		                               SOCKET_ID_ANY, RING_F_SC_DEQ);
+		s->inbox[qp] = rte_ring_create(name, pool_inbox_size(nrxq, nq), SOCKET_ID_ANY,
+		                               RING_F_SC_DEQ);
 		if (s->inbox[qp] == NULL) {
 			snprintf(why, why_len, "inbox ring %s: %s", name, rte_strerror(rte_errno));
 			return -ENOMEM;
