@@ -96,10 +96,7 @@ cleanup() {
 	[[ -n $cnt_pid ]] && { stop_pid "$cnt_pid" TERM 2; cnt_pid=""; }
 	[[ -n $tp_pid ]] && { stop_pid "$tp_pid" INT 3; tp_pid=""; }
 	[[ -n $vm_pid ]] && { stop_pid "$vm_pid" TERM 3; vm_pid=""; }
-	if [[ -n $wd_pid ]]; then
-		kill "$wd_pid" 2>/dev/null || true
-		wait "$wd_pid" 2>/dev/null || true
-	fi
+	stop_watchdog
 	((veth)) && { ip link del "$va" 2>/dev/null || true; }
 	if [[ -z $result ]]; then
 		echo "FAIL af_packet_veth: harness aborted (${aborted:-rc $rc}) after $(elapsed)s"
@@ -118,13 +115,8 @@ trap 'aborted="signal"; exit 1' INT TERM
 trap 'aborted="SIGPIPE: testpmd stopped reading its commands"; exit 1' PIPE
 trap 'aborted="watchdog: still running at 45 s"; exit 1' USR1
 
-(
-	sleep 45 &
-	s=$!
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -USR1 $$
-) >/dev/null 2>&1 &
-wd_pid=$!
+# Watchdog: whatever hangs, SIGUSR1 this script at 45 s.
+start_watchdog 45
 
 fail() { reasons+=("$*"); }
 # hard_fail WHAT: a step without which nothing else can run.
@@ -165,30 +157,14 @@ command -v setpriv >/dev/null && guard=(setpriv --pdeathsig KILL --)
 	</dev/null >"$vm_log" 2>&1 &
 vm_pid=$!
 vm_pid_seen=$vm_pid
-deadline=$(($(now_ms) + 10000))
-until [[ -S $sock && -S $csock ]]; do
-	if ! kill -0 "$vm_pid" 2>/dev/null; then
-		stop_pid "$vm_pid" KILL 1
-		vm_pid=""
-		fail "vhostmq exited before creating its sockets (rc $stop_rc)"
-		break
-	fi
-	if (($(now_ms) >= deadline)); then
-		fail "vhostmq did not create $sock and $csock within 10 s"
-		break
-	fi
-	sleep 0.05
-done
+ws=0
+wait_sockets "$vm_pid" "$sock" "$csock" || ws=$?
+case $ws in
+1) vm_pid=""; fail "vhostmq exited before creating its sockets (rc $stop_rc)" ;;
+2) fail "vhostmq did not create $sock and $csock within 10 s" ;;
+esac
 ((${#reasons[@]} == 0)) && say "vhostmq pid $vm_pid on CPU $be_cpu, port af_packet on $va"
 
-ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
-# pairs JSON FIELD...: one line per queue pair, its FIELDs space separated.
-pairs() {
-	python3 -c '
-import json, sys
-for q in json.loads(sys.argv[1])["devices"][0]["queue_pairs"]:
-    print(" ".join(str(q[k]).lower() for k in sys.argv[2:]))' "$@"
-}
 # field_sum FIELD: the pairs' FIELD summed now (-1 if vhostmqctl failed).
 field_sum() {
 	local js

@@ -111,3 +111,49 @@ finish_run() {
 	fi
 	exit "$rc"
 }
+
+# wait_sockets PID SOCK CSOCK: 0 once a starting vhostmq (PID) has created
+# its vhost-user and control sockets; 1 if it exited first (stopped and
+# reaped: $stop_rc), 2 after 10 s.
+wait_sockets() {
+	local deadline=$(($(now_ms) + 10000))
+	until [[ -S $2 && -S $3 ]]; do
+		if ! kill -0 "$1" 2>/dev/null; then
+			stop_pid "$1" KILL 1
+			return 1
+		fi
+		(($(now_ms) < deadline)) || return 2
+		sleep 0.05
+	done
+	return 0
+}
+
+# ctlj ARGS...: vhostmqctl --json on the control socket $csock ($ctl).
+ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
+
+# pairs JSON FIELD...: one line per queue pair of the first device of a
+# vhostmqctl --json reply, its FIELDs space separated.
+pairs() {
+	python3 -c '
+import json, sys
+for q in json.loads(sys.argv[1])["devices"][0]["queue_pairs"]:
+    print(" ".join(str(q[k]).lower() for k in sys.argv[2:]))' "$@"
+}
+
+# start_watchdog S: SIGUSR1 to this script after S seconds, whatever hangs
+# (the script's USR1 trap cleans up); stop_watchdog ends it first.
+start_watchdog() {
+	(
+		sleep "$1" &
+		s=$!
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		wait "$s" && kill -USR1 $$
+	) >/dev/null 2>&1 &
+	wd_pid=$!
+}
+stop_watchdog() {
+	if [[ -n ${wd_pid:-} ]]; then
+		kill "$wd_pid" 2>/dev/null || true
+		wait "$wd_pid" 2>/dev/null || true
+	fi
+}

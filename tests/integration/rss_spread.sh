@@ -151,10 +151,7 @@ cleanup() {
 	[[ -n $sl_pid ]] && { kill "$sl_pid" 2>/dev/null || true; }
 	[[ -n $tp_pid ]] && { stop_pid "$tp_pid" INT 3; tp_pid=""; }
 	[[ -n $vm_pid ]] && { stop_pid "$vm_pid" TERM 3; vm_pid=""; }
-	if [[ -n $wd_pid ]]; then
-		kill "$wd_pid" 2>/dev/null || true
-		wait "$wd_pid" 2>/dev/null || true
-	fi
+	stop_watchdog
 	if [[ -z $result ]]; then
 		echo "FAIL rss_spread: harness aborted (${aborted:-rc $rc}) after $(elapsed)s"
 		log_tail testpmd "$tp_log"
@@ -169,14 +166,8 @@ trap cleanup EXIT
 trap 'aborted="signal"; exit 1' INT TERM
 trap 'aborted="watchdog: still running at 40 s"; exit 1' USR1
 
-# Watchdog: whatever hangs, SIGUSR1 this script at 40 s (its trap cleans up).
-(
-	sleep 40 &
-	s=$!
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -USR1 $$
-) >/dev/null 2>&1 &
-wd_pid=$!
+# Watchdog: whatever hangs, SIGUSR1 this script at 40 s.
+start_watchdog 40
 
 fail() { reasons+=("$*"); }
 
@@ -210,24 +201,15 @@ command -v setpriv >/dev/null && guard=(setpriv --pdeathsig KILL --)
 	</dev/null >"$vm_out" 2>"$vm_log" &
 vm_pid=$!
 vm_pid_seen=$vm_pid
-deadline=$(($(now_ms) + 10000))
-until [[ -S $sock && -S $csock ]]; do
-	if ! kill -0 "$vm_pid" 2>/dev/null; then
-		stop_pid "$vm_pid" KILL 1
-		vm_pid=""
-		fail "vhostmq exited before creating its sockets (rc $stop_rc)"
-		break
-	fi
-	if (($(now_ms) >= deadline)); then
-		fail "vhostmq did not create $sock and $csock within 10 s"
-		break
-	fi
-	sleep 0.05
-done
+ws=0
+wait_sockets "$vm_pid" "$sock" "$csock" || ws=$?
+case $ws in
+1) vm_pid=""; fail "vhostmq exited before creating its sockets (rc $stop_rc)" ;;
+2) fail "vhostmq did not create $sock and $csock within 10 s" ;;
+esac
 ((${#reasons[@]} == 0)) && say "vhostmq pid $vm_pid on CPU $be_cpu listening on $sock"
 
 # ---------------------------------------------------------------- testpmd
-ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
 # why RC OUTPUT: a failed vhostmqctl call in words.
 why() {
 	if (($1 == 124)); then

@@ -171,10 +171,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM USR1
 	stop_peers
-	if [[ -n $wd_pid ]]; then
-		kill "$wd_pid" 2>/dev/null || true
-		wait "$wd_pid" 2>/dev/null || true
-	fi
+	stop_watchdog
 	tap_cleanup
 	dpdk_prefix_cleanup "$fe_prefix"
 	stale_cleanup
@@ -195,14 +192,8 @@ trap cleanup EXIT
 trap 'aborted="signal"; exit 1' INT TERM
 trap 'aborted="watchdog: still running at 100 s"; exit 1' USR1
 
-# Watchdog: whatever hangs, SIGUSR1 this script at 100 s (its trap cleans up).
-(
-	sleep 100 &
-	s=$!
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -USR1 $$
-) >/dev/null 2>&1 &
-wd_pid=$!
+# Watchdog: whatever hangs, SIGUSR1 this script at 100 s.
+start_watchdog 100
 
 guard=()
 command -v setpriv >/dev/null && guard=(setpriv --pdeathsig KILL --)
@@ -212,7 +203,6 @@ stale_cleanup
 fail() { reasons+=("case $case_name: $*"); }
 
 # ---------------------------------------------------------------- helpers
-ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
 
 # pairs_field JSON FIELD: that counter of every pair of device 0, in order.
 pairs_field() {
@@ -254,7 +244,7 @@ sum_list() { local s=0 x; for x in $1; do s=$((s + x)); done; echo "$s"; }
 # start_vhostmq PAIRS PORTQ: 0 when its sockets are up; 1 with vm_rc set
 # when it died first; fails the case on a timeout.
 start_vhostmq() {
-	local pairs=$1 portq=$2 cores=$be_cpu deadline
+	local pairs=$1 portq=$2 cores=$be_cpu
 	((threads == 2)) && cores="$be_cpu,$fe_cpu"
 	rm -f "$sock" "$csock"
 	"${guard[@]}" "$vhostmq" --socket "$sock" --queues "$pairs" --cores "$cores" \
@@ -264,22 +254,14 @@ start_vhostmq() {
 		</dev/null >"$case_dir/vhostmq.out" 2>"$case_dir/vhostmq.log" &
 	vm_pid=$!
 	vm_pid_seen=$vm_pid
-	deadline=$(($(now_ms) + 10000))
-	until [[ -S $sock && -S $csock ]]; do
-		if ! kill -0 "$vm_pid" 2>/dev/null; then
-			stop_pid "$vm_pid" KILL 1
-			vm_pid=""
-			vm_rc=$stop_rc
-			rm -rf "/var/run/dpdk/vhostmq-$vm_pid_seen"
-			return 1
-		fi
-		if (($(now_ms) >= deadline)); then
-			vm_rc=timeout
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
+	local ws=0
+	wait_sockets "$vm_pid" "$sock" "$csock" || ws=$?
+	case $ws in
+	0) return 0 ;;
+	1) vm_pid=""; vm_rc=$stop_rc; rm -rf "/var/run/dpdk/vhostmq-$vm_pid_seen" ;;
+	2) vm_rc=timeout ;;
+	esac
+	return 1
 }
 
 # run_case NAME PAIRS PORTQ

@@ -146,7 +146,6 @@ while [[ ! -S $sock || ! -S $csock ]]; do
 done
 say "vhostmq pid $be_pid listening on $sock"
 
-ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
 # qp0 FIELD...: the first queue pair's counters, space separated.
 qp0() {
 	local js

@@ -125,10 +125,7 @@ cleanup() {
 	[[ -n $sl_pid ]] && { kill "$sl_pid" 2>/dev/null || true; }
 	[[ -n $tp_pid ]] && { stop_pid "$tp_pid" INT 3; tp_pid=""; }
 	[[ -n $vm_pid ]] && { stop_pid "$vm_pid" TERM 3; vm_pid=""; }
-	if [[ -n $wd_pid ]]; then
-		kill "$wd_pid" 2>/dev/null || true
-		wait "$wd_pid" 2>/dev/null || true
-	fi
+	stop_watchdog
 	if [[ -z $result ]]; then
 		echo "FAIL uplink_1q_tx: harness aborted (${aborted:-rc $rc}) after $(elapsed)s"
 		log_tail testpmd "$tp_log"
@@ -146,14 +143,8 @@ trap 'aborted="signal"; exit 1' INT TERM
 trap 'aborted="SIGPIPE: testpmd stopped reading its commands"; exit 1' PIPE
 trap 'aborted="watchdog: still running at 40 s"; exit 1' USR1
 
-# Watchdog: whatever hangs, SIGUSR1 this script at 40 s (its trap cleans up).
-(
-	sleep 40 &
-	s=$!
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -USR1 $$
-) >/dev/null 2>&1 &
-wd_pid=$!
+# Watchdog: whatever hangs, SIGUSR1 this script at 40 s.
+start_watchdog 40
 
 fail() { reasons+=("$*"); }
 
@@ -175,30 +166,14 @@ command -v setpriv >/dev/null && guard=(setpriv --pdeathsig KILL --)
 	</dev/null >"$vm_log" 2>&1 &
 vm_pid=$!
 vm_pid_seen=$vm_pid
-deadline=$(($(now_ms) + 10000))
-until [[ -S $sock && -S $csock ]]; do
-	if ! kill -0 "$vm_pid" 2>/dev/null; then
-		stop_pid "$vm_pid" KILL 1
-		vm_pid=""
-		fail "vhostmq exited before creating its sockets (rc $stop_rc)"
-		break
-	fi
-	if (($(now_ms) >= deadline)); then
-		fail "vhostmq did not create $sock and $csock within 10 s"
-		break
-	fi
-	sleep 0.05
-done
+ws=0
+wait_sockets "$vm_pid" "$sock" "$csock" || ws=$?
+case $ws in
+1) vm_pid=""; fail "vhostmq exited before creating its sockets (rc $stop_rc)" ;;
+2) fail "vhostmq did not create $sock and $csock within 10 s" ;;
+esac
 ((${#reasons[@]} == 0)) && say "vhostmq pid $vm_pid, cores $cores ($poll), listening on $sock"
 
-ctlj() { timeout 5 "$ctl" -s "$csock" --json "$@" 2>&1; }
-# pairs FIELD...: one line per queue pair, its FIELDs space separated.
-pairs() {
-	python3 -c '
-import json, sys
-for q in json.loads(sys.argv[1])["devices"][0]["queue_pairs"]:
-    print(" ".join(str(q[k]).lower() for k in sys.argv[2:]))' "$@"
-}
 
 # ---------------------------------------------------------------- testpmd
 prompts() { grep -o 'testpmd> ' "$tp_log" 2>/dev/null | wc -l; }
