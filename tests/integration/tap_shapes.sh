@@ -24,6 +24,7 @@
 # Per case (vhostmq: --queues PAIRS, two poll threads --cores BE,FE, adaptive
 # polling; testpmd: net_pcap0 <-> net_virtio_user0 (queues=PAIRS) in io
 # forwarding, --rxq=--txq=PAIRS, both pinned to FE):
+#  * the tap is in promiscuous mode (vhostmq sets it on an ethdev port);
 #  * vhostmq logs "port net_tap: Q rx / Q tx queue(s) of ... for PAIRS queue
 #    pair(s)", the kernel's tap has Q queues (tc's mq child qdiscs), and the
 #    pairs are served by two poll threads (vhostmqctl stats "core");
@@ -314,6 +315,10 @@ run_case() {
 	local want="device vm0: port net_tap: $portq rx / $portq tx queue\(s\) of [0-9]+ / [0-9]+ descriptors for $pairs queue pair\(s\)"
 	grep -qE "$want" "$case_dir/vhostmq.log" ||
 		fail "vhostmq did not log '$portq rx / $portq tx queue(s) ... for $pairs queue pair(s)': $(grep -m1 'port net_tap' "$case_dir/vhostmq.log" || echo none)"
+	# An uplink carries the guests' MACs, not its own: vhostmq puts the port
+	# in promiscuous mode, which net_tap passes to the kernel's interface.
+	ip link show "$tap" | grep -q PROMISC ||
+		fail "the tap is not in promiscuous mode: $(ip link show "$tap" | head -1)"
 	# No IPv6 chatter from the kernel into the tap; an mq root whose child
 	# qdiscs count per tap queue (a multiqueue tap has it by default).
 	sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null || true
