@@ -2258,7 +2258,7 @@ test_port_rx_queues_read(void **state)
 /* Holds a shared TX queue's lock for a while, as another thread's send. */
 struct lock_holder {
 	struct pmd_txq_lock *lock;
-	volatile bool taken;
+	bool taken;                          /* atomic */
 };
 
 static void *
@@ -2267,7 +2267,7 @@ hold_lock(void *arg)
 	struct lock_holder *h = arg;
 
 	rte_spinlock_lock(&h->lock->lock);
-	h->taken = true;
+	__atomic_store_n(&h->taken, true, __ATOMIC_RELEASE);
 	usleep(20000);
 	rte_spinlock_unlock(&h->lock->lock);
 	return NULL;
@@ -2291,7 +2291,7 @@ test_tx_shared_queue_lock(void **state)
 	pmd_poll_qp(&r->q);
 	assert_int_equal(r->st.stats.tx_lock_wait, 0);
 	assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
-	while (!h.taken)
+	while (!__atomic_load_n(&h.taken, __ATOMIC_ACQUIRE))
 		sched_yield();
 	tx_post_n(r, 2, 3, 60);
 	pmd_poll_qp(&r->q);
