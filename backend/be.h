@@ -46,6 +46,7 @@ struct be_qp {
 	struct pmd *pmd;                 /* the thread serving the pair */
 	bool parked;                     /* in no plan: moving between threads */
 	uint16_t txq;                    /* port TX queue its thread sends on */
+	uint64_t busy_mark;              /* busy_cycles at the last "pmd" request */
 	bool txq_shared;                 /* ... with other threads, under a lock */
 	struct be_ring ring[2];          /* by enum vnet_dir */
 };
@@ -93,6 +94,8 @@ struct be {
 	struct be_dev *dev;
 	unsigned ndev;
 	struct pmd *pmd_by_core[BE_MAX_CORES];
+	struct pmd_cycles pmd_mark[BE_MAX_CORES];  /* at start or the last "pmd"
+	                                              request */
 	uint64_t start_ns;
 	void **retired;                  /* [cap_retired], grown as needed */
 	unsigned nretired, cap_retired;

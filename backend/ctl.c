@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 #include "backend/ctl.h"
 #include "vhost-user/sock.h"
@@ -677,6 +678,73 @@ ctl_move(struct ctl_req *r)
 	return json_pack("{s:o}", "devices", devs);
 }
 
+/* Share of the span (TSC cycles) that busy cycles took, in percent. */
+static double
+ctl_pct(uint64_t busy, uint64_t span)
+{
+	return span ? 100.0 * (double)busy / (double)span : 0.0;
+}
+
+/* Thread p's pairs (every device's pairs it serves) and their busy share of
+ * span since their marks, which move to now. */
+static json_t *
+ctl_pmd_pairs(struct be *be, const struct pmd *p, uint64_t span)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a != NULL && i < be->ndev; i++) {
+		struct be_dev *d = &be->dev[i];
+
+		for (uint16_t qp = 0; qp < d->cfg.queue_pairs; qp++) {
+			uint64_t busy;
+
+			if (d->qp[qp].pmd != p)
+				continue;
+			busy = pmd_stat_read(&d->qp[qp].st.stats.busy_cycles);
+			if (json_array_append_new(a, json_pack("{s:s, s:i, s:f}", "device",
+			                                       d->cfg.name, "qp", qp, "busy_pct",
+			                                       ctl_pct(busy - d->qp[qp].busy_mark,
+			                                               span))) != 0) {
+				json_decref(a);
+				return NULL;
+			}
+			d->qp[qp].busy_mark = busy;
+		}
+	}
+	return a;
+}
+
+/* Each poll thread's busy share and its pairs' (TSC cycles of visits that
+ * moved something) since the previous "pmd" request, or since the thread
+ * started: what Open vSwitch's pmd-rxq-show tells. */
+static json_t *
+ctl_pmd(struct ctl_req *r)
+{
+	double hz = (double)rte_get_tsc_hz();
+	json_t *threads = json_array();
+
+	for (unsigned c = 0; threads != NULL && c < BE_MAX_CORES; c++) {
+		const struct pmd *p = r->be->pmd_by_core[c];
+		struct pmd_cycles now, *mark = &r->be->pmd_mark[c];
+		uint64_t span;
+
+		if (p == NULL)
+			continue;
+		now = pmd_cycles(p);
+		span = now.now - mark->now;
+		if (json_array_append_new(threads,
+		                          json_pack("{s:i, s:f, s:f, s:o}", "core", (int)c,
+		                                    "interval_s", (double)span / hz, "busy_pct",
+		                                    ctl_pct(now.busy - mark->busy, span), "pairs",
+		                                    ctl_pmd_pairs(r->be, p, span))) != 0) {
+			json_decref(threads);
+			threads = NULL;
+		}
+		*mark = now;
+	}
+	return json_pack("{s:o}", "threads", threads);
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "stats", { "cmd", "device" }, ctl_stats, false },
 	{ "queues", { "cmd", "device" }, ctl_queues, false },
@@ -687,6 +755,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "rss-hash", { "cmd", "device", "proto", "src", "dst", "sport", "dport" },
 	  ctl_rss_hash, false },
 	{ "move", { "cmd", "device", "qp", "core" }, ctl_move, true },
+	{ "pmd", { "cmd" }, ctl_pmd, false },
 };
 
 /* "a, b, c" of at most n names (a NULL ends them earlier). */

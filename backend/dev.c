@@ -159,6 +159,8 @@ be_pmd_for_core(struct be *be, const struct cfg_device *c, unsigned core)
 		if (be->pmd_by_core[core] == NULL)
 			vlog_err("device %s: %s", c->name, why);
 		else
+			be->pmd_mark[core] = pmd_cycles(be->pmd_by_core[core]);
+		if (be->pmd_by_core[core] != NULL)
 			vlog_info("poll thread started on core %u (%s)", core,
 			          p.busy ? "busy polling" : "adaptive");
 	}

@@ -42,6 +42,10 @@ static const char usage[] =
 "                             port TX queue it sends on (shared: with other\n"
 "                             threads, under a lock) and the port RX queues\n"
 "                             its thread reads\n"
+"  pmd                        each poll thread's busy share and its queue\n"
+"                             pairs' (visits that moved frames), since the\n"
+"                             previous pmd request or the thread's start\n"
+"                             (like ovs-appctl dpif-netdev/pmd-rxq-show)\n"
 "  rss show                   RSS key and indirection table (like ethtool -x)\n"
 "  rss set-key KEY            40-byte key: 6d:5a:56:... or 80 hex digits\n"
 "  rss set-table [size N] equal N | weight W0 W1 ... | table Q0 Q1 ...\n"
@@ -406,6 +410,24 @@ print_hash(const json_t *r)
 		printf("none (no RX ring enabled: nothing is steered)\n");
 }
 
+/* ovs-appctl dpif-netdev/pmd-rxq-show's layout: a thread, then its pairs. */
+static void
+print_pmd(const json_t *reply)
+{
+	const json_t *t, *q;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(reply, "threads"), i, t) {
+		printf("pmd thread core %" JSON_INTEGER_FORMAT ": busy %5.1f%% over %.2f s\n",
+		       num(t, "core"), json_real_value(json_object_get(t, "busy_pct")),
+		       json_real_value(json_object_get(t, "interval_s")));
+		json_array_foreach(json_object_get(t, "pairs"), k, q)
+			printf("  device %-12s qp %3" JSON_INTEGER_FORMAT "  busy %5.1f%%\n",
+			       str(q, "device"), num(q, "qp"),
+			       json_real_value(json_object_get(q, "busy_pct")));
+	}
+}
+
 static void
 print_raw(const json_t *r)
 {
@@ -423,15 +445,15 @@ build(int argc, char **argv, void (**print)(const json_t *), int *rc)
 
 	*rc = 2;
 	if (cmd == NULL) {
-		usage_err("%s", "a command is needed: stats, queues, rss, move or raw");
+		usage_err("%s", "a command is needed: stats, queues, pmd, rss, move or raw");
 		return NULL;
 	}
-	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "queues") == 0) {
+	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "queues") == 0 || strcmp(cmd, "pmd") == 0) {
 		if (argc != 1) {
 			usage_err("%s takes no arguments", cmd);
 			return NULL;
 		}
-		*print = cmd[0] == 's' ? print_stats : print_queues;
+		*print = cmd[0] == 's' ? print_stats : cmd[0] == 'q' ? print_queues : print_pmd;
 		return json_pack("{s:s}", "cmd", cmd);
 	}
 	if (strcmp(cmd, "move") == 0) {
@@ -448,7 +470,7 @@ build(int argc, char **argv, void (**print)(const json_t *), int *rc)
 		return json_pack("{s:s, s:I, s:I}", "cmd", "move", "qp", a, "core", b);
 	}
 	if (strcmp(cmd, "rss") != 0) {
-		usage_err("unknown command '%s': stats, queues, rss, move or raw", cmd);
+		usage_err("unknown command '%s': stats, queues, pmd, rss, move or raw", cmd);
 		return NULL;
 	}
 	*print = print_rss;

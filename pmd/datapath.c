@@ -26,7 +26,7 @@ const struct pmd_qstat_field pmd_qstat_fields[] = {
 	QSTAT(tx_packets), QSTAT(tx_bytes), QSTAT(tx_drop_port), QSTAT(tx_drop_runt),
 	QSTAT(tx_drop_too_big), QSTAT(tx_drop_bad_chain), QSTAT(tx_drop_bad_hdr),
 	QSTAT(tx_csum_sw), QSTAT(tx_tso_frames), QSTAT(tx_tso_segments),
-	QSTAT(tx_tso_whole), QSTAT(tx_direct), QSTAT(tx_nombuf), QSTAT(tx_lock_wait),
+	QSTAT(tx_tso_whole), QSTAT(tx_direct), QSTAT(tx_nombuf), QSTAT(tx_lock_wait), QSTAT(busy_cycles),
 	QSTAT(tx_notify),
 	QSTAT(rx_packets), QSTAT(rx_bytes), QSTAT(rx_drop_too_big), QSTAT(rx_drop_broken),
 	QSTAT(rx_drop_bad_chain), QSTAT(rx_bad_chain), QSTAT(rx_notify), QSTAT(rx_csum_valid),

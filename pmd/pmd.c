@@ -27,6 +27,7 @@ struct pmd {
 	bool run;                        /* atomic: cleared by pmd_stop() */
 	char why[128];                   /* start-up failure, from the thread */
 	int started;                     /* atomic: 1 ok, -1 failed */
+	uint64_t busy_cycles;            /* atomic: written by the thread */
 };
 
 struct pmd_plan *
@@ -46,6 +47,40 @@ unsigned
 pmd_core(const struct pmd *p)
 {
 	return p->params.core;
+}
+
+struct pmd_cycles
+pmd_cycles(const struct pmd *p)
+{
+	return (struct pmd_cycles){ .busy = __atomic_load_n(&p->busy_cycles, __ATOMIC_RELAXED),
+	                            .now = rte_rdtsc() };
+}
+
+/* One round over the plan. Each visit that moved something is charged to
+ * its pair and the thread, from one TSC read per visit (an empty poll is
+ * not work: OVS counts the same way). */
+static uint32_t
+plan_round(struct pmd *p, const struct pmd_plan *plan)
+{
+	uint64_t t = rte_rdtsc(), busy = 0;
+	uint32_t work = 0;
+
+	for (uint32_t k = 0; k < plan->n; k++) {
+		uint32_t w = pmd_poll_qp(&plan->q[k]);
+		uint64_t now = rte_rdtsc();
+
+		if (w != 0) {
+			uint64_t *c = &plan->q[k].st->stats.busy_cycles;
+
+			__atomic_store_n(c, *c + (now - t), __ATOMIC_RELAXED);
+			busy += now - t;
+			work += w;
+		}
+		t = now;
+	}
+	if (busy != 0)
+		__atomic_store_n(&p->busy_cycles, p->busy_cycles + busy, __ATOMIC_RELAXED);
+	return work;
 }
 
 /* Whether anything in the plan can move right now (checked with guest
@@ -164,11 +199,8 @@ pmd_main(void *arg)
 	__atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&p->run, __ATOMIC_ACQUIRE)) {
 		/* Never NULL: pmd_start() publishes an empty plan first. */
-		const struct pmd_plan *plan = rcu_dereference(p->plan);
-		uint32_t work = 0;
+		uint32_t work = plan_round(p, rcu_dereference(p->plan));
 
-		for (uint32_t k = 0; k < plan->n; k++)
-			work += pmd_poll_qp(&plan->q[k]);
 		urcu_qsbr_quiescent_state();     /* plan may be freed after this */
 		if (work != 0 || p->params.busy) {
 			last_work = work ? rte_rdtsc() : last_work;

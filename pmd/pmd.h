@@ -52,6 +52,9 @@ struct pmd_qstats {
 	uint64_t tx_nombuf;              /* bursts cut short by an empty mbuf pool */
 	uint64_t tx_lock_wait;           /* sends that found the shared port TX
 	                                    queue taken by another thread */
+	uint64_t busy_cycles;            /* TSC cycles its thread spent on visits
+	                                    of this pair that moved something
+	                                    (empty polls not counted) */
 	uint64_t tx_notify;              /* call eventfd writes */
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_drop_too_big;        /* frame larger than the guest's buffers */
@@ -192,6 +195,14 @@ struct pmd *pmd_start(const struct pmd_params *p, char *why, size_t why_len);
 /* Stops and joins the thread, frees its plan. */
 void pmd_stop(struct pmd *p);
 unsigned pmd_core(const struct pmd *p);
+
+/* What a thread's time went to, in TSC cycles (rte_get_tsc_hz() a second):
+ * busy is the cycles of visits that moved something, the sum of its pairs'
+ * busy_cycles; now is the TSC when read. Any thread may read. */
+struct pmd_cycles {
+	uint64_t busy, now;
+};
+struct pmd_cycles pmd_cycles(const struct pmd *p);
 
 /* Control thread: replaces the plan (taking ownership of next), wakes the
  * thread if it sleeps, and returns after a grace period, having freed the old

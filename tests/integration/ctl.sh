@@ -178,6 +178,12 @@ expect size-equal 0 'Table filled by: weights 1 1 1 1$' -- rss set-table size 64
 jcheck size-equal-json 'r["reta_size"] == 64 and len(r["table"]) == 64' -- rss show
 expect back-to-128 0 '^  120:  ' -- rss set-table size 128 equal 4
 
+# pmd: each thread and the pairs it serves, busy 0 with nothing attached
+count pmd-threads 1 "^pmd thread core $last: busy +0\.0% over [0-9.]+ s$" -- pmd
+count pmd-pairs 4 '^  device vm0 +qp +[0-3]  busy +0\.0%$' -- pmd
+jcheck pmd-json 'len(r["threads"]) == 1 and r["threads"][0]["core"] == '"$last"' and [p["qp"] for p in r["threads"][0]["pairs"]] == [0, 1, 2, 3] and r["threads"][0]["interval_s"] > 0' -- pmd
+expect pmd-args 2 'pmd takes no arguments' -- pmd now
+
 # move: pair 1 to the first allowed CPU
 expect move 0 "^ +1 +$first  stopped +stopped +1 +1$" -- move 1 "$first"
 expect move-queues 0 "^ +1 +$first  stopped +stopped +1 +1$" -- queues

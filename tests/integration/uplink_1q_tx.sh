@@ -33,6 +33,8 @@
 #    (testpmd counts a frame once it is in the ring; the frames still in the
 #    ring when testpmd stops its port are never read by vhostmq);
 #  * --threads 1: tx_lock_wait == 0 on every pair; both exit cleanly.
+#  * vhostmqctl pmd (since the threads started): every pair took some of
+#    its thread's time, and each thread's busy share is its pairs' summed.
 #
 # Every process is started by this script, pinned, stopped by PID and
 # cleaned up (socket, pcaps, /var/run/dpdk prefixes, hugepage files) on every
@@ -257,7 +259,7 @@ if [[ -n $tp_pid ]]; then
 	tp_pid=""
 	tp_rc=$stop_rc
 fi
-stats=""
+stats="" pmd=""
 if [[ -n $vm_pid ]] && ((vm_alive)); then
 	# Detached once the frontend is gone: nothing moves any more.
 	deadline=$(($(now_ms) + 5000))
@@ -267,6 +269,9 @@ if [[ -n $vm_pid ]] && ((vm_alive)); then
 	rc=0
 	stats=$(ctlj stats) || rc=$?
 	((rc == 0)) || { fail "vhostmqctl stats: exit $rc: $stats"; stats=""; }
+	rc=0
+	pmd=$(ctlj pmd) || rc=$?
+	((rc == 0)) || { fail "vhostmqctl pmd: exit $rc: $pmd"; pmd=""; }
 fi
 if [[ -n $vm_pid ]]; then
 	stop_pid "$vm_pid" TERM 5
@@ -323,6 +328,26 @@ if [[ -n $stats ]]; then
 	counts+=" tx_lock_wait=$(IFS=/; echo "${waits[*]}") cores=${got_cores// /,}"
 elif ((${#reasons[@]} == 0)); then
 	fail "no counters from vhostmqctl"
+fi
+
+# vhostmqctl pmd since the threads started: every pair's visits took some of
+# its thread's time, and a thread's busy share is its pairs' (nothing moves
+# after the detach, so the two are read alike).
+if [[ -n $pmd ]]; then
+	pmd_line=$(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+bad, out = [], []
+for t in r["threads"]:
+    s = sum(p["busy_pct"] for p in t["pairs"])
+    out.append("core %d %.1f%% (pairs %s)" % (t["core"], t["busy_pct"],
+               "/".join("%.1f" % p["busy_pct"] for p in t["pairs"])))
+    if not 0 < t["busy_pct"] <= 100 or abs(s - t["busy_pct"]) > 0.1:
+        bad.append("core %d busy %.2f%%, its pairs %.2f%%" % (t["core"], t["busy_pct"], s))
+    bad += ["%s qp %d busy 0%%" % (p["device"], p["qp"]) for p in t["pairs"] if p["busy_pct"] <= 0]
+print("; ".join(bad) if bad else "ok " + ", ".join(out))' "$pmd" 2>&1) || true
+	[[ $pmd_line == ok* ]] || fail "vhostmqctl pmd: $pmd_line"
+	say "pmd: ${pmd_line#ok }"
 fi
 
 frames=none
