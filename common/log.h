@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* common/log.h - one line per event on stderr, with a level and a wall-clock
- * timestamp. Shared by every module that logs (virtio/ itself never does: it
+ * timestamp, or, when stderr is the journal, with the syslog priority that
+ * journald files the line under. Shared by every module that logs (virtio/ itself never does: it
  * reports through return values and counters). Safe from any thread. */
 #ifndef VHOSTMQ_COMMON_LOG_H
 #define VHOSTMQ_COMMON_LOG_H
@@ -10,6 +11,12 @@ enum vlog_level { VLOG_ERR, VLOG_WARN, VLOG_INFO, VLOG_DEBUG };
 
 void vlog_set_level(enum vlog_level l);
 void vlog(enum vlog_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Looks again at where stderr goes: true when it is the journal
+ * (JOURNAL_STREAM names fd 2's device and inode, as systemd sets it for a
+ * service), and lines then start with "<N>" (sd-daemon(3): 3 err, 4 warn,
+ * 6 info, 7 debug) instead of the time. The first vlog() looks by itself;
+ * call this after redirecting stderr. */
+bool vlog_detect_sink(void);
 
 /* Rejection lines of one source (a device), which a frontend can repeat at
  * will, also by reconnecting: a line repeating one of the last few logged
