@@ -15,6 +15,10 @@ VHOSTMQ_VM_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ethtool cp
                      iputils-ping)
 # The bench smoke's instruction counts (bench/extras.py runs callgrind): test.sh.
 VHOSTMQ_BENCH_PACKAGES=(valgrind)
+# The tests' kernel ports and packaging checks: ip and tc (veth pairs,
+# multiqueue taps), systemd-analyze verify on the unit, groff and man
+# rendering the man pages: test.sh only.
+VHOSTMQ_TEST_PACKAGES=(iproute2 systemd groff-base man-db)
 # The fuzz targets (tests/fuzz/, scripts/fuzz.sh): clang 14 and its runtimes,
 # libFuzzer and the sanitizers (libclang_rt.fuzzer-x86_64.a).
 VHOSTMQ_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

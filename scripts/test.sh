@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 vhostmq_setup
-vhostmq_install "${VHOSTMQ_VM_PACKAGES[@]}" "${VHOSTMQ_BENCH_PACKAGES[@]}"
+vhostmq_install "${VHOSTMQ_VM_PACKAGES[@]}" "${VHOSTMQ_BENCH_PACKAGES[@]}" \
+	"${VHOSTMQ_TEST_PACKAGES[@]}"
 
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 ninja -C build
