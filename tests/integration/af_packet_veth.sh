@@ -185,26 +185,7 @@ settle() {
 link_drops() {
 	echo "$(cat "/sys/class/net/$1/statistics/tx_dropped") $(cat "/sys/class/net/$1/statistics/rx_dropped")"
 }
-prompts() { grep -o 'testpmd> ' "$tp_log" 2>/dev/null | wc -l; }
-# tp CMD: send CMD once testpmd has shown its next prompt (10 s at most);
-# 1 if it did not.
 n_prompt=0
-tp() {
-	local deadline=$(($(now_ms) + 10000))
-	while (($(prompts) <= n_prompt)); do
-		if ! kill -0 "$tp_pid" 2>/dev/null; then
-			fail "testpmd exited (before '$1')"
-			return 1
-		fi
-		if (($(now_ms) >= deadline)); then
-			fail "testpmd gave no prompt within 10 s (before '$1')"
-			return 1
-		fi
-		sleep 0.05
-	done
-	n_prompt=$((n_prompt + 1))
-	echo "$1" >&3
-}
 # ---------------------------------------------------------------- testpmd
 if ((${#reasons[@]} == 0)); then
 	mkfifo "$fifo"

@@ -157,3 +157,24 @@ stop_watchdog() {
 		wait "$wd_pid" 2>/dev/null || true
 	fi
 }
+
+# An interactive testpmd (-i) fed through fd 3, its output in $tp_log, its
+# pid $tp_pid. tp CMD: sends CMD once testpmd has shown its next prompt (10 s
+# at most; $n_prompt counts those used); 1, and fail's reason, if it did not.
+prompts() { grep -o 'testpmd> ' "$tp_log" 2>/dev/null | wc -l; }
+tp() {
+	local deadline=$(($(now_ms) + 10000))
+	while (($(prompts) <= n_prompt)); do
+		if ! kill -0 "$tp_pid" 2>/dev/null; then
+			fail "testpmd exited (before '$1')"
+			return 1
+		fi
+		if (($(now_ms) >= deadline)); then
+			fail "testpmd gave no prompt within 10 s (before '$1')"
+			return 1
+		fi
+		sleep 0.05
+	done
+	n_prompt=$((n_prompt + 1))
+	echo "$1" >&3
+}
